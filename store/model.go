@@ -1,0 +1,205 @@
+// Package store is the registry: principals, their aliases, sessions and
+// credentials, locks, the action outbox, processed signals and the
+// hash-chained audit trail. Store is the contract every backend meets;
+// store/storetest holds the conformance suite that proves it.
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// PrincipalKind says what kind of identity a principal is.
+type PrincipalKind string
+
+// The principal kinds.
+const (
+	KindHuman          PrincipalKind = "human"
+	KindServiceAccount PrincipalKind = "service_account"
+	KindAPIClient      PrincipalKind = "api_client"
+	KindAgent          PrincipalKind = "agent"
+	KindWorkload       PrincipalKind = "workload"
+)
+
+// Valid reports whether k is one of the principal kinds.
+func (k PrincipalKind) Valid() bool {
+	switch k {
+	case KindHuman, KindServiceAccount, KindAPIClient, KindAgent,
+		KindWorkload:
+		return true
+	}
+	return false
+}
+
+// Principal is a person or non-human identity.
+type Principal struct {
+	ID          string            `json:"id"`
+	Kind        PrincipalKind     `json:"kind"`
+	DisplayName string            `json:"display_name,omitempty"`
+	Owner       string            `json:"owner,omitempty"`
+	Status      string            `json:"status"` // active, disabled
+	Labels      map[string]string `json:"labels,omitempty"`
+	// BreakGlass principals are never acted on automatically.
+	BreakGlass bool      `json:"break_glass"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Alias is an identifier that names a principal in some system. When it
+// names one credential of the principal (an access key id, a secret's
+// fingerprint), CredentialID is set too.
+type Alias struct {
+	Type         string `json:"type"`
+	Value        string `json:"value"`
+	PrincipalID  string `json:"principal_id"`
+	CredentialID string `json:"credential_id,omitempty"`
+}
+
+// Session statuses.
+const (
+	StatusActive  = "active"
+	StatusRevoked = "revoked"
+	StatusExpired = "expired"
+)
+
+// Origin is where a session came from.
+type Origin struct {
+	IP        string `json:"ip,omitempty"`
+	Device    string `json:"device,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	Host      string `json:"host,omitempty"`
+	App       string `json:"app,omitempty"`
+	Country   string `json:"country,omitempty"`
+}
+
+// Revocation records when, by whom and why something was revoked.
+type Revocation struct {
+	At time.Time `json:"at"`
+	// By is the actor: "policy:<rule>" or "operator:<name>".
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+	// SignalID and ActionID link an automatic revocation to its cause;
+	// both are empty for an operator's.
+	SignalID string `json:"signal_id,omitempty"`
+	ActionID string `json:"action_id,omitempty"`
+}
+
+// Session is one live (or once live) session of a principal.
+type Session struct {
+	ID           string      `json:"id"`
+	PrincipalID  string      `json:"principal_id"`
+	Provider     string      `json:"provider"`
+	ExternalID   string      `json:"external_id,omitempty"`
+	Kind         string      `json:"kind"` // browser, token, api, agent, ssh
+	Origin       Origin      `json:"origin"`
+	CredentialID string      `json:"credential_id,omitempty"`
+	CreatedAt    time.Time   `json:"created_at"`
+	LastSeenAt   time.Time   `json:"last_seen_at,omitzero"`
+	ExpiresAt    time.Time   `json:"expires_at,omitzero"`
+	Status       string      `json:"status"`
+	Revocation   *Revocation `json:"revocation,omitempty"`
+}
+
+// Exposure records that a credential leaked: when and through what.
+type Exposure struct {
+	At     time.Time `json:"at"`
+	Source string    `json:"source"` // e.g. "github_secret_scanning"
+	Where  string    `json:"where,omitempty"`
+}
+
+// Credential is a secret or key that backs sessions. The secret itself is
+// never stored: Fingerprint is "sha256:<hex>" of it, or the issuer's key
+// id when that is all there is.
+type Credential struct {
+	ID          string      `json:"id"`
+	PrincipalID string      `json:"principal_id"`
+	Kind        string      `json:"kind"` // password, api_key, access_key, ...
+	Store       string      `json:"store"`
+	ExternalID  string      `json:"external_id,omitempty"`
+	Fingerprint string      `json:"fingerprint,omitempty"`
+	CreatedAt   time.Time   `json:"created_at"`
+	RotatedAt   time.Time   `json:"rotated_at,omitzero"`
+	LastUsedAt  time.Time   `json:"last_used_at,omitzero"`
+	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
+	Exposure    *Exposure   `json:"exposure,omitempty"`
+	Status      string      `json:"status"`
+	Revocation  *Revocation `json:"revocation,omitempty"`
+}
+
+// Lock keeps new sessions from using its target until it expires.
+type Lock struct {
+	ID         string    `json:"id"`
+	TargetType string    `json:"target_type"` // principal, credential, device, origin
+	Target     string    `json:"target"`
+	Reason     string    `json:"reason"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+}
+
+// Action states.
+const (
+	ActionPending          = "pending"
+	ActionAwaitingApproval = "awaiting_approval"
+	ActionRunning          = "running"
+	ActionDone             = "done"
+	ActionFailed           = "failed"
+	ActionSkipped          = "skipped"
+)
+
+// Action is one intended change in the world, kept in the outbox until it
+// is done. IdempotencyKey is unique: a second insert with the same key is
+// ignored.
+type Action struct {
+	ID             string `json:"id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	SignalID       string `json:"signal_id,omitempty"`
+	// Kind is revoke_sessions, revoke_credential, disable_principal, lock
+	// or notify.
+	Kind       string `json:"kind"`
+	TargetType string `json:"target_type"`
+	TargetID   string `json:"target_id"`
+	Scope      string `json:"scope,omitempty"`
+	Reason     string `json:"reason"`
+	// Policy names the rule, and PolicyRevision the policy set, that
+	// asked for it.
+	Policy         string          `json:"policy,omitempty"`
+	PolicyRevision string          `json:"policy_revision,omitempty"`
+	Params         json.RawMessage `json:"params,omitempty"`
+	State          string          `json:"state"`
+	Attempts       int             `json:"attempts"`
+	LastError      string          `json:"last_error,omitempty"`
+	// Result is what execution did, as JSON (the sessions it revoked).
+	Result    json.RawMessage `json:"result,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	// LeaseUntil is when a running action's claim lapses and another
+	// executor may take it.
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+}
+
+// SignalRecord is a processed signal: its dedup key and the decision made.
+type SignalRecord struct {
+	ID             string          `json:"id"`
+	DedupKey       string          `json:"dedup_key"`
+	Format         string          `json:"format"`
+	Category       string          `json:"category"`
+	Severity       string          `json:"severity"`
+	Time           time.Time       `json:"time"`
+	ReceivedAt     time.Time       `json:"received_at"`
+	PolicyRevision string          `json:"policy_revision,omitempty"`
+	Signal         json.RawMessage `json:"signal"`
+	Decision       json.RawMessage `json:"decision,omitempty"`
+}
+
+// AuditEntry is one link of the append-only audit chain. Seq, PrevHash and
+// Hash are assigned by the store on append.
+type AuditEntry struct {
+	Seq      int64           `json:"seq"`
+	Time     time.Time       `json:"time"`
+	Actor    string          `json:"actor"`
+	Event    string          `json:"event"`
+	Subject  string          `json:"subject"`
+	Details  json.RawMessage `json:"details,omitempty"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns, for callers to branch on with
+// errors.Is.
+var (
+	// ErrNotFound: no record has that id.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: a record breaks a rule of the data model (an unknown
+	// principal kind, a session of a principal that does not exist).
+	ErrInvalid = errors.New("invalid record")
+)
+
+// PrincipalFilter selects principals; zero fields match everything.
+type PrincipalFilter struct {
+	Kind   PrincipalKind
+	Status string
+	Limit  int
+}
+
+// SessionFilter selects sessions; zero fields match everything. IDs, when
+// not empty, restricts the match to those session ids.
+type SessionFilter struct {
+	IDs          []string
+	PrincipalID  string
+	CredentialID string
+	// ExternalID matches the provider's own session id.
+	ExternalID string
+	Kind       string
+	Provider   string
+	Status     string
+	Limit      int
+}
+
+// CredentialFilter selects credentials; zero fields match everything.
+type CredentialFilter struct {
+	PrincipalID string
+	Status      string
+	Limit       int
+}
+
+// ActionFilter selects actions; zero fields match everything.
+type ActionFilter struct {
+	State    string
+	SignalID string
+	Limit    int
+}
+
+// AuditFilter selects audit entries in sequence order.
+type AuditFilter struct {
+	// AfterSeq returns only entries with a greater sequence number.
+	AfterSeq int64
+	Subject  string
+	Limit    int
+}
+
+// Inventory is the part of the registry that describes who and what
+// exists: principals, aliases, sessions, credentials.
+type Inventory interface {
+	// PutPrincipal inserts or replaces a principal.
+	PutPrincipal(ctx context.Context, p Principal) error
+	// GetPrincipal returns ErrNotFound for an unknown id.
+	GetPrincipal(ctx context.Context, id string) (Principal, error)
+	ListPrincipals(ctx context.Context, f PrincipalFilter) ([]Principal, error)
+	// SetPrincipalStatus sets a principal's status ("active",
+	// "disabled"); changed is false when it already had that status.
+	SetPrincipalStatus(ctx context.Context, id, status string) (changed bool, err error)
+
+	// PutAlias inserts or replaces the alias (Type, Value, PrincipalID).
+	PutAlias(ctx context.Context, a Alias) error
+	// ResolveAlias returns every alias with that type and value; one
+	// identifier may name several principals.
+	ResolveAlias(ctx context.Context, typ, value string) ([]Alias, error)
+	ListAliases(ctx context.Context, principalID string) ([]Alias, error)
+
+	// PutSession inserts or replaces a session; its principal must exist.
+	PutSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, id string) (Session, error)
+	ListSessions(ctx context.Context, f SessionFilter) ([]Session, error)
+	// RevokeSessions marks every active session matching f as revoked
+	// with rev. It returns the sessions it revoked now and, when
+	// rev.ActionID is set, those an earlier call with the same ActionID
+	// revoked, so a retried action reports the same result.
+	RevokeSessions(ctx context.Context, f SessionFilter, rev Revocation) ([]Session, error)
+
+	// PutCredential inserts or replaces a credential; its principal must
+	// exist.
+	PutCredential(ctx context.Context, c Credential) error
+	GetCredential(ctx context.Context, id string) (Credential, error)
+	ListCredentials(ctx context.Context, f CredentialFilter) ([]Credential, error)
+	// RevokeCredential marks the credential revoked; changed is false
+	// when it already was.
+	RevokeCredential(ctx context.Context, id string, rev Revocation) (c Credential, changed bool, err error)
+	// MarkExposed records an exposure; an earlier exposure is kept.
+	MarkExposed(ctx context.Context, credentialID string, e Exposure) error
+}
+
+// Locks holds the locks placed on principals, credentials, devices and
+// origins.
+type Locks interface {
+	PutLock(ctx context.Context, l Lock) error
+	// ListLocks returns the locks in force at now (not expired), or all
+	// of them when now is zero.
+	ListLocks(ctx context.Context, now time.Time) ([]Lock, error)
+	RemoveLock(ctx context.Context, id string) error
+}
+
+// Outbox holds processed signals and the actions they asked for.
+type Outbox interface {
+	// RecordSignal stores a processed signal with its actions and audit
+	// entries in one transaction. It returns false, and writes nothing,
+	// when a signal with the same DedupKey was recorded before. An action
+	// whose IdempotencyKey exists already is not inserted again.
+	RecordSignal(ctx context.Context, rec SignalRecord, actions []Action, audit []AuditEntry) (bool, error)
+	GetSignal(ctx context.Context, id string) (SignalRecord, error)
+	ListSignals(ctx context.Context, limit int) ([]SignalRecord, error)
+
+	// ClaimActions leases up to limit runnable actions to owner: pending
+	// ones whose LeaseUntil (their not-before time) has passed, and
+	// running ones whose lease expired. Claimed actions are running,
+	// with Attempts incremented and LeaseUntil = now + lease.
+	ClaimActions(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Action, error)
+	// FinishAction moves an action to a final state (done, failed,
+	// skipped) with its result, and appends the audit entries, in one
+	// transaction.
+	FinishAction(ctx context.Context, id, state string, result json.RawMessage, lastErr string, audit []AuditEntry) error
+	// RetryAction puts a claimed action back to pending, runnable again
+	// at notBefore, keeping lastErr.
+	RetryAction(ctx context.Context, id, lastErr string, notBefore time.Time) error
+	GetAction(ctx context.Context, id string) (Action, error)
+	ListActions(ctx context.Context, f ActionFilter) ([]Action, error)
+}
+
+// Audit is the append-only, hash-chained audit trail.
+type Audit interface {
+	// AppendAudit appends entries in order, assigning Seq, PrevHash and
+	// Hash (see ChainHash).
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}
+
+// Store is the whole registry, as every backend provides it.
+type Store interface {
+	Inventory
+	Locks
+	Outbox
+	Audit
+	// Close releases the backend's resources.
+	Close() error
+}
