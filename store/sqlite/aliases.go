@@ -1,0 +1,62 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+const aliasCols = "type, value, principal_id, credential_id"
+
+// PutAlias inserts or replaces the alias (Type, Value, PrincipalID). Its
+// principal must exist; CredentialID is kept as given.
+func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
+	op := fmt.Sprintf("put alias %s %q", a.Type, a.Value)
+	if a.Type == "" || a.Value == "" {
+		return fmt.Errorf("%s: type and value: required: %w",
+			op, store.ErrInvalid)
+	}
+	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		err := principalRef(ctx, tx, "principal_id", a.PrincipalID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO aliases (`+aliasCols+
+			`) VALUES (?, ?, ?, ?) ON CONFLICT (type, value, principal_id)
+			DO UPDATE SET credential_id = excluded.credential_id`,
+			a.Type, a.Value, a.PrincipalID, a.CredentialID)
+		return err
+	})
+}
+
+// ResolveAlias returns every alias with that type and value, ordered by
+// principal id; none is not an error.
+func (s *Store) ResolveAlias(ctx context.Context, typ, value string) ([]store.Alias, error) {
+	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+		WHERE type = ? AND value = ? ORDER BY principal_id`,
+		[]any{typ, value}, scanAlias)
+	if err != nil {
+		return nil, fmt.Errorf("resolve alias %s: %w", typ, err)
+	}
+	return as, nil
+}
+
+// ListAliases returns a principal's aliases ordered by type and value.
+func (s *Store) ListAliases(ctx context.Context, principalID string) ([]store.Alias, error) {
+	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+		WHERE principal_id = ? ORDER BY type, value`,
+		[]any{principalID}, scanAlias)
+	if err != nil {
+		return nil, fmt.Errorf("list aliases of %q: %w", principalID, err)
+	}
+	return as, nil
+}
+
+// scanAlias scans aliasCols.
+func scanAlias(r rowScanner) (store.Alias, error) {
+	var a store.Alias
+	err := r.Scan(&a.Type, &a.Value, &a.PrincipalID, &a.CredentialID)
+	return a, err
+}

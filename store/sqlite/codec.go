@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// timeLayout is RFC 3339 in UTC with a fixed six fractional digits, so
+// that comparing the text compares the times.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// timeArg is t as stored: NULL for the zero time, else timeLayout text of
+// store.NormalizeTime(t).
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return store.NormalizeTime(t).Format(timeLayout)
+}
+
+// timeCol scans a stored time into *t.
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if err != nil || !ok {
+		*c.t = time.Time{}
+		return err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("stored time %q: %w", s, err)
+	}
+	*c.t = store.NormalizeTime(t)
+	return nil
+}
+
+// rawArg is a JSON value as stored: NULL when empty, else its exact text.
+func rawArg(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// rawCol scans stored JSON text into *r, byte for byte.
+type rawCol struct{ r *json.RawMessage }
+
+// Scan implements sql.Scanner.
+func (c rawCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		*c.r = nil
+		return err
+	}
+	*c.r = json.RawMessage(s)
+	return nil
+}
+
+// jsonArg encodes v as JSON text, or NULL when empty is true.
+func jsonArg(v any, empty bool) (any, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// jsonCol decodes stored JSON text into v; NULL leaves v alone.
+type jsonCol struct{ v any }
+
+// Scan implements sql.Scanner.
+func (c jsonCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		return err
+	}
+	return json.Unmarshal([]byte(s), c.v)
+}
+
+// text is a TEXT column's value; ok is false for NULL.
+func text(v any) (s string, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	case []byte:
+		return string(v), true, nil
+	}
+	return "", false, fmt.Errorf("stored value of type %T, want text", v)
+}
+
+// checkJSON returns an error wrapping store.ErrInvalid when b is not
+// empty and not valid JSON.
+func checkJSON(field string, b json.RawMessage) error {
+	if len(b) > 0 && !json.Valid(b) {
+		return fmt.Errorf("%s: not valid JSON: %w", field, store.ErrInvalid)
+	}
+	return nil
+}
+
+// newID returns prefix and a fresh ULID.
+func newID(prefix string) string {
+	return prefix + ulid.Make().String()
+}
+
+// revocationCols is the revoked_* columns of a credential or session.
+const revocationCols = "revoked_at, revoked_by, revoked_reason, " +
+	"revoked_signal_id, revoked_action_id"
+
+// revocationArgs are the values of revocationCols for r.
+func revocationArgs(r *store.Revocation) []any {
+	if r == nil {
+		return []any{nil, nil, nil, nil, nil}
+	}
+	return []any{timeArg(r.At), r.By, r.Reason, r.SignalID, r.ActionID}
+}
+
+// revocationScan scans revocationCols; a NULL revoked_by means none.
+type revocationScan struct {
+	at                             time.Time
+	by, reason, signalID, actionID sql.NullString
+}
+
+// dest returns the scan destinations, in revocationCols order.
+func (r *revocationScan) dest() []any {
+	return []any{timeCol{&r.at}, &r.by, &r.reason, &r.signalID, &r.actionID}
+}
+
+// value is the scanned revocation, or nil.
+func (r *revocationScan) value() *store.Revocation {
+	if !r.by.Valid {
+		return nil
+	}
+	return &store.Revocation{At: r.at, By: r.by.String,
+		Reason: r.reason.String, SignalID: r.signalID.String,
+		ActionID: r.actionID.String}
+}
+
+// limitClause is the LIMIT for n, where 0 means no limit.
+func limitClause(n int) (string, error) {
+	if n < 0 {
+		return "", fmt.Errorf("limit %d: must not be negative: %w",
+			n, store.ErrInvalid)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf(" LIMIT %d", n), nil
+}
+
+// where builds a WHERE clause from equality conditions on non-empty
+// values.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// eq adds "col = v" unless v is empty.
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.add(col+" = ?", v)
+	}
+}
+
+// add adds a condition with its arguments.
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// String is the clause, or "" when there are no conditions.
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// placeholders is "?, ?, ..." for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+const credentialCols = "id, principal_id, kind, store, external_id, " +
+	"fingerprint, created_at, rotated_at, last_used_at, expires_at, " +
+	"exposed_at, exposure_source, exposure_where, status, " +
+	revocationCols
+
+// credentialStatuses are the statuses a credential may have.
+var credentialStatuses = []string{store.StatusActive, store.StatusRevoked,
+	store.StatusExpired}
+
+// PutCredential inserts or replaces a credential. Its principal must
+// exist; an empty id gets a generated "cred_" one and an empty status is
+// "active".
+func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
+	if c.ID == "" {
+		c.ID = newID("cred_")
+	}
+	op := fmt.Sprintf("put credential %q", c.ID)
+	if c.Status == "" {
+		c.Status = store.StatusActive
+	}
+	if !slices.Contains(credentialStatuses, c.Status) {
+		return fmt.Errorf("%s: status: unknown credential status %q: %w",
+			op, c.Status, store.ErrInvalid)
+	}
+	args := credentialArgs(c)
+	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		err := principalRef(ctx, tx, "principal_id", c.PrincipalID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO credentials (`+
+			credentialCols+`) VALUES (`+placeholders(len(args))+`)`,
+			args...)
+		return err
+	})
+}
+
+// credentialArgs are the values of credentialCols for c.
+func credentialArgs(c store.Credential) []any {
+	exposure := []any{nil, nil, nil}
+	if e := c.Exposure; e != nil {
+		exposure = []any{timeArg(e.At), e.Source, e.Where}
+	}
+	args := []any{c.ID, c.PrincipalID, c.Kind, c.Store, c.ExternalID,
+		c.Fingerprint, timeArg(c.CreatedAt), timeArg(c.RotatedAt),
+		timeArg(c.LastUsedAt), timeArg(c.ExpiresAt)}
+	args = append(append(args, exposure...), c.Status)
+	return append(args, revocationArgs(c.Revocation)...)
+}
+
+// GetCredential returns the credential with that id, or
+// store.ErrNotFound.
+func (s *Store) GetCredential(ctx context.Context, id string) (store.Credential, error) {
+	c, err := getCredential(ctx, s.read, id)
+	if err != nil {
+		return store.Credential{}, fmt.Errorf("get credential: %w", err)
+	}
+	return c, nil
+}
+
+// getCredential reads one credential through db.
+func getCredential(ctx context.Context, db querier, id string) (store.Credential, error) {
+	row := db.QueryRowContext(ctx, `SELECT `+credentialCols+
+		` FROM credentials WHERE id = ?`, id)
+	c, err := scanCredential(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("no credential %q: %w", id, store.ErrNotFound)
+	}
+	return c, err
+}
+
+// ListCredentials returns the credentials matching f, oldest first.
+func (s *Store) ListCredentials(ctx context.Context, f store.CredentialFilter) ([]store.Credential, error) {
+	limit, err := limitClause(f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	var w where
+	w.eq("principal_id", f.PrincipalID)
+	w.eq("status", f.Status)
+	q := `SELECT ` + credentialCols + ` FROM credentials` + w.String() +
+		` ORDER BY created_at, id` + limit
+	cs, err := queryAll(ctx, s.read, q, w.args, scanCredential)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return cs, nil
+}
+
+// scanCredential scans credentialCols.
+func scanCredential(r rowScanner) (store.Credential, error) {
+	var c store.Credential
+	var rev revocationScan
+	var exposedAt time.Time
+	var source, where sql.NullString
+	dest := append([]any{&c.ID, &c.PrincipalID, &c.Kind, &c.Store,
+		&c.ExternalID, &c.Fingerprint, timeCol{&c.CreatedAt},
+		timeCol{&c.RotatedAt}, timeCol{&c.LastUsedAt},
+		timeCol{&c.ExpiresAt}, timeCol{&exposedAt}, &source, &where,
+		&c.Status}, rev.dest()...)
+	if err := r.Scan(dest...); err != nil {
+		return store.Credential{}, err
+	}
+	if source.Valid {
+		c.Exposure = &store.Exposure{At: exposedAt, Source: source.String,
+			Where: where.String}
+	}
+	c.Revocation = rev.value()
+	return c, nil
+}
+
+// RevokeCredential marks the credential revoked with rev (a zero rev.At
+// is now) and returns it; changed is false, and nothing is written, when
+// it was revoked already.
+func (s *Store) RevokeCredential(ctx context.Context, id string, rev store.Revocation) (store.Credential, bool, error) {
+	if rev.At.IsZero() {
+		rev.At = time.Now()
+	}
+	var c store.Credential
+	var changed bool
+	op := fmt.Sprintf("revoke credential %q", id)
+	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		c, err = getCredential(ctx, tx, id)
+		if err != nil || c.Status == store.StatusRevoked {
+			return err
+		}
+		changed = true
+		c.Status, c.Revocation = store.StatusRevoked, normalizedRevocation(rev)
+		_, err = tx.ExecContext(ctx, `UPDATE credentials SET status = ?, (`+
+			revocationCols+`) = (?, ?, ?, ?, ?) WHERE id = ?`,
+			append(append([]any{c.Status}, revocationArgs(c.Revocation)...),
+				id)...)
+		return err
+	})
+	return c, changed, err
+}
+
+// MarkExposed records an exposure of the credential. Of two exposures the
+// earlier is kept, since days since exposure count from the first leak.
+func (s *Store) MarkExposed(ctx context.Context, credentialID string, e store.Exposure) error {
+	op := fmt.Sprintf("mark credential %q exposed", credentialID)
+	if e.At.IsZero() {
+		return fmt.Errorf("%s: at: required: %w", op, store.ErrInvalid)
+	}
+	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		c, err := getCredential(ctx, tx, credentialID)
+		if err != nil {
+			return err
+		}
+		if c.Exposure != nil && !e.At.Before(c.Exposure.At) {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE credentials SET exposed_at = ?,
+			exposure_source = ?, exposure_where = ? WHERE id = ?`,
+			timeArg(e.At), e.Source, e.Where, credentialID)
+		return err
+	})
+}

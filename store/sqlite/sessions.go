@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+const sessionCols = "id, principal_id, provider, external_id, kind, " +
+	"origin, credential_id, created_at, last_seen_at, expires_at, " +
+	"status, " + revocationCols
+
+// sessionStatuses are the statuses a session may have.
+var sessionStatuses = []string{store.StatusActive, store.StatusRevoked,
+	store.StatusExpired}
+
+// PutSession inserts or replaces a session. Its principal must exist; an
+// empty id gets a generated "ses_" one and an empty status is "active".
+func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
+	if ses.ID == "" {
+		ses.ID = newID("ses_")
+	}
+	op := fmt.Sprintf("put session %q", ses.ID)
+	if ses.Status == "" {
+		ses.Status = store.StatusActive
+	}
+	if !slices.Contains(sessionStatuses, ses.Status) {
+		return fmt.Errorf("%s: status: unknown session status %q: %w",
+			op, ses.Status, store.ErrInvalid)
+	}
+	origin, err := jsonArg(ses.Origin, ses.Origin == store.Origin{})
+	if err != nil {
+		return fmt.Errorf("%s: origin: %w", op, err)
+	}
+	args := append([]any{ses.ID, ses.PrincipalID, ses.Provider,
+		ses.ExternalID, ses.Kind, origin, ses.CredentialID,
+		timeArg(ses.CreatedAt), timeArg(ses.LastSeenAt),
+		timeArg(ses.ExpiresAt), ses.Status}, revocationArgs(ses.Revocation)...)
+	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		err := principalRef(ctx, tx, "principal_id", ses.PrincipalID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (`+
+			sessionCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
+		return err
+	})
+}
+
+// GetSession returns the session with that id, or store.ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+sessionCols+
+		` FROM sessions WHERE id = ?`, id)
+	ses, err := scanSession(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("no session %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	return ses, nil
+}
+
+// ListSessions returns the sessions matching f, oldest first.
+func (s *Store) ListSessions(ctx context.Context, f store.SessionFilter) ([]store.Session, error) {
+	ses, err := listSessions(ctx, s.read, f)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return ses, nil
+}
+
+// listSessions selects the sessions matching f through db.
+func listSessions(ctx context.Context, db querier, f store.SessionFilter) ([]store.Session, error) {
+	limit, err := limitClause(f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	w := sessionWhere(f)
+	q := `SELECT ` + sessionCols + ` FROM sessions` + w.String() +
+		` ORDER BY created_at, id` + limit
+	return queryAll(ctx, db, q, w.args, scanSession)
+}
+
+// sessionWhere is the WHERE clause for f.
+func sessionWhere(f store.SessionFilter) *where {
+	w := &where{}
+	if len(f.IDs) > 0 {
+		args := make([]any, len(f.IDs))
+		for i, id := range f.IDs {
+			args[i] = id
+		}
+		w.add("id IN ("+placeholders(len(args))+")", args...)
+	}
+	w.eq("principal_id", f.PrincipalID)
+	w.eq("credential_id", f.CredentialID)
+	w.eq("external_id", f.ExternalID)
+	w.eq("kind", f.Kind)
+	w.eq("provider", f.Provider)
+	w.eq("status", f.Status)
+	return w
+}
+
+// scanSession scans sessionCols.
+func scanSession(r rowScanner) (store.Session, error) {
+	var ses store.Session
+	var rev revocationScan
+	dest := append([]any{&ses.ID, &ses.PrincipalID, &ses.Provider,
+		&ses.ExternalID, &ses.Kind, jsonCol{&ses.Origin},
+		&ses.CredentialID, timeCol{&ses.CreatedAt},
+		timeCol{&ses.LastSeenAt}, timeCol{&ses.ExpiresAt}, &ses.Status},
+		rev.dest()...)
+	if err := r.Scan(dest...); err != nil {
+		return store.Session{}, err
+	}
+	ses.Revocation = rev.value()
+	return ses, nil
+}
+
+// RevokeSessions marks the active sessions matching f as revoked with rev
+// (f.Status is ignored; a zero rev.At is now). It returns those and, when
+// rev.ActionID is set, the sessions earlier calls with that ActionID
+// revoked, oldest first.
+func (s *Store) RevokeSessions(ctx context.Context, f store.SessionFilter, rev store.Revocation) ([]store.Session, error) {
+	if rev.At.IsZero() {
+		rev.At = time.Now()
+	}
+	f.Status = store.StatusActive
+	var out []store.Session
+	err := s.inWrite(ctx, "revoke sessions", func(tx *sql.Tx) error {
+		var err error
+		out, err = revokeSessions(ctx, tx, f, rev)
+		return err
+	})
+	return out, err
+}
+
+// revokeSessions is RevokeSessions inside tx.
+func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter, rev store.Revocation) ([]store.Session, error) {
+	earlier, err := revokedBy(ctx, tx, rev.ActionID)
+	if err != nil {
+		return nil, err
+	}
+	now, err := listSessions(ctx, tx, f)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE sessions SET status = ?, (`+
+		revocationCols+`) = (?, ?, ?, ?, ?) WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	r := normalizedRevocation(rev)
+	for i := range now {
+		args := append([]any{store.StatusRevoked}, revocationArgs(r)...)
+		if _, err := stmt.ExecContext(ctx, append(args, now[i].ID)...); err != nil {
+			return nil, err
+		}
+		now[i].Status, now[i].Revocation = store.StatusRevoked, r
+	}
+	return sortSessions(append(earlier, now...)), nil
+}
+
+// revokedBy returns the sessions revoked by the action with that id, or
+// none when the id is empty.
+func revokedBy(ctx context.Context, db querier, actionID string) ([]store.Session, error) {
+	if actionID == "" {
+		return nil, nil
+	}
+	return queryAll(ctx, db, `SELECT `+sessionCols+` FROM sessions
+		WHERE revoked_action_id = ? AND status = ?`,
+		[]any{actionID, store.StatusRevoked}, scanSession)
+}
+
+// normalizedRevocation is rev with its time as the store keeps it.
+func normalizedRevocation(rev store.Revocation) *store.Revocation {
+	rev.At = store.NormalizeTime(rev.At)
+	return &rev
+}
+
+// sortSessions orders sessions oldest first, then by id, as listed.
+func sortSessions(ss []store.Session) []store.Session {
+	slices.SortFunc(ss, func(a, b store.Session) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return ss
+}
