@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/policies"
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+// openStore opens the registry named by --store.
+func (g *globals) openStore(ctx context.Context) (store.Store, error) {
+	st, err := sqlite.Open(ctx, g.storePath)
+	if err != nil {
+		return nil, fmt.Errorf("open registry %s: %w", g.storePath, err)
+	}
+	return st, nil
+}
+
+// loadPolicies loads a policy directory, or the shipped library when dir
+// is empty.
+func loadPolicies(ctx context.Context, dir string) (*rules.PolicySet, error) {
+	if dir == "" {
+		return rules.Load(ctx, policies.FS)
+	}
+	return rules.LoadDir(ctx, dir)
+}
+
+// embeddedBroker is an in-process Kafka-protocol broker that keeps every
+// message in memory.
+type embeddedBroker struct {
+	cluster *kfake.Cluster
+	addrs   []string
+}
+
+// startEmbeddedBroker listens on 127.0.0.1:port (0 picks a free port) with
+// the engine's topics created.
+func startEmbeddedBroker(port, partitions int, topics ...string) (*embeddedBroker, error) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port),
+		kfake.SeedTopics(int32(partitions), topics...),
+		kfake.AllowAutoTopicCreation())
+	if err != nil {
+		return nil, fmt.Errorf("start embedded broker on 127.0.0.1:%d: %w", port, err)
+	}
+	return &embeddedBroker{cluster: c, addrs: c.ListenAddrs()}, nil
+}
+
+func (b *embeddedBroker) Close() { b.cluster.Close() }
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	return strconv.Atoi(p)
+}
+
+func systemClock() time.Time { return time.Now().UTC() }
+
+// engineTopics are the topics the engine reads and writes.
+func engineTopics(cfg engine.ServiceConfig) []string {
+	c := cfg.Consumer
+	return []string{orDefault(c.Topic, engine.DefaultAlertsTopic),
+		orDefault(c.DLQTopic, engine.DefaultDLQTopic),
+		orDefault(cfg.RevocationsTopic, engine.DefaultRevocationsTopic)}
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+func newRevokeCmd(g *globals) *cobra.Command {
+	var req engine.ManualRequest
+	var brokers, topic string
+	cmd := &cobra.Command{
+		Use:   "revoke",
+		Short: "Revoke a session, all of a principal's sessions, or a credential",
+		Long: "revoke cuts access now, audited with you as the actor. " +
+			"--credential revokes the credential and every session it backs.",
+		Example: "  killswitch revoke --principal alice --reason \"phished, INC-4711\"",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRevoke(cmd, g, req, brokers, topic)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&req.SessionID, "session", "", "revoke this session")
+	fl.StringVar(&req.PrincipalID, "principal", "", "revoke every live session of this principal")
+	fl.StringVar(&req.CredentialID, "credential", "", "revoke this credential and the sessions it backs")
+	fl.StringVar(&req.Reason, "reason", "", "why (required; goes to the audit trail)")
+	fl.StringVar(&req.Operator, "operator", currentUser(), "who is revoking")
+	fl.StringVar(&brokers, "kafka-brokers", "",
+		"also publish revocation events to these brokers")
+	fl.StringVar(&topic, "revocations-topic", engine.DefaultRevocationsTopic,
+		"topic for revocation events")
+	return cmd
+}
+
+func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
+	brokers, topic string) error {
+	log, err := g.logger()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	st, err := g.openStore(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conns, err := connectors.Build()
+	if err != nil {
+		return err
+	}
+	var pub engine.Publisher
+	if brokers != "" {
+		kp := engine.NewKafkaPublisher(strings.Split(brokers, ","), topic)
+		defer kp.Close()
+		pub = kp
+	}
+	x := engine.NewExecutor(st, conns, pub, engine.ExecutorConfig{
+		Owner: "cli:" + req.Operator}, systemClock, log)
+	acts, err := x.Revoke(cmd.Context(), st, req)
+	if err != nil {
+		return fmt.Errorf("revoke: %w", err)
+	}
+	return printRevoked(g, acts)
+}
+
+func printRevoked(g *globals, acts []store.Action) error {
+	failed := false
+	for _, a := range acts {
+		fmt.Fprintf(g.out, "%s %s:%s: %s %s\n", a.Kind, a.TargetType,
+			a.TargetID, a.State, a.Result)
+		if a.State != store.ActionDone {
+			failed = true
+			fmt.Fprintf(g.out, "  last error: %s\n", a.LastError)
+		}
+	}
+	if failed {
+		return &exitError{code: 1, err: fmt.Errorf("not every action is done; " +
+			"a pending one is retried by `killswitch run`")}
+	}
+	return nil
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}

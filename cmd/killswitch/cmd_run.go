@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/engine"
+)
+
+type runFlags struct {
+	brokers      string
+	embeddedPort int
+	partitions   int
+	policiesDir  string
+	cfg          engine.ServiceConfig
+	protected    []string
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the response engine: consume alerts, decide, revoke",
+		Long: "run consumes alerts from Kafka, evaluates them against the " +
+			"policies and revokes what they decide, until interrupted.\n\n" +
+			"Without --kafka-brokers it starts an in-process broker on " +
+			"127.0.0.1:9092 that keeps alerts in memory only.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runEngine(cmd, g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.brokers, "kafka-brokers", "",
+		"comma-separated Kafka bootstrap brokers; empty starts the embedded broker")
+	fl.IntVar(&f.embeddedPort, "embedded-broker-port", 9092,
+		"port of the embedded broker on 127.0.0.1 (without --kafka-brokers)")
+	fl.IntVar(&f.partitions, "embedded-partitions", 3,
+		"partitions per topic on the embedded broker")
+	fl.StringVar(&f.policiesDir, "policies", "",
+		"directory of Rego policies; empty uses the shipped library")
+	addEngineFlags(fl, &f.cfg, &f.protected)
+	return cmd
+}
+
+func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
+	ctx := cmd.Context()
+	log, err := g.logger()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	f.cfg.Guardrails.Protected = f.protected
+	if f.brokers == "" {
+		b, err := startEmbeddedBroker(f.embeddedPort, f.partitions,
+			engineTopics(f.cfg)...)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		f.cfg.Consumer.Brokers = b.addrs
+		log.Warn("no --kafka-brokers: started the embedded Kafka-protocol "+
+			"broker; it keeps alerts in memory only and loses them on exit",
+			"addr", strings.Join(b.addrs, ","))
+	} else {
+		f.cfg.Consumer.Brokers = strings.Split(f.brokers, ",")
+	}
+	st, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pol, err := loadPolicies(ctx, f.policiesDir)
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+	log.Info("policies loaded", "revision", pol.Revision())
+	conns, err := connectors.Build()
+	if err != nil {
+		return err
+	}
+	svc, err := engine.NewService(f.cfg, st, pol, conns, systemClock, log)
+	if err != nil {
+		return err
+	}
+	log.Info("killswitch running", "store", g.storePath,
+		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
+		"dry_run", f.cfg.Guardrails.DryRun)
+	err = svc.Run(ctx)
+	log.Info("killswitch stopped")
+	return err
+}

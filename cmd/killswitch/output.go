@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// outputFlag is --output: json or text.
+type outputFlag string
+
+func (o outputFlag) validate() error {
+	if o != "json" && o != "text" {
+		return &exitError{code: 2,
+			err: fmt.Errorf("--output: %q is not json or text", string(o))}
+	}
+	return nil
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes aligned columns; call flush when done.
+func table(w io.Writer, header ...any) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row(tw, header...)
+	return tw
+}
+
+func row(tw *tabwriter.Writer, cols ...any) {
+	for i, c := range cols {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, cell(c))
+	}
+	fmt.Fprintln(tw)
+}
+
+func cell(v any) string {
+	switch x := v.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return "-"
+		}
+		return x.UTC().Format(time.RFC3339)
+	case string:
+		if x == "" {
+			return "-"
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,0 +1,324 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// DefaultLockTTL is how long a lock placed by a policy lasts when the
+// policy gives no ttl.
+const DefaultLockTTL = 24 * time.Hour
+
+// executed is what an action did: a result for the outbox and audit
+// entries to append when it is finished.
+type executed struct {
+	result map[string]any
+	audit  []store.AuditEntry
+}
+
+func (x *Executor) apply(ctx context.Context, a store.Action) (executed, error) {
+	switch a.Kind {
+	case rules.RevokeSessions:
+		return x.revokeSessions(ctx, a)
+	case rules.RevokeCredential:
+		return x.revokeCredential(ctx, a)
+	case rules.DisablePrincipal:
+		return x.disablePrincipal(ctx, a)
+	case rules.Lock:
+		return x.placeLock(ctx, a)
+	case rules.Notify:
+		return x.notify(a), nil
+	}
+	return executed{}, permanent("unknown action kind %q", a.Kind)
+}
+
+func (x *Executor) revocation(a store.Action) store.Revocation {
+	return store.Revocation{At: x.clock(), By: actor(a), Reason: a.Reason,
+		SignalID: a.SignalID, ActionID: a.ID}
+}
+
+// sessionFilter selects the sessions a revoke_sessions action covers.
+func sessionFilter(a store.Action) (store.SessionFilter, error) {
+	var f store.SessionFilter
+	switch a.TargetType {
+	case "principal":
+		f.PrincipalID = a.TargetID
+	case "session":
+		f.IDs = []string{a.TargetID}
+	case "credential":
+		f.CredentialID = a.TargetID
+	default:
+		return f, permanent("revoke_sessions: unknown target type %q", a.TargetType)
+	}
+	switch scope := a.Scope; {
+	case scope == "" || scope == "all":
+	case strings.HasPrefix(scope, "provider:"):
+		f.Provider = strings.TrimPrefix(scope, "provider:")
+	default:
+		return f, permanent("revoke_sessions: unknown scope %q", scope)
+	}
+	return f, nil
+}
+
+func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed, error) {
+	f, err := sessionFilter(a)
+	if err != nil {
+		return executed{}, err
+	}
+	live := f
+	live.Status = store.StatusActive
+	sessions, err := x.store.ListSessions(ctx, live)
+	if err != nil {
+		return executed{}, fmt.Errorf("list sessions: %w", err)
+	}
+	ok, calls, connErr := x.revokeAtProviders(ctx, sessions)
+	if len(ok) > 0 {
+		_, err := x.store.RevokeSessions(ctx, store.SessionFilter{IDs: ok},
+			x.revocation(a))
+		if err != nil {
+			return executed{}, fmt.Errorf("revoke sessions in registry: %w", err)
+		}
+	}
+	mine, err := x.revokedBy(ctx, f, a.ID)
+	if err != nil {
+		return executed{}, err
+	}
+	if err := x.publishSessions(ctx, a, mine); err != nil {
+		return executed{}, err
+	}
+	done := sessionsExecuted(a, mine, calls, x.clock())
+	return done, connErr
+}
+
+// revokeAtProviders asks each session's provider to revoke it. It returns
+// the ids now revoked at their provider (or that have no connector, and
+// so are revoked in the registry only), what each call answered, and an
+// error when some must be retried or failed for good.
+func (x *Executor) revokeAtProviders(ctx context.Context,
+	sessions []store.Session) ([]string, map[string]string, error) {
+	var ok []string
+	calls := map[string]string{}
+	var errs []error
+	for _, s := range sessions {
+		c := x.conns.For(s.Provider)
+		if c == nil {
+			ok = append(ok, s.ID)
+			calls[s.ID] = "registry_only"
+			continue
+		}
+		res := x.callConnector(ctx, c, connectors.OpRevokeSession, &s, nil)
+		calls[s.ID] = res.String()
+		if res.Succeeded() || res.Outcome == connectors.Unsupported {
+			ok = append(ok, s.ID)
+			continue
+		}
+		errs = append(errs, connectorError(s.Provider, "session "+s.ID, res))
+	}
+	return ok, calls, joinConnectorErrors(errs)
+}
+
+func (x *Executor) callConnector(ctx context.Context, c connectors.Connector,
+	op connectors.Op, s *store.Session, cred *store.Credential) connectors.Result {
+	pid := ""
+	if s != nil {
+		pid = s.PrincipalID
+	} else {
+		pid = cred.PrincipalID
+	}
+	p, err := x.store.GetPrincipal(ctx, pid)
+	if err != nil {
+		return connectors.Result{Outcome: connectors.Retryable,
+			Err: fmt.Errorf("read principal %s: %w", pid, err)}
+	}
+	aliases, err := x.store.ListAliases(ctx, pid)
+	if err != nil {
+		return connectors.Result{Outcome: connectors.Retryable,
+			Err: fmt.Errorf("read aliases of %s: %w", pid, err)}
+	}
+	return c.Revoke(ctx, connectors.Request{Op: op, Principal: p,
+		Aliases: aliases, Session: s, Credential: cred, RevokeTokens: true})
+}
+
+func connectorError(provider, what string, res connectors.Result) error {
+	err := fmt.Errorf("%s: revoke %s: %s", provider, what, res)
+	if res.Outcome == connectors.Permanent {
+		return &permanentError{err: err}
+	}
+	return err
+}
+
+// joinConnectorErrors keeps the result permanent only when every failure
+// is permanent: one retryable failure is worth another try.
+func joinConnectorErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	joined := errors.Join(errs...)
+	for _, e := range errs {
+		var p *permanentError
+		if !errors.As(e, &p) {
+			return joined
+		}
+	}
+	return &permanentError{err: joined}
+}
+
+// revokedBy lists the sessions matching f that this action revoked, now
+// or in an earlier attempt.
+func (x *Executor) revokedBy(ctx context.Context, f store.SessionFilter,
+	actionID string) ([]store.Session, error) {
+	all, err := x.store.ListSessions(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list revoked sessions: %w", err)
+	}
+	var mine []store.Session
+	for _, s := range all {
+		if s.Revocation != nil && s.Revocation.ActionID == actionID {
+			mine = append(mine, s)
+		}
+	}
+	return mine, nil
+}
+
+func sessionsExecuted(a store.Action, mine []store.Session,
+	calls map[string]string, now time.Time) executed {
+	ids := make([]string, 0, len(mine))
+	var audit []store.AuditEntry
+	for _, s := range mine {
+		ids = append(ids, s.ID)
+		audit = append(audit, store.AuditEntry{Time: now, Actor: actor(a),
+			Event: EventSessionRevoked, Subject: s.ID,
+			Details: mustJSON(map[string]any{"principal_id": s.PrincipalID,
+				"provider": s.Provider, "reason": a.Reason,
+				"action_id": a.ID, "signal_id": a.SignalID,
+				"provider_call": calls[s.ID]})})
+	}
+	return executed{result: map[string]any{"sessions": ids,
+		"provider_calls": calls}, audit: audit}
+}
+
+func (x *Executor) revokeCredential(ctx context.Context, a store.Action) (executed, error) {
+	if a.TargetType != "credential" {
+		return executed{}, permanent("revoke_credential: target type %q is not credential", a.TargetType)
+	}
+	c, err := x.store.GetCredential(ctx, a.TargetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return executed{}, permanent("credential %s does not exist", a.TargetID)
+	}
+	if err != nil {
+		return executed{}, fmt.Errorf("read credential: %w", err)
+	}
+	call := "registry_only"
+	if conn := x.conns.For(c.Store); conn != nil && c.Status == store.StatusActive {
+		res := x.callConnector(ctx, conn, connectors.OpRevokeCredential, nil, &c)
+		if !res.Succeeded() && res.Outcome != connectors.Unsupported {
+			return executed{}, connectorError(c.Store, "credential "+c.ID, res)
+		}
+		call = res.String()
+	}
+	c, _, err = x.store.RevokeCredential(ctx, c.ID, x.revocation(a))
+	if err != nil {
+		return executed{}, fmt.Errorf("revoke credential in registry: %w", err)
+	}
+	if err := x.publishCredential(ctx, a, c); err != nil {
+		return executed{}, err
+	}
+	return executed{
+		result: map[string]any{"credential": c.ID, "provider_call": call},
+		audit: []store.AuditEntry{{Time: x.clock(), Actor: actor(a),
+			Event: EventCredentialRevoked, Subject: c.ID,
+			Details: mustJSON(map[string]any{"principal_id": c.PrincipalID,
+				"store": c.Store, "reason": a.Reason, "action_id": a.ID,
+				"signal_id": a.SignalID, "provider_call": call,
+				"already_revoked_by": otherRevoker(c, a.ID)})}},
+	}, nil
+}
+
+// otherRevoker names who revoked a credential before this action did, or
+// "" when this action did.
+func otherRevoker(c store.Credential, actionID string) string {
+	if c.Revocation == nil || c.Revocation.ActionID == actionID {
+		return ""
+	}
+	return c.Revocation.By
+}
+
+func (x *Executor) disablePrincipal(ctx context.Context, a store.Action) (executed, error) {
+	if a.TargetType != "principal" {
+		return executed{}, permanent("disable_principal: target type %q is not principal", a.TargetType)
+	}
+	changed, err := x.store.SetPrincipalStatus(ctx, a.TargetID, "disabled")
+	if errors.Is(err, store.ErrNotFound) {
+		return executed{}, permanent("principal %s does not exist", a.TargetID)
+	}
+	if err != nil {
+		return executed{}, fmt.Errorf("disable principal: %w", err)
+	}
+	ev := RevocationEvent{Type: "principal", TargetID: a.TargetID,
+		PrincipalID: a.TargetID}
+	if err := x.publish(ctx, a, ev); err != nil {
+		return executed{}, err
+	}
+	return executed{
+		result: map[string]any{"principal": a.TargetID, "changed": changed},
+		audit: []store.AuditEntry{{Time: x.clock(), Actor: actor(a),
+			Event: EventPrincipalDisabled, Subject: a.TargetID,
+			Details: mustJSON(map[string]any{"reason": a.Reason,
+				"action_id": a.ID, "already_disabled": !changed})}},
+	}, nil
+}
+
+func (x *Executor) placeLock(ctx context.Context, a store.Action) (executed, error) {
+	ttl := DefaultLockTTL
+	var params struct {
+		TTL string `json:"ttl"`
+	}
+	if len(a.Params) > 0 {
+		if err := json.Unmarshal(a.Params, &params); err != nil {
+			return executed{}, permanent("lock params: %v", err)
+		}
+	}
+	if params.TTL != "" {
+		d, err := time.ParseDuration(params.TTL)
+		if err != nil || d <= 0 {
+			return executed{}, permanent("lock ttl: not a positive duration (%q)", params.TTL)
+		}
+		ttl = d
+	}
+	now := x.clock()
+	l := store.Lock{ID: "lock_" + shortHash(a.ID), TargetType: a.TargetType,
+		Target: a.TargetID, Reason: a.Reason, CreatedBy: actor(a),
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := x.store.PutLock(ctx, l); err != nil {
+		return executed{}, fmt.Errorf("place lock: %w", err)
+	}
+	return executed{
+		result: map[string]any{"lock": l.ID, "expires_at": l.ExpiresAt},
+		audit: []store.AuditEntry{{Time: now, Actor: actor(a),
+			Event: EventLockPlaced, Subject: l.TargetType + ":" + l.Target,
+			Details: mustJSON(map[string]any{"lock_id": l.ID,
+				"reason": a.Reason, "expires_at": l.ExpiresAt})}},
+	}, nil
+}
+
+// notify records the notification in the log and the audit trail, where
+// responders and the audit stream pick it up.
+func (x *Executor) notify(a store.Action) executed {
+	x.log.Info("notify", "action_id", a.ID, "signal_id", a.SignalID,
+		"target", a.TargetType+":"+a.TargetID, "reason", a.Reason)
+	return executed{
+		result: map[string]any{"channel": "log"},
+		audit: []store.AuditEntry{{Time: x.clock(), Actor: actor(a),
+			Event: EventNotify, Subject: a.TargetType + ":" + a.TargetID,
+			Details: mustJSON(map[string]any{"reason": a.Reason,
+				"action_id": a.ID, "signal_id": a.SignalID})}},
+	}
+}

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ExecutorConfig tunes how the outbox is worked.
+type ExecutorConfig struct {
+	// Owner names this executor in leases; default "executor".
+	Owner string
+	// Lease is how long a claimed action is ours before another executor
+	// may take it over (after a crash). Default 30s.
+	Lease time.Duration
+	// Poll is how often the outbox is checked when nothing wakes the
+	// executor. Default 500ms.
+	Poll time.Duration
+	// Batch is how many actions are claimed at once. Default 16.
+	Batch int
+	// MaxAttempts is how many tries an action gets before it fails.
+	// Default 8.
+	MaxAttempts int
+	// Backoff is the wait before the second try; it doubles each try up
+	// to a minute. Default 1s.
+	Backoff time.Duration
+}
+
+func (c ExecutorConfig) withDefaults() ExecutorConfig {
+	if c.Owner == "" {
+		c.Owner = "executor"
+	}
+	if c.Lease <= 0 {
+		c.Lease = 30 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = 500 * time.Millisecond
+	}
+	if c.Batch <= 0 {
+		c.Batch = 16
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = time.Second
+	}
+	return c
+}
+
+// Executor works the outbox: it claims runnable actions, carries them out
+// at the connectors and in the registry, publishes the revocations, and
+// records the outcome. Several executors may share one store.
+type Executor struct {
+	store store.Store
+	conns connectors.Set
+	pub   Publisher
+	clock Clock
+	log   *slog.Logger
+	cfg   ExecutorConfig
+	wake  chan struct{}
+}
+
+// NewExecutor builds an executor. conns may be empty: revocations then
+// take effect in the registry only. pub may be nil.
+func NewExecutor(st store.Store, conns connectors.Set, pub Publisher,
+	cfg ExecutorConfig, clock Clock, log *slog.Logger) *Executor {
+	if pub == nil {
+		pub = discardPublisher{}
+	}
+	return &Executor{store: st, conns: conns, pub: pub, clock: clock,
+		cfg: cfg.withDefaults(), wake: make(chan struct{}, 1),
+		log: log.With("component", "executor")}
+}
+
+// Wake asks the executor to look at the outbox now.
+func (x *Executor) Wake() {
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works the outbox until ctx is done.
+func (x *Executor) Run(ctx context.Context) error {
+	t := time.NewTicker(x.cfg.Poll)
+	defer t.Stop()
+	for {
+		n, err := x.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			x.log.Warn("work outbox", "err", err)
+		}
+		if n == x.cfg.Batch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-x.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch of runnable actions and executes them. It
+// returns how many it claimed.
+func (x *Executor) RunOnce(ctx context.Context) (int, error) {
+	batch, err := x.store.ClaimActions(ctx, x.cfg.Owner, x.clock(),
+		x.cfg.Lease, x.cfg.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim actions: %w", err)
+	}
+	for _, a := range batch {
+		if err := x.execute(ctx, a); err != nil {
+			return len(batch), err
+		}
+	}
+	return len(batch), nil
+}
+
+// execute runs one action and records how it went. Only a failure to
+// record is returned; the action's own failure is stored with it.
+func (x *Executor) execute(ctx context.Context, a store.Action) error {
+	log := x.log.With("action_id", a.ID, "kind", a.Kind,
+		"target", a.TargetType+":"+a.TargetID)
+	done, err := x.apply(ctx, a)
+	if ctx.Err() != nil {
+		return nil // the lease lapses and the action is taken up again
+	}
+	if err == nil {
+		log.Debug("action done")
+		return x.finish(ctx, a, store.ActionDone, done, "")
+	}
+	var perm *permanentError
+	if errors.As(err, &perm) || a.Attempts >= x.cfg.MaxAttempts {
+		log.Error("action failed", "attempts", a.Attempts, "err", err)
+		return x.finish(ctx, a, store.ActionFailed, done, err.Error())
+	}
+	wait := x.backoff(a.Attempts)
+	if a.LastError != err.Error() {
+		log.Warn("action will be retried", "attempts", a.Attempts,
+			"retry_in", wait, "err", err)
+	}
+	return x.store.RetryAction(ctx, a.ID, err.Error(), x.clock().Add(wait))
+}
+
+func (x *Executor) backoff(attempts int) time.Duration {
+	d := x.cfg.Backoff
+	for i := 1; i < attempts && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
+}
+
+func (x *Executor) finish(ctx context.Context, a store.Action, state string,
+	done executed, lastErr string) error {
+	audit := done.audit
+	event := EventActionDone
+	if state == store.ActionFailed {
+		event = EventActionFailed
+	}
+	audit = append(audit, store.AuditEntry{Time: x.clock(), Actor: actor(a),
+		Event: event, Subject: a.ID, Details: mustJSON(map[string]any{
+			"kind": a.Kind, "target": a.TargetType + ":" + a.TargetID,
+			"signal_id": a.SignalID, "attempts": a.Attempts,
+			"error": lastErr, "result": done.result})})
+	err := x.store.FinishAction(ctx, a.ID, state, mustJSON(done.result),
+		lastErr, audit)
+	if err != nil {
+		return fmt.Errorf("finish action %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// actor is the audit actor of an action: the policy rule that asked for
+// it, or the operator.
+func actor(a store.Action) string {
+	switch {
+	case a.Policy == "":
+		return "policy"
+	case strings.HasPrefix(a.Policy, "operator:"):
+		return a.Policy
+	}
+	return "policy:" + a.Policy
+}
+
+// permanentError marks a failure that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(format string, args ...any) error {
+	return &permanentError{err: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// FormatOperator is the format recorded for an operator's request.
+const FormatOperator = "operator"
+
+// ManualRequest is an operator's revocation from the CLI or the API.
+type ManualRequest struct {
+	// Operator names who asked; it becomes the audit actor
+	// "operator:<name>".
+	Operator string
+	Reason   string
+	// Exactly one of SessionID, PrincipalID (all its live sessions) and
+	// CredentialID (the credential and the sessions it backs) is set.
+	SessionID    string
+	PrincipalID  string
+	CredentialID string
+}
+
+func (r ManualRequest) validate() error {
+	n := 0
+	for _, v := range []string{r.SessionID, r.PrincipalID, r.CredentialID} {
+		if v != "" {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return errors.New("name exactly one of a session, a principal or a credential")
+	case strings.TrimSpace(r.Reason) == "":
+		return errors.New("a reason is required: it goes to the audit trail")
+	case strings.TrimSpace(r.Operator) == "":
+		return errors.New("the operator's name is required")
+	}
+	return nil
+}
+
+// Revoke carries out an operator's request at once, through the outbox
+// like any policy action: it is recorded, executed at the connectors and
+// in the registry, published and audited with the operator as actor. If
+// the process dies half-way, a running engine finishes it when the lease
+// lapses. It returns the finished actions.
+func (x *Executor) Revoke(ctx context.Context, st store.Store,
+	req ManualRequest) ([]store.Action, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	now := x.clock()
+	id := randomID()
+	acts := manualActions(req, id)
+	for i := range acts {
+		acts[i].CreatedAt, acts[i].UpdatedAt = now, now
+		acts[i].LeaseUntil = now.Add(x.cfg.Lease)
+	}
+	rec := store.SignalRecord{ID: "sig_" + id, DedupKey: "operator:" + id,
+		Format: FormatOperator, Category: "manual_revocation",
+		Severity: "info", Time: now, ReceivedAt: now,
+		Signal: mustJSON(req)}
+	audit := []store.AuditEntry{{Time: now, Actor: "operator:" + req.Operator,
+		Event: "operator.revoke", Subject: rec.ID, Details: mustJSON(req)}}
+	if _, err := st.RecordSignal(ctx, rec, acts, audit); err != nil {
+		return nil, fmt.Errorf("record request: %w", err)
+	}
+	return x.runManual(ctx, st, acts)
+}
+
+func (x *Executor) runManual(ctx context.Context, st store.Store,
+	acts []store.Action) ([]store.Action, error) {
+	out := make([]store.Action, 0, len(acts))
+	for _, a := range acts {
+		a.Attempts = 1
+		if err := x.execute(ctx, a); err != nil {
+			return out, err
+		}
+		done, err := st.GetAction(ctx, a.ID)
+		if err != nil {
+			return out, fmt.Errorf("read action %s: %w", a.ID, err)
+		}
+		out = append(out, done)
+	}
+	return out, nil
+}
+
+func manualActions(req ManualRequest, id string) []store.Action {
+	base := store.Action{SignalID: "sig_" + id, Reason: req.Reason,
+		Policy: "operator:" + req.Operator, State: store.ActionRunning}
+	mk := func(kind, typ, target string) store.Action {
+		a := base
+		a.Kind, a.TargetType, a.TargetID = kind, typ, target
+		a.IdempotencyKey = "operator:" + id + "|" + kind + "|" + typ + ":" + target
+		a.ID = "act_" + shortHash(a.IdempotencyKey)
+		return a
+	}
+	switch {
+	case req.SessionID != "":
+		return []store.Action{mk(rules.RevokeSessions, "session", req.SessionID)}
+	case req.PrincipalID != "":
+		return []store.Action{mk(rules.RevokeSessions, "principal", req.PrincipalID)}
+	}
+	return []store.Action{
+		mk(rules.RevokeCredential, "credential", req.CredentialID),
+		mk(rules.RevokeSessions, "credential", req.CredentialID),
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b)
+}

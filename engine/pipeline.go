@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/signals"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// Poison codes say why a message went to the dead-letter topic. They are
+// stable: DLQ headers, audit entries and metrics use them.
+const (
+	CodeDecodeError = "decode_error"
+	CodePolicyError = "policy_error"
+)
+
+// PoisonError is a message that can never be processed: retrying it would
+// fail the same way. It goes to the dead-letter topic with its reason.
+type PoisonError struct {
+	Code string
+	Err  error
+}
+
+func (e *PoisonError) Error() string { return e.Code + ": " + e.Err.Error() }
+
+func (e *PoisonError) Unwrap() error { return e.Err }
+
+// Outcome is what processing one message did.
+type Outcome struct {
+	Signal    signals.Signal
+	SignalID  string
+	Duplicate bool
+	// Input is what the policies were shown.
+	Input    rules.Input
+	Decision rules.Decision
+	Actions  []store.Action
+}
+
+// Pipeline turns one payload into actions in the outbox. It is safe for
+// concurrent use; the source serialises messages of one principal.
+type Pipeline struct {
+	store store.Store
+	eval  Evaluator
+	clock Clock
+	log   *slog.Logger
+	guard Guardrails
+}
+
+// NewPipeline builds a pipeline over a registry and a policy evaluator.
+func NewPipeline(st store.Store, ev Evaluator, g Guardrails, clock Clock,
+	log *slog.Logger) *Pipeline {
+	return &Pipeline{store: st, eval: ev, clock: clock, guard: g,
+		log: log.With("component", "pipeline")}
+}
+
+// Process decodes, evaluates and plans one payload and writes its actions
+// to the outbox. A *PoisonError means the payload can never be processed;
+// any other error is transient and the caller retries.
+func (p *Pipeline) Process(ctx context.Context, payload []byte) (Outcome, error) {
+	sig, err := signals.Decode(payload)
+	if err != nil {
+		return Outcome{}, &PoisonError{Code: CodeDecodeError, Err: err}
+	}
+	return p.ProcessSignal(ctx, sig)
+}
+
+// ProcessSignal is Process for a signal decoded already.
+func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outcome, error) {
+	now := p.clock().UTC()
+	in, err := Enrich(ctx, p.store, sig, now)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
+	}
+	dec, err := p.eval.Evaluate(ctx, in)
+	if rules.IsPolicyError(err) {
+		return Outcome{Signal: sig, Input: in},
+			&PoisonError{Code: CodePolicyError, Err: err}
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("evaluate signal %s: %w", sig.DedupKey, err)
+	}
+	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
+		Decision: dec}
+	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, p.eval.Revision(), now)
+	inserted, err := p.record(ctx, out, in, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Duplicate = !inserted
+	if inserted {
+		p.markExposures(ctx, sig, in)
+	}
+	return out, nil
+}
+
+func (p *Pipeline) record(ctx context.Context, out Outcome, in rules.Input,
+	now time.Time) (bool, error) {
+	sigJSON, err := json.Marshal(out.Signal)
+	if err != nil {
+		return false, fmt.Errorf("encode signal: %w", err)
+	}
+	decJSON, err := json.Marshal(out.Decision)
+	if err != nil {
+		return false, fmt.Errorf("encode decision: %w", err)
+	}
+	rec := store.SignalRecord{
+		ID: out.SignalID, DedupKey: out.Signal.DedupKey,
+		Format: string(out.Signal.Format), Category: string(out.Signal.Category),
+		Severity: string(out.Signal.Severity), Time: out.Signal.Time,
+		ReceivedAt: now, PolicyRevision: p.eval.Revision(),
+		Signal: sigJSON, Decision: decJSON,
+	}
+	audit := decisionAudit(out, in, p.eval.Revision(), now)
+	ok, err := p.store.RecordSignal(ctx, rec, out.Actions, audit)
+	if err != nil {
+		return false, fmt.Errorf("record signal %s: %w", rec.DedupKey, err)
+	}
+	return ok, nil
+}
+
+// markExposures records, on every credential an exposure signal named,
+// that it leaked. It is idempotent (the earliest exposure is kept), so a
+// failure is logged and left for the next signal about it.
+func (p *Pipeline) markExposures(ctx context.Context, sig signals.Signal,
+	in rules.Input) {
+	if sig.Category != signals.CategorySecretExposure {
+		return
+	}
+	for _, c := range in.Credentials {
+		if len(c.MatchedBy) == 0 {
+			continue
+		}
+		e := store.Exposure{At: sig.Time, Source: string(sig.Format),
+			Where: exposureWhere(sig)}
+		if err := p.store.MarkExposed(ctx, c.ID, e); err != nil &&
+			!errors.Is(err, context.Canceled) {
+			p.log.Warn("record exposure", "credential_id", c.ID, "err", err)
+		}
+	}
+}
+
+func exposureWhere(sig signals.Signal) string {
+	for _, s := range sig.Subjects {
+		if s.Type == signals.SubjectRepository {
+			return s.Value
+		}
+	}
+	return ""
+}

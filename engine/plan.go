@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/signals"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// Guardrails decide which of a decision's actions may run on their own.
+// The zero value lets every action run, except on break-glass principals,
+// which are never acted on automatically whatever the configuration.
+type Guardrails struct {
+	// DryRun plans and audits every action but executes none: each is
+	// stored as skipped with the reason "dry run".
+	DryRun bool
+	// Protected lists principal ids treated like break-glass principals.
+	Protected []string
+}
+
+// Plan turns a decision into outbox actions. Each action's idempotency key
+// is the signal's dedup key, the action kind, the target and the scope, so
+// a redelivered signal plans the very same actions.
+func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
+	dec rules.Decision, revision string, now time.Time) []store.Action {
+	actions := make([]store.Action, 0, len(dec.Actions))
+	for _, a := range dec.Actions {
+		act := newAction(signalID, sig, a, revision, now)
+		switch reason := g.holdReason(a, in); {
+		case reason != "":
+			act.State, act.LastError = store.ActionSkipped, reason
+		case g.DryRun:
+			act.State, act.LastError = store.ActionSkipped, "dry run"
+		case dec.RequiresApproval:
+			act.State = store.ActionAwaitingApproval
+		}
+		actions = append(actions, act)
+	}
+	return actions
+}
+
+func newAction(signalID string, sig signals.Signal, a rules.Action,
+	revision string, now time.Time) store.Action {
+	key := strings.Join([]string{sig.DedupKey, a.Kind,
+		a.Target.Type + ":" + a.Target.ID, a.Scope}, "|")
+	var params json.RawMessage
+	if a.TTL != "" {
+		params, _ = json.Marshal(map[string]string{"ttl": a.TTL})
+	}
+	return store.Action{
+		ID: "act_" + shortHash(key), IdempotencyKey: key,
+		SignalID: signalID, Kind: a.Kind, TargetType: a.Target.Type,
+		TargetID: a.Target.ID, Scope: a.Scope, Reason: a.Reason,
+		Policy: a.Rule, PolicyRevision: revision, Params: params,
+		State: store.ActionPending, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// holdReason says why an action must not run automatically, or "".
+func (g Guardrails) holdReason(a rules.Action, in rules.Input) string {
+	owner, ok := targetOwner(a.Target, in)
+	if !ok {
+		return fmt.Sprintf("target %s %s is not in the policy input",
+			a.Target.Type, a.Target.ID)
+	}
+	if owner == "" {
+		return ""
+	}
+	if slices.Contains(g.Protected, owner) {
+		return fmt.Sprintf("principal %s is protected: never acted on automatically", owner)
+	}
+	for _, p := range in.Principals {
+		if p.ID == owner && p.BreakGlass {
+			return fmt.Sprintf("principal %s is break-glass: never acted on automatically", owner)
+		}
+	}
+	return ""
+}
+
+// targetOwner finds the principal a target belongs to. Devices and
+// origins belong to nobody ("", true).
+func targetOwner(t rules.Target, in rules.Input) (string, bool) {
+	switch t.Type {
+	case "principal":
+		for _, p := range in.Principals {
+			if p.ID == t.ID {
+				return p.ID, true
+			}
+		}
+	case "session":
+		for _, s := range in.Sessions {
+			if s.ID == t.ID {
+				return s.PrincipalID, true
+			}
+		}
+	case "credential":
+		for _, c := range in.Credentials {
+			if c.ID == t.ID {
+				return c.PrincipalID, true
+			}
+		}
+	case "device", "origin":
+		return "", true
+	}
+	return "", false
+}
+
+// signalID is derived from the dedup key, so a redelivery has the same id.
+func signalID(sig signals.Signal) string {
+	return "sig_" + shortHash(sig.DedupKey)
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:10])
+}

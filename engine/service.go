@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ServiceConfig configures a whole engine: the Kafka source, the outbox
+// executor, where revocations are published, and the guardrails.
+type ServiceConfig struct {
+	Consumer ConsumerConfig
+	Executor ExecutorConfig
+	// RevocationsTopic receives a RevocationEvent per revoked session,
+	// credential and principal; default DefaultRevocationsTopic.
+	RevocationsTopic string
+	Guardrails       Guardrails
+}
+
+// Service is the running engine: consumer, pipeline and executor over one
+// registry.
+type Service struct {
+	Pipeline *Pipeline
+	Executor *Executor
+	Consumer *Consumer
+	pub      *KafkaPublisher
+	log      *slog.Logger
+}
+
+// NewService wires an engine. Nothing runs until Run.
+func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
+	conns connectors.Set, clock Clock, log *slog.Logger) (*Service, error) {
+	if err := cfg.Consumer.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.RevocationsTopic == "" {
+		cfg.RevocationsTopic = DefaultRevocationsTopic
+	}
+	pub := NewKafkaPublisher(cfg.Consumer.Brokers, cfg.RevocationsTopic)
+	pipe := NewPipeline(st, ev, cfg.Guardrails, clock, log)
+	exec := NewExecutor(st, conns, pub, cfg.Executor, clock, log)
+	cons, err := NewConsumer(cfg.Consumer, pipe, st, exec, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Pipeline: pipe, Executor: exec, Consumer: cons,
+		pub: pub, log: log}, nil
+}
+
+// Run consumes and executes until ctx is done. On shutdown the consumer
+// finishes what it holds and commits; actions still in the outbox are
+// taken up by the next start.
+func (s *Service) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = s.Executor.Run(ctx)
+	}()
+	err := s.Consumer.Run(ctx)
+	cancel()
+	wg.Wait()
+	return errors.Join(err, s.pub.Close())
+}
