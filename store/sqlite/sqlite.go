@@ -46,7 +46,10 @@ var _ store.Store = (*Store)(nil)
 // to the current schema. The path ":memory:" opens a private in-memory
 // registry on a single connection, for tests; prefer a temporary file.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
+	if path == "" {
+		return nil, errors.New("open sqlite store: path: required")
+	}
+	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: path %q: "+
 			"must be a file name without '?' or '#'", path)
 	}
