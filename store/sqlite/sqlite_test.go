@@ -54,7 +54,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-
 // rawDB opens the registry file with database/sql, as an intruder would.
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()

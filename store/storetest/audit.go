@@ -134,4 +134,3 @@ func auditBadJSON(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrInvalid)
 	verify(t, s, 0)
 }
-
