@@ -1,0 +1,235 @@
+package signals_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/signals"
+)
+
+const badDir = "../testdata/alerts-bad"
+
+func TestMalformedSamplesFailWithAnExactError(t *testing.T) {
+	tests := []struct {
+		file string
+		is   error
+		want string
+	}{
+		{"not-json.xml", signals.ErrNotJSON, "payload is not a JSON object: " +
+			"invalid character '<' looking for beginning of value at byte 1"},
+		{"json-array.json", signals.ErrNotJSON,
+			"payload is not a JSON object: top-level value is an array"},
+		{"unknown-format.json", signals.ErrUnknownFormat,
+			"no decoder recognises this payload " +
+				"(top-level keys: alert_name, score, seen_at, user)"},
+		{"okta-published-yesterday.json", nil,
+			`signal okta: published: not an RFC 3339 time ("yesterday")`},
+		{"ocsf-unsupported-class.json", nil,
+			`signal ocsf: class_uid: unsupported OCSF class ("1007")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(badDir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = signals.Decode(b)
+			checkErr(t, err, tt.is, tt.want)
+		})
+	}
+}
+
+func checkErr(t *testing.T, err, is error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %q", want)
+	}
+	if err.Error() != want {
+		t.Errorf("error = %q\n      want %q", err, want)
+	}
+	var fe *signals.FieldError
+	if is == nil && !errors.As(err, &fe) {
+		t.Errorf("error %q is not a *FieldError", err)
+	}
+	if is != nil && !errors.Is(err, is) {
+		t.Errorf("error %q is not %v", err, is)
+	}
+}
+
+func TestPayloadsThatAreNotOneObjectAreRejected(t *testing.T) {
+	tests := []struct {
+		name, payload, want string
+	}{
+		{"Empty payload", "", "empty payload"},
+		{"Only white space", " \n", "empty payload"},
+		{"Truncated object", `{"a": 1`, "unexpected end of input at byte 7"},
+		{"Two objects", `{"a": 1} {"b": 2}`,
+			"trailing data after the object at byte 8"},
+		{"Trailing garbage", `{"a": 1}]`,
+			"trailing data after the object at byte 8"},
+		{"A bare string", `"hello"`, "top-level value is a string"},
+		{"Null", `null`, "top-level value is null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := signals.Decode([]byte(tt.payload))
+			checkErr(t, err, signals.ErrNotJSON,
+				"payload is not a JSON object: "+tt.want)
+		})
+	}
+}
+
+func TestAByteOrderMarkBeforeTheObjectIsSkipped(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(alertsDir,
+		"06-risc-account-disabled-erin.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := signals.Decode(append([]byte("\xef\xbb\xbf"), b...))
+	if err != nil || s.Format != signals.FormatRISC {
+		t.Fatalf("decode with BOM = %v, %v", s.Format, err)
+	}
+}
+
+func TestUnknownFormatHintIsBoundedAndQuotesOddKeys(t *testing.T) {
+	doc := map[string]any{"has space": 1, "x\ny": 2}
+	for i := range 20 {
+		doc[string(rune('a'+i))] = i
+	}
+	b, _ := json.Marshal(doc)
+	_, err := signals.Decode(b)
+	want := `no decoder recognises this payload (top-level keys: ` +
+		`"has space", "x\ny", a, b, c, d, e, f, g, h, i, j, and 10 more)`
+	checkErr(t, err, signals.ErrUnknownFormat, want)
+	_, err = signals.Decode([]byte(`{}`))
+	checkErr(t, err, signals.ErrUnknownFormat,
+		"no decoder recognises this payload (empty object)")
+}
+
+func TestDecodersAreListedInWiringOrderOneFormatEach(t *testing.T) {
+	want := []signals.Format{
+		signals.FormatOCSF, signals.FormatOkta, signals.FormatCloudTrail,
+		signals.FormatGuardDuty, signals.FormatGitHubSecretScanning,
+		signals.FormatGitGuardian, signals.FormatCAEP, signals.FormatRISC,
+	}
+	ds := signals.Decoders()
+	if len(ds) != len(want) {
+		t.Fatalf("%d decoders, want %d", len(ds), len(want))
+	}
+	for i, d := range ds {
+		if d.Format() != want[i] {
+			t.Errorf("decoder %d is %s, want %s", i, d.Format(), want[i])
+		}
+	}
+	ds[0] = nil
+	if signals.Decoders()[0] == nil {
+		t.Error("changing the returned slice changed the wiring")
+	}
+}
+
+func TestDecodeAsChecksTheFormatTheCallerNamed(t *testing.T) {
+	okta, err := os.ReadFile(filepath.Join(alertsDir,
+		"08-okta-session-start-alice.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := signals.DecodeAs(signals.FormatOkta, okta)
+	if err != nil || s.DedupKey != "okta:7d3e9f20-ceb1-11f1-9a4b-6b1f0c2d3e4f" {
+		t.Fatalf("decode as okta = %q, %v", s.DedupKey, err)
+	}
+	_, err = signals.DecodeAs(signals.FormatCloudTrail, okta)
+	if !errors.Is(err, signals.ErrUnknownFormat) ||
+		!strings.HasPrefix(err.Error(), "decode as cloudtrail: ") {
+		t.Errorf("okta payload as cloudtrail: %v", err)
+	}
+	_, err = signals.DecodeAs("splunk", okta)
+	if err == nil || err.Error() != `decode as "splunk": no such format` {
+		t.Errorf("unknown format: %v", err)
+	}
+	_, err = signals.DecodeAs(signals.FormatOkta, []byte("[]"))
+	if !errors.Is(err, signals.ErrNotJSON) {
+		t.Errorf("array as okta: %v", err)
+	}
+}
+
+// 1715108059341081180 is above 2^53: through float64 it would become
+// ...081152 or ...081216.
+func TestLargeIntegersKeepEveryDigit(t *testing.T) {
+	payload := `{"class_uid": 3002, "metadata": {"version": "1.3.0",
+		"uid": "large-int"}, "severity_id": 1, "type_uid": 1715108059341081180,
+		"time": 1715108059341081180}`
+	s, err := signals.Decode([]byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2024, 5, 7, 18, 54, 19, 341081180, time.UTC)
+	if !s.Time.Equal(want) {
+		t.Errorf("time = %s, want %s", s.Time.Format(time.RFC3339Nano), want)
+	}
+	if got := s.Attributes["type_uid"]; got != json.Number("1715108059341081180") {
+		t.Errorf("type_uid attribute = %v", got)
+	}
+	out, _ := json.Marshal(s)
+	if !strings.Contains(string(out), `"type_uid":1715108059341081180`) {
+		t.Errorf("marshalled signal lost digits: %s", out)
+	}
+}
+
+const demoSecret = "ghp_DemoOnlyNotARealToken0000000000000000"
+
+// TestTheGitHubSecretIsKeptNowhere decodes the sample and variants of it
+// that fail in different places, and looks for the secret in every
+// signal and error.
+func TestTheGitHubSecretIsKeptNowhere(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(alertsDir,
+		"03-github-secret-scanning-pat-created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert := func(d map[string]any) map[string]any {
+		return d["alert"].(map[string]any)
+	}
+	variants := map[string]func(d map[string]any){
+		"The sample as it is": func(map[string]any) {},
+		"No alert number":     func(d map[string]any) { delete(alert(d), "number") },
+		"No time anywhere":    clearTimes,
+		"A bad updated_at": func(d map[string]any) {
+			alert(d)["updated_at"] = "soon"
+		},
+		"The secret is not a string": func(d map[string]any) {
+			alert(d)["secret"] = map[string]any{"value": demoSecret}
+		},
+	}
+	for name, change := range variants {
+		t.Run(name, func(t *testing.T) {
+			var copied map[string]any
+			if err := json.Unmarshal(b, &copied); err != nil {
+				t.Fatal(err)
+			}
+			change(copied)
+			raw, _ := json.Marshal(copied)
+			s, err := signals.Decode(raw)
+			out, _ := json.Marshal(s)
+			if strings.Contains(string(out), demoSecret) {
+				t.Errorf("signal holds the secret: %s", out)
+			}
+			if err != nil && strings.Contains(err.Error(), demoSecret) {
+				t.Errorf("error holds the secret: %v", err)
+			}
+		})
+	}
+}
+
+func clearTimes(doc map[string]any) {
+	alert := doc["alert"].(map[string]any)
+	delete(alert, "created_at")
+	delete(alert, "updated_at")
+	repo := doc["repository"].(map[string]any)
+	delete(repo, "updated_at")
+	delete(repo, "pushed_at")
+}
