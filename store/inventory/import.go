@@ -53,7 +53,8 @@ type LockWriter interface {
 // replaced, so importing a file twice changes nothing. The file is
 // checked again before anything is written; a store error stops the
 // import and Counts says what was written before it.
-func (f *File) Import(ctx context.Context, inv store.Inventory, now time.Time) (Counts, error) {
+func (f *File) Import(ctx context.Context, inv store.Inventory,
+	now time.Time) (Counts, error) {
 	b, err := f.build(store.NormalizeTime(now))
 	if err != nil {
 		return Counts{}, err

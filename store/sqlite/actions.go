@@ -61,7 +61,8 @@ func scanAction(r rowScanner) (store.Action, error) {
 // first: pending ones whose not-before time is unset or not after now,
 // and running ones whose lease ended before now. Each becomes running
 // with one more attempt and a lease until now + lease.
-func (s *Store) ClaimActions(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.Action, error) {
+func (s *Store) ClaimActions(ctx context.Context, owner string,
+	now time.Time, lease time.Duration, limit int) ([]store.Action, error) {
 	op := fmt.Sprintf("claim actions for %q", owner)
 	switch {
 	case owner == "":
@@ -80,7 +81,8 @@ func (s *Store) ClaimActions(ctx context.Context, owner string, now time.Time, l
 }
 
 // claim is ClaimActions inside tx.
-func claim(ctx context.Context, tx *sql.Tx, owner string, now time.Time, lease time.Duration, limit int) ([]store.Action, error) {
+func claim(ctx context.Context, tx *sql.Tx, owner string, now time.Time,
+	lease time.Duration, limit int) ([]store.Action, error) {
 	at := timeArg(now)
 	ids, err := queryAll(ctx, tx, `SELECT id FROM actions
 		WHERE (state = ? AND (lease_until IS NULL OR lease_until <= ?))
@@ -116,7 +118,8 @@ var finalStates = []string{store.ActionDone, store.ActionFailed,
 // FinishAction moves an action to a final state (done, failed, skipped),
 // sets its result and last error, ends its lease and appends the audit
 // entries, in one transaction.
-func (s *Store) FinishAction(ctx context.Context, id, state string, result json.RawMessage, lastErr string, audit []store.AuditEntry) error {
+func (s *Store) FinishAction(ctx context.Context, id, state string,
+	result json.RawMessage, lastErr string, audit []store.AuditEntry) error {
 	op := fmt.Sprintf("finish action %q", id)
 	if !slices.Contains(finalStates, state) {
 		return fmt.Errorf("%s: state: %q is not done, failed or skipped: %w",
@@ -143,7 +146,8 @@ func (s *Store) FinishAction(ctx context.Context, id, state string, result json.
 // RetryAction puts an action back to pending, runnable again at notBefore
 // (at once when zero), keeping lastErr. Actions that are done or skipped
 // are not retried: that is store.ErrInvalid.
-func (s *Store) RetryAction(ctx context.Context, id, lastErr string, notBefore time.Time) error {
+func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
+	notBefore time.Time) error {
 	op := fmt.Sprintf("retry action %q", id)
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
 		a, err := getAction(ctx, tx, id)
@@ -182,7 +186,8 @@ func getAction(ctx context.Context, db querier, id string) (store.Action, error)
 }
 
 // ListActions returns the actions matching f, oldest first.
-func (s *Store) ListActions(ctx context.Context, f store.ActionFilter) ([]store.Action, error) {
+func (s *Store) ListActions(ctx context.Context,
+	f store.ActionFilter) ([]store.Action, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)

@@ -33,7 +33,8 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 
 // ResolveAlias returns every alias with that type and value, ordered by
 // principal id; none is not an error.
-func (s *Store) ResolveAlias(ctx context.Context, typ, value string) ([]store.Alias, error) {
+func (s *Store) ResolveAlias(ctx context.Context, typ,
+	value string) ([]store.Alias, error) {
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
 		WHERE type = ? AND value = ? ORDER BY principal_id`,
 		[]any{typ, value}, scanAlias)
@@ -44,7 +45,8 @@ func (s *Store) ResolveAlias(ctx context.Context, typ, value string) ([]store.Al
 }
 
 // ListAliases returns a principal's aliases ordered by type and value.
-func (s *Store) ListAliases(ctx context.Context, principalID string) ([]store.Alias, error) {
+func (s *Store) ListAliases(ctx context.Context,
+	principalID string) ([]store.Alias, error) {
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
 		WHERE principal_id = ? ORDER BY type, value`,
 		[]any{principalID}, scanAlias)

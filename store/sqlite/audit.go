@@ -84,7 +84,8 @@ func lastAudit(ctx context.Context, tx *sql.Tx) (int64, string, error) {
 }
 
 // ListAudit returns the entries matching f in sequence order.
-func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+func (s *Store) ListAudit(ctx context.Context,
+	f store.AuditFilter) ([]store.AuditEntry, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)

@@ -83,7 +83,8 @@ func getCredential(ctx context.Context, db querier, id string) (store.Credential
 }
 
 // ListCredentials returns the credentials matching f, oldest first.
-func (s *Store) ListCredentials(ctx context.Context, f store.CredentialFilter) ([]store.Credential, error) {
+func (s *Store) ListCredentials(ctx context.Context,
+	f store.CredentialFilter) ([]store.Credential, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
@@ -125,7 +126,8 @@ func scanCredential(r rowScanner) (store.Credential, error) {
 // RevokeCredential marks the credential revoked with rev (a zero rev.At
 // is now) and returns it; changed is false, and nothing is written, when
 // it was revoked already.
-func (s *Store) RevokeCredential(ctx context.Context, id string, rev store.Revocation) (store.Credential, bool, error) {
+func (s *Store) RevokeCredential(ctx context.Context, id string,
+	rev store.Revocation) (store.Credential, bool, error) {
 	if rev.At.IsZero() {
 		rev.At = time.Now()
 	}
@@ -151,7 +153,8 @@ func (s *Store) RevokeCredential(ctx context.Context, id string, rev store.Revoc
 
 // MarkExposed records an exposure of the credential. Of two exposures the
 // earlier is kept, since days since exposure count from the first leak.
-func (s *Store) MarkExposed(ctx context.Context, credentialID string, e store.Exposure) error {
+func (s *Store) MarkExposed(ctx context.Context, credentialID string,
+	e store.Exposure) error {
 	op := fmt.Sprintf("mark credential %q exposed", credentialID)
 	if e.At.IsZero() {
 		return fmt.Errorf("%s: at: required: %w", op, store.ErrInvalid)

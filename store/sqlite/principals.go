@@ -77,7 +77,8 @@ func (s *Store) GetPrincipal(ctx context.Context, id string) (store.Principal, e
 }
 
 // ListPrincipals returns the principals matching f, ordered by id.
-func (s *Store) ListPrincipals(ctx context.Context, f store.PrincipalFilter) ([]store.Principal, error) {
+func (s *Store) ListPrincipals(ctx context.Context,
+	f store.PrincipalFilter) ([]store.Principal, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list principals: %w", err)

@@ -68,7 +68,8 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 }
 
 // ListSessions returns the sessions matching f, oldest first.
-func (s *Store) ListSessions(ctx context.Context, f store.SessionFilter) ([]store.Session, error) {
+func (s *Store) ListSessions(ctx context.Context,
+	f store.SessionFilter) ([]store.Session, error) {
 	ses, err := listSessions(ctx, s.read, f)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -77,7 +78,8 @@ func (s *Store) ListSessions(ctx context.Context, f store.SessionFilter) ([]stor
 }
 
 // listSessions selects the sessions matching f through db.
-func listSessions(ctx context.Context, db querier, f store.SessionFilter) ([]store.Session, error) {
+func listSessions(ctx context.Context, db querier,
+	f store.SessionFilter) ([]store.Session, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, err
@@ -127,7 +129,8 @@ func scanSession(r rowScanner) (store.Session, error) {
 // (f.Status is ignored; a zero rev.At is now). It returns those and, when
 // rev.ActionID is set, the sessions earlier calls with that ActionID
 // revoked, oldest first.
-func (s *Store) RevokeSessions(ctx context.Context, f store.SessionFilter, rev store.Revocation) ([]store.Session, error) {
+func (s *Store) RevokeSessions(ctx context.Context, f store.SessionFilter,
+	rev store.Revocation) ([]store.Session, error) {
 	if rev.At.IsZero() {
 		rev.At = time.Now()
 	}
@@ -142,7 +145,8 @@ func (s *Store) RevokeSessions(ctx context.Context, f store.SessionFilter, rev s
 }
 
 // revokeSessions is RevokeSessions inside tx.
-func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter, rev store.Revocation) ([]store.Session, error) {
+func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter,
+	rev store.Revocation) ([]store.Session, error) {
 	earlier, err := revokedBy(ctx, tx, rev.ActionID)
 	if err != nil {
 		return nil, err
@@ -170,7 +174,8 @@ func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter, rev 
 
 // revokedBy returns the sessions revoked by the action with that id, or
 // none when the id is empty.
-func revokedBy(ctx context.Context, db querier, actionID string) ([]store.Session, error) {
+func revokedBy(ctx context.Context, db querier,
+	actionID string) ([]store.Session, error) {
 	if actionID == "" {
 		return nil, nil
 	}

@@ -21,7 +21,8 @@ const signalCols = "id, dedup_key, format, category, severity, time, " +
 // exists is skipped. Empty ids get generated ones ("sig_", "act_"); an
 // action's empty SignalID is rec's id, its empty State "pending" and its
 // zero CreatedAt and UpdatedAt now.
-func (s *Store) RecordSignal(ctx context.Context, rec store.SignalRecord, actions []store.Action, audit []store.AuditEntry) (bool, error) {
+func (s *Store) RecordSignal(ctx context.Context, rec store.SignalRecord,
+	actions []store.Action, audit []store.AuditEntry) (bool, error) {
 	if rec.ID == "" {
 		rec.ID = newID("sig_")
 	}
@@ -98,7 +99,8 @@ func (s *Store) GetSignal(ctx context.Context, id string) (store.SignalRecord, e
 
 // ListSignals returns up to limit signals (all for 0), the most recently
 // recorded first.
-func (s *Store) ListSignals(ctx context.Context, limit int) ([]store.SignalRecord, error) {
+func (s *Store) ListSignals(ctx context.Context,
+	limit int) ([]store.SignalRecord, error) {
 	lim, err := limitClause(limit)
 	if err != nil {
 		return nil, fmt.Errorf("list signals: %w", err)
@@ -127,7 +129,8 @@ var actionStates = []string{store.ActionPending, store.ActionAwaitingApproval,
 
 // prepareActions fills the defaults of actions recorded with signalID
 // and checks them; it returns a copy.
-func prepareActions(signalID string, actions []store.Action, now time.Time) ([]store.Action, error) {
+func prepareActions(signalID string, actions []store.Action,
+	now time.Time) ([]store.Action, error) {
 	out := slices.Clone(actions)
 	for i := range out {
 		a := &out[i]

@@ -74,6 +74,20 @@ func entries(subject string, n int) []store.AuditEntry {
 	return es
 }
 
+// wantChain fails the test unless the trail of s is one valid chain of
+// n entries.
+func wantChain(t *testing.T, s *sqlite.Store, n int) {
+	t.Helper()
+	es, err := s.ListAudit(t.Context(), store.AuditFilter{})
+	must(t, err)
+	if _, err := store.VerifyChain(es, store.GenesisHash, 0); err != nil {
+		t.Fatalf("verify chain: %v", err)
+	}
+	if len(es) != n {
+		t.Fatalf("chain of %d entries, want %d", len(es), n)
+	}
+}
+
 func TestReopeningKeepsData(t *testing.T) {
 	s, path := openFile(t)
 	ctx := t.Context()
@@ -89,11 +103,7 @@ func TestReopeningKeepsData(t *testing.T) {
 		t.Fatalf("principal after reopening: %v", err)
 	}
 	must(t, s.AppendAudit(ctx, entries("alice", 1)...))
-	es, err := s.ListAudit(ctx, store.AuditFilter{})
-	must(t, err)
-	if _, err := store.VerifyChain(es, store.GenesisHash, 0); err != nil || len(es) != 4 {
-		t.Fatalf("chain of %d entries after reopening: %v", len(es), err)
-	}
+	wantChain(t, s, 4)
 }
 
 func TestMigrationsAreIdempotent(t *testing.T) {
@@ -158,11 +168,7 @@ func TestTwoStoresOnOneFileKeepOneChain(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	es, err := first.ListAudit(t.Context(), store.AuditFilter{})
-	must(t, err)
-	if _, err := store.VerifyChain(es, store.GenesisHash, 0); err != nil || len(es) != 80 {
-		t.Fatalf("chain of %d entries from two stores: %v", len(es), err)
-	}
+	wantChain(t, first, 80)
 }
 
 func TestOpenRefusesBadPaths(t *testing.T) {

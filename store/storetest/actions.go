@@ -47,7 +47,8 @@ func numbered(n int) []store.Action {
 }
 
 // claimed claims for owner at now and returns the claimed ids.
-func claimed(t *testing.T, s store.Store, owner string, now time.Time, limit int) []string {
+func claimed(t *testing.T, s store.Store, owner string, now time.Time,
+	limit int) []string {
 	t.Helper()
 	as, err := s.ClaimActions(t.Context(), owner, now, lease, limit)
 	must(t, err)
@@ -249,23 +250,14 @@ func claimConcurrent(t *testing.T, s store.Store) {
 	for w := range owners {
 		name := fmt.Sprintf("exec-%d", w)
 		wg.Go(func() {
-			for {
-				as, err := s.ClaimActions(t.Context(), name, base, time.Hour, 3)
-				if err != nil || len(as) == 0 {
-					if err != nil {
-						t.Error(err)
-					}
-					return
-				}
+			claimAll(t, s, name, func(a store.Action) {
 				mu.Lock()
-				for _, a := range as {
-					if prev, ok := owner[a.ID]; ok {
-						t.Errorf("%s claimed by %s and %s", a.ID, prev, name)
-					}
-					owner[a.ID] = name
+				defer mu.Unlock()
+				if prev, ok := owner[a.ID]; ok {
+					t.Errorf("%s claimed by %s and %s", a.ID, prev, name)
 				}
-				mu.Unlock()
-			}
+				owner[a.ID] = name
+			})
 		})
 	}
 	wg.Wait()
@@ -274,6 +266,24 @@ func claimConcurrent(t *testing.T, s store.Store) {
 	must(t, err)
 	for _, a := range all {
 		equal(t, a.ID+" attempts", a.Attempts, 1)
+	}
+}
+
+// claimAll claims three actions at a time for owner until none is left,
+// calling got for each. It runs outside the test's goroutine, so it
+// reports errors with t.Error.
+func claimAll(t *testing.T, s store.Store, owner string, got func(store.Action)) {
+	for {
+		as, err := s.ClaimActions(t.Context(), owner, base, time.Hour, 3)
+		if err != nil {
+			t.Error(err)
+		}
+		if err != nil || len(as) == 0 {
+			return
+		}
+		for _, a := range as {
+			got(a)
+		}
 	}
 }
 

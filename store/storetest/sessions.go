@@ -191,7 +191,8 @@ func revocation(act string) store.Revocation {
 }
 
 // revoke calls RevokeSessions and returns the reported session ids.
-func revoke(t *testing.T, s store.Store, f store.SessionFilter, rev store.Revocation) []string {
+func revoke(t *testing.T, s store.Store, f store.SessionFilter,
+	rev store.Revocation) []string {
 	t.Helper()
 	got, err := s.RevokeSessions(t.Context(), f, rev)
 	must(t, err)

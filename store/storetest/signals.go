@@ -55,7 +55,8 @@ func entry(subject string, n int) store.AuditEntry {
 }
 
 // record records a signal and fails the test on an error.
-func record(t *testing.T, s store.Store, rec store.SignalRecord, as []store.Action, es ...store.AuditEntry) bool {
+func record(t *testing.T, s store.Store, rec store.SignalRecord,
+	as []store.Action, es ...store.AuditEntry) bool {
 	t.Helper()
 	ok, err := s.RecordSignal(t.Context(), rec, as, es)
 	must(t, err)
