@@ -49,10 +49,11 @@ func (cloudTrailDecoder) Decode(doc map[string]any) (Signal, error) {
 	if err != nil {
 		return Signal{}, err
 	}
-	a := cloudTrailAttributes(doc)
 	name := str(doc, "eventName")
 	signIn := cloudTrailSignIns[name] ||
 		str(doc, "eventSource") == "signin.amazonaws.com"
+	outcome := cloudTrailOutcome(doc)
+	a := cloudTrailAttributes(doc, outcome)
 	return Signal{
 		Format:     FormatCloudTrail,
 		Category:   cloudTrailCategory(signIn),
@@ -61,7 +62,7 @@ func (cloudTrailDecoder) Decode(doc map[string]any) (Signal, error) {
 		Time:       t,
 		DedupKey:   "cloudtrail:" + id,
 		Subjects:   cloudTrailSubjects(doc),
-		Summary:    cloudTrailSummary(doc, a),
+		Summary:    cloudTrailSummary(doc, outcome),
 		Attributes: a,
 	}, nil
 }
@@ -91,7 +92,7 @@ func cloudTrailSeverity(name string, signIn bool, a attrs) Severity {
 func cloudTrailOutcome(doc map[string]any) string {
 	name := str(doc, "eventName")
 	for _, p := range []string{"responseElements.", "serviceEventDetails."} {
-		if r := str(doc, p+name); r != "" {
+		if r := strings.TrimSpace(str(doc, p+name)); r != "" {
 			return strings.ToLower(r)
 		}
 	}
@@ -101,9 +102,9 @@ func cloudTrailOutcome(doc map[string]any) string {
 	return "success"
 }
 
-func cloudTrailAttributes(doc map[string]any) attrs {
+func cloudTrailAttributes(doc map[string]any, outcome string) attrs {
 	a := attrs{}
-	a.text("outcome", cloudTrailOutcome(doc))
+	a.text("outcome", outcome)
 	if mfa := str(doc, "additionalEventData.MFAUsed"); mfa != "" {
 		a["mfa_used"] = strings.EqualFold(mfa, "yes")
 	} else {
@@ -141,12 +142,12 @@ func cloudTrailSubjects(doc map[string]any) []Subject {
 	return l.list()
 }
 
-func cloudTrailSummary(doc map[string]any, a attrs) string {
+func cloudTrailSummary(doc map[string]any, outcome string) string {
 	who := firstText(doc, "userIdentity.arn", "userIdentity.userName",
 		"additionalEventData.UserName", "userIdentity.principalId")
 	if who == "" {
 		who = "an unnamed identity"
 	}
 	return str(doc, "eventSource") + " " + str(doc, "eventName") +
-		" by " + who + ": " + a["outcome"].(string)
+		" by " + who + ": " + outcome
 }

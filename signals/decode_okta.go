@@ -71,15 +71,6 @@ func oktaCategory(eventType string, threat bool) Category {
 	return CategoryOther
 }
 
-func hasAnyPrefix(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func oktaSeverity(level string, threat bool) Severity {
 	s := SeverityInfo
 	switch strings.ToUpper(level) {

@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,39 +86,47 @@ func (d setDecoder) Decode(doc map[string]any) (Signal, error) {
 		Type:       uri,
 		Severity:   severity,
 		Time:       t,
-		DedupKey:   fmt.Sprintf("%s:%s#%s", d.format, str(doc, "iss"), text(doc, "jti")),
+		DedupKey:   setDedupKey(d.format, doc),
 		Subjects:   setSubjects(doc, event, d.format, name),
 		Summary:    setSummary(d.format, name, event),
 		Attributes: setAttributes(doc, event, uri),
 	}, nil
 }
 
+// setDedupKey is <format>:<iss>#<jti>: a jti is unique per issuer only,
+// and two issuers may well pick the same one.
+func setDedupKey(f Format, doc map[string]any) string {
+	return fmt.Sprintf("%s:%s#%s", f, str(doc, "iss"), text(doc, "jti"))
+}
+
 // event returns the token's one event of this family. A token with two
 // is refused: which of them to act on would be a guess.
-func (d setDecoder) event(doc map[string]any) (uri, name string, event map[string]any, err error) {
-	var uris []string
+func (d setDecoder) event(doc map[string]any) (
+	uri, name string, event map[string]any, err error) {
+	var uris, names []string
 	for u := range obj(doc, "events") {
-		if _, ok := setEventName(d.format, u); ok {
-			uris = append(uris, u)
+		if n, ok := setEventName(d.format, u); ok {
+			uris, names = append(uris, u), append(names, n)
 		}
 	}
 	if len(uris) != 1 {
-		slices.Sort(uris)
+		slices.Sort(names)
 		return "", "", nil, fieldErr(d.format, "events",
-			"more than one event type", strings.Join(uris, ", "))
+			"more than one event type", strings.Join(names, ", "))
 	}
-	uri = uris[0]
-	name, _ = setEventName(d.format, uri)
+	uri, name = uris[0], names[0]
 	event, _ = obj(doc, "events")[uri].(map[string]any)
 	return uri, name, event, nil
 }
 
 // setTime reads event_timestamp from the event, else iat; both are
 // epoch numbers.
-func setTime(f Format, doc, event map[string]any, name string) (time.Time, error) {
+func setTime(f Format, doc, event map[string]any,
+	name string) (time.Time, error) {
 	if v, ok := event["event_timestamp"]; ok && v != nil {
 		t, err := epochAt(f, event, "event_timestamp")
-		if fe, ok := err.(*FieldError); ok {
+		var fe *FieldError
+		if errors.As(err, &fe) {
 			fe.Field = "events[" + name + "].event_timestamp"
 		}
 		return t, err
@@ -125,7 +134,8 @@ func setTime(f Format, doc, event map[string]any, name string) (time.Time, error
 	return epochAt(f, doc, "iat")
 }
 
-func setClassify(f Format, name string, event map[string]any) (Category, Severity) {
+func setClassify(f Format, name string,
+	event map[string]any) (Category, Severity) {
 	switch string(f) + "/" + name {
 	case "caep/session-revoked", "risc/sessions-revoked":
 		return CategorySessionRevoked, SeverityHigh
@@ -191,7 +201,8 @@ const maxIdentifierDepth = 4
 // event's subject member in tokens written to earlier drafts. An opaque
 // identifier names a session in a CAEP session-revoked event, and a user
 // otherwise.
-func setSubjects(doc, event map[string]any, f Format, name string) []Subject {
+func setSubjects(doc, event map[string]any, f Format,
+	name string) []Subject {
 	id := obj(doc, "sub_id")
 	if id == nil {
 		id = obj(event, "subject")

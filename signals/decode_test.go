@@ -233,3 +233,35 @@ func clearTimes(doc map[string]any) {
 	delete(repo, "updated_at")
 	delete(repo, "pushed_at")
 }
+
+// decodeJSON decodes a payload written inline in a test.
+func decodeJSON(t *testing.T, payload string) signals.Signal {
+	t.Helper()
+	s, err := signals.Decode([]byte(payload))
+	if err != nil {
+		t.Fatalf("decode: %v\npayload: %s", err, payload)
+	}
+	return s
+}
+
+// withFields returns base with the given top-level fields set, as JSON
+// text; a nil value deletes the field.
+func withFields(t *testing.T, base string, fields map[string]any) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(base), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range fields {
+		if v == nil {
+			delete(doc, k)
+			continue
+		}
+		doc[k] = v
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}

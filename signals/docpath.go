@@ -125,3 +125,13 @@ func requireText(f Format, doc map[string]any, path string) (string, error) {
 	}
 	return s, nil
 }
+
+// hasAnyPrefix reports whether s starts with one of prefixes.
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -129,7 +129,8 @@ func timeAt(f Format, doc map[string]any, path string) (time.Time, error) {
 // firstTime reads the first of paths that is present (not missing and
 // not null), and returns the path it used. With none present it reports
 // them all as missing ("time_dt or time: missing").
-func firstTime(f Format, doc map[string]any, paths ...string) (time.Time, string, error) {
+func firstTime(f Format, doc map[string]any,
+	paths ...string) (time.Time, string, error) {
 	for _, p := range paths {
 		if v, ok := lookup(doc, p); ok && v != nil {
 			t, err := timeAt(f, doc, p)
