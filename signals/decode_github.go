@@ -152,8 +152,12 @@ func secretHash(secret string) string {
 }
 
 func gitHubSummary(doc map[string]any, number, action string) string {
-	return fmt.Sprintf("secret scanning alert #%s (%s) %s in %s", number,
-		str(doc, "alert.secret_type"), action, str(doc, "repository.full_name"))
+	kind := ""
+	if t := str(doc, "alert.secret_type"); t != "" {
+		kind = " (" + t + ")"
+	}
+	return fmt.Sprintf("secret scanning alert #%s%s %s in %s", number, kind,
+		action, str(doc, "repository.full_name"))
 }
 
 func gitHubAttributes(doc map[string]any, estimated bool) map[string]any {

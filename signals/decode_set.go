@@ -27,7 +27,7 @@ import (
 //	any other event type         other                  info
 //
 // Subjects come from the top-level sub_id (RFC 9493) or, in older
-// tokens, from the event's own subject; see setSubject. The dedup key is
+// tokens, from the event's own subject; see setSubjects. The dedup key is
 // <caep|risc>:<iss>#<jti>: jti is unique per issuer only. The time is the
 // event's event_timestamp, else iat.
 type setDecoder struct {
@@ -99,23 +99,29 @@ func setDedupKey(f Format, doc map[string]any) string {
 	return fmt.Sprintf("%s:%s#%s", f, str(doc, "iss"), text(doc, "jti"))
 }
 
-// event returns the token's one event of this family. A token with two
-// is refused: which of them to act on would be a guess.
+// event returns the token's one event. A token with two, of one family
+// or of both, is refused: which of them to act on would be a guess.
 func (d setDecoder) event(doc map[string]any) (
 	uri, name string, event map[string]any, err error) {
-	var uris, names []string
-	for u := range obj(doc, "events") {
-		if n, ok := setEventName(d.format, u); ok {
-			uris, names = append(uris, u), append(names, n)
+	events := obj(doc, "events")
+	var names []string
+	for u := range events {
+		for f := range setEventTypes {
+			n, ok := setEventName(f, u)
+			if ok && f == d.format {
+				uri, name = u, n
+			}
+			if ok {
+				names = append(names, n)
+			}
 		}
 	}
-	if len(uris) != 1 {
+	if len(names) != 1 {
 		slices.Sort(names)
 		return "", "", nil, fieldErr(d.format, "events",
 			"more than one event type", strings.Join(names, ", "))
 	}
-	uri, name = uris[0], names[0]
-	event, _ = obj(doc, "events")[uri].(map[string]any)
+	event, _ = events[uri].(map[string]any)
 	return uri, name, event, nil
 }
 

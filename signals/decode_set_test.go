@@ -179,6 +179,11 @@ func TestSETTimeAndErrors(t *testing.T) {
 			"` + riscURI + `account-disabled": {}}}`,
 			`signal risc: events: more than one event type ` +
 				`("account-disabled, account-purged")`},
+		{"Events of both families", `{"iss": "i", "jti": "j", "iat": 1,
+			"events": {"` + caepURI + `session-revoked": {},
+			"` + riscURI + `account-disabled": {}}}`,
+			`signal caep: events: more than one event type ` +
+				`("account-disabled, session-revoked")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
