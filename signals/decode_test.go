@@ -20,7 +20,7 @@ func TestMalformedSamplesFailWithAnExactError(t *testing.T) {
 		is   error
 		want string
 	}{
-		{"not-json.xml", signals.ErrNotJSON, "payload is not a JSON object: " +
+		{"not-json.json", signals.ErrNotJSON, "payload is not a JSON object: " +
 			"invalid character '<' looking for beginning of value at byte 1"},
 		{"json-array.json", signals.ErrNotJSON,
 			"payload is not a JSON object: top-level value is an array"},
