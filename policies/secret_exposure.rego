@@ -1,0 +1,61 @@
+# A secret scanner found a credential where it should not be. Every
+# active credential the signal named is revoked, and every live session it
+# backs is ended: rotating a secret alone leaves its sessions alive.
+package killswitch.response
+
+secret_exposure if input.signal.category == "secret_exposure"
+
+scenario_severity contains "high" if secret_exposure
+
+exposed_credentials contains c if {
+	secret_exposure
+	some c in named_credentials
+}
+
+candidate_actions contains {
+	"kind": "revoke_credential",
+	"target": {"type": "credential", "id": c.id},
+	"reason": sprintf("%s; revoking it", [exposure_summary(c)]),
+	"rule": "secret_exposure",
+} if {
+	some c in exposed_credentials
+}
+
+candidate_actions contains {
+	"kind": "revoke_sessions",
+	"target": {"type": "credential", "id": c.id},
+	"scope": "all",
+	"reason": sprintf("%s; ending every session it backs", [
+		exposure_summary(c),
+	]),
+	"rule": "secret_exposure",
+} if {
+	some c in exposed_credentials
+}
+
+# exposure_summary reads like "GitHub secret scanning found credential
+# deploy-bot-pat of Deploy Bot (svc-deploy) exposed in acme/payments-api".
+exposure_summary(c) := sprintf("%s found credential %s of %s exposed%s", [
+	source_name,
+	c.id,
+	principal_label(c.principal_id),
+	exposure_place(c),
+])
+
+# exposure_place is where the signal says the secret was found, else where
+# the registry says it was exposed, else nothing.
+exposure_place(_) := sprintf(" in %s", [concat(", ", exposure_locations)]) if {
+	count(exposure_locations) > 0
+}
+
+exposure_place(c) := sprintf(" in %s", [c.exposure.where]) if {
+	count(exposure_locations) == 0
+	c.exposure.where != ""
+}
+
+default exposure_place(_) := ""
+
+exposure_locations := sort([s.value |
+	some s in input.signal.subjects
+	s.role == "location"
+])

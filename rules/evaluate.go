@@ -1,0 +1,136 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/util"
+)
+
+// Evaluate evaluates the decision for one signal's input and checks it
+// against the decision contract. A policy fault (an evaluation error, an
+// undefined decision, a decision that breaks the contract) is a
+// *PolicyError and never an empty decision; a cancelled ctx returns its
+// error. The time built-ins see in.Now as the current time.
+func (p *PolicySet) Evaluate(ctx context.Context, in Input) (Decision, error) {
+	d, err := p.evaluate(ctx, &in)
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluate policy: %w", err)
+	}
+	return d, nil
+}
+
+func (p *PolicySet) evaluate(ctx context.Context, in *Input) (Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return Decision{}, err
+	}
+	value, err := inputValue(in)
+	if err != nil {
+		return Decision{}, fmt.Errorf("encode input: %w", err)
+	}
+	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
+	if !in.Now.IsZero() {
+		opts = append(opts, rego.EvalTime(in.Now))
+	}
+	rs, err := p.query.Eval(ctx, opts...)
+	if err != nil {
+		return Decision{}, p.evalError(ctx, err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return Decision{}, p.contractError(CodeUndefined, fmt.Errorf(
+			"%s is undefined for this input (give it a default)",
+			DecisionQuery))
+	}
+	d, err := decodeDecision(rs[0].Expressions[0].Value)
+	if err == nil {
+		err = checkDecision(&d, in)
+	}
+	if err != nil {
+		return Decision{}, p.contractError(CodeInvalid, err)
+	}
+	return d, nil
+}
+
+// inputValue converts the input to a Rego value once, through JSON so that
+// the policy sees the field names of the JSON tags. Lists the policy
+// iterates are [] rather than null when empty.
+//
+// The value is lazy: an object's members become Rego values when the
+// policy first reads them, so a policy that decides from the signal alone
+// never pays for the sessions. With the shipped policies on 1 principal,
+// 20 sessions and 5 credentials this cuts an evaluation's allocations by
+// a third against ast.ValueFromReader (2487 to 1542 when nothing is done).
+func inputValue(in *Input) (ast.Value, error) {
+	b, err := json.Marshal(withEmptyLists(*in))
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := util.NewJSONDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
+		return nil, err
+	}
+	return ast.LazyObject(doc), nil
+}
+
+func withEmptyLists(in Input) Input {
+	in.Signal.Subjects = nonNil(in.Signal.Subjects)
+	in.Principals = nonNil(in.Principals)
+	in.Sessions = nonNil(in.Sessions)
+	in.Credentials = nonNil(in.Credentials)
+	in.Locks = nonNil(in.Locks)
+	in.Unresolved = nonNil(in.Unresolved)
+	for i, p := range in.Principals {
+		if p.MatchedBy == nil {
+			in.Principals = principalsWithMatches(in.Principals, i)
+			break
+		}
+	}
+	return in
+}
+
+// principalsWithMatches copies ps, giving every principal from index i
+// on an empty MatchedBy where it has none. The caller's slice is left
+// alone.
+func principalsWithMatches(ps []Principal, i int) []Principal {
+	out := make([]Principal, len(ps))
+	copy(out, ps)
+	for ; i < len(out); i++ {
+		out[i].MatchedBy = nonNil(out[i].MatchedBy)
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// evalError names the failing rule when OPA knows it, else the decision.
+func (p *PolicySet) evalError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	pe := &PolicyError{Code: CodeEval, File: p.decisionFile,
+		Row: p.decisionRow, Message: err.Error()}
+	var te *topdown.Error
+	if errors.As(err, &te) {
+		pe.Message = te.Code + ": " + te.Message
+		if te.Location != nil {
+			pe.File, pe.Row = te.Location.File, te.Location.Row
+		}
+	}
+	return pe
+}
+
+func (p *PolicySet) contractError(code string, err error) *PolicyError {
+	return &PolicyError{Code: code, File: p.decisionFile,
+		Row: p.decisionRow, Message: err.Error()}
+}
