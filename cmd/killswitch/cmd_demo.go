@@ -36,6 +36,9 @@ func newDemoCmd(g *globals) *cobra.Command {
 			"what it decided and revoked for each alert, and why.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("log-level") {
+				g.logLevel = "warn" // the report is on stdout; keep stderr quiet
+			}
 			return runDemo(cmd.Context(), g, f)
 		},
 	}
@@ -83,7 +86,7 @@ func demoFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("no sample alerts in %s: run the demo from "+
 			"the repository root, or pass --testdata", filepath.Join(dir, "alerts"))
 	}
-	bad, _ := filepath.Glob(filepath.Join(dir, "alerts-bad", "*.json"))
+	bad, _ := filepath.Glob(filepath.Join(dir, "alerts-bad", "*"))
 	sort.Strings(good)
 	sort.Strings(bad)
 	files := append(good, good[0])

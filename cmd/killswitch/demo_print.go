@@ -61,7 +61,7 @@ func (d *demoRun) printReport(ctx context.Context, r engine.Report) error {
 		return err
 	}
 	if len(acts) == 0 {
-		fmt.Fprintln(w, "   decision: no action")
+		fmt.Fprintf(w, "   decision: no action%s\n", noActionWhy(o))
 	}
 	for _, a := range acts {
 		printAction(d, a)
@@ -83,6 +83,19 @@ func principalsText(o engine.Outcome) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// noActionWhy explains an empty decision where the input shows why.
+func noActionWhy(o engine.Outcome) string {
+	for _, p := range o.Input.Principals {
+		if p.BreakGlass {
+			return " (break-glass principals are never acted on automatically)"
+		}
+	}
+	if len(o.Input.Principals) == 0 {
+		return " (no subject of the alert is in the registry)"
+	}
+	return ""
 }
 
 func printAction(d *demoRun, a store.Action) {

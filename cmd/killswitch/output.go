@@ -60,3 +60,11 @@ func cell(v any) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// short abbreviates a content hash ("sha256:0123456789ab…") for display.
+func short(rev string) string {
+	if len(rev) > 19 {
+		return rev[:19]
+	}
+	return rev
+}

@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/policies"
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/inventory"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+// corpusDir is the shared folder of real alert payloads.
+const corpusDir = "../../shared/corpus"
+
+// requireCorpus skips without the corpus, except under CI=true.
+func requireCorpus(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(corpusDir); err == nil {
+		return
+	}
+	msg := "the real alert corpus is not at " + corpusDir +
+		" (it sits beside the repository as shared/corpus)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+func readCorpus(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(corpusDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rig is a whole engine on an in-process Kafka cluster and a SQLite
+// registry, as `killswitch run` builds it.
+type rig struct {
+	t       testing.TB
+	cluster *kfake.Cluster
+	brokers []string
+	store   store.Store
+	svc     *Service
+	mu      sync.Mutex
+	reports []Report
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3,
+		DefaultAlertsTopic, DefaultDLQTopic, DefaultRevocationsTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	inv, err := inventory.Load(inventoryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.Import(context.Background(), st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ev == nil {
+		ev = shippedPolicies(t)
+	}
+	r := &rig{t: t, cluster: c, brokers: c.ListenAddrs(), store: st}
+	r.svc = r.service(ev)
+	return r
+}
+
+func shippedPolicies(t testing.TB) *rules.PolicySet {
+	t.Helper()
+	p, err := rules.Load(context.Background(), policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (r *rig) service(ev Evaluator) *Service {
+	cfg := ServiceConfig{
+		Consumer: ConsumerConfig{Brokers: r.brokers,
+			CommitInterval: 20 * time.Millisecond},
+		Executor: ExecutorConfig{Poll: 20 * time.Millisecond},
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := NewService(cfg, r.store, ev, connectors.Set{}, time.Now, log)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	svc.Consumer.OnReport = func(rep Report) {
+		r.mu.Lock()
+		r.reports = append(r.reports, rep)
+		r.mu.Unlock()
+	}
+	return svc
+}
+
+func (r *rig) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan error, 1)
+	go func() { r.done <- r.svc.Run(ctx) }()
+}
+
+func (r *rig) stop() {
+	r.t.Helper()
+	r.cancel()
+	if err := <-r.done; err != nil {
+		r.t.Fatalf("engine stopped with %v", err)
+	}
+}
+
+// send publishes payloads with kafka-go, keyed as given.
+func (r *rig) send(keyed ...[2][]byte) {
+	r.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(r.brokers...), Topic: DefaultAlertsTopic,
+		Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: time.Millisecond}
+	defer w.Close()
+	msgs := make([]kafka.Message, 0, len(keyed))
+	for _, kv := range keyed {
+		msgs = append(msgs, kafka.Message{Key: kv[0], Value: kv[1]})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline (a hang, not a speed check).
+func (r *rig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *rig) reportCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reports)
+}
+
+// settled reports whether n messages are finished and committed and the
+// outbox has nothing left to run.
+func (r *rig) settled(n int) bool {
+	if r.reportCount() < n || !r.svc.Consumer.Idle() {
+		return false
+	}
+	ctx := context.Background()
+	for _, s := range []string{store.ActionPending, store.ActionRunning} {
+		acts, err := r.store.ListActions(ctx, store.ActionFilter{State: s})
+		if err != nil || len(acts) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// committed returns the group's committed offset per partition of topic.
+func (r *rig) committed(topic string) map[int]int64 {
+	r.t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(r.brokers...)}
+	resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{
+		GroupID: DefaultGroupID, Topics: map[string][]int{topic: {0, 1, 2}}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[topic] {
+		out[p.Partition] = p.CommittedOffset
+	}
+	return out
+}
+
+// endOffsets returns the next offset to be written per partition.
+func (r *rig) endOffsets(topic string) map[int]int64 {
+	r.t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(r.brokers...)}
+	resp, err := cl.ListOffsets(context.Background(), &kafka.ListOffsetsRequest{
+		Topics: map[string][]kafka.OffsetRequest{topic: {
+			kafka.LastOffsetOf(0), kafka.LastOffsetOf(1), kafka.LastOffsetOf(2)}}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[topic] {
+		out[p.Partition] = p.LastOffset
+	}
+	return out
+}
+
+// readAll reads every message of a topic, from every partition.
+func (r *rig) readAll(topic string) []kafka.Message {
+	r.t.Helper()
+	var all []kafka.Message
+	for part, end := range r.endOffsets(topic) {
+		if end <= 0 {
+			continue
+		}
+		rd := kafka.NewReader(kafka.ReaderConfig{Brokers: r.brokers,
+			Topic: topic, Partition: part, MaxWait: 50 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		for int64(len(all)) >= 0 {
+			m, err := rd.ReadMessage(ctx)
+			if err != nil {
+				r.t.Fatalf("read %s/%d: %v", topic, part, err)
+			}
+			all = append(all, m)
+			if m.Offset+1 >= end {
+				break
+			}
+		}
+		cancel()
+		rd.Close()
+	}
+	return all
+}
+
+func headerValue(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
