@@ -208,7 +208,9 @@ func TestAuditVerifyDetectsAnEditedEntry(t *testing.T) {
 	}
 }
 
-// tamper edits one audit entry behind the store's back.
+// tamper edits one audit entry behind the store's back, as someone with
+// write access to the database file could: dropping the append-only
+// trigger first.
 func tamper(t *testing.T, path string, seq int) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
@@ -216,7 +218,11 @@ func tamper(t *testing.T, path string, seq int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = db.ExecContext(context.Background(),
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `DROP TRIGGER audit_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx,
 		`UPDATE audit SET details = '{"reason":"nothing to see"}' WHERE seq = ?`, seq)
 	if err != nil {
 		t.Fatal(err)

@@ -82,4 +82,3 @@ func orDefault(v, d string) string {
 	}
 	return v
 }
-
