@@ -1,6 +1,45 @@
 // Package rules compiles the Rego policies and evaluates
 // data.killswitch.response.decision against one signal's input, checking
 // the result against the decision contract.
+//
+// # Compiling
+//
+// Load compiles every .rego file of a file system except *_test.rego, as
+// Rego v1, in OPA's strict mode (unused variables and imports are
+// errors), against a JSON schema of Input (reading a field the input does
+// not have, or comparing one with a value of another type, is an error),
+// and without http.send, net.lookup_ip_addr and opa.runtime. Built-in
+// errors at evaluation are errors, not undefined. time.now_ns() returns
+// Input.Now.
+//
+// # The input
+//
+// Input, as its JSON tags spell it. Every list (principals, sessions,
+// credentials, locks, unresolved, signal.subjects, each principal's
+// matched_by) is an array, never null; a credential's matched_by is absent
+// when the signal did not name it.
+//
+// # The decision
+//
+// An object with the keys actions (required, an array; nothing to do is
+// {"actions": []}), severity (optional: info, low, medium, high or
+// critical) and requires_approval (optional boolean). Each action is an
+// object with the keys kind, target, reason (required), scope, ttl and
+// rule (optional), all strings but target, which is {"type", "id"}:
+//
+//	kind               target.type                            scope, ttl
+//	revoke_sessions    principal, session, credential         scope
+//	revoke_credential  credential                             -
+//	disable_principal  principal                              -
+//	lock               principal, credential, device, origin  ttl
+//	notify             principal                              -
+//
+// A scope is "all" or "provider:<name>" (empty means all); a ttl is a
+// positive Go duration (empty means until lifted). A target must be
+// something the input showed: a principal, session or credential by id, a
+// device or origin (IP) by a session's origin or a subject of the signal.
+// Anything else (another key, another type, null, an undefined decision)
+// is a *PolicyError naming the field, and the policy file and line.
 package rules
 
 import (

@@ -113,6 +113,27 @@ func fromASTError(e *ast.Error) *PolicyError {
 		Code:    CodeCompile,
 		File:    file,
 		Row:     row,
-		Message: e.Code + ": " + explainDenied(e.Message),
+		Message: e.Code + ": " + explainDenied(e.Message) + detail(e),
 	}
+}
+
+// detail adds what the type checker knows to its one-line message: the
+// keys an object has, the types that did not match.
+func detail(e *ast.Error) string {
+	switch d := e.Details.(type) {
+	case *ast.RefErrInvalidDetail:
+		if len(d.OneOf) == 0 {
+			return ""
+		}
+		keys := make([]string, len(d.OneOf))
+		for i, v := range d.OneOf {
+			keys[i] = strings.Trim(v.String(), `"`)
+		}
+		return " (want one of " + strings.Join(keys, ", ") + ")"
+	case *ast.UnificationErrDetail:
+		return fmt.Sprintf(" (%s against %s)", d.Left, d.Right)
+	case *ast.ArgErrDetail:
+		return " (" + strings.Join(d.Lines(), "; ") + ")"
+	}
+	return ""
 }

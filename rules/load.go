@@ -119,6 +119,7 @@ func newCompiler(printStatements bool) *ast.Compiler {
 		WithStrict(true).
 		WithCapabilities(capabilities()).
 		WithDefaultRegoVersion(ast.RegoV1).
+		WithSchemas(inputSchemaSet()).
 		WithEnablePrintStatements(printStatements)
 }
 

@@ -80,6 +80,37 @@ s := opa.runtime().env.LEVEL`),
 			files: onlyMain(`decision := {"actions": []} if nonesuch(1)`),
 			file:  "main.rego", row: 3,
 			message: "rego_type_error: undefined function nonesuch"},
+		{name: "A misspelt input field does not compile",
+			files: onlyMain(`decision := {"actions": []} if {
+	input.signal.categori == "threat"
+}`),
+			file: "main.rego", row: 4,
+			message: "rego_type_error: undefined ref: input.signal.categori " +
+				"(want one of attributes, category, dedup_key, format, " +
+				"severity, subjects, summary, time, type)"},
+		{name: "A misspelt field of a listed item does not compile",
+			files: onlyMain(`decision := {"actions": []} if {
+	some p in input.principals
+	p.breakglass
+}`),
+			file: "main.rego", row: 5,
+			message: "rego_type_error: undefined ref: p.breakglass " +
+				"(want one of break_glass, created_at, display_name, id, " +
+				"kind, labels, matched_by, owner, status)"},
+		{name: "Comparing an input field with another type does not compile",
+			files: onlyMain(`decision := {"actions": []} if {
+	input.credentials[0].age_days == "30"
+}`),
+			file: "main.rego", row: 4,
+			message: "rego_type_error: match error (number against string)"},
+		{name: "Passing an input field of another type does not compile",
+			files: onlyMain(`decision := {"actions": []} if {
+	startswith(input.credentials[0].age_days, "3")
+}`),
+			file: "main.rego", row: 4,
+			message: "rego_type_error: startswith: invalid argument(s) " +
+				"(have: (number, string); " +
+				"want: (search: string, base: string, result: boolean))"},
 		{name: "A set without a decision is an error",
 			files:   onlyMain(`allow := true`),
 			message: "no rule defines data.killswitch.response.decision"},
