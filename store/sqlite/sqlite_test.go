@@ -128,6 +128,24 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 }
 
+func TestOpeningANewFileAtOnceMigratesItOnce(t *testing.T) {
+	for range 2 {
+		path := filepath.Join(t.TempDir(), "registry.db")
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				s, err := sqlite.Open(t.Context(), path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				s.Close()
+			})
+		}
+		wg.Wait()
+	}
+}
+
 func TestTamperedAuditFailsAtThatEntry(t *testing.T) {
 	s, path := openFile(t)
 	must(t, s.AppendAudit(t.Context(), entries("alice", 5)...))
