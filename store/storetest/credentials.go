@@ -87,7 +87,7 @@ func credentialRevokedRoundTrip(t *testing.T, s store.Store) {
 }
 
 func credentialUnknownPrincipal(t *testing.T, s store.Store) {
-	wantErr(t, s.PutCredential(t.Context(), awsKey()), store.ErrInvalid)
+	wantField(t, s.PutCredential(t.Context(), awsKey()), "principal_id")
 	_, err := s.GetCredential(t.Context(), "alice-aws-key")
 	wantErr(t, err, store.ErrNotFound)
 }

@@ -88,6 +88,6 @@ func lockRemoveNotFound(t *testing.T, s store.Store) {
 func lockBadTarget(t *testing.T, s store.Store) {
 	l := lock("l1", "alice", 0)
 	l.TargetType = "planet"
-	wantErr(t, s.PutLock(t.Context(), l), store.ErrInvalid)
+	wantField(t, s.PutLock(t.Context(), l), "target_type")
 	sameSet(t, "locks", lockIDs(t, s, time.Time{}), nil)
 }

@@ -65,7 +65,7 @@ func principalNotFound(t *testing.T, s store.Store) {
 func principalBadKind(t *testing.T, s store.Store) {
 	p := alice()
 	p.Kind = "robot"
-	wantErr(t, s.PutPrincipal(t.Context(), p), store.ErrInvalid)
+	wantField(t, s.PutPrincipal(t.Context(), p), "kind")
 	_, err := s.GetPrincipal(t.Context(), "alice")
 	wantErr(t, err, store.ErrNotFound)
 }
@@ -172,7 +172,7 @@ func aliasNone(t *testing.T, s store.Store) {
 func aliasUnknownPrincipal(t *testing.T, s store.Store) {
 	err := s.PutAlias(t.Context(), store.Alias{Type: "email",
 		Value: "ghost@example.com", PrincipalID: "ghost"})
-	wantErr(t, err, store.ErrInvalid)
+	wantField(t, err, "principal_id")
 }
 
 func aliasReplace(t *testing.T, s store.Store) {

@@ -88,7 +88,7 @@ func sessionReplace(t *testing.T, s store.Store) {
 }
 
 func sessionUnknownPrincipal(t *testing.T, s store.Store) {
-	wantErr(t, s.PutSession(t.Context(), webSession()), store.ErrInvalid)
+	wantField(t, s.PutSession(t.Context(), webSession()), "principal_id")
 	_, err := s.GetSession(t.Context(), "alice-web")
 	wantErr(t, err, store.ErrNotFound)
 }

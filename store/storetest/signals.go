@@ -153,7 +153,7 @@ func signalList(t *testing.T, s store.Store) {
 
 func signalNoDedupKey(t *testing.T, s store.Store) {
 	_, err := s.RecordSignal(t.Context(), signal("sig-1", ""), nil, nil)
-	wantErr(t, err, store.ErrInvalid)
+	wantField(t, err, "dedup_key")
 }
 
 func signalBadJSON(t *testing.T, s store.Store) {
@@ -167,7 +167,7 @@ func signalBadAction(t *testing.T, s store.Store) {
 	_, err := s.RecordSignal(t.Context(), signal("sig-1", "d1"),
 		[]store.Action{action("a1", "k1"), action("a2", "")},
 		[]store.AuditEntry{entry("alice", 1)})
-	wantErr(t, err, store.ErrInvalid)
+	wantField(t, err, "idempotency_key")
 	_, err = s.GetSignal(t.Context(), "sig-1")
 	wantErr(t, err, store.ErrNotFound)
 	equal(t, "actions and audit entries", counts(t, s), [2]int{0, 0})

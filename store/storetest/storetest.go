@@ -18,6 +18,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,16 @@ func wantErr(t *testing.T, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("error = %v, want one wrapping %q", err, target)
+	}
+}
+
+// wantField fails the test unless err wraps store.ErrInvalid and names
+// the field at fault.
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	wantErr(t, err, store.ErrInvalid)
+	if !strings.Contains(err.Error(), field) {
+		t.Fatalf("error %q does not name the field %s", err, field)
 	}
 }
 
