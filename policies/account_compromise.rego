@@ -29,7 +29,7 @@ candidate_actions contains {
 	"kind": "revoke_sessions",
 	"target": {"type": "principal", "id": p.id},
 	"scope": "all",
-	"reason": sprintf("%s; ending all of its sessions", [
+	"reason": sprintf("%s; ending all their sessions", [
 		compromise_summary(p.id),
 	]),
 	"rule": "account_compromise",
@@ -40,7 +40,7 @@ candidate_actions contains {
 candidate_actions contains {
 	"kind": "revoke_credential",
 	"target": {"type": "credential", "id": c.id},
-	"reason": sprintf("%s; revoking its credential %s", [
+	"reason": sprintf("%s; revoking their credential %s", [
 		compromise_summary(p.id), c.id,
 	]),
 	"rule": "account_compromise",
@@ -54,7 +54,7 @@ candidate_actions contains {
 candidate_actions contains {
 	"kind": "disable_principal",
 	"target": {"type": "principal", "id": p.id},
-	"reason": sprintf("%s; disabling it everywhere", [
+	"reason": sprintf("%s; disabling the principal everywhere", [
 		compromise_summary(p.id),
 	]),
 	"rule": "account_compromise",

@@ -39,7 +39,7 @@ test_account_disabled_reason_and_severity if {
 	d := decide(risc_input("account_disabled", [alice]))
 	some a in d.actions
 	a.kind == "disable_principal"
-	a.reason == "RISC transmitter disabled the account of Alice Smith (p-alice); disabling it everywhere"
+	a.reason == "RISC transmitter disabled the account of Alice Smith (p-alice); disabling the principal everywhere"
 	a.rule == "account_compromise"
 	d.severity == "high"
 }

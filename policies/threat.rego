@@ -23,7 +23,7 @@ candidate_actions contains {
 	"kind": "revoke_sessions",
 	"target": {"type": "principal", "id": p.id},
 	"scope": "all",
-	"reason": sprintf("%s; ending all of its sessions", [
+	"reason": sprintf("%s; ending all their sessions", [
 		threat_summary(p.id),
 	]),
 	"rule": "threat",

@@ -26,7 +26,7 @@ test_threat_high_against_human_ends_all_sessions if {
 
 test_threat_reason_names_detector_finding_and_principal if {
 	d := decide(threat_input("critical", [alice], []))
-	d.actions[0].reason == "GuardDuty reported UnauthorizedAccess:IAMUser/TorIPCaller (critical) against Alice Smith (p-alice); ending all of its sessions"
+	d.actions[0].reason == "GuardDuty reported UnauthorizedAccess:IAMUser/TorIPCaller (critical) against Alice Smith (p-alice); ending all their sessions"
 }
 
 test_threat_human_keeps_credentials if {

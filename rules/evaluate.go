@@ -30,9 +30,17 @@ func (p *PolicySet) evaluate(ctx context.Context, in *Input) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
+	rs, err := p.eval(ctx, in)
+	if err != nil {
+		return Decision{}, err
+	}
+	return p.decide(rs, in)
+}
+
+func (p *PolicySet) eval(ctx context.Context, in *Input) (rego.ResultSet, error) {
 	value, err := inputValue(in)
 	if err != nil {
-		return Decision{}, fmt.Errorf("encode input: %w", err)
+		return nil, fmt.Errorf("encode input: %w", err)
 	}
 	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
 	if !in.Now.IsZero() {
@@ -40,8 +48,13 @@ func (p *PolicySet) evaluate(ctx context.Context, in *Input) (Decision, error) {
 	}
 	rs, err := p.query.Eval(ctx, opts...)
 	if err != nil {
-		return Decision{}, p.evalError(ctx, err)
+		return nil, p.evalError(ctx, err)
 	}
+	return rs, nil
+}
+
+// decide checks the query's result against the decision contract.
+func (p *PolicySet) decide(rs rego.ResultSet, in *Input) (Decision, error) {
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return Decision{}, p.contractError(CodeUndefined, fmt.Errorf(
 			"%s is undefined for this input (give it a default)",

@@ -39,7 +39,8 @@ type loadConfig struct {
 }
 
 // WithPrintOutput keeps the policies' print() calls and writes their
-// output to w. Without it, print() calls are compiled away.
+// output to w, which must be safe for concurrent use when Evaluate is
+// called concurrently. Without it, print() calls are compiled away.
 func WithPrintOutput(w io.Writer) Option {
 	return func(c *loadConfig) { c.printOutput = w }
 }
@@ -52,10 +53,11 @@ type policyFile struct {
 }
 
 // Load compiles every .rego file under fsys, recursively, except the
-// *_test.rego files, and prepares DecisionQuery. Compilation is strict,
-// and http.send, net.lookup_ip_addr and opa.runtime are not available. A
-// policy that does not compile, or a set that defines no decision, is a
-// *PolicyError with code CodeCompile naming the file and line.
+// *_test.rego files and hidden directories, and prepares DecisionQuery.
+// Compilation is strict and type-checks input against Input; http.send,
+// net.lookup_ip_addr and opa.runtime are not available. A policy that
+// does not compile, or a set that defines no decision, is a *PolicyError
+// with code CodeCompile naming the file and line; several are joined.
 func Load(ctx context.Context, fsys fs.FS, opts ...Option) (*PolicySet, error) {
 	var cfg loadConfig
 	for _, opt := range opts {
@@ -141,9 +143,14 @@ func prepare(ctx context.Context, c *ast.Compiler, cfg loadConfig) (rego.Prepare
 }
 
 // decisionRule finds the rule that defines the decision: the first one
-// that is not the default, else the default.
+// that is not the default, else the default. A decision built by rules
+// below it (decision.actions := [...]) is located by the first of those.
 func decisionRule(c *ast.Compiler) (string, int, error) {
-	rules := c.GetRulesExact(ast.MustParseRef(DecisionQuery))
+	ref := ast.MustParseRef(DecisionQuery)
+	rules := c.GetRulesExact(ref)
+	if len(rules) == 0 {
+		rules = c.GetRulesWithPrefix(ref)
+	}
 	if len(rules) == 0 {
 		return "", 0, &PolicyError{Code: CodeCompile,
 			Message: "no rule defines " + DecisionQuery}

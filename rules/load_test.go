@@ -135,6 +135,32 @@ s := opa.runtime().env.LEVEL`),
 	}
 }
 
+func TestLoadFindsTheDecisionWhereverItIsDefined(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy string
+	}{
+		{"A rule with a reference head in a parent package",
+			"package killswitch\n\nresponse.decision := {\"actions\": [1]}"},
+		{"A rule below the decision",
+			header + "decision.actions := [1]"},
+		{"A package of its own",
+			"package killswitch.response.decision\n\nactions := [1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := rules.Load(t.Context(), mapFS(map[string]string{
+				"main.rego": tt.policy}))
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			_, err = ps.Evaluate(t.Context(), contractInput)
+			assertPolicyError(t, err, rules.CodeInvalid, "main.rego", 3,
+				"actions[0]: want an object, got number")
+		})
+	}
+}
+
 func TestLoadReportsErrorsOfEveryFile(t *testing.T) {
 	_, err := rules.Load(t.Context(), mapFS(map[string]string{
 		"b.rego":    header + "x := {",
