@@ -3,6 +3,7 @@ package rules_test
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,4 +202,29 @@ func TestShippedPoliciesAreDeterministic(t *testing.T) {
 			t.Fatalf("Evaluate = %+v, %v; want %+v again", again.Actions, err, first.Actions)
 		}
 	}
+}
+
+// TestEvaluateConcurrently: one policy set serves many goroutines (run
+// with -race to check the claim).
+func TestEvaluateConcurrently(t *testing.T) {
+	ps := loadShipped(t)
+	in := scenarioInput(signals.CategoryThreat, signals.SeverityCritical,
+		principal("bot", store.KindServiceAccount, false))
+	want, err := ps.Evaluate(t.Context(), in)
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				got, err := ps.Evaluate(t.Context(), in)
+				if err != nil || !slices.Equal(got.Actions, want.Actions) {
+					t.Errorf("Evaluate = %+v, %v; want %+v", got.Actions, err, want.Actions)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
