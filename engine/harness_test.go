@@ -252,3 +252,12 @@ func headerValue(m kafka.Message, key string) string {
 	}
 	return ""
 }
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
