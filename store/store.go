@@ -125,11 +125,13 @@ type Outbox interface {
 	// ones whose LeaseUntil (their not-before time) has passed, and
 	// running ones whose lease expired. Claimed actions are running,
 	// with Attempts incremented and LeaseUntil = now + lease.
-	ClaimActions(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Action, error)
+	ClaimActions(ctx context.Context, owner string, now time.Time,
+		lease time.Duration, limit int) ([]Action, error)
 	// FinishAction moves an action to a final state (done, failed,
 	// skipped) with its result, and appends the audit entries, in one
 	// transaction.
-	FinishAction(ctx context.Context, id, state string, result json.RawMessage, lastErr string, audit []AuditEntry) error
+	FinishAction(ctx context.Context, id, state string,
+		result json.RawMessage, lastErr string, audit []AuditEntry) error
 	// RetryAction puts a claimed action back to pending, runnable again
 	// at notBefore, keeping lastErr.
 	RetryAction(ctx context.Context, id, lastErr string, notBefore time.Time) error
