@@ -71,7 +71,10 @@ type Origin struct {
 	Country   string `json:"country,omitempty"`
 }
 
-// Revocation records when, by whom and why something was revoked.
+// Revocation records when, by whom and why something was revoked. On a
+// session or credential with status expired it records when and why it
+// was found ended: By is then "sync:<provider>" when the inventory sync
+// no longer found it at its provider.
 type Revocation struct {
 	At time.Time `json:"at"`
 	// By is the actor: "policy:<rule>" or "operator:<name>".
@@ -81,6 +84,32 @@ type Revocation struct {
 	// both are empty for an operator's.
 	SignalID string `json:"signal_id,omitempty"`
 	ActionID string `json:"action_id,omitempty"`
+}
+
+// Effect says how a revocation at the provider takes effect, so that a
+// responder sees the real time to effect. Empty means not known.
+type Effect string
+
+// The revocation effects.
+const (
+	// EffectImmediate: the provider checks a server-side session or
+	// token on every use; revoked is gone at once.
+	EffectImmediate Effect = "immediate"
+	// EffectEventual: the provider propagates the revocation within
+	// minutes (Entra ID, AWS IAM).
+	EffectEventual Effect = "eventual"
+	// EffectAtExpiry: a self-contained token (a JWT) is honoured until
+	// its exp whatever the provider is told.
+	EffectAtExpiry Effect = "at_expiry"
+)
+
+// Valid reports whether e is empty or one of the effects.
+func (e Effect) Valid() bool {
+	switch e {
+	case "", EffectImmediate, EffectEventual, EffectAtExpiry:
+		return true
+	}
+	return false
 }
 
 // Session is one live (or once live) session of a principal.
@@ -97,6 +126,8 @@ type Session struct {
 	ExpiresAt    time.Time   `json:"expires_at,omitzero"`
 	Status       string      `json:"status"`
 	Revocation   *Revocation `json:"revocation,omitempty"`
+	// Effect is how revoking it at its provider takes effect.
+	Effect Effect `json:"revocation_effect,omitempty"`
 }
 
 // Exposure records that a credential leaked: when and through what.
@@ -123,6 +154,8 @@ type Credential struct {
 	Exposure    *Exposure   `json:"exposure,omitempty"`
 	Status      string      `json:"status"`
 	Revocation  *Revocation `json:"revocation,omitempty"`
+	// Effect is how revoking it at its store takes effect.
+	Effect Effect `json:"revocation_effect,omitempty"`
 }
 
 // Lock keeps new sessions from using its target until it expires.

@@ -149,6 +149,16 @@ func (r *revocationScan) value() *store.Revocation {
 		ActionID: r.actionID.String}
 }
 
+// checkEffect returns an error wrapping store.ErrInvalid, naming the
+// field, when e is not a revocation effect.
+func checkEffect(e store.Effect) error {
+	if !e.Valid() {
+		return fmt.Errorf("revocation_effect: unknown effect %q "+
+			"(want immediate, eventual or at_expiry): %w", e, store.ErrInvalid)
+	}
+	return nil
+}
+
 // limitClause is the LIMIT for n, where 0 means no limit.
 func limitClause(n int) (string, error) {
 	if n < 0 {

@@ -14,7 +14,7 @@ import (
 const credentialCols = "id, principal_id, kind, store, external_id, " +
 	"fingerprint, created_at, rotated_at, last_used_at, expires_at, " +
 	"exposed_at, exposure_source, exposure_where, status, " +
-	revocationCols
+	revocationCols + ", revocation_effect"
 
 // credentialStatuses are the statuses a credential may have.
 var credentialStatuses = []string{store.StatusActive, store.StatusRevoked,
@@ -34,6 +34,9 @@ func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 	if !slices.Contains(credentialStatuses, c.Status) {
 		return fmt.Errorf("%s: status: unknown credential status %q: %w",
 			op, c.Status, store.ErrInvalid)
+	}
+	if err := checkEffect(c.Effect); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	args := credentialArgs(c)
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
@@ -58,7 +61,8 @@ func credentialArgs(c store.Credential) []any {
 		c.Fingerprint, timeArg(c.CreatedAt), timeArg(c.RotatedAt),
 		timeArg(c.LastUsedAt), timeArg(c.ExpiresAt)}
 	args = append(append(args, exposure...), c.Status)
-	return append(args, revocationArgs(c.Revocation)...)
+	args = append(args, revocationArgs(c.Revocation)...)
+	return append(args, string(c.Effect))
 }
 
 // GetCredential returns the credential with that id, or
@@ -112,6 +116,7 @@ func scanCredential(r rowScanner) (store.Credential, error) {
 		timeCol{&c.RotatedAt}, timeCol{&c.LastUsedAt},
 		timeCol{&c.ExpiresAt}, timeCol{&exposedAt}, &source, &where,
 		&c.Status}, rev.dest()...)
+	dest = append(dest, (*string)(&c.Effect))
 	if err := r.Scan(dest...); err != nil {
 		return store.Credential{}, err
 	}

@@ -14,7 +14,7 @@ import (
 
 const sessionCols = "id, principal_id, provider, external_id, kind, " +
 	"origin, credential_id, created_at, last_seen_at, expires_at, " +
-	"status, " + revocationCols
+	"status, " + revocationCols + ", revocation_effect"
 
 // sessionStatuses are the statuses a session may have.
 var sessionStatuses = []string{store.StatusActive, store.StatusRevoked,
@@ -34,6 +34,9 @@ func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 		return fmt.Errorf("%s: status: unknown session status %q: %w",
 			op, ses.Status, store.ErrInvalid)
 	}
+	if err := checkEffect(ses.Effect); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	origin, err := jsonArg(ses.Origin, ses.Origin == store.Origin{})
 	if err != nil {
 		return fmt.Errorf("%s: origin: %w", op, err)
@@ -42,6 +45,7 @@ func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 		ses.ExternalID, ses.Kind, origin, ses.CredentialID,
 		timeArg(ses.CreatedAt), timeArg(ses.LastSeenAt),
 		timeArg(ses.ExpiresAt), ses.Status}, revocationArgs(ses.Revocation)...)
+	args = append(args, string(ses.Effect))
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
 		err := principalRef(ctx, tx, "principal_id", ses.PrincipalID)
 		if err != nil {
@@ -118,6 +122,7 @@ func scanSession(r rowScanner) (store.Session, error) {
 		&ses.CredentialID, timeCol{&ses.CreatedAt},
 		timeCol{&ses.LastSeenAt}, timeCol{&ses.ExpiresAt}, &ses.Status},
 		rev.dest()...)
+	dest = append(dest, (*string)(&ses.Effect))
 	if err := r.Scan(dest...); err != nil {
 		return store.Session{}, err
 	}
