@@ -24,8 +24,8 @@
 // An object with the keys actions (required, an array; nothing to do is
 // {"actions": []}), severity (optional: info, low, medium, high or
 // critical) and requires_approval (optional boolean). Each action is an
-// object with the keys kind, target, reason (required), scope, ttl and
-// rule (optional), all strings but target, which is {"type", "id"}:
+// object with the keys kind, target, reason (required), scope, ttl, rule
+// and mode (optional), all strings but target, which is {"type", "id"}:
 //
 //	kind               target.type                            scope, ttl
 //	revoke_sessions    principal, session, credential         scope
@@ -38,8 +38,13 @@
 // positive Go duration (empty means until lifted). A target must be
 // something the input showed: a principal, session or credential by id, a
 // device or origin (IP) by a session's origin or a subject of the signal.
+// A mode is "enforce" (empty means enforce) or "monitor"; a rule listed
+// as monitor in data.killswitch.modes makes its actions monitor.
 // Anything else (another key, another type, null, an undefined decision)
 // is a *PolicyError naming the field, and the policy file and line.
+//
+// policies/README.md describes the contract for policy authors, and
+// policies/schema/ holds its JSON Schemas, generated from these types.
 package rules
 
 import (
@@ -51,6 +56,18 @@ import (
 
 // DecisionQuery is the rule every response policy set must define.
 const DecisionQuery = "data.killswitch.response.decision"
+
+// SweepQuery is the rule a policy set defines to decide, with the same
+// input and decision contract, what a scheduled sweep does about the
+// principals it looks at. It is optional.
+const SweepQuery = "data.killswitch.sweep.decision"
+
+// The modes of an action. A monitor-mode action is planned, audited and
+// reported, and never executed.
+const (
+	ModeEnforce = "enforce"
+	ModeMonitor = "monitor"
+)
 
 // Input is the document a policy sees as `input`.
 type Input struct {
@@ -117,6 +134,10 @@ type Action struct {
 	Rule string `json:"rule,omitempty"`
 	// TTL is how long a lock lasts, as a Go duration ("24h").
 	TTL string `json:"ttl,omitempty"`
+	// Mode is ModeEnforce (the default when empty) or ModeMonitor. A
+	// rule named in data.killswitch.modes as monitor makes its actions
+	// monitor whatever the policy said.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Decision is what data.killswitch.response.decision evaluates to.

@@ -115,7 +115,7 @@ func TestEvaluateRejectsMalformedDecisions(t *testing.T) {
 		{name: "An unknown action key",
 			policy: with(`{"priority": "p1"}`),
 			message: `actions[1]: unknown key "priority" ` +
-				`(want kind, reason, rule, scope, target, ttl)`},
+				`(want kind, mode, reason, rule, scope, target, ttl)`},
 		{name: "A null field",
 			policy:  with(`{"scope": null}`),
 			message: "actions[1].scope: want a string, got null"},

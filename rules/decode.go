@@ -13,8 +13,9 @@ import (
 // The keys the contract allows at each level of a decision.
 var (
 	decisionKeys = []string{"actions", "requires_approval", "severity"}
-	actionKeys   = []string{"kind", "reason", "rule", "scope", "target", "ttl"}
-	targetKeys   = []string{"id", "type"}
+	actionKeys   = []string{"kind", "mode", "reason", "rule", "scope",
+		"target", "ttl"}
+	targetKeys = []string{"id", "type"}
 )
 
 // decodeDecision turns the decision as OPA returns it (maps, slices,

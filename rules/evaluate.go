@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -17,55 +18,97 @@ import (
 // against the decision contract. A policy fault (an evaluation error, an
 // undefined decision, a decision that breaks the contract) is a
 // *PolicyError and never an empty decision; a cancelled ctx returns its
-// error. The time built-ins see in.Now as the current time.
+// error. The time built-ins see in.Now as the current time. Actions of a
+// rule in monitor mode come back with Mode ModeMonitor.
 func (p *PolicySet) Evaluate(ctx context.Context, in Input) (Decision, error) {
-	d, err := p.evaluate(ctx, &in)
+	d, err := p.evaluate(ctx, p.response, &in, nil)
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate policy: %w", err)
 	}
 	return d, nil
 }
 
-func (p *PolicySet) evaluate(ctx context.Context, in *Input) (Decision, error) {
+// EvaluateSweep is Evaluate for SweepQuery: what a scheduled sweep does
+// about the principals, sessions and credentials in the input. A set that
+// defines no sweep decision gives a *PolicyError with code
+// CodeUndefined.
+func (p *PolicySet) EvaluateSweep(ctx context.Context, in Input) (Decision, error) {
+	if p.sweep == nil {
+		return Decision{}, fmt.Errorf("evaluate sweep policy: %w",
+			&PolicyError{Code: CodeUndefined,
+				Message: "no rule defines " + SweepQuery})
+	}
+	d, err := p.evaluate(ctx, p.sweep, &in, nil)
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluate sweep policy: %w", err)
+	}
+	return d, nil
+}
+
+// HasSweep reports whether the set defines SweepQuery.
+func (p *PolicySet) HasSweep() bool { return p.sweep != nil }
+
+// Mode is the mode data.killswitch.modes gives rule: ModeMonitor or
+// ModeEnforce (also for a rule it does not name).
+func (p *PolicySet) Mode(rule string) string {
+	if p.modes[rule] == ModeMonitor {
+		return ModeMonitor
+	}
+	return ModeEnforce
+}
+
+func (p *PolicySet) evaluate(ctx context.Context, e *entryPoint, in *Input,
+	tracer topdown.QueryTracer) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	rs, err := p.eval(ctx, in)
+	value, err := inputValue(in)
+	if err != nil {
+		return Decision{}, fmt.Errorf("encode input: %w", err)
+	}
+	rs, err := p.evalValue(ctx, e, value, in.Now, tracer)
 	if err != nil {
 		return Decision{}, err
 	}
-	return p.decide(rs, in)
+	return p.decide(e, rs, in)
 }
 
-func (p *PolicySet) eval(ctx context.Context, in *Input) (rego.ResultSet, error) {
-	value, err := inputValue(in)
-	if err != nil {
-		return nil, fmt.Errorf("encode input: %w", err)
-	}
+// evalValue evaluates an entry point on an input already converted to a
+// Rego value.
+func (p *PolicySet) evalValue(ctx context.Context, e *entryPoint,
+	value ast.Value, now time.Time, tracer topdown.QueryTracer) (rego.ResultSet, error) {
 	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
-	if !in.Now.IsZero() {
-		opts = append(opts, rego.EvalTime(in.Now))
+	if !now.IsZero() {
+		opts = append(opts, rego.EvalTime(now))
 	}
-	rs, err := p.query.Eval(ctx, opts...)
+	if tracer != nil {
+		opts = append(opts, rego.EvalQueryTracer(tracer))
+	}
+	rs, err := e.query.Eval(ctx, opts...)
 	if err != nil {
-		return nil, p.evalError(ctx, err)
+		return nil, e.evalError(ctx, err)
 	}
 	return rs, nil
 }
 
-// decide checks the query's result against the decision contract.
-func (p *PolicySet) decide(rs rego.ResultSet, in *Input) (Decision, error) {
+// decide checks the query's result against the decision contract and
+// applies the modes.
+func (p *PolicySet) decide(e *entryPoint, rs rego.ResultSet, in *Input) (Decision, error) {
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return Decision{}, p.contractError(CodeUndefined, fmt.Errorf(
-			"%s is undefined for this input (give it a default)",
-			DecisionQuery))
+		return Decision{}, e.contractError(CodeUndefined, fmt.Errorf(
+			"%s is undefined for this input (give it a default)", e.path))
 	}
 	d, err := decodeDecision(rs[0].Expressions[0].Value)
 	if err == nil {
 		err = checkDecision(&d, in)
 	}
 	if err != nil {
-		return Decision{}, p.contractError(CodeInvalid, err)
+		return Decision{}, e.contractError(CodeInvalid, err)
+	}
+	for i := range d.Actions {
+		if p.modes[d.Actions[i].Rule] == ModeMonitor {
+			d.Actions[i].Mode = ModeMonitor
+		}
 	}
 	return d, nil
 }
@@ -127,12 +170,12 @@ func nonNil[T any](s []T) []T {
 }
 
 // evalError names the failing rule when OPA knows it, else the decision.
-func (p *PolicySet) evalError(ctx context.Context, err error) error {
+func (e *entryPoint) evalError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	pe := &PolicyError{Code: CodeEval, File: p.decisionFile,
-		Row: p.decisionRow, Message: err.Error()}
+	pe := &PolicyError{Code: CodeEval, File: e.file, Row: e.row,
+		Message: err.Error()}
 	var te *topdown.Error
 	if errors.As(err, &te) {
 		pe.Message = te.Code + ": " + te.Message
@@ -143,7 +186,7 @@ func (p *PolicySet) evalError(ctx context.Context, err error) error {
 	return pe
 }
 
-func (p *PolicySet) contractError(code string, err error) *PolicyError {
-	return &PolicyError{Code: code, File: p.decisionFile,
-		Row: p.decisionRow, Message: err.Error()}
+func (e *entryPoint) contractError(code string, err error) *PolicyError {
+	return &PolicyError{Code: code, File: e.file, Row: e.row,
+		Message: err.Error()}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
@@ -22,13 +24,25 @@ import (
 // once. It never changes after Load and is safe for concurrent use; a
 // reload builds a new one and swaps it in only when it loaded.
 type PolicySet struct {
-	query    rego.PreparedEvalQuery
+	response *entryPoint
+	// sweep is nil when the set defines no sweep decision.
+	sweep    *entryPoint
 	revision string
 	files    []string
-	// decisionFile and decisionRow locate the rule defining the
-	// decision, named by contract violations.
-	decisionFile string
-	decisionRow  int
+	modules  map[string]*ast.Module
+	// modes maps a rule name (an action's rule) to ModeEnforce or
+	// ModeMonitor, from data.killswitch.modes.
+	modes map[string]string
+}
+
+// entryPoint is one prepared decision query.
+type entryPoint struct {
+	query rego.PreparedEvalQuery
+	path  string
+	// file and row locate the rule defining the decision, named by
+	// contract violations.
+	file string
+	row  int
 }
 
 // Option changes how Load builds a policy set.
@@ -36,6 +50,7 @@ type Option func(*loadConfig)
 
 type loadConfig struct {
 	printOutput io.Writer
+	tracer      topdown.QueryTracer
 }
 
 // WithPrintOutput keeps the policies' print() calls and writes their
@@ -45,7 +60,13 @@ func WithPrintOutput(w io.Writer) Option {
 	return func(c *loadConfig) { c.printOutput = w }
 }
 
-// policyFile is one .rego file: its slash-separated path relative to the
+// WithTracer traces every evaluation of the set to t (a coverage
+// collector, see Coverage), which must be safe for concurrent use.
+func WithTracer(t topdown.QueryTracer) Option {
+	return func(c *loadConfig) { c.tracer = t }
+}
+
+// policyFile is one .rego or data file: its slash-separated path relative to the
 // root of the file system it came from, and its source.
 type policyFile struct {
 	name string
@@ -53,7 +74,9 @@ type policyFile struct {
 }
 
 // Load compiles every .rego file under fsys, recursively, except the
-// *_test.rego files and hidden directories, and prepares DecisionQuery.
+// *_test.rego files and hidden directories, reads the data documents
+// (data.json, data.yaml) as an OPA bundle places them, and prepares
+// DecisionQuery (and SweepQuery when the set defines it).
 // Compilation is strict and type-checks input against Input; http.send,
 // net.lookup_ip_addr and opa.runtime are not available. A policy that
 // does not compile, or a set that defines no decision, is a *PolicyError
@@ -67,6 +90,10 @@ func Load(ctx context.Context, fsys fs.FS, opts ...Option) (*PolicySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load policies: %w", err)
 	}
+	return loadFiles(ctx, files, cfg)
+}
+
+func loadFiles(ctx context.Context, files []policyFile, cfg loadConfig) (*PolicySet, error) {
 	ps, err := build(ctx, evaluationFiles(files), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("load policies: %w", err)
@@ -87,33 +114,74 @@ func LoadDir(ctx context.Context, dir string, opts ...Option) (*PolicySet, error
 	return Load(ctx, os.DirFS(dir), opts...)
 }
 
-// Revision identifies the evaluated policy text: "sha256:<hex>" over the
-// sorted file names and contents. Test files do not count: they cannot
-// change a decision.
+// Revision identifies the evaluated policy text and data:
+// "sha256:<hex>" over the sorted file names and contents. Test files do
+// not count: they cannot change a decision.
 func (p *PolicySet) Revision() string { return p.revision }
 
-// Files returns the names of the evaluated policy files, sorted.
+// Files returns the names of the evaluated policy and data files,
+// sorted.
 func (p *PolicySet) Files() []string { return slices.Clone(p.files) }
 
 func build(ctx context.Context, files []policyFile, cfg loadConfig) (*PolicySet, error) {
-	if len(files) == 0 {
+	regoFiles, dataFiles := splitFiles(files)
+	if len(regoFiles) == 0 {
 		return nil, &PolicyError{Code: CodeCompile, Message: "no .rego policy files"}
 	}
+	data, err := buildData(dataFiles)
+	if err != nil {
+		return nil, err
+	}
+	ps := &PolicySet{revision: revision(files), files: fileNames(files)}
+	if ps.modes, err = readModes(data, dataFiles); err != nil {
+		return nil, err
+	}
+	compiler, err := compileFiles(regoFiles, cfg.printOutput != nil)
+	if err != nil {
+		return nil, err
+	}
+	ps.modules = compiler.Modules
+	return ps, ps.prepareAll(ctx, compiler, data, cfg)
+}
+
+func compileFiles(files []policyFile, printStatements bool) (*ast.Compiler, error) {
 	modules, err := parseModules(files)
 	if err != nil {
 		return nil, err
 	}
-	compiler := newCompiler(cfg.printOutput != nil)
+	compiler := newCompiler(printStatements)
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, compileError(compiler.Errors)
 	}
-	ps := &PolicySet{revision: revision(files), files: fileNames(files)}
-	ps.decisionFile, ps.decisionRow, err = decisionRule(compiler)
+	return compiler, nil
+}
+
+// prepareAll prepares the response decision, which every set must
+// define, and the sweep decision when the set defines one.
+func (p *PolicySet) prepareAll(ctx context.Context, c *ast.Compiler,
+	data map[string]any, cfg loadConfig) error {
+	store := inmem.NewFromObject(data)
+	var err error
+	p.response, err = prepareEntry(ctx, c, store, DecisionQuery, cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ps.query, err = prepare(ctx, compiler, cfg)
-	return ps, err
+	if !defines(c, SweepQuery) {
+		return nil
+	}
+	p.sweep, err = prepareEntry(ctx, c, store, SweepQuery, cfg)
+	return err
+}
+
+func splitFiles(files []policyFile) (regoFiles, dataFiles []policyFile) {
+	for _, f := range files {
+		if isDataFile(f.name) {
+			dataFiles = append(dataFiles, f)
+		} else {
+			regoFiles = append(regoFiles, f)
+		}
+	}
+	return regoFiles, dataFiles
 }
 
 func newCompiler(printStatements bool) *ast.Compiler {
@@ -125,35 +193,50 @@ func newCompiler(printStatements bool) *ast.Compiler {
 		WithEnablePrintStatements(printStatements)
 }
 
-func prepare(ctx context.Context, c *ast.Compiler, cfg loadConfig) (rego.PreparedEvalQuery, error) {
+func prepareEntry(ctx context.Context, c *ast.Compiler, store storage.Store,
+	query string, cfg loadConfig) (*entryPoint, error) {
+	e := &entryPoint{path: query}
+	var err error
+	if e.file, e.row, err = decisionRule(c, query); err != nil {
+		return nil, err
+	}
 	opts := []func(*rego.Rego){
-		rego.Query(DecisionQuery),
+		rego.Query(query),
 		rego.Compiler(c),
+		rego.Store(store),
 		rego.StrictBuiltinErrors(true),
 	}
 	if cfg.printOutput != nil {
 		opts = append(opts, rego.EnablePrintStatements(true),
 			rego.PrintHook(topdown.NewPrintHook(cfg.printOutput)))
 	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		return pq, compileError(err)
+	if cfg.tracer != nil {
+		opts = append(opts, rego.QueryTracer(cfg.tracer))
 	}
-	return pq, nil
+	if e.query, err = rego.New(opts...).PrepareForEval(ctx); err != nil {
+		return nil, compileError(err)
+	}
+	return e, nil
+}
+
+// defines reports whether some rule defines query or a value below it.
+func defines(c *ast.Compiler, query string) bool {
+	ref := ast.MustParseRef(query)
+	return len(c.GetRulesExact(ref)) > 0 || len(c.GetRulesWithPrefix(ref)) > 0
 }
 
 // decisionRule finds the rule that defines the decision: the first one
 // that is not the default, else the default. A decision built by rules
 // below it (decision.actions := [...]) is located by the first of those.
-func decisionRule(c *ast.Compiler) (string, int, error) {
-	ref := ast.MustParseRef(DecisionQuery)
+func decisionRule(c *ast.Compiler, query string) (string, int, error) {
+	ref := ast.MustParseRef(query)
 	rules := c.GetRulesExact(ref)
 	if len(rules) == 0 {
 		rules = c.GetRulesWithPrefix(ref)
 	}
 	if len(rules) == 0 {
 		return "", 0, &PolicyError{Code: CodeCompile,
-			Message: "no rule defines " + DecisionQuery}
+			Message: "no rule defines " + query}
 	}
 	slices.SortFunc(rules, func(a, b *ast.Rule) int {
 		return cmp.Or(compareBool(a.Default, b.Default),
@@ -183,7 +266,7 @@ func readPolicyFiles(fsys fs.FS) ([]policyFile, error) {
 		if d.IsDir() && name != "." && strings.HasPrefix(d.Name(), ".") {
 			return fs.SkipDir
 		}
-		if d.IsDir() || !strings.HasSuffix(name, ".rego") {
+		if d.IsDir() || !isPolicyFile(name) {
 			return nil
 		}
 		src, err := fs.ReadFile(fsys, name)
@@ -194,6 +277,11 @@ func readPolicyFiles(fsys fs.FS) ([]policyFile, error) {
 		return strings.Compare(a.name, b.name)
 	})
 	return files, err
+}
+
+// isPolicyFile reports whether a file is Rego or a data document.
+func isPolicyFile(name string) bool {
+	return strings.HasSuffix(name, ".rego") || isDataFile(name)
 }
 
 func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }

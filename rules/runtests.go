@@ -39,27 +39,44 @@ type TestResult struct {
 	Duration time.Duration
 }
 
+// TestOption changes how RunTests runs.
+type TestOption func(*tester.Runner)
+
+// WithCoverage records the policy lines the tests run in c.
+func WithCoverage(c *Coverage) TestOption {
+	return func(r *tester.Runner) { r.SetCoverageQueryTracer(c.cover) }
+}
+
 // RunTests compiles every .rego file under fsys, tests included, as Load
-// does (strict, same built-ins), and runs the test_ rules with OPA's
-// tester. The results are ordered by file and line. A policy that does not
-// compile is a *PolicyError; failing tests are results, not an error.
-func RunTests(ctx context.Context, fsys fs.FS) ([]TestResult, error) {
+// does (strict, same built-ins, the same data documents), and runs the
+// test_ rules with OPA's tester. The results are ordered by file and
+// line. A policy that does not compile is a *PolicyError; failing tests
+// are results, not an error.
+func RunTests(ctx context.Context, fsys fs.FS, opts ...TestOption) ([]TestResult, error) {
 	files, err := readPolicyFiles(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("run policy tests: %w", err)
 	}
-	modules, err := parseModules(files)
+	regoFiles, dataFiles := splitFiles(files)
+	data, err := buildData(dataFiles)
 	if err != nil {
 		return nil, fmt.Errorf("run policy tests: %w", err)
 	}
-	ch, err := tester.NewRunner().
+	modules, err := parseModules(regoFiles)
+	if err != nil {
+		return nil, fmt.Errorf("run policy tests: %w", err)
+	}
+	runner := tester.NewRunner().
 		SetCompiler(newCompiler(true)).
-		SetStore(inmem.New()).
+		SetStore(inmem.NewFromObject(data)).
 		SetModules(modules).
 		CapturePrintOutput(true).
 		EnableTracing(true).
-		RaiseBuiltinErrors(true).
-		RunTests(ctx, nil)
+		RaiseBuiltinErrors(true)
+	for _, opt := range opts {
+		opt(runner)
+	}
+	ch, err := runner.RunTests(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("run policy tests: %w", compileError(err))
 	}

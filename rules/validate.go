@@ -65,6 +65,10 @@ func checkAction(a *Action, in *Input) error {
 	if err := checkTTL(a); err != nil {
 		return err
 	}
+	if a.Mode != "" && a.Mode != ModeEnforce && a.Mode != ModeMonitor {
+		return fmt.Errorf("mode: %q is not a mode (want %q or %q)", a.Mode,
+			ModeEnforce, ModeMonitor)
+	}
 	return checkShown(a.Target, in)
 }
 
