@@ -79,7 +79,7 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 	if err != nil {
 		return executed{}, fmt.Errorf("list sessions: %w", err)
 	}
-	ok, calls, connErr := x.revokeAtProviders(ctx, sessions)
+	ok, calls, checks, connErr := x.revokeAtProviders(ctx, sessions)
 	if len(ok) > 0 {
 		_, err := x.store.RevokeSessions(ctx, store.SessionFilter{IDs: ok},
 			x.revocation(a))
@@ -94,18 +94,20 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 	if err := x.publishSessions(ctx, a, mine); err != nil {
 		return executed{}, err
 	}
-	done := sessionsExecuted(a, mine, calls, x.clock())
+	done := sessionsExecuted(a, mine, calls, checks, x.clock())
 	return done, connErr
 }
 
 // revokeAtProviders asks each session's provider to revoke it. It returns
 // the ids now revoked at their provider (or that have no connector, and
 // so are revoked in the registry only), what each call answered, and an
-// error when some must be retried or failed for good.
+// error when some must be retried or failed for good. A session whose
+// provider accepted the revocation but, on a look, still honours it must
+// be retried.
 func (x *Executor) revokeAtProviders(ctx context.Context,
-	sessions []store.Session) ([]string, map[string]string, error) {
+	sessions []store.Session) ([]string, map[string]string, checked, error) {
 	var ok []string
-	calls := map[string]string{}
+	calls, checks := map[string]string{}, checked{}
 	var errs []error
 	for _, s := range sessions {
 		c := x.conns.For(s.Provider)
@@ -114,19 +116,27 @@ func (x *Executor) revokeAtProviders(ctx context.Context,
 			calls[s.ID] = "registry_only"
 			continue
 		}
-		res := x.callConnector(ctx, c, connectors.OpRevokeSession, &s, nil)
+		res, check := x.callConnector(ctx, c, connectors.OpRevokeSession, &s, nil)
 		calls[s.ID] = res.String()
+		checks.record(s.ID, check)
+		if check != nil && check.Check == connectors.Failed {
+			errs = append(errs, stillHonoured(s.Provider, "session "+s.ID, check))
+			continue
+		}
 		if res.Succeeded() || res.Outcome == connectors.Unsupported {
 			ok = append(ok, s.ID)
 			continue
 		}
 		errs = append(errs, connectorError(s.Provider, "session "+s.ID, res))
 	}
-	return ok, calls, joinConnectorErrors(errs)
+	return ok, calls, checks, joinConnectorErrors(errs)
 }
 
+// callConnector asks c to make the change, and then, when c can look,
+// whether it took effect.
 func (x *Executor) callConnector(ctx context.Context, c connectors.Connector,
-	op connectors.Op, s *store.Session, cred *store.Credential) connectors.Result {
+	op connectors.Op, s *store.Session,
+	cred *store.Credential) (connectors.Result, *connectors.Verification) {
 	pid := ""
 	if s != nil {
 		pid = s.PrincipalID
@@ -136,15 +146,17 @@ func (x *Executor) callConnector(ctx context.Context, c connectors.Connector,
 	p, err := x.store.GetPrincipal(ctx, pid)
 	if err != nil {
 		return connectors.Result{Outcome: connectors.Retryable,
-			Err: fmt.Errorf("read principal %s: %w", pid, err)}
+			Err: fmt.Errorf("read principal %s: %w", pid, err)}, nil
 	}
 	aliases, err := x.store.ListAliases(ctx, pid)
 	if err != nil {
 		return connectors.Result{Outcome: connectors.Retryable,
-			Err: fmt.Errorf("read aliases of %s: %w", pid, err)}
+			Err: fmt.Errorf("read aliases of %s: %w", pid, err)}, nil
 	}
-	return c.Revoke(ctx, connectors.Request{Op: op, Principal: p,
-		Aliases: aliases, Session: s, Credential: cred, RevokeTokens: true})
+	req := connectors.Request{Op: op, Principal: p, Aliases: aliases,
+		Session: s, Credential: cred, RevokeTokens: true}
+	res := c.Revoke(ctx, req)
+	return res, x.verify(ctx, c, req, res)
 }
 
 func connectorError(provider, what string, res connectors.Result) error {
@@ -189,7 +201,7 @@ func (x *Executor) revokedBy(ctx context.Context, f store.SessionFilter,
 }
 
 func sessionsExecuted(a store.Action, mine []store.Session,
-	calls map[string]string, now time.Time) executed {
+	calls map[string]string, checks checked, now time.Time) executed {
 	ids := make([]string, 0, len(mine))
 	var audit []store.AuditEntry
 	for _, s := range mine {
@@ -199,10 +211,12 @@ func sessionsExecuted(a store.Action, mine []store.Session,
 			Details: mustJSON(map[string]any{"principal_id": s.PrincipalID,
 				"provider": s.Provider, "reason": a.Reason,
 				"action_id": a.ID, "signal_id": a.SignalID,
-				"provider_call": calls[s.ID]})})
+				"provider_call": calls[s.ID],
+				"verification":  checks.details(s.ID)})})
 	}
-	return executed{result: map[string]any{"sessions": ids,
-		"provider_calls": calls}, audit: audit}
+	result := map[string]any{"sessions": ids, "provider_calls": calls}
+	checks.addTo(result)
+	return executed{result: result, audit: audit}
 }
 
 func (x *Executor) revokeCredential(ctx context.Context, a store.Action) (executed, error) {
@@ -216,13 +230,17 @@ func (x *Executor) revokeCredential(ctx context.Context, a store.Action) (execut
 	if err != nil {
 		return executed{}, fmt.Errorf("read credential: %w", err)
 	}
-	call := "registry_only"
+	call, checks := "registry_only", checked{}
 	if conn := x.conns.For(c.Store); conn != nil && c.Status == store.StatusActive {
-		res := x.callConnector(ctx, conn, connectors.OpRevokeCredential, nil, &c)
+		res, check := x.callConnector(ctx, conn, connectors.OpRevokeCredential, nil, &c)
 		if !res.Succeeded() && res.Outcome != connectors.Unsupported {
 			return executed{}, connectorError(c.Store, "credential "+c.ID, res)
 		}
+		if check != nil && check.Check == connectors.Failed {
+			return executed{}, stillHonoured(c.Store, "credential "+c.ID, check)
+		}
 		call = res.String()
+		checks.record(c.ID, check)
 	}
 	c, _, err = x.store.RevokeCredential(ctx, c.ID, x.revocation(a))
 	if err != nil {
@@ -231,13 +249,16 @@ func (x *Executor) revokeCredential(ctx context.Context, a store.Action) (execut
 	if err := x.publishCredential(ctx, a, c); err != nil {
 		return executed{}, err
 	}
+	result := map[string]any{"credential": c.ID, "provider_call": call}
+	checks.addTo(result)
 	return executed{
-		result: map[string]any{"credential": c.ID, "provider_call": call},
+		result: result,
 		audit: []store.AuditEntry{{Time: x.clock(), Actor: actor(a),
 			Event: EventCredentialRevoked, Subject: c.ID,
 			Details: mustJSON(map[string]any{"principal_id": c.PrincipalID,
 				"store": c.Store, "reason": a.Reason, "action_id": a.ID,
 				"signal_id": a.SignalID, "provider_call": call,
+				"verification":       checks.details(c.ID),
 				"already_revoked_by": otherRevoker(c, a.ID)})}},
 	}, nil
 }
