@@ -17,7 +17,8 @@ type ExecutorConfig struct {
 	// Owner names this executor in leases; default "executor".
 	Owner string
 	// Lease is how long a claimed action is ours before another executor
-	// may take it over (after a crash). Default 30s.
+	// may take it over (after a crash). Work on the action, connector
+	// calls included, is cut off after four fifths of it. Default 30s.
 	Lease time.Duration
 	// Poll is how often the outbox is checked when nothing wakes the
 	// executor. Default 500ms.
@@ -132,7 +133,13 @@ func (x *Executor) RunOnce(ctx context.Context) (int, error) {
 func (x *Executor) execute(ctx context.Context, a store.Action) error {
 	log := x.log.With("action_id", a.ID, "kind", a.Kind,
 		"target", a.TargetType+":"+a.TargetID)
-	done, err := x.apply(ctx, a)
+	actx, cancel, ok := x.withinLease(ctx, a)
+	if !ok {
+		log.Debug("lease ended before the action started; it is taken up again")
+		return nil
+	}
+	done, err := x.apply(actx, a)
+	cancel()
 	if ctx.Err() != nil {
 		return nil // the lease lapses and the action is taken up again
 	}
@@ -151,6 +158,21 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 			"retry_in", wait, "err", err)
 	}
 	return x.store.RetryAction(ctx, a.ID, err.Error(), x.clock().Add(wait))
+}
+
+// withinLease bounds the work on a claimed action by its lease, less a
+// fifth of it to record the outcome, so that no other executor takes the
+// action over while this one still works on it. A batch is worked in
+// turn: when earlier actions used up an action's lease, ok is false and
+// the action is left for the lease to lapse.
+func (x *Executor) withinLease(ctx context.Context,
+	a store.Action) (context.Context, context.CancelFunc, bool) {
+	left := a.LeaseUntil.Sub(x.clock()) - x.cfg.Lease/5
+	if left <= 0 {
+		return nil, nil, false
+	}
+	actx, cancel := context.WithTimeout(ctx, left)
+	return actx, cancel, true
 }
 
 func (x *Executor) backoff(attempts int) time.Duration {

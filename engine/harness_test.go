@@ -59,6 +59,10 @@ type rig struct {
 	reports []Report
 	cancel  context.CancelFunc
 	done    chan error
+	// conns and exec configure the next service built; service() reads
+	// them.
+	conns connectors.Set
+	exec  ExecutorConfig
 }
 
 func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
@@ -102,10 +106,13 @@ func (r *rig) service(ev Evaluator) *Service {
 	cfg := ServiceConfig{
 		Consumer: ConsumerConfig{Brokers: r.brokers,
 			CommitInterval: 20 * time.Millisecond},
-		Executor: ExecutorConfig{Poll: 20 * time.Millisecond},
+		Executor: r.exec,
+	}
+	if cfg.Executor.Poll == 0 {
+		cfg.Executor.Poll = 20 * time.Millisecond
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := NewService(cfg, r.store, ev, connectors.Set{}, time.Now, log)
+	svc, err := NewService(cfg, r.store, ev, r.conns, time.Now, log)
 	if err != nil {
 		r.t.Fatal(err)
 	}
