@@ -12,13 +12,7 @@ compromise_events := {
 
 account_compromise if input.signal.category in object.keys(compromise_events)
 
-scenario_severity contains "high" if {
-	input.signal.category == "account_disabled"
-}
-
-scenario_severity contains "critical" if {
-	input.signal.category == "credential_compromise"
-}
+scenario_severity contains level(input.signal.category) if account_compromise
 
 compromised_principals contains p if {
 	account_compromise

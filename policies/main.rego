@@ -5,7 +5,8 @@
 # implicates.
 #
 # Nothing here may call out (http.send is not available) or read the
-# clock: input.now is the evaluation time.
+# clock: input.now is the evaluation time. Thresholds, severities and
+# lists live in data.json (data.killswitch), not in rule bodies.
 package killswitch.response
 
 # decision is always defined. With nothing to do its actions are [].
@@ -17,18 +18,50 @@ decision := {
 	"requires_approval": requires_approval,
 }
 
-# actions are the candidates that survive the break-glass filter, sorted
-# so that the same input always gives the same array.
-actions := sort([a |
-	some a in candidate_actions
+# actions are the candidates that survive the break-glass filter, one
+# per kind, target and scope, sorted so that the same input always gives
+# the same array.
+actions := pick(candidate_actions)
+
+# pick drops the actions on break-glass principals and, of the actions
+# with the same kind, target and scope, keeps one: an enforced rule's
+# before a monitored one's, then the first rule by name. The engine runs
+# one action per kind, target and scope anyway; this decides which.
+pick(candidates) := sort([a |
+	some a in candidates
 	not touches_break_glass(a)
+	not outranked(a, candidates)
 ])
 
+outranked(a, candidates) if {
+	some b in candidates
+	b != a
+	action_key(b) == action_key(a)
+	action_rank(b) < action_rank(a)
+}
+
+action_key(a) := [a.kind, a.target.type, a.target.id, object.get(a, "scope", "")]
+
+action_rank(a) := [mode_rank(object.get(a, "rule", "")), object.get(a, "rule", ""), a.reason]
+
+mode_rank(rule) := 1 if modes[rule] == "monitor"
+
+default mode_rank(_) := 0
+
+default modes := {}
+
+modes := data.killswitch.modes
+
 # Break-glass principals are never acted on automatically: neither they,
-# nor their sessions, nor their credentials.
+# nor their sessions, nor their credentials. The registry flags them, and
+# data.killswitch.break_glass.principals may name more.
 break_glass_principals contains p.id if {
 	some p in input.principals
 	p.break_glass == true
+}
+
+break_glass_principals contains id if {
+	some id in data.killswitch.break_glass.principals
 }
 
 touches_break_glass(action) if {
@@ -52,13 +85,34 @@ touches_break_glass(action) if {
 
 severity_rank := {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
+# listed is a list of data.killswitch.lists, empty when data has none.
+listed(name) := object.get(lists, name, [])
+
+default lists := {}
+
+lists := data.killswitch.lists
+
+# threshold is a value of data.killswitch.thresholds.
+threshold(name) := data.killswitch.thresholds[name]
+
+# level is the severity data.killswitch.severities gives a scenario,
+# high when it gives none.
+level(scenario) := object.get(severities, scenario, "high")
+
+default severities := {}
+
+severities := data.killswitch.severities
+
+# at_least(s, floor) holds when severity s is floor or above.
+at_least(s, floor) if severity_rank[s] >= severity_rank[floor]
+
 # severity is the highest a scenario claims; without one, the signal's.
 default severity := "info"
 
-severity := level if {
+severity := name if {
 	count(scenario_severity) > 0
 	top := max({severity_rank[s] | some s in scenario_severity})
-	some level, rank in severity_rank
+	some name, rank in severity_rank
 	rank == top
 } else := input.signal.severity if {
 	input.signal.severity in object.keys(severity_rank)
@@ -82,10 +136,52 @@ requires_approval if {
 implicated_principals contains p if {
 	some p in input.principals
 	some m in p.matched_by
-	not m.role in bystander_roles
+	not m.role in listed("bystander_roles")
 }
 
-bystander_roles := {"source", "location"}
+implicated_ids contains p.id if some p in implicated_principals
+
+is_human(p) if p.kind == "human"
+
+is_non_human(p) if p.kind in listed("non_human_kinds")
+
+# signal_kinds are the names a detector gives this event: its type, its
+# finding type, its summary. Scenario lists in data match any of them.
+signal_kinds contains input.signal.type if input.signal.type != ""
+
+signal_kinds contains k if {
+	k := input.signal.attributes.finding_type
+	is_string(k)
+}
+
+signal_kinds contains input.signal.summary if input.signal.summary != ""
+
+signal_kinds contains k if {
+	k := input.signal.attributes.reason
+	is_string(k)
+}
+
+# signal_is(list) holds when the signal is of a kind in that data list.
+signal_is(name) if {
+	some k in signal_kinds
+	k in listed(name)
+}
+
+# source_ips are the addresses the signal says the activity came from.
+source_ips contains s.value if {
+	some s in input.signal.subjects
+	s.type == "ip"
+	s.role == "source"
+}
+
+# succeeded holds when the signal reports an outcome of success.
+succeeded if lower(object.get(input.signal, ["attributes", "outcome"], "")) == "success"
+
+active_credentials_of(id) := {c |
+	some c in input.credentials
+	c.principal_id == id
+	c.status == "active"
+}
 
 # named_credentials are the active credentials the signal itself named.
 named_credentials contains c if {

@@ -1,11 +1,36 @@
-# A secret scanner found a credential where it should not be. Every
-# active credential the signal named is revoked, and every live session it
-# backs is ended: rotating a secret alone leaves its sessions alive.
+# A secret scanner found a credential where it should not be: GitHub
+# secret scanning, GitGuardian, or a TruffleHog-style scanner whose
+# verified finding arrives as an OCSF Detection Finding of a type listed in
+# data (lists.secret_finding_types). Every active credential the signal
+# named is revoked, and every live session it backs is ended: rotating a
+# secret alone leaves its sessions alive. A scanner that says the secret
+# still works (attributes.validity in lists.valid_secret_states) raises
+# the severity.
 package killswitch.response
 
 secret_exposure if input.signal.category == "secret_exposure"
 
-scenario_severity contains "high" if secret_exposure
+secret_exposure if {
+	input.signal.category == "threat"
+	signal_is("secret_finding_types")
+}
+
+specific_threats contains "secret_exposure" if secret_exposure
+
+scenario_severity contains level("secret_exposure") if secret_exposure
+
+scenario_severity contains level("exposed_still_valid") if {
+	secret_exposure
+	secret_still_valid
+}
+
+# secret_still_valid holds when the scanner checked the secret and it
+# still works.
+secret_still_valid if {
+	v := input.signal.attributes.validity
+	is_string(v)
+	lower(v) in listed("valid_secret_states")
+}
 
 exposed_credentials contains c if {
 	secret_exposure

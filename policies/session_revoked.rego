@@ -5,7 +5,7 @@ package killswitch.response
 
 session_revoked if input.signal.category == "session_revoked"
 
-scenario_severity contains "medium" if session_revoked
+scenario_severity contains level("session_revoked") if session_revoked
 
 revoked_session_ids contains s.value if {
 	session_revoked

@@ -1,23 +1,27 @@
-# A detector reports malicious or suspicious activity. At high or critical
-# severity every session of an implicated principal ends; a non-human
-# principal also loses the credentials the signal named, and the sessions
-# they back, since its credential is usually how the attacker got in.
-# Below high, the owner is told and nothing is revoked.
+# A detector reports malicious or suspicious activity that no more
+# specific scenario (impossible travel, MFA fatigue, a leaked secret, ...)
+# claims. At thresholds.threat_revoke_severity or above every session of
+# an implicated principal ends; a non-human principal also loses the
+# credentials the signal named, and the sessions they back, since its
+# credential is usually how the attacker got in. Below it, the owner is
+# told and nothing is revoked.
 package killswitch.response
 
-threat if input.signal.category == "threat"
+threat if {
+	input.signal.category == "threat"
+	count(specific_threats) == 0
+}
 
 threat_severe if {
 	threat
-	input.signal.severity in {"high", "critical"}
+	input.signal.severity in object.keys(severity_rank)
+	at_least(input.signal.severity, threshold("threat_revoke_severity"))
 }
 
 scenario_severity contains input.signal.severity if {
 	threat
 	input.signal.severity in object.keys(severity_rank)
 }
-
-non_human_kinds := {"service_account", "api_client", "agent", "workload"}
 
 candidate_actions contains {
 	"kind": "revoke_sessions",
@@ -73,7 +77,7 @@ candidate_actions contains {
 threat_credentials contains c if {
 	threat_severe
 	some p in implicated_principals
-	p.kind in non_human_kinds
+	is_non_human(p)
 	some c in named_credentials
 	c.principal_id == p.id
 }
