@@ -19,7 +19,9 @@ import (
 // which are never acted on automatically whatever the configuration.
 type Guardrails struct {
 	// DryRun plans and audits every action but executes none: each is
-	// stored as skipped with the reason "dry run".
+	// stored as skipped with the reason "dry run". An action the policy
+	// marks monitor (rules.ModeMonitor) is skipped with the reason
+	// "monitor mode" whatever DryRun says.
 	DryRun bool
 	// Protected lists principal ids treated like break-glass principals.
 	Protected []string
@@ -36,6 +38,8 @@ func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
 		switch reason := g.holdReason(a, in); {
 		case reason != "":
 			act.State, act.LastError = store.ActionSkipped, reason
+		case a.Mode == rules.ModeMonitor:
+			act.State, act.LastError = store.ActionSkipped, "monitor mode"
 		case g.DryRun:
 			act.State, act.LastError = store.ActionSkipped, "dry run"
 		case dec.RequiresApproval:

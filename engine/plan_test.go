@@ -57,6 +57,10 @@ func TestGuardrailsPlan(t *testing.T) {
 			revoke("principal", "mallory"), store.ActionSkipped},
 		{"break-glass wins over approval", Guardrails{}, true,
 			revoke("principal", "root"), store.ActionSkipped},
+		{"a monitor-mode action is skipped", Guardrails{}, false,
+			monitored(revoke("principal", "alice")), store.ActionSkipped},
+		{"monitor mode wins over approval", Guardrails{}, true,
+			monitored(revoke("principal", "alice")), store.ActionSkipped},
 	}
 	sig := signals.Signal{DedupKey: "okta:1"}
 	for _, c := range cases {
@@ -72,6 +76,22 @@ func TestGuardrailsPlan(t *testing.T) {
 					acts[0].LastError, c.state)
 			}
 		})
+	}
+}
+
+func monitored(a rules.Action) rules.Action {
+	a.Mode = rules.ModeMonitor
+	return a
+}
+
+func TestMonitorModeSaysWhy(t *testing.T) {
+	dec := rules.Decision{Actions: []rules.Action{monitored(rules.Action{
+		Kind: rules.Notify, Reason: "r",
+		Target: rules.Target{Type: "principal", ID: "alice"}})}}
+	acts := Guardrails{}.Plan("s", signals.Signal{DedupKey: "k"}, planInput(),
+		dec, "rev", time.Now())
+	if acts[0].LastError != "monitor mode" {
+		t.Fatalf("skipped with %q, want %q", acts[0].LastError, "monitor mode")
 	}
 }
 
