@@ -1,8 +1,10 @@
 package restclient
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 )
 
@@ -61,4 +63,51 @@ func (s scrubber) clean(text string) string {
 		text = strings.ReplaceAll(text, v, redacted)
 	}
 	return text
+}
+
+// SecretRef is how a config file names a secret: {env: NAME} reads an
+// environment variable, {file: PATH} a file (trailing newlines dropped).
+// Secrets are never written inline in a config file.
+type SecretRef struct {
+	Env  string `json:"env,omitempty"`
+	File string `json:"file,omitempty"`
+}
+
+// UnmarshalJSON reads a SecretRef and resolves it; an inline string is
+// refused, and errors name the variable or file, never the value.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var ref SecretRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		return fmt.Errorf("not {env: NAME} or {file: PATH}; " +
+			"secrets are never written inline")
+	}
+	v, err := ref.Resolve()
+	if err != nil {
+		return err
+	}
+	*s = NewSecret(v)
+	return nil
+}
+
+// Resolve reads the secret the reference names.
+func (r SecretRef) Resolve() (string, error) {
+	switch {
+	case (r.Env == "") == (r.File == ""):
+		return "", fmt.Errorf("name exactly one of env or file")
+	case r.Env != "":
+		v, ok := os.LookupEnv(r.Env)
+		if !ok || v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", r.Env)
+		}
+		return v, nil
+	}
+	b, err := os.ReadFile(r.File)
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("secret file %s is empty", r.File)
+	}
+	return v, nil
 }
