@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ const (
 	HeaderSourceTopic     = "killswitch-source-topic"
 	HeaderSourcePartition = "killswitch-source-partition"
 	HeaderSourceOffset    = "killswitch-source-offset"
+	// HeaderPayloadOmitted is set when the payload was too large for the
+	// DLQ and was left out; read it at the source offset.
+	HeaderPayloadOmitted = "killswitch-payload-omitted"
 )
 
 // ConsumerConfig configures the Kafka source.
@@ -256,15 +260,24 @@ func retryDelay(attempt int) time.Duration {
 
 // deadLetter publishes the payload to the DLQ with its reason in headers
 // and audits it. The payload itself is not audited: it may hold a secret.
+// A payload too large for the DLQ goes without its value, which stays at
+// its source offset; retrying it whole would stop the partition for good.
 func (c *Consumer) deadLetter(ctx context.Context, msg Message, p *PoisonError) error {
-	err := c.dlq.WriteMessages(ctx, kafka.Message{Key: msg.Key, Value: msg.Value,
-		Headers: []kafka.Header{
-			{Key: HeaderErrorCode, Value: []byte(p.Code)},
-			{Key: HeaderError, Value: []byte(p.Err.Error())},
-			{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
-			{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
-			{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
-		}})
+	dm := kafka.Message{Key: msg.Key, Value: msg.Value, Headers: []kafka.Header{
+		{Key: HeaderErrorCode, Value: []byte(p.Code)},
+		{Key: HeaderError, Value: []byte(p.Err.Error())},
+		{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
+		{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
+		{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
+	}}
+	err := c.dlq.WriteMessages(ctx, dm)
+	if tooLarge(err) {
+		dm.Value = nil
+		dm.Headers = append(dm.Headers, kafka.Header{Key: HeaderPayloadOmitted,
+			Value: []byte(fmt.Sprintf("%d bytes, too large for %s",
+				len(msg.Value), c.cfg.DLQTopic))})
+		err = c.dlq.WriteMessages(ctx, dm)
+	}
 	if err != nil {
 		return fmt.Errorf("write to dead-letter topic %s: %w", c.cfg.DLQTopic, err)
 	}
@@ -273,6 +286,16 @@ func (c *Consumer) deadLetter(ctx context.Context, msg Message, p *PoisonError) 
 		Actor: ActorEngine, Event: EventSignalDeadLetter, Subject: subject,
 		Details: mustJSON(map[string]string{"code": p.Code,
 			"reason": p.Err.Error(), "dlq_topic": c.cfg.DLQTopic})})
+}
+
+// tooLarge reports whether a write failed because a message is larger
+// than the writer or the broker accepts.
+func tooLarge(err error) bool {
+	var each kafka.WriteErrors
+	if errors.As(err, &each) {
+		return slices.ContainsFunc(each, tooLarge)
+	}
+	return errors.Is(err, kafka.MessageSizeTooLarge)
 }
 
 func (c *Consumer) commitLoop(ctx context.Context, r *kafka.Reader) {

@@ -59,16 +59,19 @@ type rig struct {
 	reports []Report
 	cancel  context.CancelFunc
 	done    chan error
-	// conns and exec configure the next service built; service() reads
-	// them.
+	// conns, exec and logs configure the next service built; service()
+	// reads them. logs is io.Discard when nil.
 	conns connectors.Set
 	exec  ExecutorConfig
+	logs  io.Writer
 }
 
 func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3,
-		DefaultAlertsTopic, DefaultDLQTopic, DefaultRevocationsTopic))
+		DefaultAlertsTopic, DefaultDLQTopic, DefaultRevocationsTopic),
+		// Topics may be configured for payloads above the default 1 MB.
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": "16777216"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +114,12 @@ func (r *rig) service(ev Evaluator) *Service {
 	if cfg.Executor.Poll == 0 {
 		cfg.Executor.Poll = 20 * time.Millisecond
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	out := r.logs
+	if out == nil {
+		out = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(out,
+		&slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := NewService(cfg, r.store, ev, r.conns, time.Now, log)
 	if err != nil {
 		r.t.Fatal(err)
@@ -143,7 +151,7 @@ func (r *rig) send(keyed ...[2][]byte) {
 	r.t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(r.brokers...), Topic: DefaultAlertsTopic,
 		Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchTimeout: time.Millisecond}
+		BatchTimeout: time.Millisecond, BatchBytes: 16 << 20}
 	defer w.Close()
 	msgs := make([]kafka.Message, 0, len(keyed))
 	for _, kv := range keyed {
