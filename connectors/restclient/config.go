@@ -160,15 +160,17 @@ type jsonConfig struct {
 	Breaker   BreakerConfig `json:"breaker"`
 }
 
-// UnmarshalJSON reads a Config with durations as strings.
+// UnmarshalJSON reads a Config with durations as strings, over the values
+// c already has, so that keys may be read one at a time.
 func (c *Config) UnmarshalJSON(b []byte) error {
-	var j jsonConfig
+	j := jsonConfig{BaseURL: c.BaseURL, Timeout: Duration(c.Timeout),
+		Retry: c.Retry, RateLimit: c.RateLimit, Burst: c.Burst,
+		Breaker: c.Breaker}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*c = Config{BaseURL: j.BaseURL, Timeout: time.Duration(j.Timeout),
-		Retry: j.Retry, RateLimit: j.RateLimit, Burst: j.Burst,
-		Breaker: j.Breaker}
+	c.BaseURL, c.Timeout, c.Retry = j.BaseURL, time.Duration(j.Timeout), j.Retry
+	c.RateLimit, c.Burst, c.Breaker = j.RateLimit, j.Burst, j.Breaker
 	return nil
 }
 
