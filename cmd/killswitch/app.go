@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/connectors/wiring"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/policies"
 	"github.com/killswitch-dev/killswitch/rules"
@@ -23,6 +26,23 @@ func (g *globals) openStore(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("open registry %s: %w", g.storePath, err)
 	}
 	return st, nil
+}
+
+// buildConnectors builds the connectors a --config file names; without
+// one, revocations take effect in the registry only.
+func buildConnectors(path string, log *slog.Logger) (connectors.Set, error) {
+	var cfg connectors.Config
+	if path != "" {
+		var err error
+		if cfg, err = connectors.LoadConfig(path); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+	}
+	set, err := wiring.Build(cfg, log)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("config %s: %w", path, err)}
+	}
+	return set, nil
 }
 
 // loadPolicies loads a policy directory, or the shipped library when dir

@@ -12,7 +12,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
 
-	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/inventory"
@@ -157,7 +156,7 @@ func (d *demoRun) run(ctx context.Context, files []string) error {
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
-	conns, err := connectors.Build()
+	conns, err := buildConnectors("", log)
 	if err != nil {
 		return err
 	}

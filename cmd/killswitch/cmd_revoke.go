@@ -8,14 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
 func newRevokeCmd(g *globals) *cobra.Command {
 	var req engine.ManualRequest
-	var brokers, topic string
+	var brokers, topic, configPath string
 	cmd := &cobra.Command{
 		Use:   "revoke",
 		Short: "Revoke a session, all of a principal's sessions, or a credential",
@@ -24,7 +23,7 @@ func newRevokeCmd(g *globals) *cobra.Command {
 		Example: "  killswitch revoke --principal alice --reason \"phished, INC-4711\"",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRevoke(cmd, g, req, brokers, topic)
+			return runRevoke(cmd, g, req, brokers, topic, configPath)
 		},
 	}
 	fl := cmd.Flags()
@@ -37,11 +36,13 @@ func newRevokeCmd(g *globals) *cobra.Command {
 		"also publish revocation events to these brokers")
 	fl.StringVar(&topic, "revocations-topic", engine.DefaultRevocationsTopic,
 		"topic for revocation events")
+	fl.StringVar(&configPath, "config", "",
+		"config file (YAML) with a connectors section; none revokes in the registry only")
 	return cmd
 }
 
 func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
-	brokers, topic string) error {
+	brokers, topic, configPath string) error {
 	log, err := g.logger()
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -51,7 +52,7 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 		return err
 	}
 	defer st.Close()
-	conns, err := connectors.Build()
+	conns, err := buildConnectors(configPath, log)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 )
 
@@ -17,6 +16,7 @@ type runFlags struct {
 	policiesDir  string
 	cfg          engine.ServiceConfig
 	protected    []string
+	configPath   string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -42,6 +42,8 @@ func newRunCmd(g *globals) *cobra.Command {
 		"partitions per topic on the embedded broker")
 	fl.StringVar(&f.policiesDir, "policies", "",
 		"directory of Rego policies; empty uses the shipped library")
+	fl.StringVar(&f.configPath, "config", "",
+		"config file (YAML) with a connectors section; none revokes in the registry only")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -77,7 +79,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return fmt.Errorf("load policies: %w", err)
 	}
 	log.Info("policies loaded", "revision", pol.Revision())
-	conns, err := connectors.Build()
+	conns, err := buildConnectors(f.configPath, log)
 	if err != nil {
 		return err
 	}
