@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/connectors/entra"
 	"github.com/killswitch-dev/killswitch/connectors/okta"
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
 )
@@ -26,6 +27,13 @@ type builder func(e connectors.Entry, log *slog.Logger) (connectors.Connector, e
 
 // builders lists every connector type.
 var builders = map[string]builder{
+	"entra": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
+		var c entra.Config
+		if err := decode(e, &c, &c.HTTP); err != nil {
+			return nil, err
+		}
+		return entra.New(e.Name, e.Provider, c, log)
+	},
 	"okta": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
 		var c okta.Config
 		if err := decode(e, &c, &c.HTTP); err != nil {
