@@ -31,11 +31,23 @@ func TestScenariosAgainstTheRealKratos(t *testing.T) {
 	})
 }
 
+// setup serialises the scenarios' writes to Kratos, whose in-memory
+// SQLite may refuse concurrent ones.
+var setup sync.Mutex
+
+func loginLocked(t *testing.T, k *peertest.Kratos, email string) peertest.Session {
+	setup.Lock()
+	defer setup.Unlock()
+	return k.Login(t, email, password)
+}
+
 // fixture is one fresh identity, logged in once, behind a fault
 // injector that counts the sessions it sees Kratos end.
 func fixture(t *testing.T, k *peertest.Kratos, email string) *connectortest.Fixture {
+	setup.Lock()
 	k.CreateIdentity(t, email, password)
-	s := k.Login(t, email, password)
+	setup.Unlock()
+	s := loginLocked(t, k, email)
 	admin, err := url.Parse(k.AdminURL)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +75,7 @@ func fixture(t *testing.T, k *peertest.Kratos, email string) *connectortest.Fixt
 		Paging: &connectortest.Paging{
 			Seed: func(n int) {
 				for range n - 1 {
-					k.Login(t, email, password)
+					loginLocked(t, k, email)
 				}
 			},
 			List: func(ctx context.Context, c connectors.Connector) (int, error) {
