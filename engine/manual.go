@@ -28,6 +28,10 @@ type ManualRequest struct {
 	CredentialID string
 }
 
+// ErrBadRequest marks a ManualRequest that is incomplete or ambiguous: the
+// operator must change it, nothing was recorded.
+var ErrBadRequest = errors.New("bad revocation request")
+
 func (r ManualRequest) validate() error {
 	n := 0
 	for _, v := range []string{r.SessionID, r.PrincipalID, r.CredentialID} {
@@ -37,11 +41,38 @@ func (r ManualRequest) validate() error {
 	}
 	switch {
 	case n != 1:
-		return errors.New("name exactly one of a session, a principal or a credential")
+		return fmt.Errorf("%w: name exactly one of a session, a principal "+
+			"or a credential", ErrBadRequest)
 	case strings.TrimSpace(r.Reason) == "":
-		return errors.New("a reason is required: it goes to the audit trail")
+		return fmt.Errorf("%w: a reason is required: it goes to the audit "+
+			"trail", ErrBadRequest)
 	case strings.TrimSpace(r.Operator) == "":
-		return errors.New("the operator's name is required")
+		return fmt.Errorf("%w: the operator's name is required", ErrBadRequest)
+	}
+	return nil
+}
+
+// checkTarget makes sure the registry holds what the request names, so
+// that a mistyped id is an error rather than a revocation of nothing. The
+// error wraps store.ErrNotFound.
+func (r ManualRequest) checkTarget(ctx context.Context, st store.Store) error {
+	var err error
+	what, id := "session", r.SessionID
+	switch {
+	case r.SessionID != "":
+		_, err = st.GetSession(ctx, r.SessionID)
+	case r.PrincipalID != "":
+		what, id = "principal", r.PrincipalID
+		_, err = st.GetPrincipal(ctx, r.PrincipalID)
+	default:
+		what, id = "credential", r.CredentialID
+		_, err = st.GetCredential(ctx, r.CredentialID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s %q is not in the registry: %w", what, id, err)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s %q: %w", what, id, err)
 	}
 	return nil
 }
@@ -50,10 +81,15 @@ func (r ManualRequest) validate() error {
 // like any policy action: it is recorded, executed at the connectors and
 // in the registry, published and audited with the operator as actor. If
 // the process dies half-way, a running engine finishes it when the lease
-// lapses. It returns the finished actions.
+// lapses. It returns the finished actions. A request that is incomplete
+// is an ErrBadRequest, and one naming what the registry does not hold
+// wraps store.ErrNotFound; neither records anything.
 func (x *Executor) Revoke(ctx context.Context, st store.Store,
 	req ManualRequest) ([]store.Action, error) {
 	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	if err := req.checkTarget(ctx, st); err != nil {
 		return nil, err
 	}
 	now := x.clock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -65,6 +66,9 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 	x := engine.NewExecutor(st, conns, pub, engine.ExecutorConfig{
 		Owner: "cli:" + req.Operator}, systemClock, log)
 	acts, err := x.Revoke(cmd.Context(), st, req)
+	if errors.Is(err, engine.ErrBadRequest) {
+		return &exitError{code: 2, err: fmt.Errorf("revoke: %w", err)}
+	}
 	if err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
@@ -72,18 +76,22 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 }
 
 func printRevoked(g *globals, acts []store.Action) error {
-	failed := false
+	unfinished := map[string]int{}
 	for _, a := range acts {
 		fmt.Fprintf(g.out, "%s %s:%s: %s %s\n", a.Kind, a.TargetType,
 			a.TargetID, a.State, a.Result)
 		if a.State != store.ActionDone {
-			failed = true
+			unfinished[a.State]++
 			fmt.Fprintf(g.out, "  last error: %s\n", a.LastError)
 		}
 	}
-	if failed {
-		return &exitError{code: 1, err: fmt.Errorf("not every action is done; " +
-			"a pending one is retried by `killswitch run`")}
+	switch {
+	case unfinished[store.ActionFailed] > 0:
+		return &exitError{code: 1, err: fmt.Errorf("%d action(s) failed "+
+			"for good; see the last error", unfinished[store.ActionFailed])}
+	case len(unfinished) > 0:
+		return &exitError{code: 1, err: errors.New("not every action is " +
+			"done; a pending one is retried by `killswitch run`")}
 	}
 	return nil
 }

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/inventory"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+func demoStore(t *testing.T) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	inv, err := inventory.Load("../testdata/inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.Import(ctx, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestManualRevokeRefusesWhatTheRegistryDoesNotHold(t *testing.T) {
+	st := demoStore(t)
+	x := NewExecutor(st, connectors.Set{}, nil, ExecutorConfig{}, time.Now,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	base := ManualRequest{Operator: "tester", Reason: "INC-1"}
+	cases := []struct {
+		name string
+		edit func(*ManualRequest)
+		want error
+	}{
+		{"An unknown principal", func(r *ManualRequest) { r.PrincipalID = "nobody" },
+			store.ErrNotFound},
+		{"An unknown session", func(r *ManualRequest) { r.SessionID = "nosuch" },
+			store.ErrNotFound},
+		{"An unknown credential", func(r *ManualRequest) { r.CredentialID = "nosuch" },
+			store.ErrNotFound},
+		{"No target", func(*ManualRequest) {}, ErrBadRequest},
+		{"No reason", func(r *ManualRequest) { r.PrincipalID, r.Reason = "alice", " " },
+			ErrBadRequest},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := base
+			c.edit(&req)
+			acts, err := x.Revoke(context.Background(), st, req)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v (actions %+v)", err, c.want, acts)
+			}
+		})
+	}
+	recs, err := st.ListSignals(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 0 {
+		t.Errorf("refused requests recorded %d signals", len(recs))
+	}
+}
