@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -19,8 +22,19 @@ import (
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
 
-// openStore opens the registry named by --store.
+// openStore opens the registry named by --store, which must exist: a
+// mistyped path must not read as an empty registry, nor revoke nothing.
 func (g *globals) openStore(ctx context.Context) (store.Store, error) {
+	if _, err := os.Stat(g.storePath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open registry %s: it does not exist "+
+			"(killswitch import creates it)", g.storePath)
+	}
+	return g.createStore(ctx)
+}
+
+// createStore opens the registry named by --store, creating it when it
+// does not exist: for import, run and the demo.
+func (g *globals) createStore(ctx context.Context) (store.Store, error) {
 	st, err := sqlite.Open(ctx, g.storePath)
 	if err != nil {
 		return nil, fmt.Errorf("open registry %s: %w", g.storePath, err)

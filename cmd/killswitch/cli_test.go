@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +52,23 @@ func runCLICases(t *testing.T, db string, cases []cliCase) {
 	}
 }
 
+func TestCommandsRefuseAStoreThatDoesNotExist(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "typo.db")
+	runCLICases(t, db, []cliCase{
+		{"Sessions list", []string{"--store", "DB", "sessions", "list"},
+			1, []string{"typo.db", "does not exist"}},
+		{"Audit list", []string{"--store", "DB", "audit", "list"},
+			1, []string{"typo.db", "does not exist"}},
+		{"Audit verify", []string{"--store", "DB", "audit", "verify"},
+			1, []string{"typo.db", "does not exist"}},
+		{"Revoke", []string{"--store", "DB", "revoke", "--principal", "alice",
+			"--reason", "INC-1"}, 1, []string{"typo.db", "does not exist"}},
+	})
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a command created %s", db)
+	}
+}
+
 func TestRevokeOfWhatTheRegistryDoesNotHoldIsAnError(t *testing.T) {
 	db := importedStore(t)
 	before := auditLength(t, db)
@@ -86,4 +105,58 @@ func auditLength(t *testing.T, db string) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+func TestCommandsReportBadUsageAndBadFiles(t *testing.T) {
+	db := importedStore(t)
+	dir := t.TempDir()
+	notSQLite := filepath.Join(dir, "notes.db")
+	os.WriteFile(notSQLite, []byte("these are not the droids\n"), 0o600)
+	badInventory := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badInventory, []byte("principals:\n  - id: zed\n    kind: robot\n"), 0o600)
+	badPolicies := filepath.Join(dir, "policies")
+	os.Mkdir(badPolicies, 0o700)
+	os.WriteFile(filepath.Join(badPolicies, "broken.rego"), []byte(
+		"package killswitch.response\n\ndecision := {\"actions\": [\n"), 0o600)
+	runCLICases(t, db, []cliCase{
+		{"An unknown flag", []string{"--store", "DB", "sessions", "list", "--bogus"},
+			2, []string{"--bogus"}},
+		{"An output format that does not exist", []string{"--store", "DB",
+			"sessions", "list", "-o", "yaml"}, 2, []string{`"yaml"`}},
+		{"A store file that is not SQLite", []string{"--store", notSQLite,
+			"sessions", "list"}, 1, []string{"notes.db", "not a database"}},
+		{"An inventory with an error", []string{"--store", "DB", "import",
+			badInventory}, 2, []string{"bad.yaml", "principals[0].kind"}},
+		{"A policy that does not compile", []string{"--store", "DB", "run",
+			"--kafka-brokers", "127.0.0.1:1", "--policies", badPolicies},
+			1, []string{"broken.rego:"}},
+		{"Sending to a broker that is down", []string{"send", "--kafka-brokers",
+			closedPort(t), "../../testdata/alerts/01-guardduty-tor-caller-alice.json"},
+			1, []string{"connection refused"}},
+	})
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestAuditVerifyOnAnEmptyStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "ks.db")
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	os.WriteFile(empty, []byte("principals: []\n"), 0o600)
+	if out, code := ks(t, "--store", db, "import", empty); code != 0 {
+		t.Fatalf("import of an empty inventory exited %d: %s", code, out)
+	}
+	out, code := ks(t, "--store", db, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "0 entries") {
+		t.Fatalf("audit verify on an empty store exited %d: %s", code, out)
+	}
 }

@@ -99,7 +99,7 @@ func startDemo(ctx context.Context, g *globals, f *demoFlags) (*demoRun, error) 
 	}
 	d := &demoRun{g: g, flags: f, dir: dir}
 	g.storePath = filepath.Join(dir, "killswitch.db")
-	if d.store, err = g.openStore(ctx); err != nil {
+	if d.store, err = g.createStore(ctx); err != nil {
 		d.close()
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			st, err := g.openStore(cmd.Context())
+			st, err := g.createStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	} else {
 		f.cfg.Consumer.Brokers = strings.Split(f.brokers, ",")
 	}
-	st, err := g.openStore(ctx)
+	st, err := g.createStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: 2, err: err}
+	})
 	root.PersistentFlags().StringVar(&g.storePath, "store", "killswitch.db",
 		"registry: path of the SQLite database file")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info",
