@@ -7,18 +7,12 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// DefaultName is the provider name of Hydra sessions and clients.
-const DefaultName = "hydra"
-
 // Config configures one Hydra instance.
 type Config struct {
-	// Name is the provider name that this instance's sessions and
-	// credentials carry (Session.Provider, Credential.Store). Default
-	// "hydra".
-	Name string `json:"name"`
-	// HTTP is how the admin API is called; HTTP.BaseURL is the admin
-	// endpoint (http://hydra:4445), required.
-	HTTP restclient.Config `json:"http"`
+	// HTTP holds base_url, the admin endpoint (http://hydra:4445),
+	// required, and the timeouts, retries, rate limit and breaker; see
+	// restclient.Config.
+	HTTP restclient.Config `json:"-"`
 	// APIKey, when set, is sent as a Bearer token, as Ory Network's
 	// admin API wants; a self-hosted admin API takes none.
 	APIKey restclient.Secret `json:"api_key"`
@@ -39,9 +33,6 @@ type Config struct {
 
 // WithDefaults returns c with every unset field at its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
 	if c.SubjectAliases == nil {
 		c.SubjectAliases = []string{"oauth_subject", "kratos_identity"}
 	}
@@ -58,11 +49,11 @@ func (c Config) WithDefaults() Config {
 // Validate checks c after defaults; errors name the field.
 func (c Config) Validate() error {
 	if err := c.HTTP.Validate(); err != nil {
-		return fmt.Errorf("hydra %s: http.%w", c.Name, err)
+		return err
 	}
 	if c.AccessTokens != "opaque" && c.AccessTokens != "jwt" {
-		return fmt.Errorf("hydra %s: access_tokens: not opaque or jwt (%q)",
-			c.Name, c.AccessTokens)
+		return fmt.Errorf("access_tokens: not opaque or jwt (%q)",
+			c.AccessTokens)
 	}
 	return nil
 }

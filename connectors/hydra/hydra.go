@@ -25,25 +25,27 @@ import (
 
 // Connector revokes at one Hydra instance.
 type Connector struct {
-	cfg  Config
-	http *restclient.Client
+	name, provider string
+	cfg            Config
+	http           *restclient.Client
 }
 
-// New builds a connector; log may be nil.
-func New(cfg Config, log *slog.Logger) (*Connector, error) {
+// New builds the connector named name (in logs, errors and its breaker)
+// serving provider; log may be nil.
+func New(name, provider string, cfg Config, log *slog.Logger) (*Connector, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := restclient.New(cfg.Name, cfg.HTTP, cfg.auth(), log)
+	c, err := restclient.New(name, cfg.HTTP, cfg.auth(), log)
 	if err != nil {
-		return nil, fmt.Errorf("hydra %s: %w", cfg.Name, err)
+		return nil, err
 	}
-	return &Connector{cfg: cfg, http: c}, nil
+	return &Connector{name: name, provider: provider, cfg: cfg, http: c}, nil
 }
 
 // Provider is the name this instance's sessions and credentials carry.
-func (c *Connector) Provider() string { return c.cfg.Name }
+func (c *Connector) Provider() string { return c.provider }
 
 // Revoke revokes a grant, every grant and login session of a subject,
 // or every access token of a client.
@@ -119,6 +121,6 @@ func (c *Connector) subject(aliases []store.Alias) string {
 
 func (c *Connector) unsupported(format string, args ...any) connectors.Result {
 	return connectors.Result{Outcome: connectors.Unsupported,
-		Err: fmt.Errorf("hydra %s: "+format, append([]any{c.cfg.Name},
+		Err: fmt.Errorf("%s: "+format, append([]any{c.name},
 			args...)...)}
 }

@@ -35,7 +35,7 @@ func newRig(t *testing.T) *rig {
 
 func connect(t *testing.T, base string, pageSize int) *Connector {
 	t.Helper()
-	c, err := New(Config{HTTP: restclient.Config{BaseURL: base},
+	c, err := New("hydra", "hydra", Config{HTTP: restclient.Config{BaseURL: base},
 		PageSize: pageSize}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestAPrincipalWithNoSubjectIsUnsupported(t *testing.T) {
 }
 
 func TestJWTAccessTokensTakeEffectAtExpiry(t *testing.T) {
-	c, err := New(Config{HTTP: restclient.Config{BaseURL: "http://127.0.0.1:9"},
+	c, err := New("hydra", "hydra", Config{HTTP: restclient.Config{BaseURL: "http://127.0.0.1:9"},
 		AccessTokens: "jwt"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestJWTAccessTokensTakeEffectAtExpiry(t *testing.T) {
 	if v := c.gone("app"); v.Check != connectors.Requested {
 		t.Fatalf("verification %+v, want requested until the JWTs expire", v)
 	}
-	_, err = New(Config{HTTP: restclient.Config{BaseURL: "http://127.0.0.1:9"},
+	_, err = New("hydra", "hydra", Config{HTTP: restclient.Config{BaseURL: "http://127.0.0.1:9"},
 		AccessTokens: "macaroon"}, nil)
 	if err == nil || !containsAll(err.Error(), "access_tokens", "macaroon") {
 		t.Fatalf("error %v, want one naming access_tokens and the value", err)

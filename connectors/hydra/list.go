@@ -72,8 +72,8 @@ func (c *Connector) grants(ctx context.Context, sub string) ([]grant, error) {
 			return all, nil
 		}
 	}
-	return nil, fmt.Errorf("hydra %s: more than %d pages of grants",
-		c.cfg.Name, maxPages)
+	return nil, fmt.Errorf("%s: more than %d pages of grants",
+		c.name, maxPages)
 }
 
 // pageToken is Hydra's token for the page at offset.

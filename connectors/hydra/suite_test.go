@@ -57,7 +57,7 @@ func fixture(t *testing.T, h *peertest.Hydra, sub string) *connectortest.Fixture
 		Server: connectortest.NewServer(t, gone),
 		Secret: secret,
 		Connect: func(hc restclient.Config, log *slog.Logger) (connectors.Connector, error) {
-			return New(Config{HTTP: hc, APIKey: restclient.NewSecret(secret),
+			return New("hydra", "hydra", Config{HTTP: hc, APIKey: restclient.NewSecret(secret),
 				PageSize: 3}, log)
 		},
 		Revoke: connectors.Request{Op: connectors.OpRevokeSession,

@@ -1,27 +1,21 @@
 package kratos
 
 import (
-	"fmt"
-
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
 )
 
 // Defaults.
 const (
-	// DefaultName is the provider name of Kratos sessions.
-	DefaultName = "kratos"
 	// DefaultIdentityAlias is the alias type of a Kratos identity id.
 	DefaultIdentityAlias = "kratos_identity"
 )
 
 // Config configures one Kratos instance.
 type Config struct {
-	// Name is the provider name that this instance's sessions carry
-	// (Session.Provider). Default "kratos".
-	Name string `json:"name"`
-	// HTTP is how the admin API is called; HTTP.BaseURL is the admin
-	// endpoint (http://kratos:4434), required.
-	HTTP restclient.Config `json:"http"`
+	// HTTP holds base_url, the admin endpoint (http://kratos:4434),
+	// required, and the timeouts, retries, rate limit and breaker; see
+	// restclient.Config.
+	HTTP restclient.Config `json:"-"`
 	// APIKey, when set, is sent as a Bearer token, as Ory Network's
 	// admin API wants; a self-hosted admin API takes none and must not
 	// be reachable from outside.
@@ -41,9 +35,6 @@ type Config struct {
 
 // WithDefaults returns c with every unset field at its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
 	if c.IdentityAlias == "" {
 		c.IdentityAlias = DefaultIdentityAlias
 	}
@@ -60,7 +51,7 @@ func (c Config) WithDefaults() Config {
 // Validate checks c after defaults; errors name the field.
 func (c Config) Validate() error {
 	if err := c.HTTP.Validate(); err != nil {
-		return fmt.Errorf("kratos %s: http.%w", c.Name, err)
+		return err
 	}
 	return nil
 }

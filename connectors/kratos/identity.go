@@ -37,9 +37,9 @@ func (c *Connector) identityOf(ctx context.Context,
 	}
 	if id == "" {
 		return "", connectors.Result{Outcome: connectors.Unsupported,
-			Err: fmt.Errorf("kratos %s: no %s alias, and no identity has "+
+			Err: fmt.Errorf("%s: no %s alias, and no identity has "+
 				"a login identifier among the aliases of types %v",
-				c.cfg.Name, c.cfg.IdentityAlias, c.cfg.LookupAliases)}
+				c.name, c.cfg.IdentityAlias, c.cfg.LookupAliases)}
 	}
 	return id, connectors.Result{}
 }

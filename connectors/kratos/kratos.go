@@ -20,25 +20,27 @@ import (
 
 // Connector revokes at one Kratos instance.
 type Connector struct {
-	cfg  Config
-	http *restclient.Client
+	name, provider string
+	cfg            Config
+	http           *restclient.Client
 }
 
-// New builds a connector; log may be nil.
-func New(cfg Config, log *slog.Logger) (*Connector, error) {
+// New builds the connector named name (in logs, errors and its breaker)
+// serving provider; log may be nil.
+func New(name, provider string, cfg Config, log *slog.Logger) (*Connector, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := restclient.New(cfg.Name, cfg.HTTP, cfg.auth(), log)
+	c, err := restclient.New(name, cfg.HTTP, cfg.auth(), log)
 	if err != nil {
-		return nil, fmt.Errorf("kratos %s: %w", cfg.Name, err)
+		return nil, err
 	}
-	return &Connector{cfg: cfg, http: c}, nil
+	return &Connector{name: name, provider: provider, cfg: cfg, http: c}, nil
 }
 
 // Provider is the name this instance's sessions carry.
-func (c *Connector) Provider() string { return c.cfg.Name }
+func (c *Connector) Provider() string { return c.provider }
 
 // Revoke disables a session (by its external id), deletes every session
 // of the principal's identity (a session with no external id), or sets
@@ -54,7 +56,7 @@ func (c *Connector) Revoke(ctx context.Context, req connectors.Request) connecto
 		return c.withIdentity(ctx, req, c.deactivate)
 	}
 	return connectors.Result{Outcome: connectors.Unsupported,
-		Err: fmt.Errorf("kratos %s: %s is not supported", c.cfg.Name, req.Op)}
+		Err: fmt.Errorf("%s: %s is not supported", c.name, req.Op)}
 }
 
 // disableSession sets one session inactive. Kratos answers 204 for a

@@ -35,7 +35,7 @@ func newRig(t *testing.T) *rig {
 
 func connect(t *testing.T, base string, pageSize int) *Connector {
 	t.Helper()
-	c, err := New(Config{HTTP: restclient.Config{BaseURL: base},
+	c, err := New("kratos", "kratos", Config{HTTP: restclient.Config{BaseURL: base},
 		PageSize: pageSize}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func (r *rig) wantKilled(t *testing.T, killed []int) {
 
 func sessionReq(id string) connectors.Request {
 	return connectors.Request{Op: connectors.OpRevokeSession, Principal: ada,
-		Session: &store.Session{ExternalID: id, Provider: DefaultName}}
+		Session: &store.Session{ExternalID: id, Provider: "kratos"}}
 }
 
 func TestAStillActiveSessionFailsVerification(t *testing.T) {

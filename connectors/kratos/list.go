@@ -76,8 +76,8 @@ func (c *Connector) sessions(ctx context.Context, id string) ([]session, error) 
 			return all, nil
 		}
 	}
-	return nil, fmt.Errorf("kratos %s: more than %d pages of sessions",
-		c.cfg.Name, maxPages)
+	return nil, fmt.Errorf("%s: more than %d pages of sessions",
+		c.name, maxPages)
 }
 
 // registry is the session as the registry keeps it.

@@ -60,7 +60,7 @@ func fixture(t *testing.T, k *peertest.Kratos, email string) *connectortest.Fixt
 		Server: connectortest.NewServer(t, ended),
 		Secret: secret,
 		Connect: func(h restclient.Config, log *slog.Logger) (connectors.Connector, error) {
-			return New(Config{HTTP: h, APIKey: restclient.NewSecret(secret),
+			return New("kratos", "kratos", Config{HTTP: h, APIKey: restclient.NewSecret(secret),
 				PageSize: 3}, log)
 		},
 		Revoke: connectors.Request{Op: connectors.OpRevokeSession,

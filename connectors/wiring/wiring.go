@@ -13,6 +13,8 @@ import (
 
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/connectors/entra"
+	"github.com/killswitch-dev/killswitch/connectors/hydra"
+	"github.com/killswitch-dev/killswitch/connectors/kratos"
 	"github.com/killswitch-dev/killswitch/connectors/okta"
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
 )
@@ -33,6 +35,20 @@ var builders = map[string]builder{
 			return nil, err
 		}
 		return entra.New(e.Name, e.Provider, c, log)
+	},
+	"hydra": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
+		var c hydra.Config
+		if err := decode(e, &c, &c.HTTP); err != nil {
+			return nil, err
+		}
+		return hydra.New(e.Name, e.Provider, c, log)
+	},
+	"kratos": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
+		var c kratos.Config
+		if err := decode(e, &c, &c.HTTP); err != nil {
+			return nil, err
+		}
+		return kratos.New(e.Name, e.Provider, c, log)
 	},
 	"okta": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
 		var c okta.Config
