@@ -14,6 +14,7 @@ import (
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/connectors/entra"
 	"github.com/killswitch-dev/killswitch/connectors/hydra"
+	"github.com/killswitch-dev/killswitch/connectors/keycloak"
 	"github.com/killswitch-dev/killswitch/connectors/kratos"
 	"github.com/killswitch-dev/killswitch/connectors/okta"
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
@@ -29,34 +30,25 @@ type builder func(e connectors.Entry, log *slog.Logger) (connectors.Connector, e
 
 // builders lists every connector type.
 var builders = map[string]builder{
-	"entra": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
-		var c entra.Config
-		if err := decode(e, &c, &c.HTTP); err != nil {
+	"entra":    typed(entra.New, func(c *entra.Config) *restclient.Config { return &c.HTTP }),
+	"hydra":    typed(hydra.New, func(c *hydra.Config) *restclient.Config { return &c.HTTP }),
+	"keycloak": typed(keycloak.New, func(c *keycloak.Config) *restclient.Config { return &c.HTTP }),
+	"kratos":   typed(kratos.New, func(c *kratos.Config) *restclient.Config { return &c.HTTP }),
+	"okta":     typed(okta.New, func(c *okta.Config) *restclient.Config { return &c.HTTP }),
+}
+
+// typed makes a builder from a connector package's New and the place of
+// the shared HTTP settings in its Config.
+func typed[C any, X connectors.Connector](
+	newFn func(name, provider string, cfg C, log *slog.Logger) (X, error),
+	http func(*C) *restclient.Config) builder {
+	return func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
+		var cfg C
+		if err := decode(e, &cfg, http(&cfg)); err != nil {
 			return nil, err
 		}
-		return entra.New(e.Name, e.Provider, c, log)
-	},
-	"hydra": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
-		var c hydra.Config
-		if err := decode(e, &c, &c.HTTP); err != nil {
-			return nil, err
-		}
-		return hydra.New(e.Name, e.Provider, c, log)
-	},
-	"kratos": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
-		var c kratos.Config
-		if err := decode(e, &c, &c.HTTP); err != nil {
-			return nil, err
-		}
-		return kratos.New(e.Name, e.Provider, c, log)
-	},
-	"okta": func(e connectors.Entry, log *slog.Logger) (connectors.Connector, error) {
-		var c okta.Config
-		if err := decode(e, &c, &c.HTTP); err != nil {
-			return nil, err
-		}
-		return okta.New(e.Name, e.Provider, c, log)
-	},
+		return newFn(e.Name, e.Provider, cfg, log)
+	}
 }
 
 // Types lists the connector types Build knows, sorted.
