@@ -19,8 +19,8 @@ import (
 // policies/data.json holds {"killswitch": {...}} and the policies read
 // data.killswitch.thresholds and so on.
 
-// isDataFile reports whether name is a data document.
-func isDataFile(name string) bool {
+// IsDataFile reports whether name is a data document.
+func IsDataFile(name string) bool {
 	switch path.Base(name) {
 	case "data.json", "data.yaml", "data.yml":
 		return true

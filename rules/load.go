@@ -175,7 +175,7 @@ func (p *PolicySet) prepareAll(ctx context.Context, c *ast.Compiler,
 
 func splitFiles(files []policyFile) (regoFiles, dataFiles []policyFile) {
 	for _, f := range files {
-		if isDataFile(f.name) {
+		if IsDataFile(f.name) {
 			dataFiles = append(dataFiles, f)
 		} else {
 			regoFiles = append(regoFiles, f)
@@ -281,7 +281,7 @@ func readPolicyFiles(fsys fs.FS) ([]policyFile, error) {
 
 // isPolicyFile reports whether a file is Rego or a data document.
 func isPolicyFile(name string) bool {
-	return strings.HasSuffix(name, ".rego") || isDataFile(name)
+	return strings.HasSuffix(name, ".rego") || IsDataFile(name)
 }
 
 func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
