@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/connectors/auth0"
 	"github.com/killswitch-dev/killswitch/connectors/entra"
 	"github.com/killswitch-dev/killswitch/connectors/hydra"
 	"github.com/killswitch-dev/killswitch/connectors/keycloak"
@@ -30,6 +31,7 @@ type builder func(e connectors.Entry, log *slog.Logger) (connectors.Connector, e
 
 // builders lists every connector type.
 var builders = map[string]builder{
+	"auth0":    typed(auth0.New, func(c *auth0.Config) *restclient.Config { return &c.HTTP }),
 	"entra":    typed(entra.New, func(c *entra.Config) *restclient.Config { return &c.HTTP }),
 	"hydra":    typed(hydra.New, func(c *hydra.Config) *restclient.Config { return &c.HTTP }),
 	"keycloak": typed(keycloak.New, func(c *keycloak.Config) *restclient.Config { return &c.HTTP }),
