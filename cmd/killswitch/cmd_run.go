@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/inventorysync"
+	"github.com/killswitch-dev/killswitch/store"
 )
 
 type runFlags struct {
@@ -17,6 +23,7 @@ type runFlags struct {
 	cfg          engine.ServiceConfig
 	protected    []string
 	configPath   string
+	syncInterval time.Duration
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -44,6 +51,9 @@ func newRunCmd(g *globals) *cobra.Command {
 		"directory of Rego policies; empty uses the shipped library")
 	fl.StringVar(&f.configPath, "config", "",
 		"config file (YAML) with a connectors section; none revokes in the registry only")
+	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
+		"how often to sync sessions and credentials from the connectors "+
+			"that can list (as killswitch sync does); 0 turns it off")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -87,10 +97,25 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	startSync(ctx, st, conns, f.syncInterval, log)
 	log.Info("killswitch running", "store", g.storePath,
 		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
 		"dry_run", f.cfg.Guardrails.DryRun)
 	err = svc.Run(ctx)
 	log.Info("killswitch stopped")
 	return err
+}
+
+// startSync syncs the registry with the connectors that can list, now
+// and every interval, until ctx is done; it does nothing when interval is
+// 0 or no connector can list.
+func startSync(ctx context.Context, st store.Store, conns connectors.Set,
+	interval time.Duration, log *slog.Logger) {
+	s := inventorysync.New(st, conns, systemClock, log)
+	if interval <= 0 || len(s.Providers()) == 0 {
+		return
+	}
+	log.Info("inventory sync scheduled", "every", interval,
+		"providers", strings.Join(s.Providers(), ","))
+	go s.Every(ctx, interval)
 }

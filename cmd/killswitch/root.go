@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 		"log format: text or json")
 	root.AddCommand(newRunCmd(g), newDemoCmd(g), newImportCmd(g),
 		newSessionsCmd(g), newRevokeCmd(g), newSendCmd(g), newAuditCmd(g),
-		newSignalsCmd(g))
+		newSignalsCmd(g), newSyncCmd(g))
 	return root
 }
 
