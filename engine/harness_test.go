@@ -54,6 +54,7 @@ type rig struct {
 	cluster *kfake.Cluster
 	brokers []string
 	store   store.Store
+	dbPath  string
 	svc     *Service
 	mu      sync.Mutex
 	reports []Report
@@ -76,7 +77,8 @@ func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ks.db"))
+	dbPath := filepath.Join(t.TempDir(), "ks.db")
+	st, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,8 @@ func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
 	if ev == nil {
 		ev = shippedPolicies(t)
 	}
-	r := &rig{t: t, cluster: c, brokers: c.ListenAddrs(), store: st}
+	r := &rig{t: t, cluster: c, brokers: c.ListenAddrs(), store: st,
+		dbPath: dbPath}
 	r.svc = r.service(ev)
 	return r
 }
