@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -190,10 +191,17 @@ func slowAnswer(t *testing.T, fx *Fixture) {
 	c := connect(t, fx, cfg, nil)
 	fx.Server.Storm(Fault{Delay: 3 * time.Second})
 	res := revoke(c, fx.Revoke)
-	if res.Outcome != connectors.Retryable ||
-		!strings.Contains(fmt.Sprint(res.Err), "Timeout") {
+	if res.Outcome != connectors.Retryable || !timedOut(res.Err) {
 		t.Fatalf("got %s, want retryable on the attempt timeout", res)
 	}
+}
+
+// timedOut reports an error of a call cut by its timeout: net/http's
+// Client.Timeout error, or the deadline of the context it derives.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 func paging(t *testing.T, fx *Fixture) {

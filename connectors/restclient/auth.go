@@ -104,14 +104,23 @@ type ClientCredentialsConfig struct {
 	HTTPClient *http.Client
 }
 
-// clientCredentials caches one access token and fetches a new one, with
-// the context of the request that needs it, when it is about to expire.
-type clientCredentials struct {
-	cfg    clientcredentials.Config
-	secret Secret
-	hc     *http.Client
-	mu     sync.Mutex
-	tok    *oauth2.Token
+// tokenAuth caches one access token and fetches a new one, with the
+// context of the request that needs it, when it is about to expire.
+type tokenAuth struct {
+	fetch    func(ctx context.Context) (*oauth2.Token, error)
+	tokenURL string
+	secrets  []Secret
+	mu       sync.Mutex
+	tok      *oauth2.Token
+}
+
+// OAuth2 authenticates with a Bearer token that fetch obtains (a JWT
+// bearer grant, a token exchange); tokens are cached until they expire.
+// tokenURL names the endpoint in errors; secrets are what fetch uses, to
+// scrub from any error.
+func OAuth2(tokenURL string, fetch func(ctx context.Context) (*oauth2.Token, error),
+	secrets ...Secret) Auth {
+	return &tokenAuth{fetch: fetch, tokenURL: tokenURL, secrets: secrets}
 }
 
 // ClientCredentials authenticates with a Bearer token from the client
@@ -121,13 +130,15 @@ func ClientCredentials(c ClientCredentialsConfig) Auth {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTokenTimeout}
 	}
-	return &clientCredentials{hc: hc, secret: c.ClientSecret,
-		cfg: clientcredentials.Config{ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret.Reveal(), TokenURL: c.TokenURL,
-			Scopes: c.Scopes, EndpointParams: c.Params}}
+	cfg := clientcredentials.Config{ClientID: c.ClientID,
+		ClientSecret: c.ClientSecret.Reveal(), TokenURL: c.TokenURL,
+		Scopes: c.Scopes, EndpointParams: c.Params}
+	return OAuth2(c.TokenURL, func(ctx context.Context) (*oauth2.Token, error) {
+		return cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	}, c.ClientSecret)
 }
 
-func (a *clientCredentials) Apply(r *http.Request) error {
+func (a *tokenAuth) Apply(r *http.Request) error {
 	tok, err := a.token(r.Context())
 	if err != nil {
 		return err
@@ -136,17 +147,25 @@ func (a *clientCredentials) Apply(r *http.Request) error {
 	return nil
 }
 
-func (a *clientCredentials) Secrets() []Secret { return []Secret{a.secret} }
+// Secrets are the fetch's secrets and the access token in use.
+func (a *tokenAuth) Secrets() []Secret {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok == nil {
+		return a.secrets
+	}
+	return append([]Secret{NewSecret(a.tok.AccessToken)}, a.secrets...)
+}
 
-func (a *clientCredentials) token(ctx context.Context) (*oauth2.Token, error) {
+func (a *tokenAuth) token(ctx context.Context) (*oauth2.Token, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.tok.Valid() {
 		return a.tok, nil
 	}
-	tok, err := a.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, a.hc))
+	tok, err := a.fetch(ctx)
 	if err != nil {
-		return nil, tokenError(err, a.cfg.TokenURL)
+		return nil, tokenError(err, a.tokenURL)
 	}
 	a.tok = tok
 	return tok, nil

@@ -103,7 +103,7 @@ type Client struct {
 	cfg   Config
 	rc    *retryablehttp.Client
 	tr    *transport
-	scrub scrubber
+	auth  Auth
 	log   *slog.Logger
 }
 
@@ -119,11 +119,8 @@ func New(name string, cfg Config, auth Auth, log *slog.Logger) (*Client, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{name: name, base: base, cfg: cfg,
+	c := &Client{name: name, base: base, cfg: cfg, auth: auth,
 		log: log.With("component", "restclient", "client", name)}
-	if sh, ok := auth.(SecretHolder); ok {
-		c.scrub = newScrubber(sh.Secrets()...)
-	}
 	c.tr = newTransport(name, cfg, auth, c.log)
 	c.rc = c.retryable()
 	return c, nil
@@ -209,7 +206,7 @@ func (c *Client) read(hr *http.Response) (*Response, error) {
 	body, err := io.ReadAll(io.LimitReader(hr.Body, maxBody))
 	resp := &Response{Status: hr.StatusCode, Header: hr.Header, Body: body,
 		RequestID: requestID(hr.Header, c.cfg.Dialect), client: c.name,
-		scrub: append(scrubber(nil), c.scrub...), dialect: c.cfg.Dialect}
+		scrub: c.scrub(), dialect: c.cfg.Dialect}
 	if err != nil {
 		return resp, fmt.Errorf("read answer: %w", err)
 	}
@@ -218,7 +215,7 @@ func (c *Client) read(hr *http.Response) (*Response, error) {
 
 // fail names the call in an error and scrubs secrets from it.
 func (c *Client) fail(req Request, err error) error {
-	s := append(newScrubber(req.Secrets...), c.scrub...)
+	s := append(newScrubber(req.Secrets...), c.scrub()...)
 	return &callError{text: s.clean(fmt.Sprintf("%s: %s %s: %v", c.name,
 		req.Method, pathOnly(req.Path), err)), err: err}
 }
@@ -233,6 +230,14 @@ type callError struct {
 func (e *callError) Error() string { return e.text }
 
 func (e *callError) Unwrap() error { return e.err }
+
+// scrub lists the secrets the client's Auth holds now.
+func (c *Client) scrub() scrubber {
+	if sh, ok := c.auth.(SecretHolder); ok {
+		return newScrubber(sh.Secrets()...)
+	}
+	return nil
+}
 
 // Result classifies the outcome of Do with the client's dialect, and
 // scrubs the request's secrets from any vendor text.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -310,8 +311,9 @@ func TestSlowAnswerHitsTheAttemptTimeout(t *testing.T) {
 	cfg := testConfig(rec.srv.URL)
 	cfg.Timeout, cfg.Retry.Attempts = 50*time.Millisecond, 2
 	res, _, err := revoke(newTestClient(t, cfg, nil, nil))
+	var ne net.Error
 	if res.Outcome != connectors.Retryable || rec.count() != 2 ||
-		!strings.Contains(err.Error(), "Timeout") {
+		!errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("got %s after %d requests: %v", res, rec.count(), err)
 	}
 }
