@@ -98,13 +98,13 @@ func (r *Response) APIError(d Dialect) *APIError {
 
 // Client calls one vendor API for one connector instance.
 type Client struct {
-	name  string
-	base  *url.URL
-	cfg   Config
-	rc    *retryablehttp.Client
-	tr    *transport
-	auth  Auth
-	log   *slog.Logger
+	name string
+	base *url.URL
+	cfg  Config
+	rc   *retryablehttp.Client
+	tr   *transport
+	auth Auth
+	log  *slog.Logger
 }
 
 // New builds a client named name (the connector instance, used in errors,
