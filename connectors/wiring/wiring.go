@@ -19,6 +19,7 @@ import (
 	"github.com/killswitch-dev/killswitch/connectors/kratos"
 	"github.com/killswitch-dev/killswitch/connectors/okta"
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
+	"github.com/killswitch-dev/killswitch/connectors/vault"
 )
 
 // httpKeys are the entry keys every connector shares, read into its
@@ -37,6 +38,7 @@ var builders = map[string]builder{
 	"keycloak": typed(keycloak.New, func(c *keycloak.Config) *restclient.Config { return &c.HTTP }),
 	"kratos":   typed(kratos.New, func(c *kratos.Config) *restclient.Config { return &c.HTTP }),
 	"okta":     typed(okta.New, func(c *okta.Config) *restclient.Config { return &c.HTTP }),
+	"vault":    typed(vault.New, func(c *vault.Config) *restclient.Config { return &c.HTTP }),
 }
 
 // typed makes a builder from a connector package's New and the place of
