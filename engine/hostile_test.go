@@ -60,6 +60,12 @@ func hostileCases(t *testing.T) []hostileCase {
 		{"An identifier of the wrong type", []byte("owner"),
 			[]byte(strings.Replace(gg, `"id": 88412`, `"id": {"n": 1}`, 1)),
 			"incident.id"},
+		{"A key twice", []byte("alice"), []byte(strings.Replace(okta,
+			`"eventType": "user.session.start",`, `"eventType": "user.session.start",
+			"eventType": "user.session.end",`, 1)), `key "eventType" appears twice`},
+		{"UTF-8 garbage in an identifier", []byte("alice"),
+			[]byte(strings.Replace(okta, "7d3e9f20-ceb1", "7d3e9f20-\xc3\x28", 1)),
+			"invalid UTF-8"},
 		{"A payload of ten megabytes", []byte("big"), []byte(huge),
 			"incident.id"},
 	}

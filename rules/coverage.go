@@ -53,7 +53,7 @@ func (c *Coverage) Report(ps *PolicySet) CoverageReport {
 		fc := FileCoverage{File: name, Percent: f.Coverage,
 			Covered: f.CoveredLines, NotCovered: f.NotCoveredLines}
 		for _, rg := range f.NotCovered {
-			fc.Missed = append(fc.Missed, LineRange{rg.Start.Row, rg.End.Row})
+			fc.Missed = addRange(fc.Missed, LineRange{rg.Start.Row, rg.End.Row})
 		}
 		out.Files = append(out.Files, fc)
 	}
@@ -62,6 +62,16 @@ func (c *Coverage) Report(ps *PolicySet) CoverageReport {
 	})
 	out.Percent = overall(out.Files)
 	return out
+}
+
+// addRange appends r to sorted ranges, merging it with the last one
+// when they overlap or touch.
+func addRange(rs []LineRange, r LineRange) []LineRange {
+	if n := len(rs); n > 0 && r.Start <= rs[n-1].End+1 {
+		rs[n-1].End = max(rs[n-1].End, r.End)
+		return rs
+	}
+	return append(rs, r)
 }
 
 func overall(files []FileCoverage) float64 {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -70,30 +71,58 @@ func firedRules(trace []*topdown.Event, modules map[string]*ast.Module) []Fired 
 	return out
 }
 
+// ownRule keeps the set's own rules that depend on the input: not
+// functions, not constants.
 func ownRule(r *ast.Rule, modules map[string]*ast.Module) bool {
-	if r.Location == nil || len(r.Head.Args) > 0 {
+	if r.Location == nil || len(r.Head.Args) > 0 || constant(r) {
 		return false
 	}
 	_, own := modules[r.Location.File]
 	return own
 }
 
+// constant is a rule without conditions whose value is written out.
+func constant(r *ast.Rule) bool {
+	return !bytes.Contains(r.Location.Text, []byte("if")) &&
+		r.Head.Value != nil && r.Head.Value.IsGround()
+}
+
 func newFired(r *ast.Rule) *Fired {
-	f := &Fired{File: r.Location.File, Row: r.Location.Row,
+	return &Fired{File: r.Location.File, Row: r.Location.Row,
 		Rule: r.Module.Package.Path.Extend(r.Head.Ref().GroundPrefix()).String(),
-		Head: firstLine(r.Location.Text), Times: 1}
+		Head: firstLine(r.Location.Text), Times: 1, Because: because(r)}
+}
+
+// because lists a rule's body conditions as the author wrote them: one
+// per line of the body, the longest expression on it (the compiler
+// splits "c.id in ids" into parts that share its line), leaving out the
+// head's own computations.
+func because(r *ast.Rule) []string {
+	headEnd := r.Head.Location.Row + bytes.Count(r.Head.Location.Text, []byte("\n"))
+	byRow := map[int]*ast.Location{}
+	var rows []int
 	for _, expr := range r.Body {
-		if len(f.Because) == maxBecause {
-			f.Because = append(f.Because, "...")
-			break
-		}
-		if expr.Location == nil || expr.Location.Row == r.Location.Row {
+		loc := expr.Location
+		if loc == nil || loc.Row <= headEnd {
 			continue
 		}
-		f.Because = append(f.Because, fmt.Sprintf("%s:%d: %s",
-			expr.Location.File, expr.Location.Row, firstLine(expr.Location.Text)))
+		if have, ok := byRow[loc.Row]; !ok {
+			rows = append(rows, loc.Row)
+			byRow[loc.Row] = loc
+		} else if len(loc.Text) > len(have.Text) {
+			byRow[loc.Row] = loc
+		}
 	}
-	return f
+	slices.Sort(rows)
+	var out []string
+	for _, row := range rows {
+		if len(out) == maxBecause {
+			return append(out, "...")
+		}
+		loc := byRow[row]
+		out = append(out, fmt.Sprintf("%s:%d: %s", loc.File, row, firstLine(loc.Text)))
+	}
+	return out
 }
 
 func firstLine(b []byte) string {

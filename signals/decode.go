@@ -20,7 +20,8 @@ import (
 // Detect accepts the document decodes it. Errors:
 //
 //   - ErrNotJSON, wrapped with the reason and byte offset, when the
-//     payload is not a single JSON object;
+//     payload is not a single JSON object, is not UTF-8, or names one
+//     member twice in an object (wrapped with the member's path);
 //   - ErrUnknownFormat, wrapped with the top-level keys seen, when no
 //     decoder accepts it;
 //   - a *FieldError when a recognised payload has a bad field.
@@ -84,7 +85,8 @@ func decodeWith(d Decoder, doc map[string]any) (Signal, error) {
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 // parseObject parses a payload that must hold one JSON object and
-// nothing after it, keeping numbers as json.Number.
+// nothing after it, in UTF-8 and with no member name twice in one object
+// (see checkStrict), keeping numbers as json.Number.
 func parseObject(payload []byte) (map[string]any, error) {
 	payload = bytes.TrimPrefix(payload, utf8BOM)
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -101,6 +103,9 @@ func parseObject(payload []byte) (map[string]any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the object at byte %d",
 			ErrNotJSON, end)
+	}
+	if err := checkStrict(payload); err != nil {
+		return nil, err
 	}
 	return doc, nil
 }

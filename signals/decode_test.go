@@ -74,6 +74,14 @@ func TestPayloadsThatAreNotOneObjectAreRejected(t *testing.T) {
 			"trailing data after the object at byte 8"},
 		{"A bare string", `"hello"`, "top-level value is a string"},
 		{"Null", `null`, "top-level value is null"},
+		{"Invalid UTF-8 in a string", "{\"uuid\": \"a\xff\xfeb\"}",
+			"invalid UTF-8 at byte 11"},
+		{"A key twice", `{"action": "created", "action": "resolved"}`,
+			`key "action" appears twice`},
+		{"A nested key twice", `{"alert": {"n": [{"a": 1}, {"b": 1, "b": 2}]}}`,
+			`key "alert.n[1].b" appears twice`},
+		{"The same key in two objects is no duplicate, then one is",
+			`{"a": {"k": 1}, "b": {"k": 1}, "a": 2}`, `key "a" appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,8 +95,12 @@ func (r Replayer) outcome(ctx context.Context, ev engine.Evaluator, e Entry) (Ou
 // expected actions: kind, target, then scope, rule and mode when set, and
 // the state when it would not run ("skipped: monitor mode").
 func Line(a store.Action) string {
+	var params struct {
+		TTL string `json:"ttl"`
+	}
+	_ = json.Unmarshal(a.Params, &params)
 	s := ActionLine(rules.Action{Kind: a.Kind, Scope: a.Scope, Rule: a.Policy,
-		Target: rules.Target{Type: a.TargetType, ID: a.TargetID}})
+		TTL: params.TTL, Target: rules.Target{Type: a.TargetType, ID: a.TargetID}})
 	if a.State == store.ActionSkipped {
 		s += " (skipped: " + a.LastError + ")"
 	}
