@@ -144,9 +144,14 @@ func kindOf(v any) string {
 // object cannot flood a log line or a dead-letter header.
 const maxKeysShown = 12
 
-// unknownFormat wraps ErrUnknownFormat with the document's top-level
-// keys, sorted and shortened, as a hint of what was received.
+// unknownFormat wraps ErrUnknownFormat with the field that kept the
+// nearest decoder out (see nearMiss) or, when no decoder is near, with
+// the document's top-level keys, sorted and shortened, as a hint of what
+// was received.
 func unknownFormat(doc map[string]any) error {
+	if fe := nearMiss(doc); fe != nil {
+		return nearMissError(fe)
+	}
 	if len(doc) == 0 {
 		return fmt.Errorf("%w (empty object)", ErrUnknownFormat)
 	}

@@ -38,6 +38,13 @@ func (cloudTrailDecoder) Detect(doc map[string]any) bool {
 		str(doc, "eventName") != "" && str(doc, "eventTime") != ""
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (cloudTrailDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	return awsDetail(doc), []marker{stringMarker("eventVersion"),
+		stringMarker("eventSource"), stringMarker("eventName"),
+		stringMarker("eventTime")}
+}
+
 // Decode normalises a CloudTrail record.
 func (cloudTrailDecoder) Decode(doc map[string]any) (Signal, error) {
 	doc = awsDetail(doc)

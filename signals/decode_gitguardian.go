@@ -43,6 +43,13 @@ func (gitGuardianDecoder) Detect(doc map[string]any) bool {
 	return str(doc, "source") == "GitGuardian" && obj(doc, "incident") != nil
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (gitGuardianDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	source := marker{path: "source", problem: `not "GitGuardian"`,
+		ok: func(v any) bool { return v == "GitGuardian" }}
+	return doc, []marker{source, objectMarker("incident")}
+}
+
 // Decode normalises a GitGuardian incident webhook.
 func (gitGuardianDecoder) Decode(doc map[string]any) (Signal, error) {
 	f := FormatGitGuardian

@@ -74,6 +74,12 @@ func gitHubOtherAlert(alert map[string]any) bool {
 	return false
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (gitHubDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	return doc, []marker{objectMarker("alert"),
+		stringMarker("repository.full_name"), textMarker("alert.number")}
+}
+
 // Decode normalises a secret scanning webhook.
 func (gitHubDecoder) Decode(doc map[string]any) (Signal, error) {
 	f := FormatGitHubSecretScanning

@@ -35,6 +35,17 @@ func (guardDutyDecoder) Detect(doc map[string]any) bool {
 		scored && service
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (guardDutyDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	service := marker{path: "service", problem: "names neither guardduty " +
+		"nor a detector", ok: func(v any) bool {
+		s, _ := v.(map[string]any)
+		return str(s, "serviceName") == "guardduty" || str(s, "detectorId") != ""
+	}}
+	return awsDetail(doc), []marker{stringMarker("schemaVersion"),
+		stringMarker("type"), numberMarker("severity"), service}
+}
+
 // Decode normalises a GuardDuty finding.
 func (guardDutyDecoder) Decode(doc map[string]any) (Signal, error) {
 	f := awsDetail(doc)

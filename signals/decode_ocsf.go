@@ -61,6 +61,16 @@ func (ocsfDecoder) Detect(doc map[string]any) bool {
 		obj(doc, "metadata.product") != nil)
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (ocsfDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	metadata := marker{path: "metadata", problem: "has neither version " +
+		"nor product", ok: func(v any) bool {
+		m, _ := v.(map[string]any)
+		return str(m, "version") != "" || obj(m, "product") != nil
+	}}
+	return doc, []marker{numberMarker("class_uid"), metadata}
+}
+
 // Decode normalises an OCSF event of a supported class.
 func (ocsfDecoder) Decode(doc map[string]any) (Signal, error) {
 	class := text(doc, "class_uid")

@@ -37,6 +37,12 @@ func (oktaDecoder) Detect(doc map[string]any) bool {
 		published && obj(doc, "actor") != nil
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (oktaDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	return doc, []marker{stringMarker("eventType"), stringMarker("uuid"),
+		presentMarker("published"), objectMarker("actor")}
+}
+
 // Decode normalises an Okta event.
 func (oktaDecoder) Decode(doc map[string]any) (Signal, error) {
 	t, err := rfc3339At(FormatOkta, doc, "published")

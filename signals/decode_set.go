@@ -58,6 +58,25 @@ func (d setDecoder) Detect(doc map[string]any) bool {
 	return false
 }
 
+// markers are the fields Detect keys on, for nearMiss.
+func (d setDecoder) markers(doc map[string]any) (map[string]any, []marker) {
+	events := marker{path: "events", problem: "no " + string(d.format) +
+		" event type", ok: func(v any) bool {
+		for uri := range asObject(v) {
+			if _, ok := setEventName(d.format, uri); ok {
+				return true
+			}
+		}
+		return false
+	}}
+	return doc, []marker{stringMarker("iss"), textMarker("jti"), events}
+}
+
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
 // setEventName returns the event name of a URI of family f
 // ("session-revoked").
 func setEventName(f Format, uri string) (string, bool) {

@@ -273,3 +273,50 @@ func withFields(t *testing.T, base string, fields map[string]any) string {
 	}
 	return string(out)
 }
+
+// A payload that has most of the fields a format is recognised by, but
+// one missing or of the wrong type, is still of no known format; the
+// error says which field kept it out, so that the DLQ reason names it.
+func TestANearMissNamesTheFieldThatKeptItOut(t *testing.T) {
+	tests := []struct {
+		file, old, new, want string
+	}{
+		{"08-okta-session-start-alice.json", `"uuid": "7d3e9f20-ceb1-11f1-9a4b-6b1f0c2d3e4f"`,
+			`"uuid": {"v": 1}`, "signal okta: uuid: not a string"},
+		{"08-okta-session-start-alice.json", `"actor": {`, `"actor": null, "x": {`,
+			"signal okta: actor: missing"},
+		{"09-cloudtrail-console-login-alice.json", `"eventTime": "2026-11-30T08:52:30Z"`,
+			`"eventTime": 1796028750`, "signal cloudtrail: eventTime: not a string"},
+		{"01-guardduty-tor-caller-alice.json", `"severity": 8.0`, `"severity": "8.0"`,
+			"signal guardduty: severity: not a number"},
+		{"02-ocsf-detection-finding-frank.json", `"class_uid": 2004`,
+			`"class_uid": "2004"`, "signal ocsf: class_uid: not a number"},
+		{"03-github-secret-scanning-pat-created.json", `"full_name": "acme/payments-api"`,
+			`"full_name": ["acme/payments-api"]`,
+			"signal github_secret_scanning: repository.full_name: not a string"},
+		{"04-gitguardian-openai-key-triggered.json", `"incident": {`,
+			`"incident": "88412", "x": {`, "signal gitguardian: incident: not an object"},
+		{"06-risc-account-disabled-erin.json", `"jti": "9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b"`,
+			`"jti": null`, "signal risc: jti: missing"},
+		{"05-caep-session-revoked-dave.json", `"jti": "5b2f0c9e7a1d4e3f8a6b9c0d1e2f3a4b"`,
+			`"jti": ["5b2f"]`, "signal caep: jti: not a string or number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(alertsDir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			broken := strings.Replace(string(b), tt.old, tt.new, 1)
+			if broken == string(b) {
+				t.Fatalf("%s has no %s", tt.file, tt.old)
+			}
+			_, err = signals.Decode([]byte(broken))
+			var fe *signals.FieldError
+			if !errors.Is(err, signals.ErrUnknownFormat) || !errors.As(err, &fe) ||
+				!strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want ErrUnknownFormat naming %q", err, tt.want)
+			}
+		})
+	}
+}
