@@ -14,6 +14,7 @@ import (
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/connectors/auth0"
 	"github.com/killswitch-dev/killswitch/connectors/entra"
+	"github.com/killswitch-dev/killswitch/connectors/github"
 	"github.com/killswitch-dev/killswitch/connectors/google"
 	"github.com/killswitch-dev/killswitch/connectors/hydra"
 	"github.com/killswitch-dev/killswitch/connectors/keycloak"
@@ -35,6 +36,7 @@ type builder func(e connectors.Entry, log *slog.Logger) (connectors.Connector, e
 var builders = map[string]builder{
 	"auth0":    typed(auth0.New, func(c *auth0.Config) *restclient.Config { return &c.HTTP }),
 	"entra":    typed(entra.New, func(c *entra.Config) *restclient.Config { return &c.HTTP }),
+	"github":   typed(github.New, func(c *github.Config) *restclient.Config { return &c.HTTP }),
 	"google":   typed(google.New, func(c *google.Config) *restclient.Config { return &c.HTTP }),
 	"hydra":    typed(hydra.New, func(c *hydra.Config) *restclient.Config { return &c.HTTP }),
 	"keycloak": typed(keycloak.New, func(c *keycloak.Config) *restclient.Config { return &c.HTTP }),
