@@ -13,6 +13,7 @@ import (
 
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/connectors/auth0"
+	"github.com/killswitch-dev/killswitch/connectors/awsiam"
 	"github.com/killswitch-dev/killswitch/connectors/entra"
 	"github.com/killswitch-dev/killswitch/connectors/github"
 	"github.com/killswitch-dev/killswitch/connectors/google"
@@ -35,6 +36,7 @@ type builder func(e connectors.Entry, log *slog.Logger) (connectors.Connector, e
 // builders lists every connector type.
 var builders = map[string]builder{
 	"auth0":    typed(auth0.New, func(c *auth0.Config) *restclient.Config { return &c.HTTP }),
+	"awsiam":   typed(awsiam.New, func(c *awsiam.Config) *restclient.Config { return &c.HTTP }),
 	"entra":    typed(entra.New, func(c *entra.Config) *restclient.Config { return &c.HTTP }),
 	"github":   typed(github.New, func(c *github.Config) *restclient.Config { return &c.HTTP }),
 	"google":   typed(google.New, func(c *google.Config) *restclient.Config { return &c.HTTP }),
