@@ -21,7 +21,8 @@ import (
 // webhook's timestamp, else incident.date.
 //
 // incident.secret_hash is GitGuardian's own fingerprint of the secret and
-// becomes a secret_hash subject as given.
+// becomes a secret_hash subject as given; present with another type than
+// string, it is a FieldError.
 type gitGuardianDecoder struct{}
 
 var gitGuardianSeverities = map[string]Severity{
@@ -65,6 +66,10 @@ func (gitGuardianDecoder) Decode(doc map[string]any) (Signal, error) {
 	if err != nil {
 		return Signal{}, err
 	}
+	hash, err := secretText(f, doc, "incident.secret_hash")
+	if err != nil {
+		return Signal{}, err
+	}
 	return Signal{
 		Format:     f,
 		Category:   gitGuardianCategory(doc, action),
@@ -72,7 +77,7 @@ func (gitGuardianDecoder) Decode(doc map[string]any) (Signal, error) {
 		Severity:   gitGuardianSeverity(str(doc, "incident.severity")),
 		Time:       t,
 		DedupKey:   fmt.Sprintf("%s:%s:%s", f, id, action),
-		Subjects:   gitGuardianSubjects(doc),
+		Subjects:   gitGuardianSubjects(doc, hash),
 		Summary:    gitGuardianSummary(doc),
 		Attributes: gitGuardianAttributes(doc),
 	}, nil
@@ -97,9 +102,9 @@ func gitGuardianSeverity(label string) Severity {
 // incident is addressed to. target_user is "Display Name e-mail", or a
 // bare name (then no subject); the assignee is a responder, a bystander,
 // and is not named.
-func gitGuardianSubjects(doc map[string]any) []Subject {
+func gitGuardianSubjects(doc map[string]any, hash string) []Subject {
 	var l subjectList
-	l.add(SubjectSecretHash, str(doc, "incident.secret_hash"), RoleCredential)
+	l.add(SubjectSecretHash, hash, RoleCredential)
 	l.add(SubjectEmail, emailIn(str(doc, "target_user")), RoleTarget)
 	return l.list()
 }

@@ -26,7 +26,8 @@ import (
 //
 // alert.secret is optional. When present it becomes a secret_hash
 // subject, sha256:<hex>, and the secret itself is kept nowhere: not in
-// the Signal, not in an error.
+// the Signal, not in an error. Present with another type than string, it
+// is a FieldError.
 type gitHubDecoder struct{}
 
 var gitHubExposureActions = map[string]bool{
@@ -96,6 +97,10 @@ func (gitHubDecoder) Decode(doc map[string]any) (Signal, error) {
 	if err != nil {
 		return Signal{}, err
 	}
+	secret, err := secretText(f, doc, "alert.secret")
+	if err != nil {
+		return Signal{}, err
+	}
 	repo := str(doc, "repository.full_name")
 	a := gitHubAttributes(doc, strings.HasPrefix(from, "repository."))
 	return Signal{
@@ -105,7 +110,7 @@ func (gitHubDecoder) Decode(doc map[string]any) (Signal, error) {
 		Severity:   gitHubSeverity(doc, action),
 		Time:       t,
 		DedupKey:   fmt.Sprintf("%s:%s#%s:%s", f, repo, number, action),
-		Subjects:   gitHubSubjects(doc),
+		Subjects:   gitHubSubjects(doc, secret),
 		Summary:    gitHubSummary(doc, number, action),
 		Attributes: a,
 	}, nil
@@ -138,9 +143,9 @@ func gitHubSeverity(doc map[string]any, action string) Severity {
 
 // gitHubSubjects names the secret's fingerprint, the repository it was
 // found in, and who sent the event or pushed the secret.
-func gitHubSubjects(doc map[string]any) []Subject {
+func gitHubSubjects(doc map[string]any, secret string) []Subject {
 	var l subjectList
-	if secret := str(doc, "alert.secret"); secret != "" {
+	if secret != "" {
 		l.add(SubjectSecretHash, secretHash(secret), RoleCredential)
 	}
 	l.add(SubjectRepository, str(doc, "repository.full_name"), RoleLocation)

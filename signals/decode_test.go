@@ -320,3 +320,37 @@ func TestANearMissNamesTheFieldThatKeptItOut(t *testing.T) {
 		})
 	}
 }
+
+// The field that fingerprints an exposed secret cannot read as absent when
+// it is there with another type: the exposure would then match no
+// credential and act on nothing, without a word. The error never shows
+// the value: it may be the secret.
+func TestAnExposedSecretFieldOfTheWrongTypeIsAFieldError(t *testing.T) {
+	const canary = "ghp_CanaryNotARealToken5555555555555555"
+	tests := []struct {
+		name, base string
+		fields     map[string]any
+		want       string
+	}{
+		{"A GitHub secret as a number", gitHubBase, map[string]any{"alert": map[string]any{
+			"number": 7, "secret_type": "x", "secret": 12345,
+			"updated_at": "2026-11-30T08:05:00Z"}},
+			"signal github_secret_scanning: alert.secret: not a string"},
+		{"A GitHub secret inside an object", gitHubBase, map[string]any{"alert": map[string]any{
+			"number": 7, "secret_type": "x", "secret": map[string]any{"value": canary},
+			"updated_at": "2026-11-30T08:05:00Z"}},
+			"signal github_secret_scanning: alert.secret: not a string"},
+		{"A GitGuardian secret hash as a number", gitGuardianBase, map[string]any{
+			"incident": map[string]any{"id": 1, "secret_hash": 5}},
+			"signal gitguardian: incident.secret_hash: not a string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := signals.Decode([]byte(withFields(t, tt.base, tt.fields)))
+			checkErr(t, err, nil, tt.want)
+			if err != nil && strings.Contains(err.Error(), canary) {
+				t.Errorf("the error shows the secret: %v", err)
+			}
+		})
+	}
+}

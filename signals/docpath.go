@@ -126,6 +126,22 @@ func requireText(f Format, doc map[string]any, path string) (string, error) {
 	return s, nil
 }
 
+// secretText reads an optional string at path that fingerprints a secret:
+// "" when absent, null or empty, and a FieldError naming the path when it
+// is there with another type, so that an exposure cannot silently match
+// no credential. The error never shows the value: it may be the secret.
+func secretText(f Format, doc map[string]any, path string) (string, error) {
+	v, _ := lookup(doc, path)
+	if v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fieldErr(f, path, "not a string", nil)
+	}
+	return s, nil
+}
+
 // hasAnyPrefix reports whether s starts with one of prefixes.
 func hasAnyPrefix(s string, prefixes ...string) bool {
 	for _, p := range prefixes {
