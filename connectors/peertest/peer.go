@@ -93,7 +93,10 @@ func start(t testing.TB, name, bin, dir string, args ...string) *process {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The peer dies with the test binary, should that be killed before
+	// its cleanup runs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true,
+		Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("start %s: %v", name, err)
