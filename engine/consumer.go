@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -224,7 +225,7 @@ func (c *Consumer) handle(ctx context.Context, msg Message) error {
 }
 
 func (c *Consumer) handleOnce(ctx context.Context, msg Message, log *slog.Logger) error {
-	out, err := c.pipe.Process(ctx, msg.Value)
+	out, err := c.process(ctx, msg, log)
 	var poison *PoisonError
 	if errors.As(err, &poison) {
 		if err := c.deadLetter(ctx, msg, poison); err != nil {
@@ -245,6 +246,22 @@ func (c *Consumer) handleOnce(ctx context.Context, msg Message, log *slog.Logger
 	}
 	c.report(Report{Message: msg, Outcome: out})
 	return nil
+}
+
+// process runs the pipeline on one message. A panic becomes a poison
+// message: left to crash the process, it would crash it again after
+// every restart, since the message is delivered again.
+func (c *Consumer) process(ctx context.Context, msg Message,
+	log *slog.Logger) (out Outcome, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("processing panicked", "panic", v,
+				"stack", string(debug.Stack()))
+			err = &PoisonError{Code: CodeInternalError,
+				Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
+	return c.pipe.Process(ctx, msg.Value)
 }
 
 func (c *Consumer) report(r Report) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 		log.Debug("lease ended before the action started; it is taken up again")
 		return nil
 	}
-	done, err := x.apply(actx, a)
+	done, err := x.applySafely(actx, a, log)
 	cancel()
 	if ctx.Err() != nil {
 		return nil // the lease lapses and the action is taken up again
@@ -158,6 +159,21 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 			"retry_in", wait, "err", err)
 	}
 	return x.store.RetryAction(ctx, a.ID, err.Error(), x.clock().Add(wait))
+}
+
+// applySafely is apply, with a panic (in a connector, say) failing the
+// action for good: left to crash the process, it would crash it again
+// each time the action is taken up after a restart.
+func (x *Executor) applySafely(ctx context.Context, a store.Action,
+	log *slog.Logger) (done executed, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("action panicked", "panic", v,
+				"stack", string(debug.Stack()))
+			done, err = executed{}, permanent("panic: %v", v)
+		}
+	}()
+	return x.apply(ctx, a)
 }
 
 // withinLease bounds the work on a claimed action by its lease, less a

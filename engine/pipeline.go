@@ -18,6 +18,10 @@ import (
 const (
 	CodeDecodeError = "decode_error"
 	CodePolicyError = "policy_error"
+	// CodeInternalError: processing the message panicked. The panic is
+	// logged with its stack; the message is kept on the DLQ to replay
+	// once the fault is fixed.
+	CodeInternalError = "internal_error"
 )
 
 // PoisonError is a message that can never be processed: retrying it would
