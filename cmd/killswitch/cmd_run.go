@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/killswitch-dev/killswitch/connectors"
@@ -48,7 +49,8 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.IntVar(&f.partitions, "embedded-partitions", 3,
 		"partitions per topic on the embedded broker")
 	fl.StringVar(&f.policiesDir, "policies", "",
-		"directory of Rego policies; empty uses the shipped library")
+		"Rego policy directory or bundle (.tar.gz), reloaded on change and "+
+			"on SIGHUP; empty uses the shipped library")
 	fl.StringVar(&f.configPath, "config", "",
 		"config file (YAML) with a connectors section; none revokes in the registry only")
 	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
@@ -84,7 +86,8 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer st.Close()
-	pol, err := loadPolicies(ctx, f.policiesDir)
+	pol, err := servePolicies(ctx, f.policiesDir, st,
+		prometheus.NewRegistry(), log)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
