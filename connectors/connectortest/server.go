@@ -98,10 +98,13 @@ func (s *Server) Count() int {
 	return len(s.arrivals)
 }
 
-// Saw reports whether text arrived in any request header, query or body.
+// Saw reports whether text arrived in any request header (HTTP Basic
+// credentials decoded), query or body.
 func (s *Server) Saw(text string) bool {
 	for _, a := range s.Arrivals() {
-		dump := fmt.Sprint(a.Header) + a.Query + string(a.Body)
+		r := http.Request{Header: a.Header}
+		_, pass, _ := r.BasicAuth()
+		dump := fmt.Sprint(a.Header) + a.Query + string(a.Body) + pass
 		if strings.Contains(dump, text) {
 			return true
 		}

@@ -2,6 +2,7 @@ package restclient
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,7 +75,11 @@ func (a basicAuth) Apply(r *http.Request) error {
 	return nil
 }
 
-func (a basicAuth) Secrets() []Secret { return []Secret{a.pass} }
+// Secrets are the password and the header value that encodes it.
+func (a basicAuth) Secrets() []Secret {
+	enc := base64.StdEncoding.EncodeToString([]byte(a.user + ":" + a.pass.Reveal()))
+	return []Secret{a.pass, NewSecret(enc)}
+}
 
 type noAuth struct{}
 

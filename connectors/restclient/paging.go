@@ -24,7 +24,8 @@ func (r *Response) Err() error {
 	return &StatusError{Resp: r}
 }
 
-// GetJSON sends req, requires a 2xx answer and decodes it into v.
+// GetJSON sends req (any method, despite the name), requires a 2xx answer
+// and decodes it into v.
 func (c *Client) GetJSON(ctx context.Context, req Request, v any) (*Response, error) {
 	resp, err := c.Do(ctx, req)
 	if err != nil {

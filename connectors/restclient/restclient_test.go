@@ -403,3 +403,18 @@ func TestPagesFollowsLinksToTheEnd(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+func TestBasicCredentialsAreScrubbedEncodedToo(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		fmt.Fprintf(w, `{"error":"invalid_client","error_description":"got %s"}`,
+			r.Header.Get("Authorization"))
+	}
+	rec := newRecorder(t, echo)
+	c := newTestClient(t, testConfig(rec.srv.URL), Basic("ks", NewSecret("pw-SECRET-1")), nil)
+	resp, err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/revoke"})
+	res := c.Result(resp, err)
+	if !strings.Contains(string(resp.Body), "Basic ") || strings.Contains(res.String(), "a3M6") {
+		t.Fatalf("got %s from body %s", res, resp.Body)
+	}
+}

@@ -20,9 +20,11 @@ import (
 	"github.com/killswitch-dev/killswitch/connectors/hydra"
 	"github.com/killswitch-dev/killswitch/connectors/keycloak"
 	"github.com/killswitch-dev/killswitch/connectors/kratos"
+	"github.com/killswitch-dev/killswitch/connectors/oauth2"
 	"github.com/killswitch-dev/killswitch/connectors/okta"
 	"github.com/killswitch-dev/killswitch/connectors/restclient"
 	"github.com/killswitch-dev/killswitch/connectors/vault"
+	"github.com/killswitch-dev/killswitch/connectors/webhook"
 )
 
 // httpKeys are the entry keys every connector shares, read into its
@@ -43,8 +45,10 @@ var builders = map[string]builder{
 	"hydra":    typed(hydra.New, func(c *hydra.Config) *restclient.Config { return &c.HTTP }),
 	"keycloak": typed(keycloak.New, func(c *keycloak.Config) *restclient.Config { return &c.HTTP }),
 	"kratos":   typed(kratos.New, func(c *kratos.Config) *restclient.Config { return &c.HTTP }),
+	"oauth2":   typed(oauth2.New, func(c *oauth2.Config) *restclient.Config { return &c.HTTP }),
 	"okta":     typed(okta.New, func(c *okta.Config) *restclient.Config { return &c.HTTP }),
 	"vault":    typed(vault.New, func(c *vault.Config) *restclient.Config { return &c.HTTP }),
+	"webhook":  typed(webhook.New, func(c *webhook.Config) *restclient.Config { return &c.HTTP }),
 }
 
 // typed makes a builder from a connector package's New and the place of
