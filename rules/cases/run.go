@@ -29,6 +29,9 @@ type Result struct {
 	// Failure says what differed: a diff of expected and actual actions,
 	// or the error that stopped the case.
 	Failure string
+	// Replay is what the case's alert was shown and decided, when its
+	// evaluation ran.
+	Replay *replay.Result
 }
 
 // Runner runs cases against one policy set.
@@ -69,9 +72,9 @@ func (r *Runner) runCase(ctx context.Context, f *File, c Case) Result {
 	}
 	got, err := r.replay(ctx, f, c, sig)
 	if msg := judge(c.Want, got, err); msg != "" {
-		return Result{Failure: msg}
+		return Result{Failure: msg, Replay: &got}
 	}
-	return Result{Pass: true}
+	return Result{Pass: true, Replay: &got}
 }
 
 func (r *Runner) replay(ctx context.Context, f *File, c Case,
