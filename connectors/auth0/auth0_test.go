@@ -41,8 +41,9 @@ func fixture(t *testing.T) *connectortest.Fixture {
 		},
 		Revoke: connectors.Request{Op: connectors.OpRevokeSession, Aliases: alice,
 			RevokeTokens: true, Session: &store.Session{ID: "a1", ExternalID: "sid1"}},
-		Effects:     f.count,
-		TooMany:     `{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}`,
+		Effects: f.count,
+		TooMany: `{"statusCode":429,"error":"Too Many Requests",` +
+			`"message":"Global limit has been reached","errorCode":"too_many_requests"}`,
 		ServerError: `{"statusCode":500,"error":"Internal Server Error","message":"Internal Server Error"}`,
 		Throttle: func(until time.Time) (connectortest.Fault, time.Time) {
 			reset := until.Add(time.Second - 1).Truncate(time.Second)

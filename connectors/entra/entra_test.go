@@ -40,9 +40,10 @@ func fixture(t *testing.T) *connectortest.Fixture {
 		Connect: func(h restclient.Config, log *slog.Logger) (connectors.Connector, error) {
 			return connect(srv, h, log)
 		},
-		Revoke:      sessionReq(alice),
-		Effects:     f.count,
-		TooMany:     `{"error":{"code":"TooManyRequests","message":"Too many requests","innerError":{"request-id":"r"}}}`,
+		Revoke:  sessionReq(alice),
+		Effects: f.count,
+		TooMany: `{"error":{"code":"TooManyRequests",` +
+			`"message":"Too many requests","innerError":{"request-id":"r"}}}`,
 		ServerError: `{"error":{"code":"UnknownError","message":"","innerError":{"request-id":"r"}}}`,
 		Unaddressable: []connectors.Request{
 			sessionReq(nil),

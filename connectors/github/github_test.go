@@ -49,9 +49,10 @@ func fixture(t *testing.T) *connectortest.Fixture {
 		Connect: func(h restclient.Config, log *slog.Logger) (connectors.Connector, error) {
 			return connect(srv, h, log)
 		},
-		Revoke:      exposed(leaked),
-		Effects:     f.count,
-		TooMany:     `{"message":"API rate limit exceeded","documentation_url":"https://docs.github.com/rest/rate-limit"}`,
+		Revoke:  exposed(leaked),
+		Effects: f.count,
+		TooMany: `{"message":"API rate limit exceeded",` +
+			`"documentation_url":"https://docs.github.com/rest/rate-limit"}`,
 		ServerError: `{"message":"Server Error"}`,
 		Throttle: func(until time.Time) (connectortest.Fault, time.Time) {
 			reset := until.Add(time.Second - 1).Truncate(time.Second)

@@ -45,10 +45,13 @@ func fixture(t *testing.T) *connectortest.Fixture {
 		Connect: func(h restclient.Config, log *slog.Logger) (connectors.Connector, error) {
 			return connect(srv, h, log)
 		},
-		Revoke:      connectors.Request{Op: connectors.OpRevokeSession, Aliases: alice, Session: &store.Session{ID: "g1"}},
-		Effects:     f.count,
-		TooMany:     `{"error":{"code":429,"message":"Too Many Requests","errors":[{"domain":"global","reason":"rateLimitExceeded"}]}}`,
-		ServerError: `{"error":{"code":500,"message":"Backend Error","errors":[{"domain":"global","reason":"backendError"}]}}`,
+		Revoke: connectors.Request{Op: connectors.OpRevokeSession, Aliases: alice,
+			Session: &store.Session{ID: "g1"}},
+		Effects: f.count,
+		TooMany: `{"error":{"code":429,"message":"Too Many Requests",` +
+			`"errors":[{"domain":"global","reason":"rateLimitExceeded"}]}}`,
+		ServerError: `{"error":{"code":500,"message":"Backend Error",` +
+			`"errors":[{"domain":"global","reason":"backendError"}]}}`,
 		Throttle: func(time.Time) (connectortest.Fault, time.Time) {
 			return connectortest.Fault{Status: 403, Body: `{"error":{"code":403,` +
 				`"message":"Quota exceeded for quota metric","errors":[{"domain":"usageLimits",` +

@@ -41,8 +41,9 @@ func fixture(t *testing.T) *connectortest.Fixture {
 		Revoke: connectors.Request{Op: connectors.OpRevokeSession,
 			Principal: store.Principal{ID: "p1"}, Aliases: alice,
 			Session: &store.Session{ID: "s1", ExternalID: "102s1"}},
-		Effects:     f.count,
-		TooMany:     `{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests."}`,
+		Effects: f.count,
+		TooMany: `{"errorCode":"E0000047",` +
+			`"errorSummary":"API call exceeded rate limit due to too many requests."}`,
 		ServerError: `{"errorCode":"E0000009","errorSummary":"Internal Server Error"}`,
 		Throttle: func(until time.Time) (connectortest.Fault, time.Time) {
 			reset := until.Add(time.Second - 1).Truncate(time.Second)

@@ -63,8 +63,10 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 	}{
 		{"No base URL", Config{}, "base_url: required"},
 		{"A relative base URL", Config{BaseURL: "okta"}, `base_url: not an absolute http(s) URL ("okta")`},
-		{"User info in the base URL", Config{BaseURL: "https://u:p@x.example"}, "base_url: must not carry user info"},
-		{"A query in the base URL", Config{BaseURL: "https://x.example/?key=abc"}, "base_url: must not carry a query"},
+		{"User info in the base URL", Config{BaseURL: "https://u:p@x.example"},
+			"base_url: must not carry user info"},
+		{"A query in the base URL", Config{BaseURL: "https://x.example/?key=abc"},
+			"base_url: must not carry a query"},
 		{"A negative rate", Config{BaseURL: "https://x.example", RateLimit: -1}, "rate_limit: negative"},
 		{"Jitter above one", Config{BaseURL: "https://x.example", Retry: RetryConfig{Jitter: 2}}, "retry.jitter"},
 	}
@@ -92,16 +94,19 @@ func TestParseErrorReadsEveryVendorsBody(t *testing.T) {
 	cases := []struct {
 		name, body, code, msg, rid string
 	}{
-		{"Okta", `{"errorCode":"E0000007","errorSummary":"Not found","errorId":"oae1"}`, "E0000007", "Not found", "oae1"},
-		{"Graph", `{"error":{"code":"Request_ResourceNotFound","message":"gone","innerError":{"request-id":"g1"}}}`,
-			"Request_ResourceNotFound", "gone", "g1"},
+		{"Okta", `{"errorCode":"E0000007","errorSummary":"Not found","errorId":"oae1"}`,
+			"E0000007", "Not found", "oae1"},
+		{"Graph", `{"error":{"code":"Request_ResourceNotFound","message":"gone",` +
+			`"innerError":{"request-id":"g1"}}}`, "Request_ResourceNotFound", "gone", "g1"},
 		{"Google", `{"error":{"code":403,"message":"Rate","errors":[{"reason":"userRateLimitExceeded"}]}}`,
 			"userRateLimitExceeded", "Rate", ""},
-		{"Auth0", `{"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"}`,
+		{"Auth0", `{"statusCode":404,"error":"Not Found",` +
+			`"message":"The user does not exist.","errorCode":"inexistent_user"}`,
 			"inexistent_user", "The user does not exist.", ""},
 		{"GitHub", `{"message":"Not Found","documentation_url":"https://docs.github.com"}`, "", "Not Found", ""},
 		{"Keycloak", `{"error":"User not found"}`, "", "User not found", ""},
-		{"OAuth 2.0", `{"error":"invalid_client","error_description":"bad secret"}`, "invalid_client", "bad secret", ""},
+		{"OAuth 2.0", `{"error":"invalid_client","error_description":"bad secret"}`,
+			"invalid_client", "bad secret", ""},
 		{"Vault", `{"errors":["permission denied"]}`, "", "permission denied", ""},
 		{"AWS", `<ErrorResponse><Error><Code>NoSuchEntity</Code><Message>no user</Message></Error>` +
 			`<RequestId>a1</RequestId></ErrorResponse>`, "NoSuchEntity", "no user", "a1"},
@@ -148,13 +153,14 @@ func TestServerWaitReadsEveryForm(t *testing.T) {
 		want   time.Duration
 	}{
 		{"Retry-After in seconds", 429, http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{"Retry-After as a date", 503, http.Header{"Retry-After": {now.Add(90 * time.Second).UTC().Format(http.TimeFormat)}},
-			90 * time.Second},
+		{"Retry-After as a date", 503, http.Header{"Retry-After": {
+			now.Add(90 * time.Second).UTC().Format(http.TimeFormat)}}, 90 * time.Second},
 		{"Okta's epoch reset", 429, http.Header{"X-Rate-Limit-Reset": {"1700000012"}}, 12 * time.Second},
 		{"GitHub's epoch reset", 403, http.Header{"X-Ratelimit-Reset": {"1700000030"}}, 30 * time.Second},
 		{"A reset as seconds from now", 429, http.Header{"X-Ratelimit-Reset": {"5"}}, 5 * time.Second},
 		{"A reset in the past", 429, http.Header{"X-Rate-Limit-Reset": {"1600000000"}}, 0},
-		{"The longest wins", 429, http.Header{"Retry-After": {"3"}, "X-Rate-Limit-Reset": {"1700000009"}}, 9 * time.Second},
+		{"The longest wins", 429, http.Header{"Retry-After": {"3"},
+			"X-Rate-Limit-Reset": {"1700000009"}}, 9 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,7 +61,8 @@ func TestBuildErrorsNameTheEntryAndField(t *testing.T) {
 			"connectors[1].token: environment variable NOPE_X is not set"},
 		{"An unknown key", entry("    base_url: https://x.okta.com\n    token: {env: OKTA_TOKEN}\n    tokn: 1\n"),
 			"connectors[1].tokn: unknown key"},
-		{"A bad duration", entry("    base_url: https://x.okta.com\n    token: {env: OKTA_TOKEN}\n    timeout: soon\n"),
+		{"A bad duration", entry("    base_url: https://x.okta.com\n" +
+			"    token: {env: OKTA_TOKEN}\n    timeout: soon\n"),
 			`connectors[1].timeout: not a non-negative duration ("soon")`},
 		{"An unknown type", "connectors:\n  - name: a\n    type: onelogin\n",
 			`connectors[0].type: unknown connector type "onelogin"`},
