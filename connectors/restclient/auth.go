@@ -27,6 +27,13 @@ type SecretHolder interface {
 	Secrets() []Secret
 }
 
+// Forgetter is an Auth that caches a token it can drop: after a 401 the
+// client drops it and tries once more with a fresh one (a token revoked
+// or expired early at the server).
+type Forgetter interface {
+	Forget() bool
+}
+
 // AuthError is a failure to obtain or apply credentials.
 type AuthError struct {
 	// Retryable is true when the failure may pass (the token endpoint
@@ -150,6 +157,16 @@ func (a *tokenAuth) Apply(r *http.Request) error {
 	}
 	tok.SetAuthHeader(r)
 	return nil
+}
+
+// Forget drops the cached token, so that the next attempt fetches a new
+// one; it reports whether there was one to drop.
+func (a *tokenAuth) Forget() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	had := a.tok != nil
+	a.tok = nil
+	return had
 }
 
 // Secrets are the fetch's secrets and the access token in use.

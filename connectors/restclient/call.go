@@ -24,6 +24,8 @@ type call struct {
 	lastReason string
 	// permanent marks a transport failure that no retry can fix.
 	permanent bool
+	// reauthed is set once a 401 made the client fetch a new token.
+	reauthed bool
 }
 
 type callKey struct{}

@@ -418,3 +418,35 @@ func TestBasicCredentialsAreScrubbedEncodedToo(t *testing.T) {
 		t.Fatalf("got %s from body %s", res, resp.Body)
 	}
 }
+
+func TestA401FetchesANewTokenOnce(t *testing.T) {
+	var issued int
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		issued++
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, issued)
+	}))
+	defer tokens.Close()
+	api := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-2" {
+			w.WriteHeader(401)
+			return
+		}
+		w.WriteHeader(204)
+	})
+	auth := ClientCredentials(ClientCredentialsConfig{TokenURL: tokens.URL,
+		ClientID: "c", ClientSecret: NewSecret("s-123456")})
+	res, _, _ := revoke(newTestClient(t, testConfig(api.srv.URL), auth, nil))
+	if res.Outcome != connectors.Done || issued != 2 || api.count() != 2 {
+		t.Fatalf("got %s with %d tokens, %d calls", res, issued, api.count())
+	}
+}
+
+func TestA401WithAFreshTokenIsPermanent(t *testing.T) {
+	api := newRecorder(t, status(401))
+	res, _, _ := revoke(newTestClient(t, testConfig(api.srv.URL),
+		Bearer(NewSecret("static-123")), nil))
+	if res.Outcome != connectors.Permanent || api.count() != 1 {
+		t.Fatalf("got %s after %d calls", res, api.count())
+	}
+}

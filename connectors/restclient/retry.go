@@ -65,6 +65,9 @@ func (c *Client) shouldRetry(ctx context.Context, st *call,
 	if err != nil {
 		return c.retryError(ctx, st, err)
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return c.reauthenticate(st), "status 401, token refreshed"
+	}
 	peek(resp)
 	limited := resp.StatusCode == http.StatusTooManyRequests ||
 		throttled(resp.StatusCode, resp.Header, peeked(resp), c.cfg.Dialect)
@@ -73,6 +76,16 @@ func (c *Client) shouldRetry(ctx context.Context, st *call,
 		return limited, reason // refused unprocessed: safe to send again
 	}
 	return limited || retryableStatus(resp.StatusCode), reason
+}
+
+// reauthenticate drops a cached token once per call after a 401.
+func (c *Client) reauthenticate(st *call) bool {
+	f, ok := c.auth.(Forgetter)
+	if !ok || st.reauthed {
+		return false
+	}
+	st.reauthed = true
+	return f.Forget()
 }
 
 func (c *Client) retryError(ctx context.Context, st *call, err error) (bool, string) {
