@@ -128,6 +128,29 @@ func TestSyncBringsRealKratosSessionsIntoTheRegistry(t *testing.T) {
 	}
 }
 
+func TestRunSyncsEveryInterval(t *testing.T) {
+	s := newOryStack(t)
+	_, stop := s.run(t, "300ms")
+	defer stop()
+	s.k.Login(t, "ada@example.com", peerPassword)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n := 0
+		for _, ses := range s.registrySessions(t) {
+			if ses.Provider == "kratos" && ses.Status == store.StatusActive {
+				n++
+			}
+		}
+		if n == 3 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of ada's 3 Kratos sessions in the registry", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // accountDisabled is a RISC account-disabled event for ada.
 const accountDisabled = `{"iss": "https://accounts.example.com/",
  "jti": "5f1c0e7a9b2d4c6e8a0b1c2d3e4f5a6b", "iat": 1796039100,
@@ -139,11 +162,12 @@ const accountDisabled = `{"iss": "https://accounts.example.com/",
 func TestAnAlertOnKafkaRevokesAtRealKratosAndHydra(t *testing.T) {
 	s := newOryStack(t)
 	s.sync(t)
-	broker, stop := s.run(t)
+	broker, stop := s.run(t, "0")
 	alert := filepath.Join(t.TempDir(), "alert.json")
 	writeTestFile(t, alert, accountDisabled)
 	mustKS(t, "send", "--kafka-brokers", broker, alert)
 	s.waitRevoked(t, 3)
+	s.wantConfirmed(t)
 	stop()
 
 	for i, ses := range s.sessions {
@@ -154,16 +178,16 @@ func TestAnAlertOnKafkaRevokesAtRealKratosAndHydra(t *testing.T) {
 	if s.h.Introspect(t, s.tokens.Access) || s.h.Introspect(t, s.tokens.Refresh) {
 		t.Error("Hydra introspection still says active: true")
 	}
-	s.wantConfirmed(t)
 }
 
-// run starts killswitch run with the connectors and the embedded broker,
-// and returns the broker's address and a function that stops it.
-func (s *oryStack) run(t *testing.T) (string, func()) {
+// run starts killswitch run with the connectors, the embedded broker and
+// a sync every interval, and returns the broker's address and a function
+// that stops it.
+func (s *oryStack) run(t *testing.T, interval string) (string, func()) {
 	t.Helper()
 	port := freeTestPort(t)
 	run := exec.Command(binary, "--store", s.db, "run", "--config", s.cfg,
-		"--embedded-broker-port", fmt.Sprint(port), "--sync-interval", "0")
+		"--embedded-broker-port", fmt.Sprint(port), "--sync-interval", interval)
 	var logs bytes.Buffer
 	run.Stderr = &logs
 	if err := run.Start(); err != nil {
@@ -202,9 +226,33 @@ func (s *oryStack) waitRevoked(t *testing.T, n int) {
 	}
 }
 
-// wantConfirmed checks that the revoke_sessions action finished with
-// every revocation confirmed at its provider, and says so in the audit.
+// wantConfirmed waits for the revoke_sessions action to finish and
+// checks that it did with every revocation confirmed at its provider.
 func (s *oryStack) wantConfirmed(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		a, ok := s.revokeAction(t)
+		if ok && a.State != store.ActionRunning && a.State != store.ActionPending {
+			var res struct {
+				Verification string `json:"verification"`
+			}
+			if a.State != store.ActionDone || json.Unmarshal(a.Result, &res) != nil ||
+				res.Verification != "confirmed" {
+				t.Fatalf("action %s: state %s, result %s; want done and confirmed",
+					a.ID, a.State, a.Result)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished revoke_sessions action: %+v", a)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// revokeAction reads the revoke_sessions action from the registry.
+func (s *oryStack) revokeAction(t *testing.T) (store.Action, bool) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), s.db)
 	if err != nil {
@@ -216,18 +264,9 @@ func (s *oryStack) wantConfirmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range acts {
-		if a.Kind != "revoke_sessions" {
-			continue
+		if a.Kind == "revoke_sessions" {
+			return a, true
 		}
-		var res struct {
-			Verification string `json:"verification"`
-		}
-		if a.State != store.ActionDone || json.Unmarshal(a.Result, &res) != nil ||
-			res.Verification != "confirmed" {
-			t.Fatalf("action %s: state %s, result %s; want done and confirmed",
-				a.ID, a.State, a.Result)
-		}
-		return
 	}
-	t.Fatalf("no revoke_sessions action among %d", len(acts))
+	return store.Action{}, false
 }
