@@ -132,7 +132,8 @@ func TestRevoke(t *testing.T) {
 			if res.Outcome != tc.want {
 				t.Fatalf("got %s, want %s", res, tc.want)
 			}
-			if got := f.status("alice", "AKIAALICEACTIVE00001"); tc.want != connectors.AlreadyDone && got != tc.status {
+			got := f.status("alice", "AKIAALICEACTIVE00001")
+			if tc.want != connectors.AlreadyDone && got != tc.status {
 				t.Fatalf("key status %s, want %s", got, tc.status)
 			}
 		})

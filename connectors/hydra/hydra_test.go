@@ -125,7 +125,8 @@ func TestRevokingAtTheRealHydra(t *testing.T) {
 func (r *rig) wantActive(t *testing.T, i int, want bool) {
 	t.Helper()
 	tok := r.tokens[i]
-	if a, rf := r.h.Introspect(t, tok.Access), r.h.Introspect(t, tok.Refresh); a != want || rf != want {
+	a, rf := r.h.Introspect(t, tok.Access), r.h.Introspect(t, tok.Refresh)
+	if a != want || rf != want {
 		t.Fatalf("client %d: access active %v, refresh active %v; want %v",
 			i, a, rf, want)
 	}
