@@ -8,7 +8,7 @@
 # their own (agent_scope.rego).
 package killswitch.response
 
-new_network_hits contains [p, ip] if {
+new_network_hits contains [p.id, ip] if {
 	input.signal.category in listed("usage_categories")
 	some p in implicated_principals
 	is_non_human(p)
@@ -18,7 +18,7 @@ new_network_hits contains [p, ip] if {
 	not known_network(p.id, ip)
 }
 
-new_network_principals contains p if some [p, _] in new_network_hits
+new_network_principals contains id if some [id, _] in new_network_hits
 
 new_network_ips contains ip if some [_, ip] in new_network_hits
 
@@ -45,9 +45,8 @@ networks := data.killswitch.networks
 scenario_severity contains level("new_network") if count(new_network_hits) > 0
 
 new_network_credentials contains c if {
-	some p in new_network_principals
 	some c in named_credentials
-	c.principal_id == p.id
+	c.principal_id in new_network_principals
 }
 
 candidate_actions contains {
@@ -76,21 +75,21 @@ candidate_actions contains {
 	"target": {"type": "origin", "id": ip},
 	"ttl": threshold("new_network_lock_ttl"),
 	"reason": sprintf("%s; refusing new sessions from %s for %s", [
-		network_summary(p.id), ip, threshold("new_network_lock_ttl"),
+		network_summary(id), ip, threshold("new_network_lock_ttl"),
 	]),
 	"rule": "new_network",
 } if {
-	some [p, ip] in new_network_hits
+	some [id, ip] in new_network_hits
 	count(new_network_credentials) > 0
 }
 
 candidate_actions contains {
 	"kind": "notify",
-	"target": {"type": "principal", "id": p.id},
-	"reason": sprintf("%s; no credential was named, so nothing is revoked", [network_summary(p.id)]),
+	"target": {"type": "principal", "id": id},
+	"reason": sprintf("%s; no credential was named, so nothing is revoked", [network_summary(id)]),
 	"rule": "new_network",
 } if {
-	some p in new_network_principals
+	some id in new_network_principals
 	count(new_network_credentials) == 0
 }
 

@@ -160,7 +160,7 @@ func compileFiles(files []policyFile, printStatements bool) (*ast.Compiler, erro
 // define, and the sweep decision when the set defines one.
 func (p *PolicySet) prepareAll(ctx context.Context, c *ast.Compiler,
 	data map[string]any, cfg loadConfig) error {
-	store := inmem.NewFromObject(data)
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
 	var err error
 	p.response, err = prepareEntry(ctx, c, store, DecisionQuery, cfg)
 	if err != nil {

@@ -68,7 +68,7 @@ func RunTests(ctx context.Context, fsys fs.FS, opts ...TestOption) ([]TestResult
 	}
 	runner := tester.NewRunner().
 		SetCompiler(newCompiler(true)).
-		SetStore(inmem.NewFromObject(data)).
+		SetStore(inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))).
 		SetModules(modules).
 		CapturePrintOutput(true).
 		EnableTracing(true).
