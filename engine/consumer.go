@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,10 +79,17 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	return c
 }
 
-// Validate names what is missing.
+// Validate names what is missing. An empty broker address is refused:
+// the Kafka client would read it as localhost:9092.
 func (c ConsumerConfig) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: no brokers given")
+	}
+	for i, b := range c.Brokers {
+		if strings.TrimSpace(b) == "" {
+			return fmt.Errorf("kafka: broker address %d of %d is empty",
+				i+1, len(c.Brokers))
+		}
 	}
 	return nil
 }

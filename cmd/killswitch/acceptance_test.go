@@ -55,12 +55,19 @@ func requireTool(t *testing.T, name, install string) string {
 }
 
 // ks runs the binary to completion and returns stdout and the exit code.
+// A command that has not ended after two minutes is killed and fails the
+// test: it hangs.
 func ks(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("killswitch %v hangs: %s%s", args, out.String(), errOut.String())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

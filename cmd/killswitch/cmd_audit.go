@@ -30,6 +30,9 @@ func newAuditListCmd(g *globals) *cobra.Command {
 			if err := out.validate(); err != nil {
 				return err
 			}
+			if err := checkLimit(f.Limit); err != nil {
+				return err
+			}
 			st, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err

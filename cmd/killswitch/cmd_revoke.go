@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +58,11 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 	}
 	var pub engine.Publisher
 	if brokers != "" {
-		kp := engine.NewKafkaPublisher(strings.Split(brokers, ","), topic)
+		list, err := brokerList(brokers)
+		if err != nil {
+			return err
+		}
+		kp := engine.NewKafkaPublisher(list, topic)
 		defer kp.Close()
 		pub = kp
 	}

@@ -25,11 +25,15 @@ func newSendCmd(g *globals) *cobra.Command {
 			"engine dead-letters it) and reported here.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			list, err := brokerList(brokers)
+			if err != nil {
+				return err
+			}
 			msgs, err := readPayloads(g, args)
 			if err != nil {
 				return err
 			}
-			err = publish(cmd.Context(), strings.Split(brokers, ","), topic, msgs)
+			err = publish(cmd.Context(), list, topic, msgs)
 			if err != nil {
 				return err
 			}

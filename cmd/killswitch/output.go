@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -17,6 +18,28 @@ func (o outputFlag) validate() error {
 			err: fmt.Errorf("--output: %q is not json or text", string(o))}
 	}
 	return nil
+}
+
+// checkLimit refuses a negative --limit.
+func checkLimit(limit int) error {
+	if limit < 0 {
+		return &exitError{code: 2,
+			err: fmt.Errorf("--limit: %d is negative (0 lists all)", limit)}
+	}
+	return nil
+}
+
+// brokerList splits --kafka-brokers, refusing an empty address: the
+// Kafka client would read it as localhost:9092.
+func brokerList(value string) ([]string, error) {
+	brokers := strings.Split(value, ",")
+	for i, b := range brokers {
+		if strings.TrimSpace(b) == "" {
+			return nil, &exitError{code: 2, err: fmt.Errorf(
+				"--kafka-brokers: address %d of %q is empty", i+1, value)}
+		}
+	}
+	return brokers, nil
 }
 
 // printJSON writes v as indented JSON.

@@ -44,7 +44,24 @@ func newRootCmd() *cobra.Command {
 		newSessionsCmd(g), newRevokeCmd(g), newSendCmd(g), newAuditCmd(g),
 		newSignalsCmd(g), newSyncCmd(g))
 	root.AddCommand(newPolicyCmd(g))
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes a wrong number of arguments, on cmd and every
+// command below it, a usage error (exit 2) like a bad flag.
+func argsAreUsage(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		argsAreUsage(sub)
+	}
 }
 
 // logger builds the process logger on stderr.
