@@ -205,22 +205,41 @@ func numbersAsJSON(v any) any {
 	return v
 }
 
+// act is an action of kind on target ("type:id") with reason "r" and
+// the extra members given ("\"scope\": \"all\"").
+func act(kind, target, extra string) string {
+	typ, id, _ := strings.Cut(target, ":")
+	s := `{"kind": "` + kind + `", "target": {"type": "` + typ +
+		`", "id": "` + id + `"}, "reason": "r"`
+	if extra != "" {
+		s += ", " + extra
+	}
+	return s + "}"
+}
+
+// acts is a decision with these actions.
+func acts(actions ...string) string {
+	return `{"actions": [` + strings.Join(actions, ", ") + `]}`
+}
+
 var agreementCases = []struct {
 	name     string
 	decision string
 	valid    bool
 }{
 	{"Nothing to do", `{"actions": []}`, true},
-	{"Every kind on every target it takes", `{"severity": "high", "requires_approval": true, "actions": [
-		{"kind": "revoke_sessions", "target": {"type": "principal", "id": "p"}, "reason": "r", "scope": "all"},
-		{"kind": "revoke_sessions", "target": {"type": "session", "id": "s"}, "reason": "r", "scope": "provider:okta"},
-		{"kind": "revoke_sessions", "target": {"type": "credential", "id": "c"}, "reason": "r", "rule": "x"},
-		{"kind": "revoke_credential", "target": {"type": "credential", "id": "c"}, "reason": "r", "mode": "monitor"},
-		{"kind": "disable_principal", "target": {"type": "principal", "id": "p"}, "reason": "r", "mode": "enforce"},
-		{"kind": "lock", "target": {"type": "device", "id": "d"}, "reason": "r", "ttl": "1h30m"},
-		{"kind": "lock", "target": {"type": "origin", "id": "192.0.2.1"}, "reason": "r"},
-		{"kind": "lock", "target": {"type": "principal", "id": "p"}, "reason": "r", "ttl": "24h"},
-		{"kind": "notify", "target": {"type": "principal", "id": "p"}, "reason": "r"}]}`, true},
+	{"Every kind on every target it takes", `{"severity": "high", ` +
+		`"requires_approval": true, "actions": [` + strings.Join([]string{
+		act("revoke_sessions", "principal:p", `"scope": "all"`),
+		act("revoke_sessions", "session:s", `"scope": "provider:okta"`),
+		act("revoke_sessions", "credential:c", `"rule": "x"`),
+		act("revoke_credential", "credential:c", `"mode": "monitor"`),
+		act("disable_principal", "principal:p", `"mode": "enforce"`),
+		act("lock", "device:d", `"ttl": "1h30m"`),
+		act("lock", "origin:192.0.2.1", ""),
+		act("lock", "principal:p", `"ttl": "24h"`),
+		act("notify", "principal:p", ""),
+	}, ", ") + "]}", true},
 	{"An empty object", `{}`, false},
 	{"Not an object", `[1]`, false},
 	{"A string where the actions belong", `{"actions": "revoke everything"}`, false},
@@ -229,23 +248,26 @@ var agreementCases = []struct {
 	{"An unknown severity", `{"actions": [], "severity": "urgent"}`, false},
 	{"A severity that is a number", `{"actions": [], "severity": 4}`, false},
 	{"An action that is a string", `{"actions": ["revoke"]}`, false},
-	{"An unknown kind", `{"actions": [{"kind": "nuke", "target": {"type": "principal", "id": "p"}, "reason": "r"}]}`, false},
-	{"A missing kind", `{"actions": [{"target": {"type": "principal", "id": "p"}, "reason": "r"}]}`, false},
-	{"A missing target", `{"actions": [{"kind": "notify", "reason": "r"}]}`, false},
-	{"A target that is a string", `{"actions": [{"kind": "notify", "target": "p", "reason": "r"}]}`, false},
-	{"An unknown target key", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p", "x": 1}, "reason": "r"}]}`, false},
-	{"An empty target id", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": ""}, "reason": "r"}]}`, false},
-	{"A missing reason", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p"}}]}`, false},
-	{"A blank reason", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p"}, "reason": "  "}]}`, false},
-	{"A null scope", `{"actions": [{"kind": "revoke_sessions", "target": {"type": "principal", "id": "p"}, "reason": "r", "scope": null}]}`, false},
-	{"An unknown action key", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p"}, "reason": "r", "priority": 1}]}`, false},
-	{"A credential revocation on a principal", `{"actions": [{"kind": "revoke_credential", "target": {"type": "principal", "id": "p"}, "reason": "r"}]}`, false},
-	{"A notification to a session", `{"actions": [{"kind": "notify", "target": {"type": "session", "id": "s"}, "reason": "r"}]}`, false},
-	{"A lock on a session", `{"actions": [{"kind": "lock", "target": {"type": "session", "id": "s"}, "reason": "r"}]}`, false},
-	{"An unknown scope", `{"actions": [{"kind": "revoke_sessions", "target": {"type": "principal", "id": "p"}, "reason": "r", "scope": "everything"}]}`, false},
-	{"A provider scope without a provider", `{"actions": [{"kind": "revoke_sessions", "target": {"type": "principal", "id": "p"}, "reason": "r", "scope": "provider:"}]}`, false},
-	{"A scope on another kind", `{"actions": [{"kind": "disable_principal", "target": {"type": "principal", "id": "p"}, "reason": "r", "scope": "all"}]}`, false},
-	{"A ttl that is not a duration", `{"actions": [{"kind": "lock", "target": {"type": "principal", "id": "p"}, "reason": "r", "ttl": "1 day"}]}`, false},
-	{"A ttl on another kind", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p"}, "reason": "r", "ttl": "1h"}]}`, false},
-	{"An unknown mode", `{"actions": [{"kind": "notify", "target": {"type": "principal", "id": "p"}, "reason": "r", "mode": "audit"}]}`, false},
+	{"An unknown kind", acts(act("nuke", "principal:p", "")), false},
+	{"A missing kind", acts(`{"target": {"type": "principal", "id": "p"}, "reason": "r"}`), false},
+	{"A missing target", acts(`{"kind": "notify", "reason": "r"}`), false},
+	{"A target that is a string", acts(`{"kind": "notify", "target": "p", "reason": "r"}`), false},
+	{"An unknown target key", acts(`{"kind": "notify", "reason": "r",
+		"target": {"type": "principal", "id": "p", "x": 1}}`), false},
+	{"An empty target id", acts(act("notify", "principal:", "")), false},
+	{"A missing reason", acts(`{"kind": "notify", "target": {"type": "principal", "id": "p"}}`), false},
+	{"A blank reason", acts(`{"kind": "notify", "target": {"type": "principal",
+		"id": "p"}, "reason": "  "}`), false},
+	{"A null scope", acts(act("revoke_sessions", "principal:p", `"scope": null`)), false},
+	{"An unknown action key", acts(act("notify", "principal:p", `"priority": 1`)), false},
+	{"A credential revocation on a principal", acts(act("revoke_credential", "principal:p", "")), false},
+	{"A notification to a session", acts(act("notify", "session:s", "")), false},
+	{"A lock on a session", acts(act("lock", "session:s", "")), false},
+	{"An unknown scope", acts(act("revoke_sessions", "principal:p", `"scope": "everything"`)), false},
+	{"A provider scope without a provider",
+		acts(act("revoke_sessions", "principal:p", `"scope": "provider:"`)), false},
+	{"A scope on another kind", acts(act("disable_principal", "principal:p", `"scope": "all"`)), false},
+	{"A ttl that is not a duration", acts(act("lock", "principal:p", `"ttl": "1 day"`)), false},
+	{"A ttl on another kind", acts(act("notify", "principal:p", `"ttl": "1h"`)), false},
+	{"An unknown mode", acts(act("notify", "principal:p", `"mode": "audit"`)), false},
 }
