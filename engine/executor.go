@@ -26,8 +26,13 @@ type ExecutorConfig struct {
 	Poll time.Duration
 	// Batch is how many actions are claimed at once. Default 16.
 	Batch int
-	// MaxAttempts is how many tries an action gets before it fails.
-	// Default 8.
+	// RetryFor is how long after it was planned an action is tried again
+	// while it fails in a way worth retrying (a provider down or
+	// throttling); after that it fails for good. Default 24h: an outage
+	// of the provider must not turn a revocation into a failure.
+	RetryFor time.Duration
+	// MaxAttempts, when positive, also fails an action after that many
+	// tries. Default 0: only RetryFor bounds them.
 	MaxAttempts int
 	// Backoff is the wait before the second try; it doubles each try up
 	// to a minute. Default 1s.
@@ -47,8 +52,8 @@ func (c ExecutorConfig) withDefaults() ExecutorConfig {
 	if c.Batch <= 0 {
 		c.Batch = 16
 	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 8
+	if c.RetryFor <= 0 {
+		c.RetryFor = 24 * time.Hour
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = time.Second
@@ -149,7 +154,7 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 		return x.finish(ctx, a, store.ActionDone, done, "")
 	}
 	var perm *permanentError
-	if errors.As(err, &perm) || a.Attempts >= x.cfg.MaxAttempts {
+	if errors.As(err, &perm) || x.exhausted(a) {
 		log.Error("action failed", "attempts", a.Attempts, "err", err)
 		return x.finish(ctx, a, store.ActionFailed, done, err.Error())
 	}
@@ -189,6 +194,14 @@ func (x *Executor) withinLease(ctx context.Context,
 	}
 	actx, cancel := context.WithTimeout(ctx, left)
 	return actx, cancel, true
+}
+
+// exhausted reports whether an action has had all the tries it gets.
+func (x *Executor) exhausted(a store.Action) bool {
+	if x.cfg.MaxAttempts > 0 && a.Attempts >= x.cfg.MaxAttempts {
+		return true
+	}
+	return x.clock().Sub(a.CreatedAt) >= x.cfg.RetryFor
 }
 
 func (x *Executor) backoff(attempts int) time.Duration {

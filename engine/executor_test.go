@@ -174,3 +174,23 @@ func TestAConnectorThatNeverAnswersIsCutOffWithinTheLease(t *testing.T) {
 		}
 	}
 }
+
+// An outage outlasts any fixed number of quick tries: an action whose
+// connector keeps answering Retryable stays in the outbox until the
+// provider is back, and is not failed for good after a few minutes.
+func TestALongOutageStillEndsInARevocation(t *testing.T) {
+	conn := newFlakyConnector(12, connectors.Retryable)
+	r := flakyRig(t, conn, ExecutorConfig{Backoff: time.Millisecond})
+	r.start()
+	r.send([2][]byte{[]byte("erin"), readFile(t, erinAlert)})
+	r.waitFor("erin's actions finished", func() bool { return r.settled(1) })
+	r.stop()
+
+	_, done := conn.counts()
+	if done["session:erin-okta-web"] != 1 {
+		acts, _ := r.store.ListActions(context.Background(),
+			store.ActionFilter{State: store.ActionFailed})
+		t.Fatalf("erin-okta-web never revoked; failed actions: %+v", acts)
+	}
+	assertSessionStatus(t, r.store, "erin-okta-web", store.StatusRevoked)
+}
