@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type reloadRun struct {
 	db     string
 	broker string
 	logs   *lockedBuffer
+	cmd    *exec.Cmd
 }
 
 func startReloadRun(t *testing.T) *reloadRun {
@@ -61,6 +63,7 @@ func startReloadRun(t *testing.T) *reloadRun {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	r.cmd = cmd
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	r.waitLog("the engine consumes", "msg=consuming")
 	return r
@@ -88,6 +91,21 @@ func (r *reloadRun) waitFor(what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// hangUp sends SIGHUP and waits for the reload it causes: the set is
+// still broken, so one more failure is logged.
+func (r *reloadRun) hangUp() {
+	r.t.Helper()
+	const failed = "policy reload failed"
+	time.Sleep(time.Second) // let the watcher's debounced reload finish
+	before := strings.Count(r.logs.String(), failed)
+	if err := r.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitFor("SIGHUP reloads", func() bool {
+		return strings.Count(r.logs.String(), failed) > before
+	})
 }
 
 func (r *reloadRun) open() store.Store {
@@ -134,6 +152,7 @@ func TestRunKeepsThePolicyInForceWhileABrokenOneIsWrittenAndReloadsTheFix(t *tes
 	writeFile(t, broken, "package killswitch.response\n\nbroken := {\n")
 	r.waitLog("the broken set is refused with its file and line",
 		"file=zz_broken.rego line=4")
+	r.hangUp()
 	r.send("06-risc-account-disabled-erin.json")
 	r.waitFor("erin's session is revoked by the policy in force", func() bool {
 		return sessionStatus(st, "erin-okta-web") == store.StatusRevoked
