@@ -3,6 +3,7 @@ package signals_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,5 +353,37 @@ func TestAnExposedSecretFieldOfTheWrongTypeIsAFieldError(t *testing.T) {
 				t.Errorf("the error shows the secret: %v", err)
 			}
 		})
+	}
+}
+
+// A ten-megabyte Okta event naming 150 000 targets must decode without
+// stalling the consumer. The deadline is generous (a hang, not a speed
+// check): deduplicating subjects pairwise took minutes here.
+func TestATenMegabyteEventNamingManyTargetsDecodes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(alertsDir, "08-okta-session-start-alice.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets strings.Builder
+	for i := range 150_000 {
+		fmt.Fprintf(&targets, `{"id": "00u%08d", "type": "User", `+
+			`"alternateId": "u%d@example.com"},`, i, i)
+	}
+	payload := strings.Replace(string(b), `"target": [`,
+		`"target": [`+targets.String(), 1)
+	done := make(chan error, 1)
+	var s signals.Signal
+	go func() {
+		var err error
+		s, err = signals.Decode([]byte(payload))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || len(s.Subjects) < 300_000 {
+			t.Fatalf("%d subjects, error %v", len(s.Subjects), err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("decoding a %d-byte event still runs after a minute", len(payload))
 	}
 }

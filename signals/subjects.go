@@ -12,24 +12,21 @@ import (
 // the subject the event is about before bystanders.
 type subjectList struct {
 	items []Subject
+	seen  map[Subject]bool // by type and value, without role
 }
 
 // add appends a subject unless its value is blank or already listed.
 func (l *subjectList) add(t SubjectType, value string, r Role) {
 	value = strings.TrimSpace(value)
-	if value == "" || l.has(t, value) {
+	key := Subject{Type: t, Value: value}
+	if value == "" || l.seen[key] {
 		return
 	}
-	l.items = append(l.items, Subject{Type: t, Value: value, Role: r})
-}
-
-func (l *subjectList) has(t SubjectType, value string) bool {
-	for _, s := range l.items {
-		if s.Type == t && s.Value == value {
-			return true
-		}
+	if l.seen == nil {
+		l.seen = map[Subject]bool{}
 	}
-	return false
+	l.seen[key] = true
+	l.items = append(l.items, Subject{Type: t, Value: value, Role: r})
 }
 
 // addLogin adds a login name as an email when it is an e-mail address,
