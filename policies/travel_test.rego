@@ -1,9 +1,12 @@
 package killswitch.response_test
 
-travel_signal(kind) := object.union(signal("threat", "medium", [
-	{"type": "email", "value": "alice@example.com", "role": "actor"},
-	{"type": "ip", "value": "203.0.113.99", "role": "source"},
-]), {"format": "ocsf", "attributes": {"finding_type": kind}})
+travel_signal(kind) := object.union(
+	signal("threat", "medium", [
+		{"type": "email", "value": "alice@example.com", "role": "actor"},
+		{"type": "ip", "value": "203.0.113.99", "role": "source"},
+	]),
+	{"format": "ocsf", "attributes": {"finding_type": kind}},
+)
 
 travel_input(principals) := {
 	"signal": travel_signal("Impossible Travel"),
@@ -42,10 +45,13 @@ test_impossible_travel_spares_break_glass if {
 	d.actions == []
 }
 
-signin(session_id) := object.union(signal("authentication", "info", [
-	{"type": "email", "value": "alice@example.com", "role": "actor"},
-	{"type": "session_id", "value": session_id, "role": "actor"},
-]), {"format": "okta", "type": "user.session.start", "attributes": {"outcome": "success"}})
+signin(session_id) := object.union(
+	signal("authentication", "info", [
+		{"type": "email", "value": "alice@example.com", "role": "actor"},
+		{"type": "session_id", "value": session_id, "role": "actor"},
+	]),
+	{"format": "okta", "type": "user.session.start", "attributes": {"outcome": "success"}},
+)
 
 in_country(s, c) := object.union(s, {"origin": {"ip": "203.0.113.7", "country": c}})
 

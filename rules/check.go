@@ -108,7 +108,7 @@ func lintDefault(ps *PolicySet, query string) []Finding {
 	var rules []*ast.Rule
 	for _, m := range ps.modules {
 		for _, r := range m.Rules {
-			if r.Ref().Equal(ref[1:]) || m.Package.Path.Extend(r.Head.Ref()).Equal(ref) {
+			if m.Package.Path.Extend(r.Head.Ref()).Equal(ref) {
 				rules = append(rules, r)
 			}
 		}
