@@ -228,3 +228,31 @@ func TestEvaluateConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestShippedSweepFindsStaleExposuresAndSparesBreakGlass(t *testing.T) {
+	ps := loadShipped(t)
+	if !ps.HasSweep() {
+		t.Fatal("the shipped library defines no sweep decision")
+	}
+	in := rules.Input{Now: now, Principals: []rules.Principal{
+		principal("bot", store.KindServiceAccount, false),
+		principal("root", store.KindHuman, true)}}
+	in.Credentials = append(credentials("bot", 2), credentials("root", 1)...)
+	in.Credentials[0].DaysSinceExposure = 9
+	in.Credentials[2].DaysSinceExposure = 90
+	in.Sessions = []store.Session{session("s-bot", "bot", "bot-c0")}
+	d, err := ps.EvaluateSweep(t.Context(), in)
+	if err != nil {
+		t.Fatalf("EvaluateSweep: %v", err)
+	}
+	want := []brief{
+		{"revoke_credential", "credential", "bot-c0", "", "exposed_still_valid"},
+		{"revoke_sessions", "credential", "bot-c0", "all", "exposed_still_valid"},
+	}
+	if got := briefs(d.Actions); !slices.Equal(got, want) {
+		t.Errorf("sweep actions =\n  %+v\nwant\n  %+v", got, want)
+	}
+	if d.Severity != "critical" {
+		t.Errorf("severity = %q, want critical", d.Severity)
+	}
+}
