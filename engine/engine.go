@@ -21,8 +21,9 @@ import (
 
 // Evaluator answers the decision query. *rules.PolicySet implements it.
 type Evaluator interface {
-	// Evaluate returns the decision for one input, or an error; a
-	// *rules.PolicyError means the policy broke the contract.
+	// Evaluate returns the decision for one input, with the revision of
+	// the policy set that made it, or an error; a *rules.PolicyError
+	// means the policy broke the contract.
 	Evaluate(ctx context.Context, in rules.Input) (rules.Decision, error)
 	// Revision identifies the policy set in force.
 	Revision() string

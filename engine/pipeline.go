@@ -91,7 +91,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	}
 	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
 		Decision: dec}
-	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, p.eval.Revision(), now)
+	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
 	inserted, err := p.record(ctx, out, in, now)
 	if err != nil {
 		return Outcome{}, err
@@ -117,10 +117,10 @@ func (p *Pipeline) record(ctx context.Context, out Outcome, in rules.Input,
 		ID: out.SignalID, DedupKey: out.Signal.DedupKey,
 		Format: string(out.Signal.Format), Category: string(out.Signal.Category),
 		Severity: string(out.Signal.Severity), Time: out.Signal.Time,
-		ReceivedAt: now, PolicyRevision: p.eval.Revision(),
+		ReceivedAt: now, PolicyRevision: out.Decision.Revision,
 		Signal: sigJSON, Decision: decJSON,
 	}
-	audit := decisionAudit(out, in, p.eval.Revision(), now)
+	audit := decisionAudit(out, in, out.Decision.Revision, now)
 	ok, err := p.store.RecordSignal(ctx, rec, out.Actions, audit)
 	if err != nil {
 		return false, fmt.Errorf("record signal %s: %w", rec.DedupKey, err)

@@ -146,4 +146,8 @@ type Decision struct {
 	RequiresApproval bool     `json:"requires_approval,omitempty"`
 	// Severity is the policy's own view of how serious this is.
 	Severity string `json:"severity,omitempty"`
+	// Revision is the revision of the policy set that made the decision,
+	// set by Evaluate (never by a policy), so a reload between two calls
+	// cannot mislabel it.
+	Revision string `json:"-"`
 }
