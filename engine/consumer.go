@@ -112,6 +112,9 @@ type Consumer struct {
 	log     *slog.Logger
 	tracker *offsetTracker
 	dlq     *kafka.Writer
+	// commitErr is the last commit error logged, so that a broker that
+	// stays down is reported once, not at every tick.
+	commitErr string
 	// OnReport, when set, is called after each message is finished.
 	OnReport func(Report)
 }
@@ -133,7 +136,8 @@ func NewConsumer(cfg ConsumerConfig, pipe *Pipeline, audit store.Audit,
 }
 
 // Run consumes until ctx is done, then finishes the messages in hand,
-// commits their offsets and returns.
+// commits their offsets and returns. Kafka being unreachable is waited
+// out, not returned.
 func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.cfg.Brokers, GroupID: c.cfg.GroupID, Topic: c.cfg.Topic,
@@ -155,25 +159,23 @@ func (c *Consumer) Run(ctx context.Context) error {
 	commitDone := make(chan struct{})
 	go func() { defer close(commitDone); c.commitLoop(ctx, r) }()
 
-	err := c.fetchLoop(ctx, r, work)
+	c.fetchLoop(ctx, r, work)
 	for _, ch := range work {
 		close(ch)
 	}
 	wg.Wait()
 	<-commitDone
 	c.commit(context.WithoutCancel(ctx), r)
-	return err
+	return nil
 }
 
+// fetchLoop hands fetched messages to the workers until ctx is done.
 func (c *Consumer) fetchLoop(ctx context.Context, r *kafka.Reader,
-	work []chan Message) error {
+	work []chan Message) {
 	for {
-		m, err := r.FetchMessage(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("fetch from %s: %w", c.cfg.Topic, err)
+		m, ok := c.fetch(ctx, r)
+		if !ok {
+			return
 		}
 		msg := Message{Topic: m.Topic, Partition: m.Partition,
 			Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time}
@@ -181,7 +183,34 @@ func (c *Consumer) fetchLoop(ctx context.Context, r *kafka.Reader,
 		select {
 		case work[c.workerFor(msg)] <- msg:
 		case <-ctx.Done():
-			return nil
+			return
+		}
+	}
+}
+
+// fetch returns the next message, or false once ctx is done. A failed
+// fetch is retried with backoff: the client reports here that it gave up
+// joining the group for now (the broker is down, say), and it heals when
+// asked again; returning would leave the engine running but consuming
+// nothing, for good.
+func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader) (kafka.Message, bool) {
+	lastErr := ""
+	for attempt := 0; ; attempt++ {
+		m, err := r.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return m, false
+		}
+		if err == nil {
+			return m, true
+		}
+		if err.Error() != lastErr {
+			c.log.Warn("fetch will be retried", "topic", c.cfg.Topic, "err", err)
+			lastErr = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return m, false
+		case <-time.After(retryDelay(attempt)):
 		}
 	}
 }
@@ -337,7 +366,8 @@ func (c *Consumer) commitLoop(ctx context.Context, r *kafka.Reader) {
 }
 
 // commit commits every partition's finished offset. A failed commit is
-// retried at the next tick; redelivery is harmless (dedup).
+// retried at the next tick; redelivery is harmless (dedup). Only the
+// commit loop calls it, and Run once that loop has ended.
 func (c *Consumer) commit(ctx context.Context, r *kafka.Reader) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -345,11 +375,23 @@ func (c *Consumer) commit(ctx context.Context, r *kafka.Reader) {
 		err := r.CommitMessages(ctx, kafka.Message{Topic: c.cfg.Topic,
 			Partition: part, Offset: off})
 		if err != nil {
-			c.log.Warn("commit offset", "partition", part, "offset", off, "err", err)
+			c.commitFailed(part, off, err)
 			continue
 		}
 		c.tracker.Committed(part, off)
+		c.commitErr = ""
 	}
+}
+
+// commitFailed logs a failed commit when its error differs from the last
+// one logged.
+func (c *Consumer) commitFailed(part int, off int64, err error) {
+	if err.Error() == c.commitErr {
+		return
+	}
+	c.commitErr = err.Error()
+	c.log.Warn("commit offset will be retried", "partition", part,
+		"offset", off, "err", err)
 }
 
 // Idle reports whether every fetched message is finished and committed.

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -27,5 +30,21 @@ func TestConsumerConfigNamesWhatIsWrongWithTheBrokers(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A broker that stays down makes every commit tick fail the same way; it
+// is reported once, and again only when the error changes.
+func TestAFailingCommitIsReportedOncePerError(t *testing.T) {
+	logs := &syncBuffer{}
+	c := &Consumer{log: slog.New(slog.NewTextHandler(logs, nil))}
+	down := errors.New("dial tcp 127.0.0.1:9092: connect: connection refused")
+	for range 3 {
+		c.commitFailed(0, 41, down)
+		c.commitFailed(1, 50, down)
+	}
+	c.commitFailed(0, 41, context.DeadlineExceeded)
+	if n := strings.Count(logs.String(), "commit offset will be retried"); n != 2 {
+		t.Errorf("%d warnings for two errors, want 2:\n%s", n, logs.String())
 	}
 }
