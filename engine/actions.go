@@ -272,31 +272,6 @@ func otherRevoker(c store.Credential, actionID string) string {
 	return c.Revocation.By
 }
 
-func (x *Executor) disablePrincipal(ctx context.Context, a store.Action) (executed, error) {
-	if a.TargetType != "principal" {
-		return executed{}, permanent("disable_principal: target type %q is not principal", a.TargetType)
-	}
-	changed, err := x.store.SetPrincipalStatus(ctx, a.TargetID, "disabled")
-	if errors.Is(err, store.ErrNotFound) {
-		return executed{}, permanent("principal %s does not exist", a.TargetID)
-	}
-	if err != nil {
-		return executed{}, fmt.Errorf("disable principal: %w", err)
-	}
-	ev := RevocationEvent{Type: "principal", TargetID: a.TargetID,
-		PrincipalID: a.TargetID}
-	if err := x.publish(ctx, a, ev); err != nil {
-		return executed{}, err
-	}
-	return executed{
-		result: map[string]any{"principal": a.TargetID, "changed": changed},
-		audit: []store.AuditEntry{{Time: x.clock(), Actor: actor(a),
-			Event: EventPrincipalDisabled, Subject: a.TargetID,
-			Details: mustJSON(map[string]any{"reason": a.Reason,
-				"action_id": a.ID, "already_disabled": !changed})}},
-	}, nil
-}
-
 func (x *Executor) placeLock(ctx context.Context, a store.Action) (executed, error) {
 	ttl := DefaultLockTTL
 	var params struct {
