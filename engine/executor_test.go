@@ -60,10 +60,13 @@ func (c *flakyConnector) Revoke(ctx context.Context, req connectors.Request) con
 }
 
 func requestTarget(req connectors.Request) string {
-	if req.Session != nil {
+	switch {
+	case req.Session != nil:
 		return "session:" + req.Session.ID
+	case req.Credential != nil:
+		return "credential:" + req.Credential.ID
 	}
-	return "credential:" + req.Credential.ID
+	return "principal:" + req.Principal.ID
 }
 
 func (c *flakyConnector) counts() (calls, done map[string]int) {
@@ -135,8 +138,8 @@ func TestAPermanentRefusalFailsTheActionWithTheReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(acts) != 2 {
-		t.Fatalf("%d failed actions, want 2 (sessions, credential): %+v", len(acts), acts)
+	if len(acts) != 3 {
+		t.Fatalf("%d failed actions, want 3 (sessions, credential, principal): %+v", len(acts), acts)
 	}
 	for _, a := range acts {
 		if !strings.Contains(a.LastError, "okta answered 503") {
