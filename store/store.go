@@ -153,6 +153,7 @@ type Store interface {
 	Locks
 	Outbox
 	Audit
+	Propagation
 	// Close releases the backend's resources.
 	Close() error
 }
