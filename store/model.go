@@ -158,15 +158,32 @@ type Credential struct {
 	Effect Effect `json:"revocation_effect,omitempty"`
 }
 
-// Lock keeps new sessions from using its target until it expires.
+// Lock keeps new sessions and credentials from using its target until it
+// expires or is lifted. A lifted or expired lock is kept, as history.
 type Lock struct {
-	ID         string    `json:"id"`
-	TargetType string    `json:"target_type"` // principal, credential, device, origin
+	ID string `json:"id"`
+	// TargetType is principal, credential, device or origin; an origin
+	// Target is an IP address or a CIDR prefix.
+	TargetType string    `json:"target_type"`
 	Target     string    `json:"target"`
 	Reason     string    `json:"reason"`
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	// LiftedAt, LiftedBy and LiftReason say when, by whom and why the
+	// lock was lifted before it expired; LiftedAt is zero while it was
+	// not.
+	LiftedAt   time.Time `json:"lifted_at,omitzero"`
+	LiftedBy   string    `json:"lifted_by,omitempty"`
+	LiftReason string    `json:"lift_reason,omitempty"`
+}
+
+// InForce reports whether l holds at now: not lifted, not expired.
+func (l Lock) InForce(now time.Time) bool {
+	if !l.LiftedAt.IsZero() && !l.LiftedAt.After(now) {
+		return false
+	}
+	return l.ExpiresAt.IsZero() || l.ExpiresAt.After(now)
 }
 
 // Action states.
@@ -208,6 +225,41 @@ type Action struct {
 	// LeaseUntil is when a running action's claim lapses and another
 	// executor may take it.
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// PrincipalKind is the kind of the principal the target belongs to
+	// (empty for a device or origin), for blast-radius budgets.
+	PrincipalKind PrincipalKind `json:"principal_kind,omitempty"`
+	// ApprovalDeadline is when an action awaiting approval stops
+	// waiting and OnTimeout happens to it; zero waits for an operator.
+	ApprovalDeadline time.Time `json:"approval_deadline,omitzero"`
+	// OnTimeout is OnTimeoutExecute or OnTimeoutDrop.
+	OnTimeout string `json:"on_timeout,omitempty"`
+	// Verdict is how the wait for approval ended; nil while it lasts or
+	// when the action never waited.
+	Verdict *Verdict `json:"verdict,omitempty"`
+}
+
+// What happens to an action awaiting approval when its deadline passes.
+const (
+	OnTimeoutExecute = "execute"
+	OnTimeoutDrop    = "drop"
+)
+
+// The verdicts on an action held for approval.
+const (
+	VerdictApproved = "approved"
+	VerdictRejected = "rejected"
+	// VerdictExpired: nobody decided before the deadline; the action's
+	// OnTimeout decided.
+	VerdictExpired = "expired"
+)
+
+// Verdict records who decided about an action held for approval, when,
+// how and why.
+type Verdict struct {
+	Verdict string    `json:"verdict"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason,omitempty"`
 }
 
 // SignalRecord is a processed signal: its dedup key and the decision made.

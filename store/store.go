@@ -80,6 +80,8 @@ type Inventory interface {
 	ListAliases(ctx context.Context, principalID string) ([]Alias, error)
 
 	// PutSession inserts or replaces a session; its principal must exist.
+	// A new active session (or one that was not active) that a lock in
+	// force covers is refused with a *LockedError (ErrLocked).
 	PutSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	ListSessions(ctx context.Context, f SessionFilter) ([]Session, error)
@@ -90,7 +92,8 @@ type Inventory interface {
 	RevokeSessions(ctx context.Context, f SessionFilter, rev Revocation) ([]Session, error)
 
 	// PutCredential inserts or replaces a credential; its principal must
-	// exist.
+	// exist. A new active credential that a lock in force on its
+	// principal or its id covers is refused with a *LockedError.
 	PutCredential(ctx context.Context, c Credential) error
 	GetCredential(ctx context.Context, id string) (Credential, error)
 	ListCredentials(ctx context.Context, f CredentialFilter) ([]Credential, error)
@@ -102,13 +105,12 @@ type Inventory interface {
 }
 
 // Locks holds the locks placed on principals, credentials, devices and
-// origins.
+// origins. Locks are never deleted: Guard.LiftLock ends one and keeps it.
 type Locks interface {
 	PutLock(ctx context.Context, l Lock) error
-	// ListLocks returns the locks in force at now (not expired), or all
-	// of them when now is zero.
+	// ListLocks returns the locks in force at now (not expired, not
+	// lifted), or all of them, history included, when now is zero.
 	ListLocks(ctx context.Context, now time.Time) ([]Lock, error)
-	RemoveLock(ctx context.Context, id string) error
 }
 
 // Outbox holds processed signals and the actions they asked for.
@@ -154,6 +156,7 @@ type Store interface {
 	Outbox
 	Audit
 	Propagation
+	Guard
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -14,7 +14,12 @@ import (
 
 const actionCols = "id, idempotency_key, signal_id, kind, target_type, " +
 	"target_id, scope, reason, policy, policy_revision, params, state, " +
-	"attempts, last_error, result, created_at, updated_at, lease_until"
+	"attempts, last_error, result, created_at, updated_at, lease_until, " +
+	guardCols
+
+// guardCols are the columns the guardrails added (0003_guardrails.sql).
+const guardCols = "principal_kind, approval_deadline, on_timeout, " +
+	"verdict, verdict_by, verdict_at, verdict_reason"
 
 // insertActions inserts actions, skipping those whose idempotency key
 // exists.
@@ -23,7 +28,7 @@ func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) erro
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO actions (`+actionCols+
-		`) VALUES (`+placeholders(18)+`)
+		`) VALUES (`+placeholders(25)+`)
 		ON CONFLICT (idempotency_key) DO NOTHING`)
 	if err != nil {
 		return err
@@ -39,21 +44,37 @@ func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) erro
 
 // actionArgs are the values of actionCols for a.
 func actionArgs(a store.Action) []any {
-	return []any{a.ID, a.IdempotencyKey, a.SignalID, a.Kind, a.TargetType,
+	args := []any{a.ID, a.IdempotencyKey, a.SignalID, a.Kind, a.TargetType,
 		a.TargetID, a.Scope, a.Reason, a.Policy, a.PolicyRevision,
 		rawArg(a.Params), a.State, a.Attempts, a.LastError,
 		rawArg(a.Result), timeArg(a.CreatedAt), timeArg(a.UpdatedAt),
-		timeArg(a.LeaseUntil)}
+		timeArg(a.LeaseUntil), string(a.PrincipalKind),
+		timeArg(a.ApprovalDeadline), a.OnTimeout}
+	return append(args, verdictArgs(a.Verdict)...)
+}
+
+// verdictArgs are the values of the verdict columns: empty for none.
+func verdictArgs(v *store.Verdict) []any {
+	if v == nil {
+		return []any{"", "", nil, ""}
+	}
+	return []any{v.Verdict, v.By, timeArg(v.At), v.Reason}
 }
 
 // scanAction scans actionCols.
 func scanAction(r rowScanner) (store.Action, error) {
 	var a store.Action
+	var v store.Verdict
 	err := r.Scan(&a.ID, &a.IdempotencyKey, &a.SignalID, &a.Kind,
 		&a.TargetType, &a.TargetID, &a.Scope, &a.Reason, &a.Policy,
 		&a.PolicyRevision, rawCol{&a.Params}, &a.State, &a.Attempts,
 		&a.LastError, rawCol{&a.Result}, timeCol{&a.CreatedAt},
-		timeCol{&a.UpdatedAt}, timeCol{&a.LeaseUntil})
+		timeCol{&a.UpdatedAt}, timeCol{&a.LeaseUntil},
+		(*string)(&a.PrincipalKind), timeCol{&a.ApprovalDeadline},
+		&a.OnTimeout, &v.Verdict, &v.By, timeCol{&v.At}, &v.Reason)
+	if v.Verdict != "" {
+		a.Verdict = &v
+	}
 	return a, err
 }
 

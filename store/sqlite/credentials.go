@@ -44,11 +44,28 @@ func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 		if err != nil {
 			return err
 		}
+		if err := refuseNewCredential(ctx, tx, c); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO credentials (`+
 			credentialCols+`) VALUES (`+placeholders(len(args))+`)`,
 			args...)
 		return err
 	})
+}
+
+// refuseNewCredential refuses to make c live when a lock in force on its
+// principal or its id covers it and it was not live already.
+func refuseNewCredential(ctx context.Context, tx *sql.Tx, c store.Credential) error {
+	if c.Status != store.StatusActive {
+		return nil
+	}
+	live, err := isActive(ctx, tx, "credentials", c.ID)
+	if err != nil || live {
+		return err
+	}
+	return refuseLocked(ctx, tx, "credential "+c.ID,
+		store.LockQuery{PrincipalID: c.PrincipalID, CredentialID: c.ID})
 }
 
 // credentialArgs are the values of credentialCols for c.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 const lockCols = "id, target_type, target, reason, created_by, " +
-	"created_at, expires_at"
+	"created_at, expires_at, lifted_at, lifted_by, lift_reason"
 
 // lockTargets are the kinds of thing a lock may hold.
 var lockTargets = []string{"principal", "credential", "device", "origin"}
@@ -32,46 +33,128 @@ func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 	}
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO locks (`+
-			lockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, l.ID, l.TargetType,
+			lockCols+`) VALUES (`+placeholders(10)+`)`, l.ID, l.TargetType,
 			l.Target, l.Reason, l.CreatedBy, timeArg(l.CreatedAt),
-			timeArg(l.ExpiresAt))
+			timeArg(l.ExpiresAt), timeArg(l.LiftedAt), l.LiftedBy,
+			l.LiftReason)
 		return err
 	})
 }
 
-// ListLocks returns the locks in force at now (those that never expire
-// or expire after now), or every lock when now is zero, oldest first.
+// ListLocks returns the locks in force at now (never lifted, or lifted
+// after now, and never expiring or expiring after now), or every lock
+// when now is zero, oldest first.
 func (s *Store) ListLocks(ctx context.Context, now time.Time) ([]store.Lock, error) {
-	var w where
-	if !now.IsZero() {
-		w.add("(expires_at IS NULL OR expires_at > ?)", timeArg(now))
-	}
-	ls, err := queryAll(ctx, s.read, `SELECT `+lockCols+` FROM locks`+
-		w.String()+` ORDER BY created_at, id`, w.args, scanLock)
+	ls, err := listLocks(ctx, s.read, now)
 	if err != nil {
 		return nil, fmt.Errorf("list locks: %w", err)
 	}
 	return ls, nil
 }
 
+// listLocks is ListLocks through db.
+func listLocks(ctx context.Context, db querier, now time.Time) ([]store.Lock, error) {
+	var w where
+	if !now.IsZero() {
+		at := timeArg(now)
+		w.add("(expires_at IS NULL OR expires_at > ?)", at)
+		w.add("(lifted_at IS NULL OR lifted_at > ?)", at)
+	}
+	return queryAll(ctx, db, `SELECT `+lockCols+` FROM locks`+
+		w.String()+` ORDER BY created_at, id`, w.args, scanLock)
+}
+
 // scanLock scans lockCols.
 func scanLock(r rowScanner) (store.Lock, error) {
 	var l store.Lock
 	err := r.Scan(&l.ID, &l.TargetType, &l.Target, &l.Reason,
-		&l.CreatedBy, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt})
+		&l.CreatedBy, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt},
+		timeCol{&l.LiftedAt}, &l.LiftedBy, &l.LiftReason)
 	return l, err
 }
 
-// RemoveLock deletes a lock, or returns store.ErrNotFound.
-func (s *Store) RemoveLock(ctx context.Context, id string) error {
-	op := fmt.Sprintf("remove lock %q", id)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE id = ?`, id)
+// LiftLock ends a lock in force at at (now when zero), keeping it with
+// who lifted it and why.
+func (s *Store) LiftLock(ctx context.Context, id, by, reason string,
+	at time.Time) (store.Lock, error) {
+	op := fmt.Sprintf("lift lock %q", id)
+	if at.IsZero() {
+		at = time.Now()
+	}
+	var l store.Lock
+	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		l, err = scanLock(tx.QueryRowContext(ctx, `SELECT `+lockCols+
+			` FROM locks WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no lock %q: %w", id, store.ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "lock", id)
+		if !l.InForce(at) {
+			return fmt.Errorf("lock is not in force (%s): %w",
+				lockEnd(l), store.ErrInvalid)
+		}
+		l.LiftedAt = store.NormalizeTime(at)
+		l.LiftedBy, l.LiftReason = by, reason
+		_, err = tx.ExecContext(ctx, `UPDATE locks SET lifted_at = ?,
+			lifted_by = ?, lift_reason = ? WHERE id = ?`,
+			timeArg(at), by, reason, id)
+		return err
 	})
+	if err != nil {
+		return store.Lock{}, err
+	}
+	return l, nil
+}
+
+// lockEnd says how a lock no longer in force ended.
+func lockEnd(l store.Lock) string {
+	if !l.LiftedAt.IsZero() {
+		return fmt.Sprintf("lifted by %s at %s", l.LiftedBy,
+			l.LiftedAt.Format(time.RFC3339))
+	}
+	return "expired at " + l.ExpiresAt.Format(time.RFC3339)
+}
+
+// LockedBy returns the locks in force at now that cover q, oldest first.
+func (s *Store) LockedBy(ctx context.Context, q store.LockQuery,
+	now time.Time) ([]store.Lock, error) {
+	ls, err := lockedBy(ctx, s.read, q, now)
+	if err != nil {
+		return nil, fmt.Errorf("locked by: %w", err)
+	}
+	return ls, nil
+}
+
+// lockedBy is LockedBy through db. Origin locks hold CIDR prefixes,
+// which SQL does not match, so the locks in force are matched here: they
+// are few.
+func lockedBy(ctx context.Context, db querier, q store.LockQuery,
+	now time.Time) ([]store.Lock, error) {
+	all, err := listLocks(ctx, db, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Lock
+	for _, l := range all {
+		if q.Covers(l) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// refuseLocked returns a *store.LockedError when a lock in force now
+// covers q; what names the record being registered.
+func refuseLocked(ctx context.Context, tx *sql.Tx, what string,
+	q store.LockQuery) error {
+	ls, err := lockedBy(ctx, tx, q, time.Now())
+	if err != nil || len(ls) == 0 {
+		return err
+	}
+	return &store.LockedError{What: what, Lock: ls[0]}
 }
 
 // mustAffect returns store.ErrNotFound when res changed no row.

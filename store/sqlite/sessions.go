@@ -51,10 +51,40 @@ func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 		if err != nil {
 			return err
 		}
+		if err := refuseNewSession(ctx, tx, ses); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (`+
 			sessionCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
 		return err
 	})
+}
+
+// refuseNewSession refuses to make ses live when a lock in force covers
+// it and it was not live already: refreshing a live session, or ending
+// one, is never refused.
+func refuseNewSession(ctx context.Context, tx *sql.Tx, ses store.Session) error {
+	if ses.Status != store.StatusActive {
+		return nil
+	}
+	live, err := isActive(ctx, tx, "sessions", ses.ID)
+	if err != nil || live {
+		return err
+	}
+	return refuseLocked(ctx, tx, "session "+ses.ID,
+		store.SessionLockQuery(ses))
+}
+
+// isActive reports whether the record with that id in table exists and
+// is active.
+func isActive(ctx context.Context, tx *sql.Tx, table, id string) (bool, error) {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+
+		` WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return status == store.StatusActive, err
 }
 
 // GetSession returns the session with that id, or store.ErrNotFound.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +12,10 @@ var lockTests = []test{
 	{"A lock reads back as it was written", lockRoundTrip},
 	{"Locks in force leave out the expired ones", lockInForce},
 	{"A lock without an id gets one", lockNoID},
-	{"Removing a lock lifts it", lockRemove},
-	{"Removing an unknown lock is not found", lockRemoveNotFound},
+	{"Lifting a lock ends it and keeps it in history with who, when " +
+		"and why", lockLift},
+	{"Lifting an unknown lock is not found", lockLiftNotFound},
+	{"Lifting a lock that is not in force is invalid", lockLiftTwice},
 	{"A lock on an unknown kind of target is invalid", lockBadTarget},
 }
 
@@ -74,15 +77,44 @@ func lockNoID(t *testing.T, s store.Store) {
 	}
 }
 
-func lockRemove(t *testing.T, s store.Store) {
+func lockLift(t *testing.T, s store.Store) {
 	must(t, s.PutLock(t.Context(), lock("l1", "alice", 0)))
 	must(t, s.PutLock(t.Context(), lock("l2", "bob", 0)))
-	must(t, s.RemoveLock(t.Context(), "l1"))
-	sameSet(t, "locks", lockIDs(t, s, time.Time{}), []string{"l2"})
+	lifted, err := s.LiftLock(t.Context(), "l1", "operator:dana",
+		"false positive, INC-9", base.Add(time.Minute))
+	must(t, err)
+	want := normalLock(lock("l1", "alice", 0))
+	want.LiftedAt, want.LiftedBy = at(time.Minute), "operator:dana"
+	want.LiftReason = "false positive, INC-9"
+	equal(t, "lifted lock", lifted, want)
+	sameSet(t, "in force before the lift", lockIDs(t, s, base),
+		[]string{"l1", "l2"})
+	sameSet(t, "in force after the lift",
+		lockIDs(t, s, base.Add(time.Hour)), []string{"l2"})
+	all, err := s.ListLocks(t.Context(), time.Time{})
+	must(t, err)
+	equal(t, "history", all, []store.Lock{want,
+		normalLock(lock("l2", "bob", 0))})
 }
 
-func lockRemoveNotFound(t *testing.T, s store.Store) {
-	wantErr(t, s.RemoveLock(t.Context(), "nothing"), store.ErrNotFound)
+func lockLiftNotFound(t *testing.T, s store.Store) {
+	_, err := s.LiftLock(t.Context(), "nothing", "operator:dana", "x", base)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func lockLiftTwice(t *testing.T, s store.Store) {
+	must(t, s.PutLock(t.Context(), lock("l1", "alice", 0)))
+	must(t, s.PutLock(t.Context(), lock("old", "bob", time.Minute)))
+	_, err := s.LiftLock(t.Context(), "l1", "operator:dana", "done", base)
+	must(t, err)
+	_, err = s.LiftLock(t.Context(), "l1", "operator:erin", "again", base)
+	wantErr(t, err, store.ErrInvalid)
+	if !strings.Contains(err.Error(), "operator:dana") {
+		t.Errorf("error %q does not say who lifted it", err)
+	}
+	_, err = s.LiftLock(t.Context(), "old", "operator:erin", "late",
+		base.Add(time.Hour))
+	wantErr(t, err, store.ErrInvalid)
 }
 
 func lockBadTarget(t *testing.T, s store.Store) {

@@ -36,7 +36,7 @@ type test struct {
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := [][]test{principalTests, aliasTests, sessionTests,
 		revokeTests, credentialTests, lockTests, signalTests, actionTests,
-		claimTests, auditTests, effectTests,
+		claimTests, auditTests, effectTests, guardTests,
 		keyTests, streamTests, deliveryTests}
 	for _, g := range groups {
 		for _, tc := range g {
