@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -98,7 +97,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	}
 	out.Duplicate = !inserted
 	if inserted {
-		p.markExposures(ctx, sig, in)
+		p.recordExposures(ctx, sig, in, out.SignalID)
 	}
 	return out, nil
 }
@@ -126,34 +125,4 @@ func (p *Pipeline) record(ctx context.Context, out Outcome, in rules.Input,
 		return false, fmt.Errorf("record signal %s: %w", rec.DedupKey, err)
 	}
 	return ok, nil
-}
-
-// markExposures records, on every credential an exposure signal named,
-// that it leaked. It is idempotent (the earliest exposure is kept), so a
-// failure is logged and left for the next signal about it.
-func (p *Pipeline) markExposures(ctx context.Context, sig signals.Signal,
-	in rules.Input) {
-	if sig.Category != signals.CategorySecretExposure {
-		return
-	}
-	for _, c := range in.Credentials {
-		if len(c.MatchedBy) == 0 {
-			continue
-		}
-		e := store.Exposure{At: sig.Time, Source: string(sig.Format),
-			Where: exposureWhere(sig)}
-		if err := p.store.MarkExposed(ctx, c.ID, e); err != nil &&
-			!errors.Is(err, context.Canceled) {
-			p.log.Warn("record exposure", "credential_id", c.ID, "err", err)
-		}
-	}
-}
-
-func exposureWhere(sig signals.Signal) string {
-	for _, s := range sig.Subjects {
-		if s.Type == signals.SubjectRepository {
-			return s.Value
-		}
-	}
-	return ""
 }

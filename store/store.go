@@ -157,6 +157,8 @@ type Store interface {
 	Audit
 	Propagation
 	Guard
+	Exposures
+	SweepRuns
 	// Close releases the backend's resources.
 	Close() error
 }

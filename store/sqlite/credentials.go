@@ -22,7 +22,8 @@ var credentialStatuses = []string{store.StatusActive, store.StatusRevoked,
 
 // PutCredential inserts or replaces a credential. Its principal must
 // exist; an empty id gets a generated "cred_" one and an empty status is
-// "active".
+// "active". Unmatched exposures of its secret (by fingerprint or external
+// id) become its own, and its Exposure is the earliest of its ledger's.
 func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 	if c.ID == "" {
 		c.ID = newID("cred_")
@@ -50,7 +51,10 @@ func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO credentials (`+
 			credentialCols+`) VALUES (`+placeholders(len(args))+`)`,
 			args...)
-		return err
+		if err != nil {
+			return err
+		}
+		return matchExposures(ctx, tx, c)
 	})
 }
 
