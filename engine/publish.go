@@ -35,6 +35,22 @@ type Publisher interface {
 	Publish(ctx context.Context, events []RevocationEvent) error
 }
 
+// Publishers fans revocation events out to several publishers in turn.
+// The first error stops it and goes back to the executor, which retries
+// the action: each publisher then sees the events at least once, and
+// those before the failing one see them again (with the same IDs).
+type Publishers []Publisher
+
+// Publish implements Publisher.
+func (ps Publishers) Publish(ctx context.Context, events []RevocationEvent) error {
+	for _, p := range ps {
+		if err := p.Publish(ctx, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type discardPublisher struct{}
 
 func (discardPublisher) Publish(context.Context, []RevocationEvent) error { return nil }

@@ -18,7 +18,11 @@ type ServiceConfig struct {
 	// RevocationsTopic receives a RevocationEvent per revoked session,
 	// credential and principal; default DefaultRevocationsTopic.
 	RevocationsTopic string
-	Guardrails       Guardrails
+	// Sinks also receive every revocation, after the Kafka topic: the
+	// Shared Signals transmitter and webhooks (package propagation). A
+	// sink's error makes the executor retry the action.
+	Sinks      []Publisher
+	Guardrails Guardrails
 }
 
 // Service is the running engine: consumer, pipeline and executor over one
@@ -42,7 +46,8 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	}
 	pub := NewKafkaPublisher(cfg.Consumer.Brokers, cfg.RevocationsTopic)
 	pipe := NewPipeline(st, ev, cfg.Guardrails, clock, log)
-	exec := NewExecutor(st, conns, pub, cfg.Executor, clock, log)
+	exec := NewExecutor(st, conns, append(Publishers{pub}, cfg.Sinks...),
+		cfg.Executor, clock, log)
 	cons, err := NewConsumer(cfg.Consumer, pipe, st, exec, log)
 	if err != nil {
 		return nil, err
