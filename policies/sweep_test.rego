@@ -37,6 +37,7 @@ test_sweep_finds_stale_exposures_old_keys_and_leftover_sessions if {
 	targets(d.actions) == {
 		["revoke_credential", "ann-stale", "exposed_still_valid"],
 		["revoke_sessions", "ann-stale", "exposed_still_valid"],
+		["notify", "ann", "exposed_still_valid"],
 		["revoke_credential", "ann-ancient", "max_credential_age"],
 		["revoke_sessions", "bob", "deprovisioned"],
 		["revoke_credential", "bob-key", "deprovisioned"],
@@ -53,4 +54,68 @@ test_sweep_spares_break_glass if {
 
 test_sweep_of_nothing_does_nothing if {
 	sweep.decision with input as {"signal": {"subjects": []}} == {"actions": []}
+}
+
+exposed_key(days, validity) := object.union(key("k", "ann", 20, days), {"validity": validity})
+
+exposure_input(days, validity) := {
+	"signal": {"type": "exposed-still-valid", "subjects": []},
+	"principals": [person("ann", "active", false)],
+	"sessions": [],
+	"credentials": [exposed_key(days, validity)],
+	"now": now,
+}
+
+test_an_exposure_waits_then_notifies_then_revokes if {
+	wait := sweep.decision with input as exposure_input(2, "valid")
+	wait.actions == []
+	notify := sweep.decision with input as exposure_input(3, "valid")
+	targets(notify.actions) == {["notify", "ann", "exposed_still_valid"]}
+	revoke := sweep.decision with input as exposure_input(6, "valid")
+	targets(revoke.actions) == {
+		["notify", "ann", "exposed_still_valid"],
+		["revoke_credential", "k", "exposed_still_valid"],
+		["revoke_sessions", "k", "exposed_still_valid"],
+	}
+}
+
+test_an_exposure_its_issuer_says_is_dead_is_left_alone if {
+	d := sweep.decision with input as exposure_input(30, "invalid")
+	d.actions == []
+}
+
+test_an_exposure_sweep_ignores_other_rules if {
+	d := sweep.decision with input as object.union(sweep_input, {"signal": {"type": "exposed-still-valid", "subjects": []}})
+	every a in d.actions {
+		a.rule == "exposed_still_valid"
+	}
+}
+
+agent(id) := {"id": id, "kind": "agent", "status": "active", "break_glass": false, "matched_by": []}
+
+aged(id, owner, created, seen) := {
+	"id": id, "principal_id": owner, "provider": "okta", "kind": "agent",
+	"origin": {}, "status": "active", "created_at": created, "last_seen_at": seen,
+}
+
+session_input(sweep_name) := {
+	"signal": {"type": sweep_name, "subjects": []},
+	"principals": [agent("bot"), person("ann", "active", false)],
+	"sessions": [
+		aged("bot-old", "bot", "2025-05-30T12:00:00Z", "2025-06-01T11:59:00Z"),
+		aged("bot-idle", "bot", "2025-06-01T06:00:00Z", "2025-06-01T08:00:00Z"),
+		aged("ann-day", "ann", "2025-05-30T12:00:00Z", "2025-06-01T08:00:00Z"),
+	],
+	"credentials": [],
+	"now": now,
+}
+
+test_sessions_past_their_kinds_lifetime_are_ended if {
+	d := sweep.decision with input as session_input("max-session-lifetime")
+	targets(d.actions) == {["revoke_sessions", "bot-old", "max_session_lifetime"]}
+}
+
+test_sessions_idle_past_their_kinds_limit_are_ended if {
+	d := sweep.decision with input as session_input("idle-sessions")
+	targets(d.actions) == {["revoke_sessions", "bot-idle", "idle_session"]}
 }

@@ -103,6 +103,10 @@ type Credential struct {
 	DaysSinceExposure int `json:"days_since_exposure"`
 	// MatchedBy are the signal's subjects that named this credential.
 	MatchedBy []signals.Subject `json:"matched_by,omitempty"`
+	// Validity is what the credential's issuer said when a sweep last
+	// asked whether the exposed credential still works: valid, invalid
+	// or unknown; absent when nobody asked.
+	Validity store.Validity `json:"validity,omitempty"`
 }
 
 // The action kinds of the closed set in the decision contract.

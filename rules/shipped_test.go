@@ -246,6 +246,7 @@ func TestShippedSweepFindsStaleExposuresAndSparesBreakGlass(t *testing.T) {
 		t.Fatalf("EvaluateSweep: %v", err)
 	}
 	want := []brief{
+		{"notify", "principal", "bot", "", "exposed_still_valid"},
 		{"revoke_credential", "credential", "bot-c0", "", "exposed_still_valid"},
 		{"revoke_sessions", "credential", "bot-c0", "all", "exposed_still_valid"},
 	}
