@@ -19,7 +19,15 @@ const (
 	EventCredentialRevoked = "credential.revoked"
 	EventPrincipalDisabled = "principal.disabled"
 	EventLockPlaced        = "lock.placed"
-	EventNotify            = "notify"
+	EventLockLifted        = "lock.lifted"
+	// EventActionApproved and EventActionRejected record an operator's
+	// verdict on an action held for approval; EventApprovalExpired the
+	// deadline's, and EventBudgetExceeded a budget holding an action.
+	EventActionApproved  = "action.approved"
+	EventActionRejected  = "action.rejected"
+	EventApprovalExpired = "action.approval_expired"
+	EventBudgetExceeded  = "budget.exceeded"
+	EventNotify          = "notify"
 )
 
 // ActorEngine is the audit actor for the engine's own decisions.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/connectors"
@@ -19,6 +21,7 @@ type applier struct {
 	p        store.Principal
 	now      time.Time
 	report   *Report
+	log      *slog.Logger
 }
 
 func (a applier) apply(ctx context.Context, l connectors.Listing,
@@ -105,9 +108,28 @@ func (a applier) putSession(ctx context.Context, s store.Session,
 	}
 	s.PrincipalID, s.Provider = a.p.ID, a.provider
 	s.Status, s.Revocation = store.StatusActive, nil
-	if err := a.store.PutSession(ctx, s); err != nil {
+	err := a.store.PutSession(ctx, s)
+	if errors.Is(err, store.ErrLocked) {
+		return a.refused(ok, err)
+	}
+	if err != nil {
 		return fmt.Errorf("put session %s: %w", s.ExternalID, err)
 	}
+	return nil
+}
+
+// refused counts a listed session or credential a lock kept out of the
+// registry, instead of as added or refreshed, and says so: the sync goes
+// on with the rest.
+func (a applier) refused(known bool, err error) error {
+	if known {
+		a.report.Refreshed--
+	} else {
+		a.report.Added--
+	}
+	a.report.Locked++
+	a.log.Warn("provider lists what a lock refuses", "provider",
+		a.provider, "principal_id", a.p.ID, "err", err)
 	return nil
 }
 
@@ -192,7 +214,11 @@ func (a applier) putCredential(ctx context.Context, c store.Credential,
 	}
 	c.PrincipalID, c.Store = a.p.ID, a.provider
 	c.Status, c.Revocation = store.StatusActive, nil
-	if err := a.store.PutCredential(ctx, c); err != nil {
+	err := a.store.PutCredential(ctx, c)
+	if errors.Is(err, store.ErrLocked) {
+		return a.refused(ok, err)
+	}
+	if err != nil {
 		return fmt.Errorf("put credential %s: %w", c.ExternalID, err)
 	}
 	return nil

@@ -21,6 +21,10 @@ type Report struct {
 	// StillListed counts those revoked in the registry that the provider
 	// still lists as live: a revocation that did not take.
 	StillListed int `json:"still_listed"`
+	// Locked counts the new sessions and credentials the provider
+	// listed that a lock in force kept out of the registry: the
+	// provider let them be made although the target is locked.
+	Locked int `json:"locked,omitempty"`
 	// Aliases is how many identifiers were attached to principals.
 	Aliases  int       `json:"aliases"`
 	Failures []Failure `json:"failures,omitempty"`

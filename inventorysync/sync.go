@@ -139,7 +139,7 @@ func (s *Syncer) syncPrincipal(ctx context.Context, provider string,
 		r.Principals++
 	}
 	a := applier{store: s.store, provider: provider, p: p,
-		now: s.clock(), report: r}
+		now: s.clock(), report: r, log: s.log}
 	return a.apply(ctx, l, aliases)
 }
 

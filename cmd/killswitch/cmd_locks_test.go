@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+// openDB opens the registry at db for a look behind the CLI.
+func openDB(t *testing.T, db string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// auditBy lists the audit entries of event, as actor by subject.
+func auditBy(t *testing.T, db, event string) []string {
+	t.Helper()
+	es, err := openDB(t, db).ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		if e.Event == event {
+			out = append(out, e.Actor+" "+e.Subject)
+		}
+	}
+	return out
+}
+
+func TestLocksAddRefuseListAndLift(t *testing.T) {
+	db := importedStore(t)
+	out, code := ks(t, "--store", db, "locks", "add", "--principal", "alice",
+		"--reason", "INC-4711 takeover", "--expires", "1h",
+		"--operator", "dana", "-o", "json")
+	if code != 0 {
+		t.Fatalf("locks add exited %d: %s", code, out)
+	}
+	var placed []store.Lock
+	if err := json.Unmarshal([]byte(out), &placed); err != nil || len(placed) != 1 {
+		t.Fatalf("locks add -o json: %v: %s", err, out)
+	}
+	id := placed[0].ID
+	err := openDB(t, db).PutSession(context.Background(), store.Session{
+		ID: "alice-new", PrincipalID: "alice", Provider: "okta",
+		Kind: "browser", CreatedAt: time.Now()})
+	var le *store.LockedError
+	if !errors.As(err, &le) || le.Lock.ID != id {
+		t.Fatalf("new session of alice: %v, want refused by %s", err, id)
+	}
+	runCLICases(t, db, []cliCase{
+		{"The lock is listed in force", []string{"--store", "DB", "locks",
+			"list"}, 0, []string{id, "principal:alice", "in force",
+			"operator:dana", "INC-4711"}},
+		{"Lifting it", []string{"--store", "DB", "locks", "remove", id,
+			"--reason", "owner re-verified", "--operator", "erin"},
+			0, []string{"lifted by operator:erin"}},
+		{"Lifting it again", []string{"--store", "DB", "locks", "remove", id,
+			"--reason", "again"}, 1, []string{"not in force", "operator:erin"}},
+		{"History keeps it", []string{"--store", "DB", "locks", "list",
+			"--all"}, 0, []string{id, "lifted by operator:erin",
+			"owner re-verified"}},
+	})
+	if out, _ := ks(t, "--store", db, "locks", "list"); strings.Contains(out, id) {
+		t.Errorf("a lifted lock is listed in force: %s", out)
+	}
+	if got := auditBy(t, db, "lock.placed"); !contains(got, "operator:dana principal:alice") {
+		t.Errorf("lock.placed entries %q: want one by operator:dana", got)
+	}
+	if got := auditBy(t, db, "lock.lifted"); !contains(got, "operator:erin principal:alice") {
+		t.Errorf("lock.lifted entries %q: want one by operator:erin", got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLocksRefuseBadUsage(t *testing.T) {
+	db := importedStore(t)
+	before := auditLength(t, db)
+	runCLICases(t, db, []cliCase{
+		{"Two targets", []string{"--store", "DB", "locks", "add",
+			"--principal", "alice", "--device", "d1", "--reason", "x"},
+			2, []string{"exactly one"}},
+		{"No reason", []string{"--store", "DB", "locks", "add",
+			"--principal", "alice"}, 2, []string{"reason is required"}},
+		{"An origin that is no address", []string{"--store", "DB", "locks",
+			"add", "--origin", "10.0.0.0/33", "--reason", "x"},
+			2, []string{"10.0.0.0/33", "CIDR"}},
+		{"An expiry that is neither", []string{"--store", "DB", "locks", "add",
+			"--principal", "alice", "--reason", "x", "--expires", "tomorrow"},
+			2, []string{"--expires", "tomorrow"}},
+		{"An expiry in the past", []string{"--store", "DB", "locks", "add",
+			"--principal", "alice", "--reason", "x", "--expires",
+			"2020-01-01T00:00:00Z"}, 2, []string{"not after now"}},
+		{"Lifting an unknown lock", []string{"--store", "DB", "locks",
+			"remove", "lck_nothing", "--reason", "x"}, 1,
+			[]string{"lck_nothing", "not found"}},
+	})
+	if after := auditLength(t, db); after != before {
+		t.Errorf("refused commands wrote %d audit entries", after-before)
+	}
+}
