@@ -134,6 +134,9 @@ func parse(sk store.SigningKey) (signer, error) {
 // JWKS returns the public keys receivers verify with: the active key and
 // those retired less than the grace period ago.
 func (k *Keys) JWKS(ctx context.Context) (jwk.Set, error) {
+	if _, err := k.active(ctx); err != nil { // the first key, on demand
+		return nil, err
+	}
 	keys, err := k.store.ListSigningKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -141,7 +144,7 @@ func (k *Keys) JWKS(ctx context.Context) (jwk.Set, error) {
 	set := jwk.NewSet()
 	now := k.clock()
 	for _, sk := range keys {
-		if !sk.RetiredAt.IsZero() && now.Sub(sk.RetiredAt) >= k.grace {
+		if !sk.RetiredAt.IsZero() && now.Sub(sk.RetiredAt) > k.grace {
 			continue
 		}
 		pub, err := publicJWK(sk)
