@@ -1,6 +1,8 @@
 package propagation
 
 import (
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -208,5 +210,29 @@ func TestSecretsNeverReachLogsOrErrors(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), "delivery will be retried") {
 		t.Fatalf("no retry warning logged:\n%s", r.logs)
+	}
+}
+
+func TestAQueuedSETSurvivesARestart(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{Retries: -1})
+	rc := newReceiver(t, r.srv.URL, "https://gateway.example", 503)
+	r.pushStream(rc)
+	r.revoke("rev-1")
+	r.pushAll() // 503: the SET waits in the store
+	must(t, r.store.Close())
+
+	st, err := sqlite.Open(t.Context(), r.dbPath)
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	tx, err := New(r.tx.cfg, st, r.clock.Now, slog.New(slog.DiscardHandler))
+	must(t, err)
+	mux := http.NewServeMux()
+	tx.Mount(mux, BearerAuth(apiToken))
+	r.srv.Config.Handler = mux // the restarted process serves the JWKS
+	r.clock.advance(time.Minute)
+	n, err := NewPusher(tx, PushConfig{}).RunOnce(t.Context())
+	must(t, err)
+	if got := rc.received(); n != 1 || len(got) != 1 {
+		t.Fatalf("after the restart: pushed %d, received %d; want 1 and 1", n, len(got))
 	}
 }

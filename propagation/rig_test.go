@@ -47,6 +47,7 @@ func (c *clock) advance(d time.Duration) {
 type rig struct {
 	t      *testing.T
 	store  store.Store
+	dbPath string
 	srv    *httptest.Server
 	tx     *Transmitter
 	pusher *Pusher
@@ -56,7 +57,8 @@ type rig struct {
 
 func newRig(t *testing.T, cfg Config, push PushConfig) *rig {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ks.db"))
+	dbPath := filepath.Join(t.TempDir(), "ks.db")
+	st, err := sqlite.Open(t.Context(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func newRig(t *testing.T, cfg Config, push PushConfig) *rig {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	r := &rig{t: t, store: st, srv: srv, logs: &lockedBuffer{},
+	r := &rig{t: t, store: st, dbPath: dbPath, srv: srv, logs: &lockedBuffer{},
 		clock: &clock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}}
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Issuer = srv.URL
