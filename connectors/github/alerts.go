@@ -161,3 +161,25 @@ func (c *Connector) Verify(ctx context.Context, req connectors.Request) connecto
 	}
 	return v
 }
+
+// CheckCredential reads the credential's secret scanning alert: GitHub's
+// validity check says whether the token still works (active or
+// inactive); "unknown" is connectors.ErrValidityUnknown. An alert
+// resolved as revoked is inactive whatever its validity says.
+func (c *Connector) CheckCredential(ctx context.Context,
+	cr store.Credential) (connectors.Validity, error) {
+	a, res, ok := c.findAlert(ctx, &cr)
+	switch {
+	case !ok:
+		return connectors.Validity{}, fmt.Errorf("github: read the alert "+
+			"of credential %s: %s", cr.ID, res)
+	case a.State == "resolved" && a.Resolution == "revoked":
+		return connectors.Validity{}, nil
+	case a.Validity == "active":
+		return connectors.Validity{Active: true}, nil
+	case a.Validity == "inactive":
+		return connectors.Validity{}, nil
+	}
+	return connectors.Validity{}, fmt.Errorf("github: alert %s says %q: %w",
+		a.ref(), a.Validity, connectors.ErrValidityUnknown)
+}

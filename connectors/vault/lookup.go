@@ -163,3 +163,25 @@ func (c *Connector) Validate(ctx context.Context, secret string) (connectors.Val
 	return connectors.Validity{Active: true, ExpiresAt: t.ExpiresAt(),
 		Subject: t.EntityID}, nil
 }
+
+// CheckCredential looks a token up by its accessor (the credential's
+// ExternalID), without the token: Vault still having it is active; a
+// lease or another kind cannot be looked at this way.
+func (c *Connector) CheckCredential(ctx context.Context,
+	cred store.Credential) (connectors.Validity, error) {
+	if cred.Kind != KindToken || cred.ExternalID == "" {
+		return connectors.Validity{}, fmt.Errorf("vault: credential %s is "+
+			"not a token with an accessor: %w", cred.ID,
+			connectors.ErrValidityUnknown)
+	}
+	t, err := c.lookupAccessor(ctx, cred.ExternalID)
+	if gone(err) {
+		return connectors.Validity{}, nil
+	}
+	if err != nil {
+		return connectors.Validity{}, fmt.Errorf("vault: look up the "+
+			"token of credential %s: %w", cred.ID, err)
+	}
+	return connectors.Validity{Active: true, ExpiresAt: t.ExpiresAt(),
+		Subject: t.EntityID}, nil
+}

@@ -1,0 +1,135 @@
+package sweeps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ErrBusy: another instance holds the sweep's lease and is running it.
+var ErrBusy = errors.New("sweep is running on another instance")
+
+// ErrAlreadyRan: the sweep already has a run for that scheduled time.
+var ErrAlreadyRan = errors.New("sweep already ran for that scheduled time")
+
+// EventSweepFinished is the audit event of a finished sweep run.
+const EventSweepFinished = "sweep.finished"
+
+// DefaultLease is how long a run holds its sweep's lease when its job
+// has no timeout.
+const DefaultLease = time.Hour
+
+// Runner runs sweeps under their lease and records each run.
+type Runner struct {
+	deps  Deps
+	owner string
+}
+
+// NewRunner builds a runner; owner names this instance in leases and
+// runs (a host name and process id).
+func NewRunner(d Deps, owner string) *Runner {
+	if d.LockWarning <= 0 {
+		d.LockWarning = 24 * time.Hour
+	}
+	d.Log = d.Log.With("component", "sweeps")
+	return &Runner{deps: d, owner: owner}
+}
+
+// Run runs the sweep name for the time scheduledAt, holding the sweep's
+// lease for at most lease (DefaultLease when 0). It returns the report,
+// or ErrBusy while another instance runs the sweep, or ErrAlreadyRan
+// when some instance ran it for scheduledAt already. A failed sweep
+// returns its report and the error. A panic is recorded as the run's
+// failure and goes on up, to the scheduler that recovers it.
+func (r *Runner) Run(ctx context.Context, name string, scheduledAt time.Time,
+	lease time.Duration) (*Report, error) {
+	sw, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("sweep %q: no such sweep (the sweeps: %v)",
+			name, Names())
+	}
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	st := r.deps.Store
+	now := r.deps.Clock.Now()
+	got, err := st.AcquireSweepLease(ctx, name, r.owner, now, lease)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", name, err)
+	}
+	if !got {
+		return nil, fmt.Errorf("sweep %s: %w", name, ErrBusy)
+	}
+	defer st.ReleaseSweepLease(context.WithoutCancel(ctx), name, r.owner)
+	run := store.SweepRun{ID: newRunID(), Sweep: name, Owner: r.owner,
+		ScheduledAt: scheduledAt, StartedAt: now}
+	started, err := st.StartSweepRun(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", name, err)
+	}
+	if !started {
+		return nil, fmt.Errorf("sweep %s at %s: %w", name,
+			scheduledAt.Format(time.RFC3339), ErrAlreadyRan)
+	}
+	return r.execute(ctx, sw, run)
+}
+
+// execute runs a recorded run's sweep and records how it went.
+func (r *Runner) execute(ctx context.Context, sw Sweep,
+	run store.SweepRun) (rep *Report, err error) {
+	rep = newReport(sw.Name, run.ID, run.ScheduledAt, run.StartedAt)
+	defer func() {
+		if v := recover(); v != nil {
+			r.finish(ctx, run, rep, fmt.Errorf("panic: %v", v))
+			panic(v)
+		}
+	}()
+	r.deps.Log.Info("sweep started", "sweep", sw.Name, "run_id", run.ID,
+		"scheduled_at", run.ScheduledAt)
+	err = sw.run(ctx, &r.deps, rep)
+	if err != nil {
+		err = fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	if ferr := r.finish(ctx, run, rep, err); ferr != nil {
+		return rep, errors.Join(err, ferr)
+	}
+	return rep, err
+}
+
+// finish records the run's outcome and report, and audits it, even when
+// ctx was cut off by the job's timeout.
+func (r *Runner) finish(ctx context.Context, run store.SweepRun,
+	rep *Report, runErr error) error {
+	ctx = context.WithoutCancel(ctx)
+	rep.FinishedAt = r.deps.Clock.Now()
+	run.FinishedAt, run.Outcome = rep.FinishedAt, store.SweepSucceeded
+	if runErr != nil {
+		run.Outcome, run.Error = store.SweepFailed, runErr.Error()
+	}
+	run.Report, _ = json.Marshal(rep) // plain values: cannot fail
+	if err := r.deps.Store.FinishSweepRun(ctx, run); err != nil {
+		return err
+	}
+	details, _ := json.Marshal(map[string]any{"run_id": run.ID,
+		"outcome": run.Outcome, "error": run.Error,
+		"examined": rep.Examined, "found": rep.Found, "planned": rep.Planned,
+		"done": rep.Done, "failed": rep.Failed})
+	r.deps.Log.Info("sweep finished", "sweep", run.Sweep, "run_id", run.ID,
+		"outcome", run.Outcome, "examined", rep.Examined, "found", rep.Found,
+		"planned", rep.Planned, "done", rep.Done, "failed", rep.Failed)
+	return r.deps.Store.AppendAudit(ctx, store.AuditEntry{
+		Time: rep.FinishedAt, Actor: "sweep:" + run.Sweep,
+		Event: EventSweepFinished, Subject: run.ID, Details: details})
+}
+
+func newRunID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return "swr_" + hex.EncodeToString(b)
+}

@@ -1,0 +1,169 @@
+package sweeps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Job is one scheduled job.
+type Job struct {
+	// Name names the job in logs and stats; unique in a scheduler.
+	Name     string
+	Schedule Schedule
+	// Jitter, when positive, delays each firing by a random time below
+	// it, so that instances sharing a store do not all wake at once. The
+	// firing keeps its scheduled time.
+	Jitter time.Duration
+	// Timeout, when positive, bounds each run (a context deadline).
+	Timeout time.Duration
+	// Run does the work for the firing scheduled at scheduledAt. A
+	// panic is recovered by the scheduler.
+	Run func(ctx context.Context, scheduledAt time.Time) error
+}
+
+// JobStats counts what happened to a job's firings.
+type JobStats struct {
+	// Started counts the runs begun; Failed those that returned an
+	// error; Panicked those that panicked.
+	Started, Failed, Panicked int64
+	// Overlapped counts the firings skipped because the job's previous
+	// run was still going.
+	Overlapped int64
+}
+
+// Scheduler fires jobs on their schedules. Each job has its own loop and
+// its own "still running" guard: a firing while the job's previous run
+// goes on is skipped (and counted), never queued, and a slow job never
+// delays another. A run that panics is recovered, logged with its stack
+// and counted, and its guard released, so the next firing runs.
+type Scheduler struct {
+	clock  Clock
+	log    *slog.Logger
+	jobs   []*job
+	wg     sync.WaitGroup
+	jitter func(max time.Duration) time.Duration
+}
+
+type job struct {
+	Job
+	running                               atomic.Bool
+	started, failed, panicked, overlapped atomic.Int64
+}
+
+// NewScheduler builds a scheduler of jobs; job names must be unique.
+func NewScheduler(clock Clock, log *slog.Logger, jobs ...Job) (*Scheduler, error) {
+	s := &Scheduler{clock: clock, log: log.With("component", "sweeps"),
+		jitter: randomJitter}
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if seen[j.Name] {
+			return nil, fmt.Errorf("scheduler: two jobs named %q", j.Name)
+		}
+		seen[j.Name] = true
+		s.jobs = append(s.jobs, &job{Job: j})
+	}
+	return s, nil
+}
+
+func randomJitter(max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
+}
+
+// Run fires the jobs until ctx is done, then waits for the runs in
+// progress, which see ctx done, to return.
+func (s *Scheduler) Run(ctx context.Context) {
+	var loops sync.WaitGroup
+	for _, j := range s.jobs {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			s.loop(ctx, j)
+		}()
+	}
+	loops.Wait()
+	s.wg.Wait()
+}
+
+// loop waits for each of the job's firings in turn and fires it.
+func (s *Scheduler) loop(ctx context.Context, j *job) {
+	after := s.clock.Now()
+	for {
+		next := j.Schedule.Next(after)
+		if next.IsZero() {
+			s.log.Warn("schedule names no future time", "sweep", j.Name,
+				"schedule", j.Schedule.String())
+			return
+		}
+		wait := next.Sub(s.clock.Now()) + s.jitter(j.Jitter)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.clock.After(wait):
+		}
+		s.fire(ctx, j, next)
+		after = next
+	}
+}
+
+// fire starts a run of j for scheduledAt unless one is going on.
+func (s *Scheduler) fire(ctx context.Context, j *job, scheduledAt time.Time) {
+	if !j.running.CompareAndSwap(false, true) {
+		j.overlapped.Add(1)
+		s.log.Warn("sweep still running; this firing is skipped",
+			"sweep", j.Name, "scheduled_at", scheduledAt)
+		return
+	}
+	j.started.Add(1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer j.running.Store(false)
+		defer s.recoverRun(j, scheduledAt)
+		s.run(ctx, j, scheduledAt)
+	}()
+}
+
+func (s *Scheduler) run(ctx context.Context, j *job, scheduledAt time.Time) {
+	if j.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, j.Timeout)
+		defer cancel()
+	}
+	if err := j.Run(ctx, scheduledAt); err != nil {
+		j.failed.Add(1)
+		s.log.Error("sweep failed", "sweep", j.Name,
+			"scheduled_at", scheduledAt, "err", err)
+	}
+}
+
+// recoverRun turns a run's panic into a log line with the value and the
+// stack, and a count.
+func (s *Scheduler) recoverRun(j *job, scheduledAt time.Time) {
+	if v := recover(); v != nil {
+		j.panicked.Add(1)
+		s.log.Error("sweep panicked", "sweep", j.Name,
+			"scheduled_at", scheduledAt, "panic", fmt.Sprint(v),
+			"stack", string(debug.Stack()))
+	}
+}
+
+// Stats returns the counts of the job named name.
+func (s *Scheduler) Stats(name string) (JobStats, bool) {
+	for _, j := range s.jobs {
+		if j.Name == name {
+			return JobStats{Started: j.started.Load(), Failed: j.failed.Load(),
+				Panicked:   j.panicked.Load(),
+				Overlapped: j.overlapped.Load()}, true
+		}
+	}
+	return JobStats{}, false
+}

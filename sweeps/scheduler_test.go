@@ -1,0 +1,149 @@
+package sweeps
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/connectors/connectortest"
+)
+
+var t0 = time.Date(2026, 5, 4, 9, 0, 30, 0, time.UTC)
+
+func everyMinute(t *testing.T) Schedule {
+	s, err := ParseSchedule("* * * * *", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startScheduler runs s until the test ends.
+func startScheduler(t *testing.T, s *Scheduler) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.Run(ctx)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// firingLog records the scheduled times a job was run for.
+type firingLog struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (l *firingLog) add(at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.times = append(l.times, at)
+}
+
+func (l *firingLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.times)
+}
+
+func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
+	clock := newFakeClock(t0)
+	log, logs := connectortest.Logger()
+	var runs firingLog
+	job := Job{Name: "boom", Schedule: everyMinute(t),
+		Run: func(_ context.Context, at time.Time) error {
+			runs.add(at)
+			if runs.len() == 1 {
+				panic("sweep exploded")
+			}
+			return nil
+		}}
+	s, err := NewScheduler(clock, log, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	for minute := 1; minute <= 2; minute++ {
+		clock.waitForWaiters(t, 1)
+		clock.Set(t0.Truncate(time.Minute).Add(time.Duration(minute) * time.Minute))
+		eventually(t, "the job ran", func() bool { return runs.len() == minute })
+		eventually(t, "the guard is released", func() bool {
+			return !s.jobs[0].running.Load()
+		})
+	}
+	st, _ := s.Stats("boom")
+	if st.Started != 2 || st.Panicked != 1 || st.Overlapped != 0 {
+		t.Fatalf("stats = %+v, want 2 started, 1 panicked", st)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "sweep exploded") ||
+		!strings.Contains(out, "scheduler_test.go") {
+		t.Fatalf("the panic's value and stack are not in the log:\n%s", out)
+	}
+}
+
+func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T) {
+	clock := newFakeClock(t0)
+	log, _ := connectortest.Logger()
+	release := make(chan struct{})
+	var slow, quick firingLog
+	jobs := []Job{
+		{Name: "slow", Schedule: everyMinute(t),
+			Run: func(ctx context.Context, at time.Time) error {
+				slow.add(at)
+				<-release
+				return nil
+			}},
+		{Name: "quick", Schedule: everyMinute(t),
+			Run: func(_ context.Context, at time.Time) error {
+				quick.add(at)
+				return errors.New("quick failed on purpose")
+			}},
+	}
+	s, err := NewScheduler(clock, log, jobs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	minute := t0.Truncate(time.Minute)
+	for i := 1; i <= 3; i++ {
+		clock.waitForWaiters(t, 2)
+		clock.Set(minute.Add(time.Duration(i) * time.Minute))
+		eventually(t, "quick ran", func() bool { return quick.len() == i })
+	}
+	clock.waitForWaiters(t, 2)
+	close(release)
+	eventually(t, "slow's guard is released", func() bool {
+		return !s.jobs[0].running.Load()
+	})
+	slowStats, _ := s.Stats("slow")
+	quickStats, _ := s.Stats("quick")
+	if slow.len() != 1 || slowStats.Overlapped != 2 {
+		t.Fatalf("slow ran %d times with %d skipped, want 1 run and 2 skipped",
+			slow.len(), slowStats.Overlapped)
+	}
+	if quickStats.Started != 3 || quickStats.Failed != 3 {
+		t.Fatalf("quick = %+v, want 3 runs, each failed", quickStats)
+	}
+	for i, at := range quick.times {
+		if want := minute.Add(time.Duration(i+1) * time.Minute); !at.Equal(want) {
+			t.Fatalf("quick run %d for %v, want %v", i, at, want)
+		}
+	}
+}
+
+func TestTwoJobsWithOneNameAreRefused(t *testing.T) {
+	j := Job{Name: "a", Schedule: everyMinute(t)}
+	_, err := NewScheduler(newFakeClock(t0), slog.Default(), j, j)
+	if err == nil {
+		t.Fatal("NewScheduler accepted two jobs named a")
+	}
+}
