@@ -94,11 +94,23 @@ func (x *Executor) Wake() {
 	}
 }
 
-// Run works the outbox until ctx is done.
+// approvalCheck is how often Run looks for approvals whose deadline
+// passed: deadlines are hours, and the look is a write.
+const approvalCheck = 5 * time.Second
+
+// Run works the outbox until ctx is done, and expires the approvals whose
+// deadline passed.
 func (x *Executor) Run(ctx context.Context) error {
 	t := time.NewTicker(x.cfg.Poll)
 	defer t.Stop()
+	var nextExpiry time.Time
 	for {
+		if now := x.clock(); !now.Before(nextExpiry) {
+			nextExpiry = now.Add(approvalCheck)
+			if _, err := x.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
+				x.log.Warn("expire approvals", "err", err)
+			}
+		}
 		n, err := x.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return nil

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -43,8 +44,9 @@ func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
 		case g.DryRun:
 			act.State, act.LastError = store.ActionSkipped, "dry run"
 		case dec.RequiresApproval:
-			act.State = store.ActionAwaitingApproval
+			holdForApproval(&act, dec, now)
 		}
+		act.PrincipalKind = ownerKind(a.Target, in)
 		actions = append(actions, act)
 	}
 	return actions
@@ -83,6 +85,29 @@ func (g Guardrails) holdReason(a rules.Action, in rules.Input) string {
 	for _, p := range in.Principals {
 		if p.ID == owner && p.BreakGlass {
 			return fmt.Sprintf("principal %s is break-glass: never acted on automatically", owner)
+		}
+	}
+	return ""
+}
+
+// holdForApproval makes act wait for an operator, until the decision's
+// approval timeout when it has one.
+func holdForApproval(act *store.Action, dec rules.Decision, now time.Time) {
+	act.State = store.ActionAwaitingApproval
+	act.LastError = "held for approval: the decision requires it"
+	if dec.ApprovalTimeout > 0 {
+		act.ApprovalDeadline = now.Add(dec.ApprovalTimeout)
+		act.OnTimeout = cmp.Or(dec.OnTimeout, store.OnTimeoutDrop)
+	}
+}
+
+// ownerKind is the kind of the principal a target belongs to, or "" for
+// a device, an origin or a target the input did not show.
+func ownerKind(t rules.Target, in rules.Input) store.PrincipalKind {
+	owner, _ := targetOwner(t, in)
+	for _, p := range in.Principals {
+		if p.ID == owner {
+			return p.Kind
 		}
 	}
 	return ""

@@ -23,7 +23,11 @@
 //
 // An object with the keys actions (required, an array; nothing to do is
 // {"actions": []}), severity (optional: info, low, medium, high or
-// critical) and requires_approval (optional boolean). Each action is an
+// critical) and requires_approval (optional: a boolean, or an object
+// {"timeout": "<Go duration>", "on_timeout": "execute" | "drop"} that
+// holds the actions for approval and says how long they wait and what
+// happens when nobody decides; on_timeout needs a timeout and defaults
+// to drop). Each action is an
 // object with the keys kind, target, reason (required), scope, ttl, rule
 // and mode (optional), all strings but target, which is {"type", "id"}:
 //
@@ -35,9 +39,10 @@
 //	notify             principal                              -
 //
 // A scope is "all" or "provider:<name>" (empty means all); a ttl is a
-// positive Go duration (empty means until lifted). A target must be
-// something the input showed: a principal, session or credential by id, a
-// device or origin (IP) by a session's origin or a subject of the signal.
+// positive Go duration (empty means the engine's DefaultLockTTL, a day).
+// A target must be something the input showed: a principal, session or
+// credential by id, a device or origin (IP) by a session's origin or a
+// subject of the signal.
 // A mode is "enforce" (empty means enforce) or "monitor"; a rule listed
 // as monitor in data.killswitch.modes makes its actions monitor.
 // Anything else (another key, another type, null, an undefined decision)
@@ -109,6 +114,13 @@ type Credential struct {
 	Validity store.Validity `json:"validity,omitempty"`
 }
 
+// What happens to actions awaiting approval when the decision's
+// approval timeout passes with no verdict.
+const (
+	OnTimeoutExecute = store.OnTimeoutExecute
+	OnTimeoutDrop    = store.OnTimeoutDrop
+)
+
 // The action kinds of the closed set in the decision contract.
 const (
 	RevokeSessions   = "revoke_sessions"
@@ -146,8 +158,20 @@ type Action struct {
 
 // Decision is what data.killswitch.response.decision evaluates to.
 type Decision struct {
-	Actions          []Action `json:"actions"`
-	RequiresApproval bool     `json:"requires_approval,omitempty"`
+	Actions []Action `json:"actions"`
+	// RequiresApproval holds every action for an operator's approval.
+	// The policy sets it with true, or with an object that also gives
+	// ApprovalTimeout and OnTimeout:
+	//
+	//	"requires_approval": {"timeout": "4h", "on_timeout": "execute"}
+	RequiresApproval bool `json:"requires_approval,omitempty"`
+	// ApprovalTimeout is how long the actions wait for a verdict; zero
+	// waits until an operator gives one.
+	ApprovalTimeout time.Duration `json:"-"`
+	// OnTimeout is what happens when the timeout passes with no verdict:
+	// OnTimeoutExecute runs the actions, OnTimeoutDrop (the default)
+	// skips them.
+	OnTimeout string `json:"-"`
 	// Severity is the policy's own view of how serious this is.
 	Severity string `json:"severity,omitempty"`
 	// Revision is the revision of the policy set that made the decision,

@@ -102,7 +102,20 @@ func TestEvaluateRejectsMalformedDecisions(t *testing.T) {
 				`(want actions, requires_approval, severity)`},
 		{name: "Requires approval that is not a boolean",
 			policy:  `decision := {"actions": [], "requires_approval": "yes"}`,
-			message: "requires_approval: want a boolean, got string"},
+			message: "requires_approval: want a boolean or an object, got string"},
+		{name: "An approval timeout that is not a duration",
+			policy:  `decision := {"actions": [], "requires_approval": {"timeout": "soon"}}`,
+			message: `requires_approval.timeout: want a positive Go duration ("4h"), got "soon"`},
+		{name: "An unknown default on timeout",
+			policy: `decision := {"actions": [], "requires_approval": ` +
+				`{"timeout": "1h", "on_timeout": "maybe"}}`,
+			message: `requires_approval.on_timeout: want "execute" or "drop", got "maybe"`},
+		{name: "A default on timeout without a timeout",
+			policy:  `decision := {"actions": [], "requires_approval": {"on_timeout": "execute"}}`,
+			message: "requires_approval.on_timeout: needs a timeout"},
+		{name: "An unknown approval key",
+			policy:  `decision := {"actions": [], "requires_approval": {"deadline": "1h"}}`,
+			message: `requires_approval: unknown key "deadline" (want on_timeout, timeout)`},
 		{name: "A severity that is not a string",
 			policy:  `decision := {"actions": [], "severity": 4}`,
 			message: "severity: want a string, got number"},
@@ -359,5 +372,37 @@ decision := {"actions": [], "severity": "high"} if {
 	d, err := ps.Evaluate(t.Context(), contractInput)
 	if err != nil || d.Severity != "high" {
 		t.Errorf("Evaluate = %+v, %v; want time.now_ns() == input.now", d, err)
+	}
+}
+
+func TestApprovalTermsAreReadFromTheDecision(t *testing.T) {
+	cases := []struct {
+		name, approval string
+		timeout        time.Duration
+		onTimeout      string
+	}{
+		{"A plain true waits for an operator", `true`, 0, ""},
+		{"An object with a timeout drops by default",
+			`{"timeout": "4h"}`, 4 * time.Hour, rules.OnTimeoutDrop},
+		{"An object may run the actions on timeout",
+			`{"timeout": "30m", "on_timeout": "execute"}`, 30 * time.Minute,
+			rules.OnTimeoutExecute},
+		{"An empty object waits for an operator", `{}`, 0, rules.OnTimeoutDrop},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ps := loadMain(t, `decision := {"actions": [], "requires_approval": `+
+				c.approval+`}`)
+			d, err := ps.Evaluate(t.Context(), contractInput)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.RequiresApproval || d.ApprovalTimeout != c.timeout ||
+				d.OnTimeout != c.onTimeout {
+				t.Fatalf("approval %v, timeout %s, on timeout %q; want true, %s, %q",
+					d.RequiresApproval, d.ApprovalTimeout, d.OnTimeout,
+					c.timeout, c.onTimeout)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The keys the contract allows at each level of a decision.
@@ -54,10 +55,49 @@ func decodeDecisionFields(obj map[string]any, d *Decision) error {
 		}
 	}
 	if v, set := obj["requires_approval"]; set {
-		if d.RequiresApproval, ok = v.(bool); !ok {
-			return fmt.Errorf("requires_approval: want a boolean, got %s",
-				jsonType(v))
+		return decodeApproval(v, d)
+	}
+	return nil
+}
+
+// approvalKeys are the keys of requires_approval given as an object.
+var approvalKeys = []string{"on_timeout", "timeout"}
+
+// decodeApproval reads requires_approval: a boolean, or an object with a
+// timeout and what happens on it.
+func decodeApproval(v any, d *Decision) error {
+	if b, ok := v.(bool); ok {
+		d.RequiresApproval = b
+		return nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("requires_approval: want a boolean or an object, "+
+			"got %s", jsonType(v))
+	}
+	if err := checkKeys("requires_approval", obj, approvalKeys); err != nil {
+		return err
+	}
+	d.RequiresApproval, d.OnTimeout = true, OnTimeoutDrop
+	if t, set := obj["timeout"]; set {
+		s, _ := t.(string)
+		dur, err := time.ParseDuration(s)
+		if err != nil || dur <= 0 {
+			return fmt.Errorf("requires_approval.timeout: want a positive "+
+				"Go duration (\"4h\"), got %s", describe(t))
 		}
+		d.ApprovalTimeout = dur
+	}
+	if o, set := obj["on_timeout"]; set {
+		s, _ := o.(string)
+		if s != OnTimeoutExecute && s != OnTimeoutDrop {
+			return fmt.Errorf("requires_approval.on_timeout: want %q or %q, "+
+				"got %s", OnTimeoutExecute, OnTimeoutDrop, describe(o))
+		}
+		if d.ApprovalTimeout == 0 {
+			return errors.New("requires_approval.on_timeout: needs a timeout")
+		}
+		d.OnTimeout = s
 	}
 	return nil
 }

@@ -82,7 +82,24 @@ func decisionJSONSchema() *jsonschema.Schema {
 	id, _ := target.Properties.Get("id")
 	id.MinLength = ptr(uint64(1))
 	action.AllOf = kindRules()
+	approval, _ := s.Properties.Get("requires_approval")
+	*approval = *approvalSchema()
 	return s
+}
+
+// approvalSchema is requires_approval: a boolean, or an object with a
+// timeout and what happens on it (on_timeout needs a timeout).
+func approvalSchema() *jsonschema.Schema {
+	terms := &jsonschema.Schema{Type: "object",
+		Properties:           jsonschema.NewProperties(),
+		AdditionalProperties: jsonschema.FalseSchema,
+		DependentRequired:    map[string][]string{"on_timeout": {"timeout"}}}
+	terms.Properties.Set("timeout", &jsonschema.Schema{Type: "string",
+		Pattern: `^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`})
+	terms.Properties.Set("on_timeout", &jsonschema.Schema{Type: "string",
+		Enum: []any{OnTimeoutExecute, OnTimeoutDrop}})
+	return &jsonschema.Schema{OneOf: []*jsonschema.Schema{
+		{Type: "boolean"}, terms}}
 }
 
 // kindRules say, per kind, which target types it takes and whether it
@@ -245,6 +262,16 @@ var agreementCases = []struct {
 	{"A string where the actions belong", `{"actions": "revoke everything"}`, false},
 	{"An unknown top-level key", `{"actions": [], "actionz": []}`, false},
 	{"Approval that is not a boolean", `{"actions": [], "requires_approval": "yes"}`, false},
+	{"Approval with a timeout and a default", `{"actions": [], ` +
+		`"requires_approval": {"timeout": "4h", "on_timeout": "execute"}}`, true},
+	{"Approval with a timeout only", `{"actions": [], ` +
+		`"requires_approval": {"timeout": "90m"}}`, true},
+	{"Approval that defaults with no timeout", `{"actions": [], ` +
+		`"requires_approval": {"on_timeout": "drop"}}`, false},
+	{"Approval with an unknown default", `{"actions": [], ` +
+		`"requires_approval": {"timeout": "1h", "on_timeout": "maybe"}}`, false},
+	{"Approval with an unknown key", `{"actions": [], ` +
+		`"requires_approval": {"deadline": "1h"}}`, false},
 	{"An unknown severity", `{"actions": [], "severity": "urgent"}`, false},
 	{"A severity that is a number", `{"actions": [], "severity": 4}`, false},
 	{"An action that is a string", `{"actions": ["revoke"]}`, false},

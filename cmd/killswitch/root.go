@@ -43,7 +43,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd(g), newDemoCmd(g), newImportCmd(g),
 		newSessionsCmd(g), newRevokeCmd(g), newSendCmd(g), newAuditCmd(g),
 		newSignalsCmd(g), newSyncCmd(g))
-	root.AddCommand(newLocksCmd(g))
+	root.AddCommand(newLocksCmd(g), newApprovalsCmd(g))
 	root.AddCommand(newPolicyCmd(g))
 	argsAreUsage(root)
 	return root

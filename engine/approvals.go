@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ApprovalStore is what deciding about held actions needs; every
+// store.Store is one.
+type ApprovalStore interface {
+	DecideApproval(ctx context.Context, id string, v store.Verdict,
+		audit func(store.Action) []store.AuditEntry) (store.Action, error)
+}
+
+// Approve lets an action held for approval run: it becomes pending and
+// the executor takes it up. Reject skips it. Both are audited with the
+// operator as the actor, in the same write as the change. An action that
+// is not awaiting approval is store.ErrNotAwaiting; a request without an
+// operator or a reason wraps ErrBadRequest.
+func Approve(ctx context.Context, st ApprovalStore, id, operator,
+	reason string, now time.Time) (store.Action, error) {
+	return decide(ctx, st, id, store.VerdictApproved, operator, reason, now)
+}
+
+// Reject skips an action held for approval; see Approve.
+func Reject(ctx context.Context, st ApprovalStore, id, operator,
+	reason string, now time.Time) (store.Action, error) {
+	return decide(ctx, st, id, store.VerdictRejected, operator, reason, now)
+}
+
+func decide(ctx context.Context, st ApprovalStore, id, verdict, operator,
+	reason string, now time.Time) (store.Action, error) {
+	if strings.TrimSpace(operator) == "" || strings.TrimSpace(reason) == "" {
+		return store.Action{}, fmt.Errorf("%w: a verdict takes the "+
+			"operator's name and a reason: both go to the audit trail",
+			ErrBadRequest)
+	}
+	v := store.Verdict{Verdict: verdict, By: "operator:" + operator,
+		At: now, Reason: reason}
+	event, op := EventActionApproved, "approve"
+	if verdict == store.VerdictRejected {
+		event, op = EventActionRejected, "reject"
+	}
+	a, err := st.DecideApproval(ctx, id, v, verdictAudit(event))
+	if err != nil {
+		return store.Action{}, fmt.Errorf("%s action %s: %w", op, id, err)
+	}
+	return a, nil
+}
+
+// verdictAudit builds the audit entry of a verdict on an action.
+func verdictAudit(event string) func(store.Action) []store.AuditEntry {
+	return func(a store.Action) []store.AuditEntry {
+		return []store.AuditEntry{{Time: a.Verdict.At, Actor: a.Verdict.By,
+			Event: event, Subject: a.ID, Details: mustJSON(map[string]any{
+				"kind": a.Kind, "target": a.TargetType + ":" + a.TargetID,
+				"signal_id": a.SignalID, "policy": a.Policy,
+				"reason": a.Verdict.Reason, "state": a.State,
+				"on_timeout": a.OnTimeout})}}
+	}
+}
+
+// ExpireApprovals ends the waits whose deadline passed: each action runs
+// or is skipped as its decision chose, audited as
+// EventApprovalExpired by the engine. It returns how many expired.
+func (x *Executor) ExpireApprovals(ctx context.Context) (int, error) {
+	expired, err := x.store.ExpireApprovals(ctx, x.clock(), ActorEngine,
+		verdictAudit(EventApprovalExpired))
+	if err != nil {
+		return 0, fmt.Errorf("expire approvals: %w", err)
+	}
+	for _, a := range expired {
+		x.log.Warn("approval timed out with no verdict", "action_id", a.ID,
+			"kind", a.Kind, "target", a.TargetType+":"+a.TargetID,
+			"on_timeout", a.OnTimeout, "state", a.State)
+	}
+	return len(expired), nil
+}
