@@ -1,0 +1,73 @@
+package sweeps
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ks.db")
+	clock := newFakeClock(t0)
+	var rigs []*rig
+	var scheds []*Scheduler
+	for _, owner := range []string{"instance-a", "instance-b"} {
+		st, err := sqlite.Open(context.Background(), path)
+		must(t, err)
+		t.Cleanup(func() { st.Close() })
+		r := newRigOn(t, st, clock, owner)
+		job, err := r.runner.Job(JobConfig{Sweep: "lock-hygiene",
+			Schedule: "* * * * *"})
+		must(t, err)
+		s, err := NewScheduler(clock, r.runner.deps.Log, job)
+		must(t, err)
+		rigs, scheds = append(rigs, r), append(scheds, s)
+		startScheduler(t, s)
+	}
+	st := rigs[0].store
+	must(t, st.PutLock(context.Background(), store.Lock{ID: "lck-1",
+		TargetType: "principal", Target: "gone", CreatedAt: t0,
+		ExpiresAt: t0.Add(90 * time.Second)}))
+	minute := t0.Truncate(time.Minute)
+	const firings = 4
+	for i := 1; i <= firings; i++ {
+		clock.waitForWaiters(t, 2)
+		clock.Set(minute.Add(time.Duration(i) * time.Minute))
+		eventually(t, "both instances are done with the firing", func() bool {
+			for _, s := range scheds {
+				if st, _ := s.Stats("lock-hygiene"); st.Started != int64(i) ||
+					s.jobs[0].running.Load() {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	runs, err := st.ListSweepRuns(context.Background(), "lock-hygiene", 0)
+	must(t, err)
+	if len(runs) != firings {
+		t.Fatalf("%d runs recorded, want %d: %+v", len(runs), firings, runs)
+	}
+	for i, run := range runs {
+		want := minute.Add(time.Duration(firings-i) * time.Minute)
+		if !run.ScheduledAt.Equal(want) || run.Outcome != store.SweepSucceeded {
+			t.Errorf("run %d: %s for %v, want succeeded for %v", i,
+				run.Outcome, run.ScheduledAt, want)
+		}
+	}
+	events, _ := auditEvents(t, st, 0)
+	expired := 0
+	for _, e := range events {
+		if e == EventLockExpired+" lock:lck-1" {
+			expired++
+		}
+	}
+	if expired != 1 {
+		t.Errorf("the lock's expiry was audited %d times, want once: %v",
+			expired, events)
+	}
+}
