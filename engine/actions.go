@@ -155,8 +155,18 @@ func (x *Executor) callConnector(ctx context.Context, c connectors.Connector,
 	}
 	req := connectors.Request{Op: op, Principal: p, Aliases: aliases,
 		Session: s, Credential: cred, RevokeTokens: true}
-	res := c.Revoke(ctx, req)
+	res := x.revoke(ctx, c, req)
 	return res, x.verify(ctx, c, req, res)
+}
+
+// revoke asks c for one change and records how long it took and, when it
+// failed, why.
+func (x *Executor) revoke(ctx context.Context, c connectors.Connector,
+	req connectors.Request) connectors.Result {
+	start := time.Now()
+	res := c.Revoke(ctx, req)
+	x.metrics.connectorCalled(c.Provider(), req.Op, res, time.Since(start))
+	return res
 }
 
 func connectorError(provider, what string, res connectors.Result) error {

@@ -117,6 +117,8 @@ type Consumer struct {
 	commitErr string
 	// OnReport, when set, is called after each message is finished.
 	OnReport func(Report)
+	// metrics is set by NewService; nil records nothing.
+	metrics *Metrics
 }
 
 // NewConsumer builds a consumer. exec is woken after each message that
@@ -302,6 +304,7 @@ func (c *Consumer) process(ctx context.Context, msg Message,
 }
 
 func (c *Consumer) report(r Report) {
+	c.metrics.consumed(r)
 	if c.OnReport != nil {
 		c.OnReport(r)
 	}

@@ -72,7 +72,7 @@ func (x *Executor) disableAtProviders(ctx context.Context,
 		if c == nil {
 			continue
 		}
-		res := c.Revoke(ctx, connectors.Request{Op: connectors.OpDisablePrincipal,
+		res := x.revoke(ctx, c, connectors.Request{Op: connectors.OpDisablePrincipal,
 			Principal: p, Aliases: aliases, RevokeTokens: true})
 		calls[name] = res.String()
 		if !res.Succeeded() && res.Outcome != connectors.Unsupported {

@@ -72,6 +72,8 @@ type Executor struct {
 	log   *slog.Logger
 	cfg   ExecutorConfig
 	wake  chan struct{}
+	// metrics is set by NewService; nil records nothing.
+	metrics *Metrics
 }
 
 // NewExecutor builds an executor. conns may be empty: revocations then
@@ -175,7 +177,11 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 		log.Warn("action will be retried", "attempts", a.Attempts,
 			"retry_in", wait, "err", err)
 	}
-	return x.store.RetryAction(ctx, a.ID, err.Error(), x.clock().Add(wait))
+	err = x.store.RetryAction(ctx, a.ID, err.Error(), x.clock().Add(wait))
+	if err == nil {
+		x.metrics.retried(a.Kind)
+	}
+	return err
 }
 
 // applySafely is apply, with a panic (in a connector, say) failing the
@@ -241,6 +247,7 @@ func (x *Executor) finish(ctx context.Context, a store.Action, state string,
 	if err != nil {
 		return fmt.Errorf("finish action %s: %w", a.ID, err)
 	}
+	x.metrics.finished(a.Kind, state)
 	return nil
 }
 

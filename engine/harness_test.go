@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -65,6 +66,10 @@ type rig struct {
 	conns connectors.Set
 	exec  ExecutorConfig
 	logs  io.Writer
+	// reg, when set, gets the next service's metrics; guard are its
+	// guardrails.
+	reg   prometheus.Registerer
+	guard Guardrails
 }
 
 func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
@@ -112,7 +117,7 @@ func (r *rig) service(ev Evaluator) *Service {
 	cfg := ServiceConfig{
 		Consumer: ConsumerConfig{Brokers: r.brokers,
 			CommitInterval: 20 * time.Millisecond},
-		Executor: r.exec,
+		Executor: r.exec, Registerer: r.reg, Guardrails: r.guard,
 	}
 	if cfg.Executor.Poll == 0 {
 		cfg.Executor.Poll = 20 * time.Millisecond

@@ -53,6 +53,8 @@ type Pipeline struct {
 	clock Clock
 	log   *slog.Logger
 	guard Guardrails
+	// metrics is set by NewService; nil records nothing.
+	metrics *Metrics
 }
 
 // NewPipeline builds a pipeline over a registry and a policy evaluator.
@@ -82,6 +84,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	}
 	dec, err := p.eval.Evaluate(ctx, in)
 	if rules.IsPolicyError(err) {
+		p.metrics.policyFailed()
 		return Outcome{Signal: sig, Input: in},
 			&PoisonError{Code: CodePolicyError, Err: err}
 	}
@@ -97,6 +100,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	}
 	out.Duplicate = !inserted
 	if inserted {
+		p.metrics.decided(out.Actions)
 		p.recordExposures(ctx, sig, in, out.SignalID)
 	}
 	return out, nil

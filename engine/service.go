@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -23,6 +25,9 @@ type ServiceConfig struct {
 	// sink's error makes the executor retry the action.
 	Sinks      []Publisher
 	Guardrails Guardrails
+	// Registerer, when set, gets the engine's metrics (see Metrics and
+	// the outbox and consumer lag gauges). One engine per registry.
+	Registerer prometheus.Registerer
 }
 
 // Service is the running engine: consumer, pipeline and executor over one
@@ -31,8 +36,10 @@ type Service struct {
 	Pipeline *Pipeline
 	Executor *Executor
 	Consumer *Consumer
-	pub      *KafkaPublisher
-	log      *slog.Logger
+	// Metrics records what the engine does; nil without a Registerer.
+	Metrics *Metrics
+	pub     *KafkaPublisher
+	log     *slog.Logger
 }
 
 // NewService wires an engine. Nothing runs until Run.
@@ -52,8 +59,13 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	if err != nil {
 		return nil, err
 	}
+	m, err := NewMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	pipe.metrics, exec.metrics, cons.metrics = m, m, m
 	return &Service{Pipeline: pipe, Executor: exec, Consumer: cons,
-		pub: pub, log: log}, nil
+		Metrics: m, pub: pub, log: log}, nil
 }
 
 // Run consumes and executes until ctx is done. On shutdown the consumer
