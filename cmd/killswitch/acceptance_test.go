@@ -128,7 +128,7 @@ func TestRunConsumesAlertsPublishedByKcat(t *testing.T) {
 		t.Fatalf("import exited %d: %s", code, out)
 	}
 	port := freeTestPort(t)
-	run := exec.Command(binary, "--store", db, "run",
+	run := exec.Command(binary, "--store", db, "run", "--listen", "127.0.0.1:0",
 		"--embedded-broker-port", fmt.Sprint(port))
 	var logs bytes.Buffer
 	run.Stderr = &logs

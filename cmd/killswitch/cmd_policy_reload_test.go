@@ -57,7 +57,7 @@ func startReloadRun(t *testing.T) *reloadRun {
 	}
 	port := freeTestPort(t)
 	r.broker = "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(binary, "--store", r.db, "run", "--policies", r.dir,
+	cmd := exec.Command(binary, "--store", r.db, "run", "--listen", "127.0.0.1:0", "--policies", r.dir,
 		"--embedded-broker-port", strconv.Itoa(port))
 	cmd.Stderr = r.logs
 	if err := cmd.Start(); err != nil {

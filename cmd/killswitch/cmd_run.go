@@ -25,6 +25,8 @@ type runFlags struct {
 	protected    []string
 	configPath   string
 	syncInterval time.Duration
+	listen       string
+	ssf          ssfFlags
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -56,6 +58,9 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
 		"how often to sync sessions and credentials from the connectors "+
 			"that can list (as killswitch sync does); 0 turns it off")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080",
+		"address of the HTTP listener; empty serves no HTTP")
+	addSSFFlags(fl, &f.ssf)
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -96,9 +101,23 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	var l *httpListener
+	if f.listen != "" {
+		l = newHTTPListener(f.listen)
+	}
+	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pushed()
 	svc, err := engine.NewService(f.cfg, st, pol, conns, systemClock, log)
 	if err != nil {
 		return err
+	}
+	if l != nil {
+		if err := l.serve(ctx, log); err != nil {
+			return err
+		}
 	}
 	startSync(ctx, st, conns, f.syncInterval, log)
 	log.Info("killswitch running", "store", g.storePath,

@@ -45,7 +45,7 @@ func TestRunDeadLettersNullAndGarbageSentByKcat(t *testing.T) {
 		t.Fatalf("import exited %d: %s", code, out)
 	}
 	port := freeTestPort(t)
-	run := exec.Command(binary, "--store", db, "run",
+	run := exec.Command(binary, "--store", db, "run", "--listen", "127.0.0.1:0",
 		"--embedded-broker-port", fmt.Sprint(port), "--embedded-partitions", "1")
 	var logs bytes.Buffer
 	run.Stderr = &logs

@@ -186,7 +186,7 @@ func TestAnAlertOnKafkaRevokesAtRealKratosAndHydra(t *testing.T) {
 func (s *oryStack) run(t *testing.T, interval string) (string, func()) {
 	t.Helper()
 	port := freeTestPort(t)
-	run := exec.Command(binary, "--store", s.db, "run", "--config", s.cfg,
+	run := exec.Command(binary, "--store", s.db, "run", "--listen", "127.0.0.1:0", "--config", s.cfg,
 		"--embedded-broker-port", fmt.Sprint(port), "--sync-interval", interval)
 	var logs bytes.Buffer
 	run.Stderr = &logs

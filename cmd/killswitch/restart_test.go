@@ -84,7 +84,7 @@ func (b *burst) write(name, content string) {
 // start runs `killswitch run` on the burst's broker and store.
 func (b *burst) start(logs *bytes.Buffer) *exec.Cmd {
 	b.t.Helper()
-	cmd := exec.Command(binary, "--store", b.db, "run",
+	cmd := exec.Command(binary, "--store", b.db, "run", "--listen", "127.0.0.1:0",
 		"--kafka-brokers", b.broker)
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/propagation"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ssfTokenEnv names the environment variable that holds the bearer token
+// of the stream management API, kept out of flags so that it is not in
+// the process list.
+const ssfTokenEnv = "KILLSWITCH_SSF_TOKEN"
+
+// ssfFlags configure the Shared Signals transmitter of run.
+type ssfFlags struct {
+	issuer string
+	alg    string
+	grace  time.Duration
+}
+
+func addSSFFlags(fl *pflag.FlagSet, f *ssfFlags) {
+	fl.StringVar(&f.issuer, "ssf-issuer", "",
+		"URL receivers reach this listener at; enables the Shared Signals "+
+			"transmitter and webhooks (stream management wants the bearer "+
+			"token in $"+ssfTokenEnv+")")
+	fl.StringVar(&f.alg, "ssf-signing-alg", "ES256",
+		"algorithm of new SET signing keys: ES256 or RS256")
+	fl.DurationVar(&f.grace, "ssf-key-grace", 48*time.Hour,
+		"how long a rotated-out signing key stays in the JWKS")
+}
+
+// startTransmitter mounts the transmitter on the listener, makes it a
+// sink of the engine and starts pushing, when --ssf-issuer is set. stop
+// stops the pusher and returns once it has.
+func startTransmitter(ctx context.Context, f ssfFlags, st store.Store,
+	l *httpListener, cfg *engine.ServiceConfig, log *slog.Logger) (stop func(), err error) {
+	stop = func() {}
+	if f.issuer == "" {
+		return stop, nil
+	}
+	if l == nil {
+		return stop, &exitError{code: 2, err: fmt.Errorf("--ssf-issuer needs --listen")}
+	}
+	tx, err := propagation.New(propagation.Config{Issuer: f.issuer,
+		Algorithm: f.alg, KeyGrace: f.grace}, st, systemClock, log)
+	if err != nil {
+		return stop, &exitError{code: 2, err: err}
+	}
+	token := os.Getenv(ssfTokenEnv)
+	if token == "" {
+		log.Warn("no $" + ssfTokenEnv + ": stream and webhook management " +
+			"refuses every request")
+	}
+	tx.Mount(l.mux, propagation.BearerAuth(store.Secret(token)))
+	cfg.Sinks = append(cfg.Sinks, tx)
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = propagation.NewPusher(tx, propagation.PushConfig{}).Run(pctx)
+	}()
+	log.Info("shared signals transmitter ready", "issuer", f.issuer,
+		"configuration", f.issuer+propagation.PathConfiguration)
+	return func() { cancel(); <-done }, nil
+}
