@@ -86,7 +86,7 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 }
 
 // verifyAudit walks the whole chain in pages and returns how many entries
-// verified.
+// verified: on a break, those before the first bad entry.
 func verifyAudit(ctx context.Context, st store.Audit) (int64, error) {
 	prev, seq := store.GenesisHash, int64(0)
 	for {
@@ -97,10 +97,14 @@ func verifyAudit(ctx context.Context, st store.Audit) (int64, error) {
 		if len(page) == 0 {
 			return seq, nil
 		}
-		prev, err = store.VerifyChain(page, prev, seq)
-		if err != nil {
-			return seq, err
+		// One entry at a time, so that seq is the last good entry when
+		// the chain breaks inside the page.
+		for _, e := range page {
+			prev, err = store.VerifyChain([]store.AuditEntry{e}, prev, seq)
+			if err != nil {
+				return seq, err
+			}
+			seq = e.Seq
 		}
-		seq = page[len(page)-1].Seq
 	}
 }
