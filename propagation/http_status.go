@@ -46,6 +46,7 @@ func (t *Transmitter) updateStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("stream status changed", "stream_id", st.ID, "status", st.Status)
+	t.audit(r, EventStreamStatus, st)
 	t.queued.notify() // an enabled stream's held events may go now
 	writeJSON(w, http.StatusOK, req)
 }
@@ -93,6 +94,7 @@ func (t *Transmitter) changeSubject(w http.ResponseWriter, r *http.Request, remo
 		t.internal(w, "update stream subjects", err)
 		return
 	}
+	t.audit(r, EventStreamSubject, st)
 	if remove {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -119,5 +121,6 @@ func (t *Transmitter) verify(w http.ResponseWriter, r *http.Request) {
 		t.internal(w, "queue verification", err)
 		return
 	}
+	t.audit(r, EventStreamVerified, st)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -159,6 +159,7 @@ func (t *Transmitter) createStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("stream created", "stream_id", st.ID, "method", st.Method)
+	t.audit(r, EventStreamCreated, st)
 	writeJSON(w, http.StatusCreated, t.configOf(st))
 }
 
@@ -210,6 +211,7 @@ func (t *Transmitter) changeStream(w http.ResponseWriter, r *http.Request, repla
 		t.internal(w, "update stream", err)
 		return
 	}
+	t.audit(r, EventStreamUpdated, st)
 	writeJSON(w, http.StatusOK, t.configOf(st))
 }
 
@@ -223,5 +225,6 @@ func (t *Transmitter) deleteStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("stream deleted", "stream_id", st.ID)
+	t.audit(r, EventStreamDeleted, st)
 	w.WriteHeader(http.StatusNoContent)
 }

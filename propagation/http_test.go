@@ -205,3 +205,38 @@ func TestAVerificationRequestSendsAVerificationEventWithTheState(t *testing.T) {
 		t.Fatalf("verification = %v", got[0].claims)
 	}
 }
+
+func TestStreamChangesAreAuditedWithTheCallerAndWithoutSecrets(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{})
+	mux := http.NewServeMux()
+	r.tx.Mount(mux, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			next.ServeHTTP(w, WithCaller(req, "token:ops"))
+		})
+	})
+	r.srv.Config.Handler = mux
+	cfg := r.createStream(map[string]any{"delivery": map[string]any{
+		"method": store.DeliveryPush, "endpoint_url": "https://rp.example/?k=url-SECRET",
+		"authorization_header": "Bearer hdr-SECRET"}})
+	id := cfg["stream_id"].(string)
+	r.callOK(200, "POST", PathStatus, map[string]any{"stream_id": id,
+		"status": store.StreamPaused}, nil)
+	r.callOK(204, "DELETE", PathStreams+"?stream_id="+id, nil, nil)
+
+	entries, err := r.store.ListAudit(t.Context(), store.AuditFilter{Subject: id})
+	must(t, err)
+	var events []string
+	for _, e := range entries {
+		events = append(events, e.Event)
+		if e.Actor != "token:ops" {
+			t.Errorf("%s by %q, want the caller", e.Event, e.Actor)
+		}
+		if strings.Contains(string(e.Details), "SECRET") {
+			t.Errorf("%s details hold a secret: %s", e.Event, e.Details)
+		}
+	}
+	want := []string{EventStreamCreated, EventStreamStatus, EventStreamDeleted}
+	if !slices.Equal(events, want) {
+		t.Fatalf("audited %v, want %v", events, want)
+	}
+}

@@ -79,6 +79,7 @@ func (t *Transmitter) createWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("webhook created", "stream_id", st.ID)
+	t.audit(r, EventWebhookCreated, st)
 	v := viewOf(st)
 	v.SigningSecret = st.SigningSecret.Reveal()
 	writeJSON(w, http.StatusCreated, v)
@@ -115,5 +116,6 @@ func (t *Transmitter) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("webhook deleted", "stream_id", st.ID)
+	t.audit(r, EventWebhookDeleted, st)
 	w.WriteHeader(http.StatusNoContent)
 }

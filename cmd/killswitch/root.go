@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newSignalsCmd(g), newSyncCmd(g))
 	root.AddCommand(newLocksCmd(g), newApprovalsCmd(g))
 	root.AddCommand(newPolicyCmd(g))
+	root.AddCommand(newSSFCmd(g))
 	argsAreUsage(root)
 	return root
 }
