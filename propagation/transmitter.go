@@ -123,9 +123,13 @@ func (t *Transmitter) Publish(ctx context.Context, events []engine.RevocationEve
 	if err != nil || len(streams) == 0 {
 		return err
 	}
+	s, err := t.keys.active(ctx)
+	if err != nil {
+		return err
+	}
 	var ds []store.Delivery
 	for _, ev := range events {
-		d, err := t.deliveriesFor(ctx, streams, ev)
+		d, err := t.deliveriesFor(ctx, s, streams, ev)
 		if err != nil {
 			return fmt.Errorf("revocation %s: %w", ev.ID, err)
 		}
@@ -150,8 +154,8 @@ func (t *Transmitter) liveStreams(ctx context.Context) ([]store.Stream, error) {
 }
 
 // deliveriesFor builds the deliveries of one revocation.
-func (t *Transmitter) deliveriesFor(ctx context.Context, streams []store.Stream,
-	ev engine.RevocationEvent) ([]store.Delivery, error) {
+func (t *Transmitter) deliveriesFor(ctx context.Context, s signer,
+	streams []store.Stream, ev engine.RevocationEvent) ([]store.Delivery, error) {
 	typ := setType(ev)
 	if typ == "" {
 		return nil, nil
@@ -173,7 +177,7 @@ func (t *Transmitter) deliveriesFor(ctx context.Context, streams []store.Stream,
 			c := newClaims(t.cfg.Issuer, st.Audience, jti(ev.ID, st.ID),
 				txn(ev), t.clock())
 			c.Subject, c.Events = sub, map[string]any{typ: members}
-			d, err = t.setDelivery(ctx, st, typ, c)
+			d, err = t.setDelivery(s, st, typ, c)
 		default:
 			continue
 		}
@@ -218,13 +222,9 @@ func (t *Transmitter) describe(ctx context.Context,
 	return user, map[string]any{}, nil
 }
 
-// setDelivery signs c with the active key as a delivery of st.
-func (t *Transmitter) setDelivery(ctx context.Context, st store.Stream,
-	typ string, c claims) (store.Delivery, error) {
-	s, err := t.keys.active(ctx)
-	if err != nil {
-		return store.Delivery{}, err
-	}
+// setDelivery signs c with s as a delivery of st.
+func (t *Transmitter) setDelivery(s signer, st store.Stream, typ string,
+	c claims) (store.Delivery, error) {
 	body, err := sign(s, c)
 	if err != nil {
 		return store.Delivery{}, err
@@ -243,7 +243,11 @@ func (t *Transmitter) Verify(ctx context.Context, st store.Stream, state string)
 	c := newClaims(t.cfg.Issuer, st.Audience, randomID(), "", t.clock())
 	c.Subject = subject{"format": "opaque", "id": st.ID}
 	c.Events = map[string]any{EventVerification: members}
-	d, err := t.setDelivery(ctx, st, EventVerification, c)
+	s, err := t.keys.active(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := t.setDelivery(s, st, EventVerification, c)
 	if err != nil {
 		return err
 	}
