@@ -45,6 +45,11 @@ type PushConfig struct {
 	// RetryFor is how long after it was queued a delivery is tried; then
 	// it fails for good. Default 24h.
 	RetryFor time.Duration
+	// Keep is how long finished deliveries are kept (for `ssf streams
+	// list` and inquiries) before they are pruned, with the signing keys
+	// past their grace, once per PruneEvery. Defaults 7 days and 1h.
+	Keep       time.Duration
+	PruneEvery time.Duration
 }
 
 // WithDefaults returns c with unset fields at their defaults.
@@ -71,6 +76,8 @@ func (c PushConfig) WithDefaults() PushConfig {
 	def(&c.Backoff, 2*time.Second)
 	def(&c.MaxBackoff, 5*time.Minute)
 	def(&c.RetryFor, 24*time.Hour)
+	def(&c.Keep, 7*24*time.Hour)
+	def(&c.PruneEvery, time.Hour)
 	return c
 }
 
@@ -104,7 +111,12 @@ func NewPusher(t *Transmitter, cfg PushConfig) *Pusher {
 func (p *Pusher) Run(ctx context.Context) error {
 	tick := time.NewTicker(p.cfg.Poll)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
+		if now := p.clock(); now.Sub(pruned) >= p.cfg.PruneEvery {
+			p.prune(ctx)
+			pruned = now
+		}
 		queued := p.tx.Queued()
 		n, err := p.RunOnce(ctx)
 		if ctx.Err() != nil {
@@ -274,4 +286,28 @@ func transportError(err error) string {
 		return "timed out"
 	}
 	return err.Error()
+}
+
+// Prune deletes deliveries finished longer ago than Keep and signing
+// keys past their grace. Run calls it once per PruneEvery.
+func (p *Pusher) Prune(ctx context.Context) (deliveries, keys int, err error) {
+	deliveries, err = p.store.PruneDeliveries(ctx, p.clock().Add(-p.cfg.Keep))
+	if err != nil {
+		return 0, 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	keys, err = p.tx.keys.Prune(ctx)
+	if err != nil {
+		return deliveries, 0, fmt.Errorf("prune signing keys: %w", err)
+	}
+	return deliveries, keys, nil
+}
+
+func (p *Pusher) prune(ctx context.Context) {
+	d, k, err := p.Prune(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.log.Warn("prune", "err", err)
+	case d > 0 || k > 0:
+		p.log.Info("pruned", "deliveries", d, "signing_keys", k)
+	}
 }

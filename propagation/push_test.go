@@ -236,3 +236,25 @@ func TestAQueuedSETSurvivesARestart(t *testing.T) {
 		t.Fatalf("after the restart: pushed %d, received %d; want 1 and 1", n, len(got))
 	}
 }
+
+func TestFinishedDeliveriesArePrunedAfterTheyAreKept(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{Keep: time.Hour})
+	rc := newReceiver(t, r.srv.URL, "https://gateway.example")
+	stream := r.pushStream(rc)
+	r.revoke("rev-1")
+	r.pushAll()
+	r.clock.advance(30 * time.Minute)
+	r.revoke("rev-2") // queued, not pushed: never pruned
+	d, _, err := r.pusher.Prune(t.Context())
+	must(t, err)
+	if d != 0 {
+		t.Fatalf("pruned %d deliveries inside the hour", d)
+	}
+	r.clock.advance(31 * time.Minute)
+	d, _, err = r.pusher.Prune(t.Context())
+	must(t, err)
+	left := r.deliveries(stream, "")
+	if d != 1 || len(left) != 1 || left[0].State != store.DeliveryPending {
+		t.Fatalf("pruned %d, left %+v; want the pushed one gone, the queued one kept", d, left)
+	}
+}

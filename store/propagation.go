@@ -180,4 +180,7 @@ type Propagation interface {
 	RetryDelivery(ctx context.Context, streamID, id, lastErr string,
 		notBefore time.Time) error
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// PruneDeliveries deletes the done and failed deliveries finished
+	// before cutoff.
+	PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error)
 }

@@ -200,3 +200,20 @@ func (s *Store) ListDeliveries(ctx context.Context,
 	}
 	return ds, nil
 }
+
+// PruneDeliveries deletes the done and failed deliveries finished before
+// cutoff.
+func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int64
+	err := s.inWrite(ctx, "prune deliveries", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries
+			WHERE state IN (?, ?) AND finished_at < ?`, store.DeliveryDone,
+			store.DeliveryFailed, timeArg(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -239,4 +239,23 @@ var deliveryTests = []test{
 		_, err = s.FinishDeliveries(ctx, "s1", []string{"j2"}, store.DeliveryPending, "", second(7))
 		wantField(t, err, "state")
 	}},
+	{"pruning deletes only deliveries finished before the cutoff", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		must(t, s.PutStream(ctx, pushStream("s1")))
+		must(t, s.EnqueueDeliveries(ctx, []store.Delivery{delivery("s1", "old", 0),
+			delivery("s1", "new", 1), delivery("s1", "open", 2)}))
+		_, err := s.FinishDeliveries(ctx, "s1", []string{"old"}, store.DeliveryFailed, "x", second(10))
+		must(t, err)
+		_, err = s.FinishDeliveries(ctx, "s1", []string{"new"}, store.DeliveryDone, "", second(20))
+		must(t, err)
+		n, err := s.PruneDeliveries(ctx, second(15))
+		must(t, err)
+		left, err := s.ListDeliveries(ctx, store.DeliveryFilter{})
+		must(t, err)
+		if n != 1 {
+			t.Fatalf("pruned %d, want 1", n)
+		}
+		equal(t, "left", ids(left, func(d store.Delivery) string { return d.ID }),
+			[]string{"new", "open"})
+	}},
 }
