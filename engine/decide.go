@@ -23,7 +23,7 @@ func (p *Pipeline) RecordDecision(ctx context.Context, sig signals.Signal,
 	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
 		Decision: dec}
 	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
-	inserted, err := p.record(ctx, out, in, now)
+	inserted, err := p.record(ctx, &out, in, now)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -94,7 +94,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
 		Decision: dec}
 	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
-	inserted, err := p.record(ctx, out, in, now)
+	inserted, err := p.record(ctx, &out, in, now)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -106,7 +106,10 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	return out, nil
 }
 
-func (p *Pipeline) record(ctx context.Context, out Outcome, in rules.Input,
+// record stores the signal, its decision's actions under the budgets,
+// and the audit entries, in one write; out.Actions become the actions as
+// stored (a budget may have held some).
+func (p *Pipeline) record(ctx context.Context, out *Outcome, in rules.Input,
 	now time.Time) (bool, error) {
 	sigJSON, err := json.Marshal(out.Signal)
 	if err != nil {
@@ -123,10 +126,20 @@ func (p *Pipeline) record(ctx context.Context, out Outcome, in rules.Input,
 		ReceivedAt: now, PolicyRevision: out.Decision.Revision,
 		Signal: sigJSON, Decision: decJSON,
 	}
-	audit := decisionAudit(out, in, out.Decision.Revision, now)
-	ok, err := p.store.RecordSignal(ctx, rec, out.Actions, audit)
+	audit := func(as []store.Action, trips []store.Trip) []store.AuditEntry {
+		final := *out
+		final.Actions = as
+		return append(decisionAudit(final, in, out.Decision.Revision, now),
+			tripAudit(trips, now)...)
+	}
+	ok, stored, trips, err := p.store.RecordGuarded(ctx, rec, out.Actions,
+		p.guard.budgetsFor(out.Decision), now, audit)
 	if err != nil {
 		return false, fmt.Errorf("record signal %s: %w", rec.DedupKey, err)
+	}
+	if ok {
+		out.Actions = stored
+		p.reportTrips(*out, trips)
 	}
 	return ok, nil
 }

@@ -25,7 +25,19 @@ type Guardrails struct {
 	// "monitor mode" whatever DryRun says.
 	DryRun bool
 	// Protected lists principal ids treated like break-glass principals.
+	// The policy set's data may name more
+	// (data.killswitch.break_glass.principals); both apply whatever the
+	// policies decide.
 	Protected []string
+	// Budgets bound how many actions run on their own per window, for
+	// all engines on the store. Over budget, an action waits for
+	// approval instead, audited as EventBudgetExceeded and logged at
+	// Error. The policy set's data may add more
+	// (data.killswitch.budgets).
+	Budgets []store.Budget
+	// Trips, when set, counts the actions a budget held (the metrics
+	// wire it to killswitch_budget_trips_total).
+	Trips TripCounter
 }
 
 // Plan turns a decision into outbox actions. Each action's idempotency key
@@ -36,7 +48,7 @@ func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
 	actions := make([]store.Action, 0, len(dec.Actions))
 	for _, a := range dec.Actions {
 		act := newAction(signalID, sig, a, revision, now)
-		switch reason := g.holdReason(a, in); {
+		switch reason := g.holdReason(a, in, dec.Guard.BreakGlass); {
 		case reason != "":
 			act.State, act.LastError = store.ActionSkipped, reason
 		case a.Mode == rules.ModeMonitor:
@@ -70,7 +82,9 @@ func newAction(signalID string, sig signals.Signal, a rules.Action,
 }
 
 // holdReason says why an action must not run automatically, or "".
-func (g Guardrails) holdReason(a rules.Action, in rules.Input) string {
+// breakGlass are the policy data's break-glass principals.
+func (g Guardrails) holdReason(a rules.Action, in rules.Input,
+	breakGlass []string) string {
 	owner, ok := targetOwner(a.Target, in)
 	if !ok {
 		return fmt.Sprintf("target %s %s is not in the policy input",
@@ -81,6 +95,10 @@ func (g Guardrails) holdReason(a rules.Action, in rules.Input) string {
 	}
 	if slices.Contains(g.Protected, owner) {
 		return fmt.Sprintf("principal %s is protected: never acted on automatically", owner)
+	}
+	if slices.Contains(breakGlass, owner) {
+		return fmt.Sprintf("principal %s is break-glass in the policy "+
+			"data: never acted on automatically", owner)
 	}
 	for _, p := range in.Principals {
 		if p.ID == owner && p.BreakGlass {

@@ -178,4 +178,8 @@ type Decision struct {
 	// set by Evaluate (never by a policy), so a reload between two calls
 	// cannot mislabel it.
 	Revision string `json:"-"`
+	// Guard is what the policy set's data says to the guardrails (its
+	// break-glass principals and budgets), set by Evaluate with
+	// Revision.
+	Guard GuardData `json:"-"`
 }

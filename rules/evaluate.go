@@ -25,7 +25,7 @@ func (p *PolicySet) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate policy: %w", err)
 	}
-	d.Revision = p.revision
+	d.Revision, d.Guard = p.revision, p.guard
 	return d, nil
 }
 
@@ -43,7 +43,7 @@ func (p *PolicySet) EvaluateSweep(ctx context.Context, in Input) (Decision, erro
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate sweep policy: %w", err)
 	}
-	d.Revision = p.revision
+	d.Revision, d.Guard = p.revision, p.guard
 	return d, nil
 }
 

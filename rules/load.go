@@ -33,6 +33,8 @@ type PolicySet struct {
 	// modes maps a rule name (an action's rule) to ModeEnforce or
 	// ModeMonitor, from data.killswitch.modes.
 	modes map[string]string
+	// guard is what data.killswitch says to the guardrails.
+	guard GuardData
 }
 
 // entryPoint is one prepared decision query.
@@ -134,6 +136,9 @@ func build(ctx context.Context, files []policyFile, cfg loadConfig) (*PolicySet,
 	}
 	ps := &PolicySet{revision: revision(files), files: fileNames(files)}
 	if ps.modes, err = readModes(data, dataFiles); err != nil {
+		return nil, err
+	}
+	if ps.guard, err = readGuard(data, dataFiles); err != nil {
 		return nil, err
 	}
 	compiler, err := compileFiles(regoFiles, cfg.printOutput != nil)

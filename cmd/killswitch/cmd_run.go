@@ -72,6 +72,13 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return &exitError{code: 2, err: err}
 	}
 	f.cfg.Guardrails.Protected = f.protected
+	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	reg := prometheus.NewRegistry()
+	if f.cfg.Guardrails.Trips, err = engine.NewBudgetTrips(reg); err != nil {
+		return err
+	}
 	if f.brokers == "" {
 		b, err := startEmbeddedBroker(f.embeddedPort, f.partitions,
 			engineTopics(f.cfg)...)
@@ -91,8 +98,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer st.Close()
-	pol, err := servePolicies(ctx, f.policiesDir, st,
-		prometheus.NewRegistry(), log)
+	pol, err := servePolicies(ctx, f.policiesDir, st, reg, log)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
@@ -122,7 +128,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	startSync(ctx, st, conns, f.syncInterval, log)
 	log.Info("killswitch running", "store", g.storePath,
 		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
-		"dry_run", f.cfg.Guardrails.DryRun)
+		"dry_run", f.cfg.Guardrails.DryRun,
+		"protected", len(f.cfg.Guardrails.Protected),
+		"budgets", len(f.cfg.Guardrails.Budgets))
 	err = svc.Run(ctx)
 	log.Info("killswitch stopped")
 	return err

@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// TripCounter counts the actions a blast-radius budget held for
+// approval, by budget name.
+type TripCounter interface {
+	BudgetTripped(budget string)
+}
+
+// BudgetTrips is a TripCounter on the Prometheus counter
+// killswitch_budget_trips_total{budget}.
+type BudgetTrips struct{ vec *prometheus.CounterVec }
+
+// NewBudgetTrips registers killswitch_budget_trips_total with reg.
+func NewBudgetTrips(reg prometheus.Registerer) (*BudgetTrips, error) {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "killswitch_budget_trips_total",
+		Help: "Actions a blast-radius budget held for approval instead " +
+			"of running, by budget.",
+	}, []string{"budget"})
+	if err := reg.Register(vec); err != nil {
+		return nil, fmt.Errorf("register budget trips: %w", err)
+	}
+	return &BudgetTrips{vec: vec}, nil
+}
+
+// BudgetTripped counts one trip of the budget.
+func (b *BudgetTrips) BudgetTripped(budget string) {
+	b.vec.WithLabelValues(budget).Inc()
+}
+
+// budgetsFor are the budgets in force for a decision: the configured
+// ones and those of the policy set that made it.
+func (g Guardrails) budgetsFor(dec rules.Decision) []store.Budget {
+	return slices.Concat(g.Budgets, dec.Guard.Budgets)
+}
+
+// tripAudit is an EventBudgetExceeded entry per held action.
+func tripAudit(trips []store.Trip, now time.Time) []store.AuditEntry {
+	out := make([]store.AuditEntry, 0, len(trips))
+	for _, t := range trips {
+		b := t.Budget
+		out = append(out, store.AuditEntry{Time: now, Actor: ActorEngine,
+			Event: EventBudgetExceeded, Subject: t.ActionID,
+			Details: mustJSON(map[string]any{"budget": b.Name,
+				"limit": b.Limit, "window": b.Window.String(),
+				"kind": b.Kind, "policy": b.Policy,
+				"principal_kind": b.PrincipalKind, "counted": t.Count,
+				"state": store.ActionAwaitingApproval})})
+	}
+	return out
+}
+
+// reportTrips says loudly that budgets held actions, and counts them.
+func (p *Pipeline) reportTrips(out Outcome, trips []store.Trip) {
+	for _, t := range trips {
+		a := findAction(out.Actions, t.ActionID)
+		p.log.Error("blast-radius budget exceeded: action held for approval",
+			"budget", t.Budget.Name, "limit", t.Budget.Limit,
+			"window", t.Budget.Window, "counted", t.Count,
+			"action_id", t.ActionID, "kind", a.Kind,
+			"target", a.TargetType+":"+a.TargetID, "signal_id", out.SignalID)
+		if p.guard.Trips != nil {
+			p.guard.Trips.BudgetTripped(t.Budget.Name)
+		}
+	}
+}
+
+func findAction(as []store.Action, id string) store.Action {
+	for _, a := range as {
+		if a.ID == id {
+			return a
+		}
+	}
+	return store.Action{ID: id}
+}
