@@ -70,18 +70,20 @@ func (t *Transmitter) acknowledge(ctx context.Context, streamID string,
 	req pollRequest) error {
 	now := t.clock()
 	if len(req.Ack) > 0 {
-		_, err := t.store.FinishDeliveries(ctx, streamID, req.Ack,
+		n, err := t.store.FinishDeliveries(ctx, streamID, req.Ack,
 			store.DeliveryDone, "", now)
 		if err != nil {
 			return err
 		}
+		t.metrics.outcome(store.DeliveryPoll, "acknowledged", n)
 	}
 	for id, e := range req.SetErrs {
-		_, err := t.store.FinishDeliveries(ctx, streamID, []string{id},
+		n, err := t.store.FinishDeliveries(ctx, streamID, []string{id},
 			store.DeliveryFailed, "receiver: "+e.Err+": "+e.Description, now)
 		if err != nil {
 			return err
 		}
+		t.metrics.outcome(store.DeliveryPoll, "receiver_error", n)
 	}
 	return nil
 }

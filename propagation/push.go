@@ -189,12 +189,15 @@ func (p *Pusher) pushStream(ctx context.Context, streamID string,
 func (p *Pusher) push(ctx context.Context, st store.Stream, d store.Delivery) error {
 	log := p.log.With("stream_id", st.ID, "delivery_id", d.ID,
 		"event_type", d.EventType)
+	start := time.Now()
 	err := p.send(ctx, st, d)
+	p.tx.metrics.pushed(st.Method, time.Since(start))
 	if ctx.Err() != nil {
 		return nil // the lease lapses and the delivery is taken up again
 	}
 	if err == nil {
 		log.Debug("delivered", "attempts", d.Attempts)
+		p.tx.metrics.outcome(st.Method, "delivered", 1)
 		_, err := p.store.FinishDeliveries(ctx, st.ID, []string{d.ID},
 			store.DeliveryDone, "", p.clock())
 		return err
@@ -202,10 +205,12 @@ func (p *Pusher) push(ctx context.Context, st store.Stream, d store.Delivery) er
 	var perm *refusedError
 	if errors.As(err, &perm) || p.clock().Sub(d.CreatedAt) >= p.cfg.RetryFor {
 		log.Error("delivery failed", "attempts", d.Attempts, "err", err)
+		p.tx.metrics.outcome(st.Method, "failed", 1)
 		_, err := p.store.FinishDeliveries(ctx, st.ID, []string{d.ID},
 			store.DeliveryFailed, err.Error(), p.clock())
 		return err
 	}
+	p.tx.metrics.outcome(st.Method, "retried", 1)
 	wait := p.backoff(d.Attempts)
 	if d.LastError != err.Error() {
 		log.Warn("delivery will be retried", "attempts", d.Attempts,

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -50,6 +52,8 @@ type Config struct {
 	// PollLease is how long a polled SET waits for its acknowledgement
 	// before it is offered again. Default 1m.
 	PollLease time.Duration
+	// Registerer, when set, gets the transmitter's metrics.
+	Registerer prometheus.Registerer
 }
 
 // WithDefaults returns c with unset fields at their defaults.
@@ -89,12 +93,13 @@ func (c Config) Validate() error {
 // Transmitter turns revocations into deliveries and serves the Shared
 // Signals endpoints.
 type Transmitter struct {
-	cfg    Config
-	store  store.Store
-	keys   *Keys
-	clock  func() time.Time
-	log    *slog.Logger
-	queued notifier
+	cfg     Config
+	store   store.Store
+	keys    *Keys
+	clock   func() time.Time
+	log     *slog.Logger
+	queued  notifier
+	metrics *metrics
 }
 
 // New builds a transmitter over st.
@@ -104,7 +109,11 @@ func New(cfg Config, st store.Store, clock func() time.Time,
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ssf transmitter: %w", err)
 	}
-	return &Transmitter{cfg: cfg, store: st, clock: clock,
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Transmitter{cfg: cfg, store: st, clock: clock, metrics: m,
 		keys: NewKeys(st, cfg.Algorithm, cfg.KeyGrace, clock),
 		log:  log.With("component", "ssf")}, nil
 }
@@ -138,6 +147,11 @@ func (t *Transmitter) Publish(ctx context.Context, events []engine.RevocationEve
 	if err := t.store.EnqueueDeliveries(ctx, ds); err != nil {
 		return fmt.Errorf("queue deliveries: %w", err)
 	}
+	methods := map[string]string{}
+	for _, st := range streams {
+		methods[st.ID] = st.Method
+	}
+	t.metrics.queue(ds, methods)
 	t.queued.notify()
 	return nil
 }
@@ -254,6 +268,7 @@ func (t *Transmitter) Verify(ctx context.Context, st store.Stream, state string)
 	if err := t.store.EnqueueDeliveries(ctx, []store.Delivery{d}); err != nil {
 		return fmt.Errorf("queue verification: %w", err)
 	}
+	t.metrics.queue([]store.Delivery{d}, map[string]string{st.ID: st.Method})
 	t.queued.notify()
 	return nil
 }
