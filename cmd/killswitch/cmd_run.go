@@ -111,7 +111,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
 	}
-	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, log)
+	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, reg, log)
 	if err != nil {
 		return err
 	}

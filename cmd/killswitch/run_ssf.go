@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/killswitch-dev/killswitch/engine"
@@ -41,7 +42,8 @@ func addSSFFlags(fl *pflag.FlagSet, f *ssfFlags) {
 // sink of the engine and starts pushing, when --ssf-issuer is set. stop
 // stops the pusher and returns once it has.
 func startTransmitter(ctx context.Context, f ssfFlags, st store.Store,
-	l *httpListener, cfg *engine.ServiceConfig, log *slog.Logger) (stop func(), err error) {
+	l *httpListener, cfg *engine.ServiceConfig, reg prometheus.Registerer,
+	log *slog.Logger) (stop func(), err error) {
 	stop = func() {}
 	if f.issuer == "" {
 		return stop, nil
@@ -50,7 +52,8 @@ func startTransmitter(ctx context.Context, f ssfFlags, st store.Store,
 		return stop, &exitError{code: 2, err: fmt.Errorf("--ssf-issuer needs --listen")}
 	}
 	tx, err := propagation.New(propagation.Config{Issuer: f.issuer,
-		Algorithm: f.alg, KeyGrace: f.grace}, st, systemClock, log)
+		Algorithm: f.alg, KeyGrace: f.grace, Registerer: reg}, st,
+		systemClock, log)
 	if err != nil {
 		return stop, &exitError{code: 2, err: err}
 	}
