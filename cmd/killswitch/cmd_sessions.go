@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -29,6 +33,9 @@ func newSessionsListCmd(g *globals) *cobra.Command {
 			if err := checkLimit(f.Limit); err != nil {
 				return err
 			}
+			if err := checkSessionFilter(f); err != nil {
+				return err
+			}
 			st, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
@@ -53,6 +60,32 @@ func newSessionsListCmd(g *globals) *cobra.Command {
 	fl.IntVar(&f.Limit, "limit", 0, "at most this many (0: all)")
 	fl.StringVarP((*string)(&out), "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// The values the registry gives a session's kind and status. A filter on
+// any other value would match nothing and read as "no such sessions".
+var (
+	sessionKinds    = []string{"browser", "token", "api", "agent", "ssh"}
+	sessionStatuses = []string{store.StatusActive, store.StatusRevoked,
+		store.StatusExpired}
+)
+
+// checkSessionFilter refuses a --kind or --status no session can have.
+func checkSessionFilter(f store.SessionFilter) error {
+	if err := checkChoice("--kind", f.Kind, sessionKinds); err != nil {
+		return err
+	}
+	return checkChoice("--status", f.Status, sessionStatuses)
+}
+
+// checkChoice is a usage error when a flag's non-empty value is not one
+// of allowed.
+func checkChoice(flag, value string, allowed []string) error {
+	if value == "" || slices.Contains(allowed, value) {
+		return nil
+	}
+	return &exitError{code: 2, err: fmt.Errorf("%s: %q is not one of %s",
+		flag, value, strings.Join(allowed, ", "))}
 }
 
 func printSessions(g *globals, sessions []store.Session) error {
