@@ -235,8 +235,10 @@ type refusedError struct{ msg string }
 func (e *refusedError) Error() string { return e.msg }
 
 // send POSTs the delivery and classifies the answer: 2xx is delivered;
-// 408, 429 and 5xx are worth another try, as is a network error; any
-// other status is a refusal.
+// 400 (RFC 8935 section 2.3: the SET is refused), 410, 413, 415 and 422
+// refuse it for good; any other status, like a network error, is worth
+// another try, as a receiver may fix its token or endpoint (401, 403,
+// 404) while the delivery waits.
 func (p *Pusher) send(ctx context.Context, st store.Stream, d store.Delivery) error {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost,
 		st.EndpointURL, d.Body)
@@ -263,11 +265,14 @@ func (p *Pusher) send(ctx context.Context, st store.Stream, d store.Delivery) er
 // answer classifies a receiver's response.
 func answer(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	switch s := resp.StatusCode; {
-	case s >= 200 && s < 300:
-		return nil
-	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500:
-		return fmt.Errorf("push: receiver answered %d", s)
+	switch resp.StatusCode {
+	case http.StatusBadRequest, http.StatusGone, http.StatusRequestEntityTooLarge,
+		http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+	default:
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return nil
+		}
+		return fmt.Errorf("push: receiver answered %d", resp.StatusCode)
 	}
 	var e struct {
 		Err         string `json:"err"`

@@ -258,3 +258,32 @@ func TestFinishedDeliveriesArePrunedAfterTheyAreKept(t *testing.T) {
 		t.Fatalf("pruned %d, left %+v; want the pushed one gone, the queued one kept", d, left)
 	}
 }
+
+func TestAReceiverThatRefusesTheTokenIsRetriedUntilItIsFixed(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{Retries: -1})
+	rc := newReceiver(t, r.srv.URL, "https://gateway.example", 401, 403)
+	stream := r.pushStream(rc)
+	r.revoke("rev-1")
+	for range 3 {
+		r.pushAll()
+		r.clock.advance(time.Hour)
+	}
+	if got := rc.received(); len(got) != 1 || len(r.deliveries(stream, store.DeliveryDone)) != 1 {
+		t.Fatalf("received %d after 401 and 403, want the SET delivered on the third try", len(got))
+	}
+}
+
+func TestADeliveryFailsForGoodOnceItsRetryTimeIsOver(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{Retries: -1, RetryFor: 2 * time.Hour})
+	rc := newReceiver(t, r.srv.URL, "https://gateway.example", 503, 503, 503, 503)
+	stream := r.pushStream(rc)
+	r.revoke("rev-1")
+	for range 3 {
+		r.pushAll()
+		r.clock.advance(time.Hour)
+	}
+	failed := r.deliveries(stream, store.DeliveryFailed)
+	if len(failed) != 1 || failed[0].Attempts != 3 || !strings.Contains(failed[0].LastError, "503") {
+		t.Fatalf("failed = %+v, want the SET failed on its third try with the 503", failed)
+	}
+}
