@@ -137,8 +137,9 @@ func (t *Transmitter) Publish(ctx context.Context, events []engine.RevocationEve
 		return err
 	}
 	var ds []store.Delivery
+	users := map[string]subject{} // one principal's sessions name it once
 	for _, ev := range events {
-		d, err := t.deliveriesFor(ctx, s, streams, ev)
+		d, err := t.deliveriesFor(ctx, s, streams, users, ev)
 		if err != nil {
 			return fmt.Errorf("revocation %s: %w", ev.ID, err)
 		}
@@ -169,12 +170,21 @@ func (t *Transmitter) liveStreams(ctx context.Context) ([]store.Stream, error) {
 
 // deliveriesFor builds the deliveries of one revocation.
 func (t *Transmitter) deliveriesFor(ctx context.Context, s signer,
-	streams []store.Stream, ev engine.RevocationEvent) ([]store.Delivery, error) {
+	streams []store.Stream, users map[string]subject,
+	ev engine.RevocationEvent) ([]store.Delivery, error) {
 	typ := setType(ev)
 	if typ == "" {
 		return nil, nil
 	}
-	sub, members, err := t.describe(ctx, ev)
+	user, ok := users[ev.PrincipalID]
+	if !ok {
+		var err error
+		if user, err = userSubject(ctx, t.store, ev.PrincipalID); err != nil {
+			return nil, err
+		}
+		users[ev.PrincipalID] = user
+	}
+	sub, members, err := t.describe(ctx, user, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -211,14 +221,10 @@ func txn(ev engine.RevocationEvent) string {
 	return ev.ActionID
 }
 
-// describe returns the subject of a revocation and the members of its
-// event.
-func (t *Transmitter) describe(ctx context.Context,
+// describe returns the subject of a revocation of something of user,
+// and the members of its event.
+func (t *Transmitter) describe(ctx context.Context, user subject,
 	ev engine.RevocationEvent) (subject, map[string]any, error) {
-	user, err := userSubject(ctx, t.store, ev.PrincipalID)
-	if err != nil {
-		return nil, nil, err
-	}
 	switch ev.Type {
 	case "session":
 		return sessionSubject(user, ev.TargetID, ev.ExternalID), caepFields(ev), nil
