@@ -126,6 +126,11 @@ func (r *Reloader) Evaluate(ctx context.Context, in Input) (Decision, error) {
 // Revision is the revision of the set in force.
 func (r *Reloader) Revision() string { return r.current.Load().Revision() }
 
+// EvaluateSweep evaluates SweepQuery with the set in force.
+func (r *Reloader) EvaluateSweep(ctx context.Context, in Input) (Decision, error) {
+	return r.current.Load().EvaluateSweep(ctx, in)
+}
+
 // Current is the set in force.
 func (r *Reloader) Current() *PolicySet { return r.current.Load() }
 

@@ -64,6 +64,7 @@ type ExposureFilter struct {
 
 // ExposedFilter selects exposed credentials.
 type ExposedFilter struct {
+	PrincipalID string
 	// Status, when set, keeps credentials of that status ("active").
 	Status string
 	// StillValid keeps credentials whose latest check said valid.

@@ -78,7 +78,7 @@ func ghError(w http.ResponseWriter, status int, msg string) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"message": msg,
 		"documentation_url": "https://docs.github.com/rest",
-		"status": strconv.Itoa(status)})
+		"status":            strconv.Itoa(status)})
 }
 
 func (f *fakeGitHub) find(r *http.Request) *ghAlert {

@@ -126,6 +126,11 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	startSync(ctx, st, conns, f.syncInterval, log)
+	stopSweeps, err := startSweeps(ctx, f.configPath, st, pol, svc, conns, log)
+	if err != nil {
+		return err
+	}
+	defer stopSweeps()
 	log.Info("killswitch running", "store", g.storePath,
 		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
 		"dry_run", f.cfg.Guardrails.DryRun,

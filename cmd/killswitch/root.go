@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newLocksCmd(g), newApprovalsCmd(g))
 	root.AddCommand(newPolicyCmd(g))
 	root.AddCommand(newSSFCmd(g))
+	root.AddCommand(newSweepCmd(g), newCredentialsCmd(g))
 	argsAreUsage(root)
 	return root
 }

@@ -237,6 +237,7 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 	}
 	var w where
 	w.add(firstSeenOf + " IS NOT NULL")
+	w.eq("principal_id", f.PrincipalID)
 	w.eq("status", f.Status)
 	if !f.ExposedBefore.IsZero() {
 		w.add(firstSeenOf+" < ?", timeArg(f.ExposedBefore))

@@ -153,6 +153,7 @@ func exposedCredentialFilter(t *testing.T, s store.Store) {
 	}
 	wantIDs(store.ExposedFilter{}, old.ID, c.ID)
 	wantIDs(store.ExposedFilter{StillValid: true}, c.ID)
+	wantIDs(store.ExposedFilter{PrincipalID: "bob"})
 	wantIDs(store.ExposedFilter{ExposedBefore: base.Add(-5 * 24 * time.Hour)},
 		old.ID)
 	_, _, err := s.RevokeCredential(t.Context(), c.ID, store.Revocation{At: base})
