@@ -1,15 +1,10 @@
 package propagation
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -81,10 +76,11 @@ func (c PushConfig) WithDefaults() PushConfig {
 	return c
 }
 
-// Pusher delivers queued SETs (RFC 8935) and webhooks. Each stream's
-// deliveries of a batch are pushed in their own goroutine, so a receiver
-// that hangs or fails holds up only its own stream; a failed delivery
-// waits with backoff in the store, so retries survive a restart.
+// Pusher delivers queued SETs (RFC 8935) and webhooks. Each stream is
+// pushed to by its own goroutine while the pusher goes on claiming the
+// other streams' deliveries, so a receiver that hangs or fails holds up
+// only its own stream; a failed delivery waits with backoff in the
+// store, so retries survive a restart.
 type Pusher struct {
 	store  store.Propagation
 	cfg    PushConfig
@@ -92,6 +88,12 @@ type Pusher struct {
 	clock  func() time.Time
 	log    *slog.Logger
 	tx     *Transmitter
+
+	mu   sync.Mutex
+	busy map[string]bool // streams a goroutine is pushing to
+	errs []error         // failures to record an outcome, for RunOnce
+	idle chan struct{}   // a stream's goroutine finished
+	wg   sync.WaitGroup
 }
 
 // NewPusher builds a pusher of t's deliveries.
@@ -104,11 +106,13 @@ func NewPusher(t *Transmitter, cfg PushConfig) *Pusher {
 	c.Logger = nil // its messages carry endpoint URLs, which may hold secrets
 	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return &Pusher{store: t.store, cfg: cfg, client: c, clock: t.clock,
-		log: t.log.With("component", "pusher"), tx: t}
+		log: t.log.With("component", "pusher"), tx: t,
+		busy: map[string]bool{}, idle: make(chan struct{}, 1)}
 }
 
-// Run pushes until ctx is done.
+// Run pushes until ctx is done, then waits for the streams' goroutines.
 func (p *Pusher) Run(ctx context.Context) error {
+	defer p.wg.Wait()
 	tick := time.NewTicker(p.cfg.Poll)
 	defer tick.Stop()
 	var pruned time.Time
@@ -118,11 +122,8 @@ func (p *Pusher) Run(ctx context.Context) error {
 			pruned = now
 		}
 		queued := p.tx.Queued()
-		n, err := p.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
+		n, err := p.dispatch(ctx)
+		if err = errors.Join(err, p.takeErrors()); err != nil && ctx.Err() == nil {
 			p.log.Warn("work delivery queue", "err", err)
 		}
 		if n == p.cfg.Batch {
@@ -132,17 +133,32 @@ func (p *Pusher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-queued:
+		case <-p.idle:
 		case <-tick.C:
 		}
 	}
 }
 
-// RunOnce claims one batch and pushes it, each stream's deliveries in
-// their own goroutine. It returns how many it claimed.
+// RunOnce claims one batch, pushes it and waits until every stream's
+// goroutine is done. It returns how many deliveries it claimed.
 func (p *Pusher) RunOnce(ctx context.Context) (int, error) {
+	n, err := p.dispatch(ctx)
+	p.wg.Wait()
+	return n, errors.Join(err, p.takeErrors())
+}
+
+// dispatch claims runnable deliveries of the streams no goroutine is
+// pushing to and starts one goroutine per stream.
+func (p *Pusher) dispatch(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	except := make([]string, 0, len(p.busy))
+	for id := range p.busy {
+		except = append(except, id)
+	}
+	p.mu.Unlock()
 	batch, err := p.store.ClaimDeliveries(ctx, store.DeliveryClaim{
-		Owner: p.cfg.Owner, Now: p.clock(), Lease: p.cfg.Lease,
-		Limit: p.cfg.Batch})
+		Owner: p.cfg.Owner, Except: except, Now: p.clock(),
+		Lease: p.cfg.Lease, Limit: p.cfg.Batch})
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -150,24 +166,43 @@ func (p *Pusher) RunOnce(ctx context.Context) (int, error) {
 	for _, d := range batch {
 		byStream[d.StreamID] = append(byStream[d.StreamID], d)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 0, len(byStream))
-	var mu sync.Mutex
 	for id, ds := range byStream {
-		wg.Go(func() {
-			if err := p.pushStream(ctx, id, ds); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
+		p.mu.Lock()
+		p.busy[id] = true
+		p.mu.Unlock()
+		p.wg.Go(func() { p.work(ctx, id, ds) })
 	}
-	wg.Wait()
-	return len(batch), errors.Join(errs...)
+	return len(batch), nil
 }
 
-// pushStream pushes one stream's deliveries in order. Only a failure to
-// record an outcome is returned.
+// work pushes one stream's deliveries, then frees the stream.
+func (p *Pusher) work(ctx context.Context, id string, ds []store.Delivery) {
+	err := p.pushStream(ctx, id, ds)
+	p.mu.Lock()
+	delete(p.busy, id)
+	if err != nil && ctx.Err() == nil {
+		p.errs = append(p.errs, err)
+	}
+	p.mu.Unlock()
+	select {
+	case p.idle <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pusher) takeErrors() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := errors.Join(p.errs...)
+	p.errs = nil
+	return err
+}
+
+// pushStream pushes one stream's deliveries in order. After a failure
+// worth retrying, the rest wait with the failed one rather than each
+// waiting out the same broken receiver; deliveries whose lease would end
+// during their push are put back. Only a failure to record an outcome is
+// returned.
 func (p *Pusher) pushStream(ctx context.Context, streamID string,
 	ds []store.Delivery) error {
 	st, err := p.store.GetStream(ctx, streamID)
@@ -177,47 +212,79 @@ func (p *Pusher) pushStream(ctx context.Context, streamID string,
 	if err != nil {
 		return err
 	}
+	for i, d := range ds {
+		if d.LeaseUntil.Sub(p.clock()) < p.perPush() {
+			return p.putBack(ctx, ds[i:], "", p.clock())
+		}
+		retryAt, err := p.push(ctx, st, d)
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		if !retryAt.IsZero() {
+			return p.putBack(ctx, ds[i+1:],
+				"not tried: an earlier push to the stream failed", retryAt)
+		}
+	}
+	return nil
+}
+
+// perPush is the longest one push may take, retries within it included;
+// at most half the lease, so that a lease always leaves room for one.
+func (p *Pusher) perPush() time.Duration {
+	return min(time.Duration(p.cfg.Retries+1)*(p.cfg.Timeout+2*time.Second),
+		p.cfg.Lease/2)
+}
+
+// putBack returns claimed deliveries to the queue, runnable at notBefore.
+func (p *Pusher) putBack(ctx context.Context, ds []store.Delivery,
+	why string, notBefore time.Time) error {
 	for _, d := range ds {
-		if err := p.push(ctx, st, d); err != nil {
+		msg := why
+		if msg == "" {
+			msg = d.LastError
+		}
+		if err := p.store.RetryDelivery(ctx, d.StreamID, d.ID, msg, notBefore); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// push sends one delivery and records how it went.
-func (p *Pusher) push(ctx context.Context, st store.Stream, d store.Delivery) error {
+// push sends one delivery and records how it went. retryAt is when it
+// will be tried again after a failure worth retrying, else zero.
+func (p *Pusher) push(ctx context.Context, st store.Stream,
+	d store.Delivery) (retryAt time.Time, err error) {
 	log := p.log.With("stream_id", st.ID, "delivery_id", d.ID,
 		"event_type", d.EventType)
 	start := time.Now()
-	err := p.send(ctx, st, d)
+	sendErr := p.send(ctx, st, d)
 	p.tx.metrics.pushed(st.Method, time.Since(start))
 	if ctx.Err() != nil {
-		return nil // the lease lapses and the delivery is taken up again
+		return time.Time{}, nil // the lease lapses; the delivery is taken up again
 	}
-	if err == nil {
+	if sendErr == nil {
 		log.Debug("delivered", "attempts", d.Attempts)
 		p.tx.metrics.outcome(st.Method, "delivered", 1)
 		_, err := p.store.FinishDeliveries(ctx, st.ID, []string{d.ID},
 			store.DeliveryDone, "", p.clock())
-		return err
+		return time.Time{}, err
 	}
-	var perm *refusedError
-	if errors.As(err, &perm) || p.clock().Sub(d.CreatedAt) >= p.cfg.RetryFor {
-		log.Error("delivery failed", "attempts", d.Attempts, "err", err)
+	var refused *refusedError
+	if errors.As(sendErr, &refused) || p.clock().Sub(d.CreatedAt) >= p.cfg.RetryFor {
+		log.Error("delivery failed", "attempts", d.Attempts, "err", sendErr)
 		p.tx.metrics.outcome(st.Method, "failed", 1)
 		_, err := p.store.FinishDeliveries(ctx, st.ID, []string{d.ID},
-			store.DeliveryFailed, err.Error(), p.clock())
-		return err
+			store.DeliveryFailed, sendErr.Error(), p.clock())
+		return time.Time{}, err
 	}
 	p.tx.metrics.outcome(st.Method, "retried", 1)
 	wait := p.backoff(d.Attempts)
-	if d.LastError != err.Error() {
+	if d.LastError != sendErr.Error() {
 		log.Warn("delivery will be retried", "attempts", d.Attempts,
-			"retry_in", wait, "err", err)
+			"retry_in", wait, "err", sendErr)
 	}
-	return p.store.RetryDelivery(ctx, st.ID, d.ID, err.Error(),
-		p.clock().Add(wait))
+	retryAt = p.clock().Add(wait)
+	return retryAt, p.store.RetryDelivery(ctx, st.ID, d.ID, sendErr.Error(), retryAt)
 }
 
 func (p *Pusher) backoff(attempts int) time.Duration {
@@ -226,76 +293,6 @@ func (p *Pusher) backoff(attempts int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.cfg.MaxBackoff)
-}
-
-// refusedError is an answer that retrying cannot change: the receiver
-// refused the SET (RFC 8935 section 2.3) or the request.
-type refusedError struct{ msg string }
-
-func (e *refusedError) Error() string { return e.msg }
-
-// send POSTs the delivery and classifies the answer: 2xx is delivered;
-// 400 (RFC 8935 section 2.3: the SET is refused), 410, 413, 415 and 422
-// refuse it for good; any other status, like a network error, is worth
-// another try, as a receiver may fix its token or endpoint (401, 403,
-// 404) while the delivery waits.
-func (p *Pusher) send(ctx context.Context, st store.Stream, d store.Delivery) error {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost,
-		st.EndpointURL, d.Body)
-	if err != nil {
-		return &refusedError{msg: "endpoint_url does not parse as a URL"}
-	}
-	if st.Method == store.DeliveryWebhook {
-		signWebhook(req.Header, st, d, p.clock())
-	} else {
-		req.Header.Set("Content-Type", SETMediaType)
-		req.Header.Set("Accept", "application/json")
-	}
-	if auth := st.Authorization.Reveal(); auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("push: %s", transportError(err))
-	}
-	defer resp.Body.Close()
-	return answer(resp)
-}
-
-// answer classifies a receiver's response.
-func answer(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	switch resp.StatusCode {
-	case http.StatusBadRequest, http.StatusGone, http.StatusRequestEntityTooLarge,
-		http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
-	default:
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return nil
-		}
-		return fmt.Errorf("push: receiver answered %d", resp.StatusCode)
-	}
-	var e struct {
-		Err         string `json:"err"`
-		Description string `json:"description"`
-	}
-	msg := fmt.Sprintf("push: receiver refused with %d", resp.StatusCode)
-	if json.Unmarshal(bytes.TrimSpace(body), &e) == nil && e.Err != "" {
-		msg += fmt.Sprintf(": %s: %.200s", e.Err, e.Description)
-	}
-	return &refusedError{msg: msg}
-}
-
-// transportError describes a network failure without the URL, whose
-// query or user info may hold a secret.
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "timed out"
-	}
-	return err.Error()
 }
 
 // Prune deletes deliveries finished longer ago than Keep and signing

@@ -1,6 +1,8 @@
 package propagation
 
 import (
+	"context"
+	"fmt"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 	"log/slog"
 	"net/http"
@@ -285,5 +287,49 @@ func TestADeliveryFailsForGoodOnceItsRetryTimeIsOver(t *testing.T) {
 	failed := r.deliveries(stream, store.DeliveryFailed)
 	if len(failed) != 1 || failed[0].Attempts != 3 || !strings.Contains(failed[0].LastError, "503") {
 		t.Fatalf("failed = %+v, want the SET failed on its third try with the 503", failed)
+	}
+}
+
+func TestWhileOneReceiverHangsTheOthersGetEveryLaterSETToo(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{Poll: 10 * time.Millisecond,
+		Timeout: 30 * time.Second})
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	hung := newReceiver(t, r.srv.URL, "https://hung.example")
+	hung.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusAccepted)
+	})
+	good := newReceiver(t, r.srv.URL, "https://good.example")
+	r.pushStream(hung)
+	r.pushStream(good)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.pusher.Run(ctx) }()
+
+	for round := 1; round <= 3; round++ {
+		for i := range 5 {
+			r.revoke(fmt.Sprintf("rev-%d-%d", round, i))
+		}
+		waitUntil(t, fmt.Sprintf("round %d at the good receiver", round),
+			func() bool { return len(good.received()) == 5*round })
+	}
+	free()
+	cancel()
+	must(t, <-done)
+}
+
+// waitUntil polls cond, failing after a generous deadline (a hang, not a
+// speed check).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -126,7 +126,10 @@ type DeliveryClaim struct {
 	// StreamID, when set, claims that stream's deliveries (a poll);
 	// empty claims those of every stream that is pushed to.
 	StreamID string
-	Now      time.Time
+	// Except names streams whose deliveries are left alone: those the
+	// pusher is still working on.
+	Except []string
+	Now    time.Time
 	Lease    time.Duration
 	Limit    int
 }

@@ -97,6 +97,13 @@ func claimDeliveries(ctx context.Context, tx *sql.Tx,
 	} else {
 		w.add("s.method <> ?", store.DeliveryPoll)
 	}
+	if len(c.Except) > 0 {
+		args := make([]any, len(c.Except))
+		for i, id := range c.Except {
+			args[i] = id
+		}
+		w.add("d.stream_id NOT IN ("+placeholders(len(args))+")", args...)
+	}
 	seqs, err := queryAll(ctx, tx, `SELECT d.seq FROM deliveries d
 		JOIN streams s ON s.id = d.stream_id`+w.String()+
 		` ORDER BY d.seq LIMIT ?`, append(w.args, c.Limit),

@@ -169,6 +169,14 @@ var deliveryTests = []test{
 			!got[0].LeaseUntil.Equal(second(61)) {
 			t.Fatalf("claimed = %+v, want running, 1 attempt, lease to +61s", got[0])
 		}
+		must(t, s.PutStream(ctx, pushStream("busy")))
+		must(t, s.EnqueueDeliveries(ctx, []store.Delivery{
+			delivery("busy", "j", 0), delivery("push", "j2", 0)}))
+		got, err = s.ClaimDeliveries(ctx, store.DeliveryClaim{Owner: "w",
+			Except: []string{"busy"}, Now: second(1), Lease: time.Minute, Limit: 10})
+		must(t, err)
+		equal(t, "claimed except busy", ids(got, func(d store.Delivery) string { return d.ID }),
+			[]string{"j2"})
 		got, err = s.ClaimDeliveries(ctx, store.DeliveryClaim{Owner: "w",
 			StreamID: "poll", Now: second(1), Lease: time.Minute, Limit: 10})
 		must(t, err)
