@@ -202,3 +202,27 @@ func TestAPolicyLockRefusesNewSessionsOfItsTarget(t *testing.T) {
 		t.Fatalf("LockedBy alice: %v (%v), want the policy's lock", locks, err)
 	}
 }
+
+func TestALateApprovalStillGetsTheWholeRetryWindow(t *testing.T) {
+	st := demoStore(t)
+	ctx := context.Background()
+	clock := &testClock{now: time.Now()}
+	dec := rules.Decision{Actions: []rules.Action{revokeAlice},
+		RequiresApproval: true}
+	a := decideOnce(t, st, dec, Guardrails{}, clock.Now)
+	clock.Add(48 * time.Hour)
+	if _, err := Approve(ctx, st, a.ID, "dana", "late", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	okta := newFlakyConnector(1, connectors.Retryable)
+	conns, _ := connectors.NewSet(okta)
+	x := NewExecutor(st, conns, nil, ExecutorConfig{RetryFor: 24 * time.Hour},
+		clock.Now, discardLog())
+	if _, err := x.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := state(t, st, a.ID); got != store.ActionPending {
+		t.Fatalf("after a first failure two days after planning: %s, "+
+			"want pending for a retry", got)
+	}
+}

@@ -219,7 +219,17 @@ func (x *Executor) exhausted(a store.Action) bool {
 	if x.cfg.MaxAttempts > 0 && a.Attempts >= x.cfg.MaxAttempts {
 		return true
 	}
-	return x.clock().Sub(a.CreatedAt) >= x.cfg.RetryFor
+	return x.clock().Sub(runnableSince(a)) >= x.cfg.RetryFor
+}
+
+// runnableSince is when an action could first run: when it was planned,
+// or, for one held for approval, when the verdict let it run, so that a
+// late approval still gets the whole retry window.
+func runnableSince(a store.Action) time.Time {
+	if v := a.Verdict; v != nil && v.At.After(a.CreatedAt) {
+		return v.At
+	}
+	return a.CreatedAt
 }
 
 func (x *Executor) backoff(attempts int) time.Duration {

@@ -17,8 +17,9 @@ const lockCols = "id, target_type, target, reason, created_by, " +
 // lockTargets are the kinds of thing a lock may hold.
 var lockTargets = []string{"principal", "credential", "device", "origin"}
 
-// PutLock inserts or replaces a lock; an empty id gets a generated "lck_"
-// one. The target type must be principal, credential, device or origin.
+// PutLock inserts or replaces a lock, keeping an earlier lift when l has
+// none; an empty id gets a generated "lck_" one. The target type must be
+// principal, credential, device or origin.
 func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 	if l.ID == "" {
 		l.ID = newID("lck_")
@@ -32,14 +33,28 @@ func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 		return fmt.Errorf("%s: target: required: %w", op, store.ErrInvalid)
 	}
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO locks (`+
-			lockCols+`) VALUES (`+placeholders(10)+`)`, l.ID, l.TargetType,
+		_, err := tx.ExecContext(ctx, `INSERT INTO locks (`+lockCols+
+			`) VALUES (`+placeholders(10)+`) ON CONFLICT (id) DO UPDATE SET
+			target_type = excluded.target_type, target = excluded.target,
+			reason = excluded.reason, created_by = excluded.created_by,
+			created_at = excluded.created_at,
+			expires_at = excluded.expires_at`+keepLift, l.ID, l.TargetType,
 			l.Target, l.Reason, l.CreatedBy, timeArg(l.CreatedAt),
 			timeArg(l.ExpiresAt), timeArg(l.LiftedAt), l.LiftedBy,
 			l.LiftReason)
 		return err
 	})
 }
+
+// keepLift ends PutLock's upsert: a lock written again without a lift
+// (a re-import, a retried policy action) keeps an earlier lift, so that
+// no write undoes an operator's.
+const keepLift = `,
+	lifted_at = coalesce(excluded.lifted_at, locks.lifted_at),
+	lifted_by = CASE WHEN excluded.lifted_at IS NULL
+		THEN locks.lifted_by ELSE excluded.lifted_by END,
+	lift_reason = CASE WHEN excluded.lifted_at IS NULL
+		THEN locks.lift_reason ELSE excluded.lift_reason END`
 
 // ListLocks returns the locks in force at now (never lifted, or lifted
 // after now, and never expiring or expiring after now), or every lock

@@ -16,6 +16,7 @@ var lockTests = []test{
 		"and why", lockLift},
 	{"Lifting an unknown lock is not found", lockLiftNotFound},
 	{"Lifting a lock that is not in force is invalid", lockLiftTwice},
+	{"Writing a lifted lock again keeps the lift", lockLiftKept},
 	{"A lock on an unknown kind of target is invalid", lockBadTarget},
 }
 
@@ -122,4 +123,18 @@ func lockBadTarget(t *testing.T, s store.Store) {
 	l.TargetType = "planet"
 	wantField(t, s.PutLock(t.Context(), l), "target_type")
 	sameSet(t, "locks", lockIDs(t, s, time.Time{}), nil)
+}
+
+func lockLiftKept(t *testing.T, s store.Store) {
+	must(t, s.PutLock(t.Context(), lock("l1", "alice", 0)))
+	_, err := s.LiftLock(t.Context(), "l1", "operator:dana", "cleared", base)
+	must(t, err)
+	again := lock("l1", "alice", time.Hour)
+	must(t, s.PutLock(t.Context(), again))
+	all, err := s.ListLocks(t.Context(), time.Time{})
+	must(t, err)
+	want := normalLock(again)
+	want.LiftedAt, want.LiftedBy, want.LiftReason = at(0), "operator:dana",
+		"cleared"
+	equal(t, "locks", all, []store.Lock{want})
 }
