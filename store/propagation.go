@@ -130,8 +130,8 @@ type DeliveryClaim struct {
 	// pusher is still working on.
 	Except []string
 	Now    time.Time
-	Lease    time.Duration
-	Limit    int
+	Lease  time.Duration
+	Limit  int
 }
 
 // DeliveryFilter selects deliveries, oldest first; zero fields match
