@@ -166,3 +166,31 @@ func TestABudgetInPolicyDataHoldsItsKindOnly(t *testing.T) {
 		t.Fatalf("states %v, want the lock held and the revocation pending", got)
 	}
 }
+
+func TestAProtectedPrincipalNamedByAnAliasIsNeverActedOn(t *testing.T) {
+	cases := []struct {
+		name, data string
+		g          Guardrails
+	}{
+		{"protected in the config by e-mail", `{}`,
+			Guardrails{Protected: []string{"alice@example.com"}}},
+		{"protected in the config by a differently cased e-mail", `{}`,
+			Guardrails{Protected: []string{"Alice@Example.COM"}}},
+		{"break-glass in the policy data by okta user id",
+			`{"killswitch": {"break_glass": {"principals": ` +
+				`["00ualiceDEMO00000001"]}}}`, Guardrails{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := demoStore(t)
+			ps := loadGuarded(t, c.data)
+			as := processAs(t, st, ps, c.g, discardLog(), aliceSignal(t, "1"))
+			for _, a := range as {
+				if a.State != store.ActionSkipped {
+					t.Fatalf("action %s on alice: %s (%s), want skipped",
+						a.Kind, a.State, a.LastError)
+				}
+			}
+		})
+	}
+}

@@ -20,9 +20,10 @@ const FormatSweep signals.Format = "sweep"
 func (p *Pipeline) RecordDecision(ctx context.Context, sig signals.Signal,
 	in rules.Input, dec rules.Decision) (Outcome, error) {
 	now := p.clock().UTC()
-	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
-		Decision: dec}
-	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
+	out, err := p.plan(ctx, sig, in, dec, now)
+	if err != nil {
+		return Outcome{}, err
+	}
 	inserted, err := p.record(ctx, &out, in, now)
 	if err != nil {
 		return Outcome{}, err

@@ -20,6 +20,8 @@ type Registry interface {
 	ListSessions(ctx context.Context, f store.SessionFilter) ([]store.Session, error)
 	ListCredentials(ctx context.Context, f store.CredentialFilter) ([]store.Credential, error)
 	ListLocks(ctx context.Context, now time.Time) ([]store.Lock, error)
+	// ListAliases finds the principals a guardrail names by alias.
+	ListAliases(ctx context.Context, principalID string) ([]store.Alias, error)
 }
 
 // resolution is what a signal's subjects named in the registry.

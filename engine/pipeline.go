@@ -91,9 +91,10 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	if err != nil {
 		return Outcome{}, fmt.Errorf("evaluate signal %s: %w", sig.DedupKey, err)
 	}
-	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
-		Decision: dec}
-	out.Actions = p.guard.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
+	out, err := p.plan(ctx, sig, in, dec, now)
+	if err != nil {
+		return Outcome{}, err
+	}
 	inserted, err := p.record(ctx, &out, in, now)
 	if err != nil {
 		return Outcome{}, err
@@ -103,6 +104,20 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 		p.metrics.decided(out.Actions)
 		p.recordExposures(ctx, sig, in, out.SignalID)
 	}
+	return out, nil
+}
+
+// plan applies the guardrails to dec, with protected and break-glass
+// principals named by alias found in the registry.
+func (p *Pipeline) plan(ctx context.Context, sig signals.Signal,
+	in rules.Input, dec rules.Decision, now time.Time) (Outcome, error) {
+	g, dec, err := p.guard.ByAlias(ctx, p.store, in, dec)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("guard signal %s: %w", sig.DedupKey, err)
+	}
+	out := Outcome{Signal: sig, SignalID: signalID(sig), Input: in,
+		Decision: dec}
+	out.Actions = g.Plan(out.SignalID, sig, in, dec, dec.Revision, now)
 	return out, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -93,10 +92,10 @@ func (g Guardrails) holdReason(a rules.Action, in rules.Input,
 	if owner == "" {
 		return ""
 	}
-	if slices.Contains(g.Protected, owner) {
+	if namedIn(g.Protected, owner) {
 		return fmt.Sprintf("principal %s is protected: never acted on automatically", owner)
 	}
-	if slices.Contains(breakGlass, owner) {
+	if namedIn(breakGlass, owner) {
 		return fmt.Sprintf("principal %s is break-glass in the policy "+
 			"data: never acted on automatically", owner)
 	}

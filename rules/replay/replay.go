@@ -75,7 +75,11 @@ func (r Replayer) Replay(ctx context.Context, ev engine.Evaluator,
 	if err != nil {
 		return res, err
 	}
-	acts := r.Guard.Plan("sig_replay", sig, in, res.Decision, res.Revision, now)
+	g, dec, err := r.Guard.ByAlias(ctx, r.Registry, in, res.Decision)
+	if err != nil {
+		return res, fmt.Errorf("guard signal %s: %w", sig.DedupKey, err)
+	}
+	acts := g.Plan("sig_replay", sig, in, dec, res.Revision, now)
 	for _, a := range acts {
 		p := Planned{Action: a}
 		if p.Touches, err = r.touches(ctx, a); err != nil {
