@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -105,6 +106,12 @@ func NewPusher(t *Transmitter, cfg PushConfig) *Pusher {
 	c.HTTPClient.Timeout = cfg.Timeout
 	c.Logger = nil // its messages carry endpoint URLs, which may hold secrets
 	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	// A redirect is answered, not followed: following would resend the
+	// authorization header elsewhere and could turn the POST into a GET
+	// that a login page answers 200, losing the SET as delivered.
+	c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
 	return &Pusher{store: t.store, cfg: cfg, client: c, clock: t.clock,
 		log: t.log.With("component", "pusher"), tx: t,
 		busy: map[string]bool{}, idle: make(chan struct{}, 1)}

@@ -23,9 +23,9 @@ func (e *refusedError) Error() string { return e.msg }
 
 // send POSTs the delivery and classifies the answer: 2xx is delivered;
 // 400 (RFC 8935 section 2.3: the SET is refused), 410, 413, 415 and 422
-// refuse it for good; any other status, like a network error, is worth
-// another try, as a receiver may fix its token or endpoint (401, 403,
-// 404) while the delivery waits.
+// refuse it for good; any other status, a redirect (never followed) or a
+// network error is worth another try, as a receiver may fix its token or
+// endpoint (401, 403, 404, 3xx) while the delivery waits.
 func (p *Pusher) send(ctx context.Context, st store.Stream, d store.Delivery) error {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost,
 		st.EndpointURL, d.Body)
@@ -58,6 +58,11 @@ func answer(resp *http.Response) error {
 	default:
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return nil
+		}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			return fmt.Errorf("push: receiver answered %d: a redirect, "+
+				"not followed: the stream's endpoint_url must be where "+
+				"SETs are accepted", resp.StatusCode)
 		}
 		return fmt.Errorf("push: receiver answered %d", resp.StatusCode)
 	}
