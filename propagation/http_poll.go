@@ -2,7 +2,9 @@ package propagation
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -48,13 +50,17 @@ func (t *Transmitter) poll(w http.ResponseWriter, r *http.Request) {
 			"stream "+quote(st.ID)+" is pushed to, not polled")
 		return
 	}
+	if err := req.check(); err != nil {
+		problem(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
 	if err := t.acknowledge(r.Context(), st.ID, req); err != nil {
 		t.internal(w, "acknowledge SETs", err)
 		return
 	}
 	n := defaultMaxEvents
 	if req.MaxEvents != nil {
-		n = min(max(*req.MaxEvents, 0), maxMaxEvents)
+		n = min(*req.MaxEvents, maxMaxEvents)
 	}
 	resp, err := t.collect(r.Context(), st.ID, n, !req.ReturnImmediately)
 	if err != nil {
@@ -62,6 +68,29 @@ func (t *Transmitter) poll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// check refuses a poll that cannot be meant, before it changes
+// anything: a negative maxEvents, a blank jti, an error report without
+// its error code (RFC 8936 section 2.4).
+func (req pollRequest) check() error {
+	if req.MaxEvents != nil && *req.MaxEvents < 0 {
+		return fmt.Errorf("maxEvents: %d is negative", *req.MaxEvents)
+	}
+	for i, id := range req.Ack {
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("ack[%d]: a blank jti", i)
+		}
+	}
+	for id, e := range req.SetErrs {
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("setErrs: a blank jti")
+		}
+		if strings.TrimSpace(e.Err) == "" {
+			return fmt.Errorf("setErrs[%s].err: required", quote(id))
+		}
+	}
+	return nil
 }
 
 // acknowledge finishes the acknowledged SETs and those the receiver

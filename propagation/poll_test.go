@@ -3,6 +3,7 @@ package propagation
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,40 @@ func TestPollingAPushStreamIsRefused(t *testing.T) {
 	status, _ = r.call("POST", PathPoll+"nope", map[string]any{})
 	if status != 404 {
 		t.Fatalf("polling an unknown stream = %d, want 404", status)
+	}
+}
+
+func TestAPollThatCannotBeMeantIsRefusedAndAcksNothing(t *testing.T) {
+	cases := []struct {
+		name, field string
+		req         func(jti string) map[string]any
+	}{
+		{"a negative maxEvents", "maxEvents", func(jti string) map[string]any {
+			return map[string]any{"ack": []string{jti}, "maxEvents": -1}
+		}},
+		{"a blank jti among the acks", "ack[1]", func(jti string) map[string]any {
+			return map[string]any{"ack": []string{jti, " "}}
+		}},
+		{"an error report without its error code", "err", func(jti string) map[string]any {
+			return map[string]any{"ack": []string{jti}, "setErrs": map[string]any{
+				jti: map[string]any{"description": "no code"}}}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, Config{PollLease: time.Minute}, PushConfig{})
+			stream, path := r.pollStream()
+			r.revoke("rev-1")
+			got, _ := r.pollOnce(path, map[string]any{"returnImmediately": true})
+			req := c.req(got[0])
+			req["returnImmediately"] = true
+			status, body := r.call("POST", path, req)
+			if status != 400 || !strings.Contains(string(body), c.field) {
+				t.Fatalf("poll = %d %s, want 400 naming %s", status, body, c.field)
+			}
+			if done := r.deliveries(stream, store.DeliveryDone); len(done) != 0 {
+				t.Fatalf("a refused poll acknowledged %d SETs", len(done))
+			}
+		})
 	}
 }
