@@ -3,10 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/store"
@@ -40,6 +43,11 @@ type Service struct {
 	Metrics *Metrics
 	pub     *KafkaPublisher
 	log     *slog.Logger
+	stats   store.Stats
+	// kafka asks the brokers for health checks and the lag gauge.
+	kafka      *kafka.Client
+	kafkaConns *kafka.Transport
+	running    atomic.Bool
 }
 
 // NewService wires an engine. Nothing runs until Run.
@@ -59,13 +67,33 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	if err != nil {
 		return nil, err
 	}
-	m, err := NewMetrics(cfg.Registerer)
-	if err != nil {
+	kconns := &kafka.Transport{}
+	s := &Service{Pipeline: pipe, Executor: exec, Consumer: cons,
+		pub: pub, log: log, stats: st, kafkaConns: kconns,
+		kafka: &kafka.Client{Addr: kafka.TCP(cfg.Consumer.Brokers...),
+			Timeout: scrapeTimeout, Transport: kconns}}
+	if err := s.registerMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	pipe.metrics, exec.metrics, cons.metrics = m, m, m
-	return &Service{Pipeline: pipe, Executor: exec, Consumer: cons,
-		Metrics: m, pub: pub, log: log}, nil
+	return s, nil
+}
+
+// registerMetrics gives reg the engine's metrics, the outbox depth and
+// the consumer lag; a nil reg gets nothing.
+func (s *Service) registerMetrics(reg prometheus.Registerer) error {
+	m, err := NewMetrics(reg)
+	if err != nil || m == nil {
+		return err
+	}
+	s.Metrics = m
+	s.Pipeline.metrics, s.Executor.metrics, s.Consumer.metrics = m, m, m
+	for _, c := range []prometheus.Collector{newOutboxCollector(s.stats),
+		newLagCollector(s.kafka, s.Consumer.cfg.Topic, s.Consumer.cfg.GroupID)} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register engine metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Run consumes and executes until ctx is done. On shutdown the consumer
@@ -80,8 +108,11 @@ func (s *Service) Run(ctx context.Context) error {
 		defer wg.Done()
 		_ = s.Executor.Run(ctx)
 	}()
+	s.running.Store(true)
 	err := s.Consumer.Run(ctx)
+	s.running.Store(false)
 	cancel()
 	wg.Wait()
+	s.kafkaConns.CloseIdleConnections()
 	return errors.Join(err, s.pub.Close())
 }

@@ -161,6 +161,7 @@ type Store interface {
 	Guard
 	Exposures
 	SweepRuns
+	Stats
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -37,7 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := [][]test{principalTests, aliasTests, sessionTests,
 		revokeTests, credentialTests, lockTests, signalTests, actionTests,
 		claimTests, auditTests, effectTests, guardTests,
-		keyTests, streamTests, deliveryTests, exposureTests, sweepRunTests}
+		keyTests, streamTests, deliveryTests, exposureTests, sweepRunTests,
+		statsTests}
 	for _, g := range groups {
 		for _, tc := range g {
 			t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
