@@ -1,42 +1,18 @@
 package engine
 
 import (
-	"fmt"
 	"slices"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
 // TripCounter counts the actions a blast-radius budget held for
-// approval, by budget name.
+// approval, by the policy rule that asked for each and the budget's
+// name. *Metrics is one.
 type TripCounter interface {
-	BudgetTripped(budget string)
-}
-
-// BudgetTrips is a TripCounter on the Prometheus counter
-// killswitch_budget_trips_total{budget}.
-type BudgetTrips struct{ vec *prometheus.CounterVec }
-
-// NewBudgetTrips registers killswitch_budget_trips_total with reg.
-func NewBudgetTrips(reg prometheus.Registerer) (*BudgetTrips, error) {
-	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "killswitch_budget_trips_total",
-		Help: "Actions a blast-radius budget held for approval instead " +
-			"of running, by budget.",
-	}, []string{"budget"})
-	if err := reg.Register(vec); err != nil {
-		return nil, fmt.Errorf("register budget trips: %w", err)
-	}
-	return &BudgetTrips{vec: vec}, nil
-}
-
-// BudgetTripped counts one trip of the budget.
-func (b *BudgetTrips) BudgetTripped(budget string) {
-	b.vec.WithLabelValues(budget).Inc()
+	BudgetTripped(policy, budget string)
 }
 
 // budgetsFor are the budgets in force for a decision: the configured
@@ -71,7 +47,7 @@ func (p *Pipeline) reportTrips(out Outcome, trips []store.Trip) {
 			"action_id", t.ActionID, "kind", a.Kind,
 			"target", a.TargetType+":"+a.TargetID, "signal_id", out.SignalID)
 		if p.guard.Trips != nil {
-			p.guard.Trips.BudgetTripped(t.Budget.Name)
+			p.guard.Trips.BudgetTripped(a.Policy, t.Budget.Name)
 		}
 	}
 }

@@ -21,7 +21,7 @@ type tripCount struct {
 	n  map[string]int
 }
 
-func (c *tripCount) BudgetTripped(budget string) {
+func (c *tripCount) BudgetTripped(_, budget string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {

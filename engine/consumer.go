@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -58,6 +59,10 @@ type ConsumerConfig struct {
 	// CommitInterval is how often finished offsets are committed.
 	// Default 200ms. A final commit is made on shutdown.
 	CommitInterval time.Duration
+	// ClientID names this instance to the brokers, so that readiness
+	// finds it among the group's members. Default "killswitch-" and
+	// 12 random characters, new per process.
+	ClientID string
 }
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
@@ -75,6 +80,9 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	}
 	if c.CommitInterval <= 0 {
 		c.CommitInterval = 200 * time.Millisecond
+	}
+	if c.ClientID == "" {
+		c.ClientID = "killswitch-" + rand.Text()[:12]
 	}
 	return c
 }
@@ -145,6 +153,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		Brokers: c.cfg.Brokers, GroupID: c.cfg.GroupID, Topic: c.cfg.Topic,
 		StartOffset: kafka.FirstOffset, MaxWait: 250 * time.Millisecond,
 		ErrorLogger: kafkaLogger(c.log),
+		Dialer: &kafka.Dialer{ClientID: c.cfg.ClientID,
+			Timeout: 10 * time.Second, DualStack: true},
 	})
 	defer r.Close()
 	defer c.dlq.Close()

@@ -2,7 +2,7 @@ package engine
 
 import (
 	"context"
-	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +13,8 @@ import (
 )
 
 // gathered returns the samples of one family by their label values
-// joined with "/", in the label names' order, as a scrape reads them.
+// joined with "/", in the label names' alphabetical order, as a scrape
+// reads them.
 func gathered(t *testing.T, reg *prometheus.Registry, name string) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -45,9 +46,9 @@ func TestOutboxDepthCountsTheActionsThatWait(t *testing.T) {
 		r.conns = connectors.Set{conn.Provider(): conn}
 		r.exec = ExecutorConfig{Backoff: time.Hour}
 	})
-	if got := gathered(t, reg, "killswitch_outbox_depth"); len(got) != 15 ||
-		got["pending/revoke_sessions"] != 0 {
-		t.Fatalf("empty outbox: %v, want 15 series at 0", got)
+	if got := gathered(t, reg, "killswitch_outbox_depth"); len(got) != 20 ||
+		got["revoke_sessions/pending"] != 0 {
+		t.Fatalf("empty outbox: %v, want 20 series at 0", got)
 	}
 	r.start()
 	r.send([2][]byte{[]byte("erin"), readFile(t, erinAlert)})
@@ -67,13 +68,65 @@ func TestOutboxDepthCountsTheActionsThatWait(t *testing.T) {
 	r.stop()
 	got := gathered(t, reg, "killswitch_outbox_depth")
 	for key, want := range map[string]float64{
-		"pending/revoke_sessions": 1, "pending/revoke_credential": 1,
-		"pending/disable_principal": 1, "pending/lock": 0,
-		"running/revoke_sessions": 0, "awaiting_approval/revoke_sessions": 0,
+		"revoke_sessions/pending": 1, "revoke_credential/pending": 1,
+		"disable_principal/pending": 1, "lock/pending": 0,
+		"revoke_sessions/running": 0, "revoke_sessions/awaiting_approval": 0,
+		"revoke_sessions/failed": 0,
 	} {
 		if got[key] != want {
 			t.Errorf("outbox depth %s = %v, want %v", key, got[key], want)
 		}
+	}
+}
+
+func TestOutboxDepthCountsUnknownKindsAsOther(t *testing.T) {
+	got := outboxDepth([]store.ActionCount{
+		{State: store.ActionFailed, Kind: "lock", Count: 2},
+		{State: store.ActionFailed, Kind: "wipe_laptop", Count: 3},
+		{State: store.ActionPending, Kind: "quarantine", Count: 1},
+	})
+	want := map[[2]string]int{{"failed", "lock"}: 2, {"failed", "other"}: 3,
+		{"pending", "other"}: 1, {"running", "notify"}: 0}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("depth %v = %d, want %d", k, got[k], n)
+		}
+	}
+	if len(got) != 22 {
+		t.Errorf("%d series, want 20 known and 2 other: %v", len(got), got)
+	}
+}
+
+// countingStats counts the reads of a store's stats.
+type countingStats struct {
+	store.Stats
+	reads int
+}
+
+func (c *countingStats) CountActions(ctx context.Context,
+	states ...string) ([]store.ActionCount, error) {
+	c.reads++
+	return c.Stats.CountActions(ctx, states...)
+}
+
+func TestScrapesWithinTheTTLReadTheStoreOnce(t *testing.T) {
+	r := newRig(t, "../testdata/inventory.yaml", nil)
+	st := &countingStats{Stats: r.store}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newOutboxCollector(st, time.Hour))
+	for range 5 {
+		gathered(t, reg, "killswitch_outbox_depth")
+	}
+	if st.reads != 1 {
+		t.Fatalf("five scrapes read the store %d times, want once", st.reads)
+	}
+	reg = prometheus.NewRegistry()
+	reg.MustRegister(newOutboxCollector(st, -1))
+	for range 2 {
+		gathered(t, reg, "killswitch_outbox_depth")
+	}
+	if st.reads != 3 {
+		t.Fatalf("without a TTL: %d reads in all, want 3", st.reads)
 	}
 }
 
@@ -108,32 +161,45 @@ func lagSum(t *testing.T, reg *prometheus.Registry) float64 {
 	return sum
 }
 
-func TestHealthNamesThePartThatIsDown(t *testing.T) {
+func TestReadinessNamesThePartThatIsDown(t *testing.T) {
 	r, _ := metricsRig(t, nil, nil)
-	ctx := context.Background()
-	wantDown(t, r.svc.Health(ctx), "engine")
+	wantReady(t, r.svc, "consumer")
 	r.start()
-	r.waitFor("the engine healthy", func() bool { return r.svc.Health(ctx) == nil })
-	r.cluster.Close()
-	wantDown(t, r.svc.Health(ctx), "kafka")
-	r.stop()
-	wantDown(t, r.svc.Health(ctx), "engine")
-}
-
-func TestHealthReportsAStoreThatDoesNotAnswer(t *testing.T) {
-	r, _ := metricsRig(t, nil, nil)
-	ctx := context.Background()
-	r.start()
-	r.waitFor("the engine healthy", func() bool { return r.svc.Health(ctx) == nil })
+	r.waitFor("the consumer in its group", func() bool {
+		return notReady(r.svc) == ""
+	})
 	r.store.Close()
-	wantDown(t, r.svc.Health(ctx), "store")
+	wantReady(t, r.svc, "store")
 	r.stop()
 }
 
-func wantDown(t *testing.T, err error, component string) {
+func TestReadinessSaysWhenTheBrokersAreGone(t *testing.T) {
+	r, _ := metricsRig(t, nil, nil)
+	r.start()
+	r.waitFor("the consumer in its group", func() bool {
+		return notReady(r.svc) == ""
+	})
+	r.cluster.Close()
+	wantReady(t, r.svc, "consumer")
+	r.stop()
+	wantReady(t, r.svc, "consumer")
+}
+
+// notReady lists the parts that are not ready, joined with ",".
+func notReady(s *Service) string {
+	var down []string
+	for _, c := range s.Ready(context.Background()) {
+		if c.Err != nil {
+			down = append(down, c.Part)
+		}
+	}
+	return strings.Join(down, ",")
+}
+
+func wantReady(t *testing.T, s *Service, down string) {
 	t.Helper()
-	var he *HealthError
-	if !errors.As(err, &he) || he.Component != component {
-		t.Fatalf("health = %v, want %s down", err, component)
+	if got := notReady(s); got != down {
+		t.Fatalf("parts not ready: %q, want %q (%v)", got, down,
+			s.Ready(context.Background()))
 	}
 }

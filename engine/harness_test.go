@@ -118,6 +118,7 @@ func (r *rig) service(ev Evaluator) *Service {
 		Consumer: ConsumerConfig{Brokers: r.brokers,
 			CommitInterval: 20 * time.Millisecond},
 		Executor: r.exec, Registerer: r.reg, Guardrails: r.guard,
+		GaugeTTL: -1,
 	}
 	if cfg.Executor.Poll == 0 {
 		cfg.Executor.Poll = 20 * time.Millisecond

@@ -34,8 +34,8 @@ type Guardrails struct {
 	// Error. The policy set's data may add more
 	// (data.killswitch.budgets).
 	Budgets []store.Budget
-	// Trips, when set, counts the actions a budget held (the metrics
-	// wire it to killswitch_budget_trips_total).
+	// Trips counts the actions a budget held. Default: the service's
+	// Metrics (killswitch_budget_trips_total), when it has any.
 	Trips TripCounter
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -31,6 +32,11 @@ type ServiceConfig struct {
 	// Registerer, when set, gets the engine's metrics (see Metrics and
 	// the outbox and consumer lag gauges). One engine per registry.
 	Registerer prometheus.Registerer
+	// GaugeTTL is how long the outbox depth and the consumer lag read
+	// at one scrape serve the next ones: one grouped store query and a
+	// few broker requests per TTL, whatever the scrape rate. Default
+	// DefaultGaugeTTL; negative reads at every scrape.
+	GaugeTTL time.Duration
 }
 
 // Service is the running engine: consumer, pipeline and executor over one
@@ -44,7 +50,7 @@ type Service struct {
 	pub     *KafkaPublisher
 	log     *slog.Logger
 	stats   store.Stats
-	// kafka asks the brokers for health checks and the lag gauge.
+	// kafka asks the brokers for readiness and the lag gauge.
 	kafka      *kafka.Client
 	kafkaConns *kafka.Transport
 	running    atomic.Bool
@@ -72,23 +78,32 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 		pub: pub, log: log, stats: st, kafkaConns: kconns,
 		kafka: &kafka.Client{Addr: kafka.TCP(cfg.Consumer.Brokers...),
 			Timeout: scrapeTimeout, Transport: kconns}}
-	if err := s.registerMetrics(cfg.Registerer); err != nil {
+	if cfg.GaugeTTL == 0 {
+		cfg.GaugeTTL = DefaultGaugeTTL
+	}
+	if err := s.registerMetrics(cfg.Registerer, cfg.GaugeTTL); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // registerMetrics gives reg the engine's metrics, the outbox depth and
-// the consumer lag; a nil reg gets nothing.
-func (s *Service) registerMetrics(reg prometheus.Registerer) error {
+// the consumer lag; a nil reg gets nothing. The metrics count budget
+// trips unless the guardrails were given a counter of their own.
+func (s *Service) registerMetrics(reg prometheus.Registerer,
+	ttl time.Duration) error {
 	m, err := NewMetrics(reg)
 	if err != nil || m == nil {
 		return err
 	}
 	s.Metrics = m
 	s.Pipeline.metrics, s.Executor.metrics, s.Consumer.metrics = m, m, m
-	for _, c := range []prometheus.Collector{newOutboxCollector(s.stats),
-		newLagCollector(s.kafka, s.Consumer.cfg.Topic, s.Consumer.cfg.GroupID)} {
+	if s.Pipeline.guard.Trips == nil {
+		s.Pipeline.guard.Trips = m
+	}
+	cfg := s.Consumer.cfg
+	for _, c := range []prometheus.Collector{newOutboxCollector(s.stats, ttl),
+		newLagCollector(s.kafka, cfg.Topic, cfg.GroupID, ttl)} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register engine metrics: %w", err)
 		}

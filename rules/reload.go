@@ -63,6 +63,8 @@ type Reloader struct {
 	mu      sync.Mutex // one reload at a time
 	reloads *prometheus.CounterVec
 	healthy prometheus.Gauge
+	// lastErr is the error of the last reload when it failed.
+	lastErr atomic.Pointer[error]
 }
 
 // NewReloader loads the set at cfg.Path; a set that does not load is an
@@ -131,6 +133,15 @@ func (r *Reloader) EvaluateSweep(ctx context.Context, in Input) (Decision, error
 	return r.current.Load().EvaluateSweep(ctx, in)
 }
 
+// ReloadErr is the error of the last reload when it failed, so that the
+// set on disk is not the one in force; nil once a reload works.
+func (r *Reloader) ReloadErr() error {
+	if err := r.lastErr.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // Current is the set in force.
 func (r *Reloader) Current() *PolicySet { return r.current.Load() }
 
@@ -152,6 +163,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	}
 	r.reloads.WithLabelValues("success").Inc()
 	r.healthy.Set(1)
+	r.lastErr.Store(nil)
 	if ps.Revision() == old.Revision() {
 		r.cfg.Log.Debug("policies unchanged", "revision", old.Revision())
 		return nil
@@ -168,6 +180,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 func (r *Reloader) failed(ctx context.Context, old *PolicySet, err error) {
 	r.reloads.WithLabelValues("failure").Inc()
 	r.healthy.Set(0)
+	r.lastErr.Store(&err)
 	details := map[string]any{"error": err.Error(),
 		"revision_in_force": old.Revision()}
 	attrs := []any{"path", r.cfg.Path, "revision_in_force", old.Revision(),

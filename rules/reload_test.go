@@ -147,6 +147,9 @@ func TestReloadKeepsThePolicyInForceWhenTheNewOneIsBroken(t *testing.T) {
 	if got := rig.metric(t, "killswitch_policy_reload_healthy", ""); got != 0 {
 		t.Errorf("healthy = %v, want 0", got)
 	}
+	if got := rig.r.ReloadErr(); got != err {
+		t.Errorf("ReloadErr = %v, want the reload's error", got)
+	}
 	logs := rig.log.String()
 	for _, want := range []string{"level=ERROR", "file=main.rego", "line=4"} {
 		if !strings.Contains(logs, want) {
@@ -181,6 +184,9 @@ func TestReloadSwapsInAFixedPolicy(t *testing.T) {
 	}
 	if got := rig.metric(t, "killswitch_policy_reload_healthy", ""); got != 1 {
 		t.Errorf("healthy = %v, want 1", got)
+	}
+	if err := rig.r.ReloadErr(); err != nil {
+		t.Errorf("ReloadErr = %v after a reload that worked, want nil", err)
 	}
 	if err := rig.r.Reload(t.Context()); err != nil || len(rig.audit.events()) != 2 {
 		t.Errorf("reloading the same set: %v, audit %v; want nothing new", err, rig.audit.events())

@@ -76,9 +76,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return &exitError{code: 2, err: err}
 	}
 	reg := prometheus.NewRegistry()
-	if f.cfg.Guardrails.Trips, err = engine.NewBudgetTrips(reg); err != nil {
-		return err
-	}
+	f.cfg.Registerer = reg
 	if f.brokers == "" {
 		b, err := startEmbeddedBroker(f.embeddedPort, f.partitions,
 			engineTopics(f.cfg)...)
