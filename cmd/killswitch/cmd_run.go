@@ -119,7 +119,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	if l != nil {
-		if err := l.serve(ctx, log); err != nil {
+		if err := serveHTTP(ctx, l, reg, svc, pol, log); err != nil {
 			return err
 		}
 	}
