@@ -112,9 +112,13 @@ type Exposures interface {
 	// credential (or, unmatched, the same Fingerprint and KeyID), source
 	// and place: LastSeen moves forward, FirstSeen back. An exposure
 	// without a CredentialID is matched, when it is written, against the
-	// credentials by Fingerprint and then ExternalID. A matched exposure
-	// also sets the credential's Exposure when it is the earliest
-	// (MarkExposed). It returns the entry as stored.
+	// credentials by Fingerprint, then ExternalID, then their aliases (a
+	// secret_hash alias whose value is the Fingerprint: a scanner's own
+	// hash of the secret; any alias whose value is the KeyID). One left
+	// unmatched is matched when a credential (PutCredential) or a
+	// credential's alias (PutAlias) that names it is written. A matched
+	// exposure also sets the credential's Exposure when it is the
+	// earliest (MarkExposed). It returns the entry as stored.
 	RecordExposure(ctx context.Context, e ExposureRecord) (ExposureRecord, error)
 	// ListExposures returns the entries matching f, oldest first.
 	ListExposures(ctx context.Context, f ExposureFilter) ([]ExposureRecord, error)

@@ -11,7 +11,9 @@ import (
 const aliasCols = "type, value, principal_id, credential_id"
 
 // PutAlias inserts or replaces the alias (Type, Value, PrincipalID). Its
-// principal must exist; CredentialID is kept as given.
+// principal must exist; CredentialID is kept as given. An alias of a
+// stored credential takes over the unmatched exposures of the secret it
+// names.
 func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 	op := fmt.Sprintf("put alias %s %q", a.Type, a.Value)
 	if a.Type == "" || a.Value == "" {
@@ -27,7 +29,10 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 			`) VALUES (?, ?, ?, ?) ON CONFLICT (type, value, principal_id)
 			DO UPDATE SET credential_id = excluded.credential_id`,
 			a.Type, a.Value, a.PrincipalID, a.CredentialID)
-		return err
+		if err != nil {
+			return err
+		}
+		return matchAliasExposures(ctx, tx, a)
 	})
 }
 

@@ -71,25 +71,43 @@ func checkExposure(e *store.ExposureRecord) error {
 }
 
 // matchCredential checks the credential an exposure names exists or,
-// when it names none, finds it by fingerprint and then by external id.
+// when it names none, finds it: by fingerprint, by external id, and then
+// by the credential aliases that name the secret (a secret_hash alias
+// for a scanner's own hash of it, any alias for a key id).
 func matchCredential(ctx context.Context, tx *sql.Tx, e *store.ExposureRecord) error {
 	if e.CredentialID != "" {
 		_, err := getCredential(ctx, tx, e.CredentialID)
 		return err
 	}
-	for _, m := range []struct{ col, v string }{
-		{"fingerprint", e.Fingerprint}, {"external_id", e.KeyID}} {
+	for _, m := range []struct{ q, v string }{
+		{credentialBy("fingerprint"), e.Fingerprint},
+		{credentialBy("external_id"), e.KeyID},
+		{aliasBy(`a.type = 'secret_hash' AND`), e.Fingerprint},
+		{aliasBy(""), e.KeyID}} {
 		if m.v == "" {
 			continue
 		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM credentials WHERE `+
-			m.col+` = ? ORDER BY created_at, id LIMIT 1`, m.v).
-			Scan(&e.CredentialID)
+		err := tx.QueryRowContext(ctx, m.q, m.v).Scan(&e.CredentialID)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 	}
 	return nil
+}
+
+// credentialBy is the query for the oldest credential whose col is the
+// argument.
+func credentialBy(col string) string {
+	return `SELECT id FROM credentials WHERE ` + col +
+		` = ? ORDER BY created_at, id LIMIT 1`
+}
+
+// aliasBy is the query for the credential an alias (of a kind cond
+// picks) with the argument as value names.
+func aliasBy(cond string) string {
+	return `SELECT a.credential_id FROM aliases a JOIN credentials c ON
+		c.id = a.credential_id WHERE ` + cond + ` a.value = ?
+		ORDER BY c.created_at, c.id LIMIT 1`
 }
 
 // sameExposure finds the entry e repeats: the same secret, source and
@@ -150,13 +168,41 @@ func matchExposures(ctx context.Context, tx *sql.Tx, c store.Credential) error {
 	if c.Fingerprint == "" && c.ExternalID == "" {
 		return refreshExposure(ctx, tx, c.ID)
 	}
+	return claimExposures(ctx, tx, c.ID, c.Fingerprint, c.ExternalID)
+}
+
+// matchAliasExposures gives the credential an alias names the unmatched
+// exposures of the secret the alias names: by a secret_hash alias's
+// value as the exposure's fingerprint, by any alias's value as its key
+// id.
+func matchAliasExposures(ctx context.Context, tx *sql.Tx, a store.Alias) error {
+	if a.CredentialID == "" {
+		return nil
+	}
+	fingerprint := ""
+	if a.Type == "secret_hash" {
+		fingerprint = a.Value
+	}
+	if _, err := getCredential(ctx, tx, a.CredentialID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // an alias may arrive before its credential
+		}
+		return err
+	}
+	return claimExposures(ctx, tx, a.CredentialID, fingerprint, a.Value)
+}
+
+// claimExposures gives the credential id the unmatched exposures with
+// that fingerprint or key id, and refreshes its Exposure.
+func claimExposures(ctx context.Context, tx *sql.Tx, id, fingerprint,
+	keyID string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE exposures SET credential_id = ?
 		WHERE credential_id = '' AND ((fingerprint != '' AND fingerprint = ?)
-		OR (key_id != '' AND key_id = ?))`, c.ID, c.Fingerprint, c.ExternalID)
+		OR (key_id != '' AND key_id = ?))`, id, fingerprint, keyID)
 	if err != nil {
 		return fmt.Errorf("match exposures: %w", err)
 	}
-	return refreshExposure(ctx, tx, c.ID)
+	return refreshExposure(ctx, tx, id)
 }
 
 // refreshExposure sets the credential's Exposure to its earliest ledger

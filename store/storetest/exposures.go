@@ -14,6 +14,9 @@ var exposureTests = []test{
 		exposureRepeated},
 	{"An exposure naming no credential is kept unmatched and matched " +
 		"when the credential arrives", exposureMatchedLater},
+	{"An exposure of a scanner's hash or a key id is matched by the "+
+		"credential alias that names it, now or when the alias arrives",
+		exposureMatchedByAlias},
 	{"An exposure without a source, a time or a secret is invalid",
 		exposureInvalid},
 	{"Exposed credentials are filtered by validity, age and status",
@@ -109,6 +112,48 @@ func exposureMatchedLater(t *testing.T, s store.Store) {
 		if read.Exposure == nil || !read.Exposure.At.Equal(want) {
 			t.Errorf("%s exposure = %+v, want at %v", id, read.Exposure, want)
 		}
+	}
+}
+
+func exposureMatchedByAlias(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := putKey(t, s)
+	ggHash := store.ExposureRecord{Fingerprint: "5e3c1fdc9a1b8e0d", // GitGuardian's
+		Source: "gitguardian", FirstSeen: base}
+	byKey := store.ExposureRecord{KeyID: "AKIAALIASONLY", Source: "ocsf",
+		FirstSeen: base.Add(-time.Hour)}
+	for _, e := range []store.ExposureRecord{ggHash, byKey} {
+		_, err := s.RecordExposure(ctx, e)
+		must(t, err)
+	}
+	must(t, s.PutAlias(ctx, store.Alias{Type: "secret_hash",
+		Value: ggHash.Fingerprint, PrincipalID: "alice", CredentialID: c.ID}))
+	must(t, s.PutAlias(ctx, store.Alias{Type: "access_key_id",
+		Value: byKey.KeyID, PrincipalID: "alice"})) // names no credential
+	open, err := s.ListExposures(ctx, store.ExposureFilter{Unmatched: true})
+	must(t, err)
+	if len(open) != 1 || open[0].KeyID != byKey.KeyID {
+		t.Fatalf("unmatched = %+v, want only the key id's", open)
+	}
+	must(t, s.PutAlias(ctx, store.Alias{Type: "access_key_id",
+		Value: byKey.KeyID, PrincipalID: "alice", CredentialID: c.ID}))
+	again, err := s.RecordExposure(ctx, store.ExposureRecord{
+		Fingerprint: ggHash.Fingerprint, Source: "gitguardian",
+		Where: "acme/y", FirstSeen: base.Add(time.Hour)})
+	must(t, err)
+	if again.CredentialID != c.ID {
+		t.Fatalf("a new exposure of the hash names %q, want %s by its alias",
+			again.CredentialID, c.ID)
+	}
+	got, err := s.ListExposures(ctx, store.ExposureFilter{CredentialID: c.ID})
+	must(t, err)
+	if len(got) != 3 {
+		t.Fatalf("%s has %d exposures, want 3: %+v", c.ID, len(got), got)
+	}
+	read, err := s.GetCredential(ctx, c.ID)
+	must(t, err)
+	if read.Exposure == nil || !read.Exposure.At.Equal(at(-time.Hour)) {
+		t.Fatalf("exposure = %+v, want the key id's, the earliest", read.Exposure)
 	}
 }
 
