@@ -14,7 +14,7 @@ var exposureTests = []test{
 		exposureRepeated},
 	{"An exposure naming no credential is kept unmatched and matched " +
 		"when the credential arrives", exposureMatchedLater},
-	{"An exposure of a scanner's hash or a key id is matched by the "+
+	{"An exposure of a scanner's hash or a key id is matched by the " +
 		"credential alias that names it, now or when the alias arrives",
 		exposureMatchedByAlias},
 	{"An exposure without a source, a time or a secret is invalid",
