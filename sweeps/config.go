@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -145,7 +144,8 @@ func (c Config) Job(sweep string) (JobConfig, bool) {
 }
 
 // Job is the scheduled job that runs jc's sweep with r. A firing that
-// another instance runs, or ran, is no failure: it is logged and left.
+// another instance runs, or ran, returns ErrBusy or ErrAlreadyRan, which
+// the scheduler counts as run elsewhere, not failed.
 func (r *Runner) Job(jc JobConfig) (Job, error) {
 	sched, err := ParseSchedule(jc.Schedule, jc.TimeZone)
 	if err != nil {
@@ -157,11 +157,6 @@ func (r *Runner) Job(jc JobConfig) (Job, error) {
 	}
 	run := func(ctx context.Context, at time.Time) error {
 		_, err := r.Run(ctx, jc.Sweep, at, lease)
-		if errors.Is(err, ErrBusy) || errors.Is(err, ErrAlreadyRan) {
-			r.deps.Log.Info("sweep left to another instance",
-				"sweep", jc.Sweep, "scheduled_at", at, "why", err)
-			return nil
-		}
 		return err
 	}
 	return Job{Name: jc.Sweep, Schedule: sched, Jitter: time.Duration(jc.Jitter),

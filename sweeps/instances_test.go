@@ -23,7 +23,7 @@ func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
 		job, err := r.runner.Job(JobConfig{Sweep: "lock-hygiene",
 			Schedule: "* * * * *"})
 		must(t, err)
-		s, err := NewScheduler(clock, r.runner.deps.Log, job)
+		s, err := NewScheduler(clock, r.runner.deps.Log, nil, job)
 		must(t, err)
 		rigs, scheds = append(rigs, r), append(scheds, s)
 		startScheduler(t, s)
@@ -46,6 +46,18 @@ func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
 			}
 			return true
 		})
+	}
+	var elsewhere int64
+	for _, s := range scheds {
+		st, _ := s.Stats("lock-hygiene")
+		elsewhere += st.Elsewhere
+		if st.Failed != 0 || st.Panicked != 0 {
+			t.Errorf("an instance failed a firing: %+v", st)
+		}
+	}
+	if elsewhere != firings {
+		t.Errorf("%d firings left to the other instance, want %d (one of "+
+			"the two each time)", elsewhere, firings)
 	}
 	runs, err := st.ListSweepRuns(context.Background(), "lock-hygiene", 0)
 	must(t, err)

@@ -33,6 +33,8 @@ type Report struct {
 	// Errors are failures that did not stop the run (a connector that
 	// could not say whether a credential is valid).
 	Errors []string `json:"errors"`
+	// Error is the failure that stopped the run; empty when it succeeded.
+	Error string `json:"error,omitempty"`
 }
 
 // Finding is one thing a sweep found.
@@ -92,6 +94,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "  error   %s\n", e)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "failed: %s\n", r.Error)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

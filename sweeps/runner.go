@@ -111,6 +111,7 @@ func (r *Runner) finish(ctx context.Context, run store.SweepRun,
 	run.FinishedAt, run.Outcome = rep.FinishedAt, store.SweepSucceeded
 	if runErr != nil {
 		run.Outcome, run.Error = store.SweepFailed, runErr.Error()
+		rep.Error = run.Error
 	}
 	run.Report, _ = json.Marshal(rep) // plain values: cannot fail
 	if err := r.deps.Store.FinishSweepRun(ctx, run); err != nil {

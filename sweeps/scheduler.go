@@ -2,6 +2,7 @@ package sweeps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -30,8 +31,9 @@ type Job struct {
 // JobStats counts what happened to a job's firings.
 type JobStats struct {
 	// Started counts the runs begun; Failed those that returned an
-	// error; Panicked those that panicked.
-	Started, Failed, Panicked int64
+	// error; Panicked those that panicked; Elsewhere those another
+	// instance ran (ErrBusy, ErrAlreadyRan).
+	Started, Failed, Panicked, Elsewhere int64
 	// Overlapped counts the firings skipped because the job's previous
 	// run was still going.
 	Overlapped int64
@@ -43,23 +45,27 @@ type JobStats struct {
 // delays another. A run that panics is recovered, logged with its stack
 // and counted, and its guard released, so the next firing runs.
 type Scheduler struct {
-	clock  Clock
-	log    *slog.Logger
-	jobs   []*job
-	wg     sync.WaitGroup
-	jitter func(max time.Duration) time.Duration
+	clock   Clock
+	log     *slog.Logger
+	metrics *Metrics
+	jobs    []*job
+	wg      sync.WaitGroup
+	jitter  func(max time.Duration) time.Duration
 }
 
 type job struct {
 	Job
 	running                               atomic.Bool
 	started, failed, panicked, overlapped atomic.Int64
+	elsewhere                             atomic.Int64
 }
 
-// NewScheduler builds a scheduler of jobs; job names must be unique.
-func NewScheduler(clock Clock, log *slog.Logger, jobs ...Job) (*Scheduler, error) {
+// NewScheduler builds a scheduler of jobs, counting their runs in m (nil
+// counts nothing); job names must be unique.
+func NewScheduler(clock Clock, log *slog.Logger, m *Metrics,
+	jobs ...Job) (*Scheduler, error) {
 	s := &Scheduler{clock: clock, log: log.With("component", "sweeps"),
-		jitter: randomJitter}
+		metrics: m, jitter: randomJitter}
 	seen := map[string]bool{}
 	for _, j := range jobs {
 		if seen[j.Name] {
@@ -118,6 +124,7 @@ func (s *Scheduler) loop(ctx context.Context, j *job) {
 func (s *Scheduler) fire(ctx context.Context, j *job, scheduledAt time.Time) {
 	if !j.running.CompareAndSwap(false, true) {
 		j.overlapped.Add(1)
+		s.metrics.overlapped(j.Name)
 		s.log.Warn("sweep still running; this firing is skipped",
 			"sweep", j.Name, "scheduled_at", scheduledAt)
 		return
@@ -138,8 +145,18 @@ func (s *Scheduler) run(ctx context.Context, j *job, scheduledAt time.Time) {
 		ctx, cancel = context.WithTimeout(ctx, j.Timeout)
 		defer cancel()
 	}
-	if err := j.Run(ctx, scheduledAt); err != nil {
+	err := j.Run(ctx, scheduledAt)
+	switch {
+	case err == nil:
+		s.metrics.ran(j.Name, OutcomeSucceeded)
+	case errors.Is(err, ErrBusy) || errors.Is(err, ErrAlreadyRan):
+		j.elsewhere.Add(1)
+		s.metrics.ran(j.Name, OutcomeElsewhere)
+		s.log.Info("sweep left to another instance", "sweep", j.Name,
+			"scheduled_at", scheduledAt, "why", err)
+	default:
 		j.failed.Add(1)
+		s.metrics.ran(j.Name, OutcomeFailed)
 		s.log.Error("sweep failed", "sweep", j.Name,
 			"scheduled_at", scheduledAt, "err", err)
 	}
@@ -150,6 +167,7 @@ func (s *Scheduler) run(ctx context.Context, j *job, scheduledAt time.Time) {
 func (s *Scheduler) recoverRun(j *job, scheduledAt time.Time) {
 	if v := recover(); v != nil {
 		j.panicked.Add(1)
+		s.metrics.ran(j.Name, OutcomePanicked)
 		s.log.Error("sweep panicked", "sweep", j.Name,
 			"scheduled_at", scheduledAt, "panic", fmt.Sprint(v),
 			"stack", string(debug.Stack()))
@@ -161,7 +179,7 @@ func (s *Scheduler) Stats(name string) (JobStats, bool) {
 	for _, j := range s.jobs {
 		if j.Name == name {
 			return JobStats{Started: j.started.Load(), Failed: j.failed.Load(),
-				Panicked:   j.panicked.Load(),
+				Panicked: j.panicked.Load(), Elsewhere: j.elsewhere.Load(),
 				Overlapped: j.overlapped.Load()}, true
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/killswitch-dev/killswitch/connectors/connectortest"
 )
 
@@ -66,7 +69,12 @@ func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
 			}
 			return nil
 		}}
-	s, err := NewScheduler(clock, log, job)
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewScheduler(clock, log, m, job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +90,14 @@ func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
 	st, _ := s.Stats("boom")
 	if st.Started != 2 || st.Panicked != 1 || st.Overlapped != 0 {
 		t.Fatalf("stats = %+v, want 2 started, 1 panicked", st)
+	}
+	for outcome, want := range map[string]float64{OutcomePanicked: 1,
+		OutcomeSucceeded: 1, OutcomeFailed: 0} {
+		got := testutil.ToFloat64(m.runs.WithLabelValues("boom", outcome))
+		if got != want {
+			t.Errorf("killswitch_sweep_runs_total{sweep=boom,outcome=%s} = "+
+				"%v, want %v", outcome, got, want)
+		}
 	}
 	out := logs.String()
 	if !strings.Contains(out, "sweep exploded") ||
@@ -108,7 +124,11 @@ func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T)
 				return errors.New("quick failed on purpose")
 			}},
 	}
-	s, err := NewScheduler(clock, log, jobs...)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewScheduler(clock, log, m, jobs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +150,9 @@ func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T)
 		t.Fatalf("slow ran %d times with %d skipped, want 1 run and 2 skipped",
 			slow.len(), slowStats.Overlapped)
 	}
+	if got := testutil.ToFloat64(m.overlaps.WithLabelValues("slow")); got != 2 {
+		t.Fatalf("killswitch_sweep_overlaps_total{sweep=slow} = %v, want 2", got)
+	}
 	if quickStats.Started != 3 || quickStats.Failed != 3 {
 		t.Fatalf("quick = %+v, want 3 runs, each failed", quickStats)
 	}
@@ -142,7 +165,7 @@ func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T)
 
 func TestTwoJobsWithOneNameAreRefused(t *testing.T) {
 	j := Job{Name: "a", Schedule: everyMinute(t)}
-	_, err := NewScheduler(newFakeClock(t0), slog.Default(), j, j)
+	_, err := NewScheduler(newFakeClock(t0), slog.Default(), nil, j, j)
 	if err == nil {
 		t.Fatal("NewScheduler accepted two jobs named a")
 	}

@@ -124,7 +124,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	startSync(ctx, st, conns, f.syncInterval, log)
-	stopSweeps, err := startSweeps(ctx, f.configPath, st, pol, svc, conns, log)
+	stopSweeps, err := startSweeps(ctx, f.configPath, st, pol, svc, conns, reg, log)
 	if err != nil {
 		return err
 	}

@@ -167,7 +167,7 @@ func TestRunRunsTheSweepsOnTheirSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := exec.Command(binary, "--store", db, "run", "--config", cfg,
-		"--sync-interval", "0", "--embedded-broker-port",
+		"--sync-interval", "0", "--listen", "127.0.0.1:0", "--embedded-broker-port",
 		fmt.Sprint(freeTestPort(t)))
 	var logs bytes.Buffer
 	run.Stderr = &logs

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
@@ -14,10 +16,11 @@ import (
 // startSweeps schedules the sweeps of the sweeps section of the config
 // file at path, until ctx is done or stop is called; stop ends the
 // schedule and waits for the runs in progress, which see their context
-// cancelled, to return. Nothing is scheduled without jobs.
+// cancelled, to return. Nothing is scheduled without jobs. The
+// scheduler's metrics go to reg.
 func startSweeps(ctx context.Context, path string, st store.Store,
 	pol engine.Evaluator, svc *engine.Service, conns connectors.Set,
-	log *slog.Logger) (stop func(), err error) {
+	reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
 	cfg := sweeps.Config{}
 	if path != "" {
 		if cfg, err = sweeps.LoadConfig(path); err != nil {
@@ -40,10 +43,14 @@ func startSweeps(ctx context.Context, path string, st store.Store,
 			return nil, &exitError{code: 2, err: err}
 		}
 		jobs = append(jobs, j)
-		log.Info("sweep scheduled", "sweep", jc.Sweep,
+		log.Info("sweep scheduled", "component", "sweeps", "sweep", jc.Sweep,
 			"schedule", j.Schedule.String(), "next_run", j.Schedule.Next(systemClock()))
 	}
-	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, jobs...)
+	m, err := sweeps.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, m, jobs...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,65 @@
+package sweeps
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The outcomes of a scheduled run, as the scheduler counts them.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeFailed    = "failed"
+	OutcomePanicked  = "panicked"
+	// OutcomeElsewhere: another instance sharing the store ran, or is
+	// running, the sweep for that time.
+	OutcomeElsewhere = "elsewhere"
+)
+
+// Metrics are the scheduler's Prometheus collectors. Their labels hold
+// job names, which come from the config, and outcomes from the closed
+// set above. A nil *Metrics records nothing.
+type Metrics struct {
+	runs     *prometheus.CounterVec
+	overlaps *prometheus.CounterVec
+}
+
+// NewMetrics creates the scheduler's collectors and registers them with
+// reg: killswitch_sweep_runs_total{sweep, outcome} and
+// killswitch_sweep_overlaps_total{sweep}. A nil reg gives a nil
+// *Metrics.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	if reg == nil {
+		return nil, nil
+	}
+	m := &Metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "killswitch_sweep_runs_total",
+			Help: "Scheduled sweep runs, by sweep and outcome (succeeded, " +
+				"failed, panicked, elsewhere: run by another instance)."},
+			[]string{"sweep", "outcome"}),
+		overlaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "killswitch_sweep_overlaps_total",
+			Help: "Scheduled sweep firings skipped because the sweep's " +
+				"previous run was still going, by sweep."},
+			[]string{"sweep"}),
+	}
+	for _, c := range []prometheus.Collector{m.runs, m.overlaps} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register sweep metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) ran(sweep, outcome string) {
+	if m != nil {
+		m.runs.WithLabelValues(sweep, outcome).Inc()
+	}
+}
+
+func (m *Metrics) overlapped(sweep string) {
+	if m != nil {
+		m.overlaps.WithLabelValues(sweep).Inc()
+	}
+}
