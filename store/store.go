@@ -15,6 +15,8 @@ var (
 	// ErrInvalid: a record breaks a rule of the data model (an unknown
 	// principal kind, a session of a principal that does not exist).
 	ErrInvalid = errors.New("invalid record")
+	// ErrConflict: a record with that id or unique key exists already.
+	ErrConflict = errors.New("already exists")
 )
 
 // PrincipalFilter selects principals; zero fields match everything.
@@ -162,6 +164,7 @@ type Store interface {
 	Exposures
 	SweepRuns
 	Stats
+	APITokens
 	// Close releases the backend's resources.
 	Close() error
 }
