@@ -23,7 +23,12 @@ var (
 type PrincipalFilter struct {
 	Kind   PrincipalKind
 	Status string
-	Limit  int
+	// Kinds, when not empty, restricts the match to these kinds.
+	Kinds []PrincipalKind
+	// AfterID returns only principals whose id sorts after it, for
+	// paging in list order.
+	AfterID string
+	Limit   int
 }
 
 // SessionFilter selects sessions; zero fields match everything. IDs, when
@@ -37,7 +42,20 @@ type SessionFilter struct {
 	Kind       string
 	Provider   string
 	Status     string
-	Limit      int
+	// Providers and PrincipalKinds, when not empty, restrict the match
+	// to sessions of these providers and of principals of these kinds.
+	Providers      []string
+	PrincipalKinds []PrincipalKind
+	// After, when its ID is set, returns only the sessions that come
+	// after that one in list order (created_at, then id), for paging.
+	After SessionKey
+	Limit int
+}
+
+// SessionKey is a session's place in list order.
+type SessionKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // CredentialFilter selects credentials; zero fields match everything.

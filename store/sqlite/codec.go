@@ -185,6 +185,18 @@ func (w *where) eq(col, v string) {
 	}
 }
 
+// in adds "col IN (vs...)" unless vs is empty.
+func in[T ~string](w *where, col string, vs []T) {
+	if len(vs) == 0 {
+		return
+	}
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		args[i] = string(v)
+	}
+	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
 // add adds a condition with its arguments.
 func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)

@@ -86,6 +86,10 @@ func (s *Store) ListPrincipals(ctx context.Context,
 	var w where
 	w.eq("kind", string(f.Kind))
 	w.eq("status", f.Status)
+	in(&w, "kind", f.Kinds)
+	if f.AfterID != "" {
+		w.add("id > ?", f.AfterID)
+	}
 	q := `SELECT ` + principalCols + ` FROM principals` + w.String() +
 		` ORDER BY id` + limit
 	ps, err := queryAll(ctx, s.read, q, w.args, scanPrincipal)

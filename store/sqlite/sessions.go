@@ -127,19 +127,26 @@ func listSessions(ctx context.Context, db querier,
 // sessionWhere is the WHERE clause for f.
 func sessionWhere(f store.SessionFilter) *where {
 	w := &where{}
-	if len(f.IDs) > 0 {
-		args := make([]any, len(f.IDs))
-		for i, id := range f.IDs {
-			args[i] = id
-		}
-		w.add("id IN ("+placeholders(len(args))+")", args...)
-	}
+	in(w, "id", f.IDs)
 	w.eq("principal_id", f.PrincipalID)
 	w.eq("credential_id", f.CredentialID)
 	w.eq("external_id", f.ExternalID)
 	w.eq("kind", f.Kind)
 	w.eq("provider", f.Provider)
 	w.eq("status", f.Status)
+	in(w, "provider", f.Providers)
+	if len(f.PrincipalKinds) > 0 {
+		kinds := &where{}
+		in(kinds, "kind", f.PrincipalKinds)
+		w.add("principal_id IN (SELECT id FROM principals"+
+			kinds.String()+")", kinds.args...)
+	}
+	if f.After.ID != "" {
+		// A session without a creation time sorts first, as NULL does.
+		created, _ := timeArg(f.After.CreatedAt).(string)
+		w.add("(coalesce(created_at, ''), id) > (?, ?)",
+			created, f.After.ID)
+	}
 	return w
 }
 

@@ -100,6 +100,12 @@ func principalFilter(t *testing.T, s store.Store) {
 			[]string{"alice", "ci", "helper"}},
 		{"Kind and status both apply", store.PrincipalFilter{
 			Kind: store.KindHuman, Status: "disabled"}, []string{"bob"}},
+		{"Kinds match any of those kinds", store.PrincipalFilter{
+			Kinds: []store.PrincipalKind{store.KindAgent,
+				store.KindServiceAccount}}, []string{"ci", "helper"}},
+		{"After an id matches the ids that sort after it",
+			store.PrincipalFilter{AfterID: "bob"},
+			[]string{"ci", "helper"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -17,6 +17,10 @@ var sessionTests = []test{
 	{"A session without an id gets one", sessionNoID},
 	{"An unknown session is not found", sessionNotFound},
 	{"Sessions are filtered by every field of the filter", sessionFilter},
+	{"Sessions are filtered by principal kinds and providers",
+		sessionScopes},
+	{"Sessions page in list order, those without a creation time first",
+		sessionPaging},
 }
 
 // webSession is an active browser session of alice with every field set
@@ -171,6 +175,61 @@ func sessionFilter(t *testing.T, s store.Store) {
 	got, err := s.ListSessions(t.Context(), store.SessionFilter{Limit: 3})
 	must(t, err)
 	equal(t, "sessions under a limit of 3", len(got), 3)
+}
+
+func sessionScopes(t *testing.T, s store.Store) {
+	filterFixture(t, s)
+	must(t, s.PutPrincipal(t.Context(), store.Principal{ID: "ci",
+		Kind: store.KindServiceAccount}))
+	putSessions(t, s, store.Session{ID: "s5", PrincipalID: "ci",
+		Provider: "github", Kind: "token", CreatedAt: second(5)})
+	cases := []struct {
+		name string
+		f    store.SessionFilter
+		want []string
+	}{
+		{"Principal kinds match their principals' sessions",
+			store.SessionFilter{PrincipalKinds: []store.PrincipalKind{
+				store.KindServiceAccount, store.KindAgent}},
+			[]string{"s5"}},
+		{"Providers match any of them", store.SessionFilter{
+			Providers: []string{"aws", "github"}},
+			[]string{"s2", "s4", "s5"}},
+		{"Both apply", store.SessionFilter{
+			Providers:      []string{"github"},
+			PrincipalKinds: []store.PrincipalKind{store.KindHuman}},
+			[]string{"s4"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := s.ListSessions(t.Context(), c.f)
+			must(t, err)
+			sameSet(t, "sessions", ids(got, sessionID), c.want)
+		})
+	}
+}
+
+func sessionPaging(t *testing.T, s store.Store) {
+	filterFixture(t, s)
+	putSessions(t, s,
+		store.Session{ID: "s0", PrincipalID: "bob", Provider: "okta"},
+		store.Session{ID: "s2b", PrincipalID: "bob", Provider: "okta",
+			CreatedAt: second(2)})
+	var got []string
+	var after store.SessionKey
+	for range 10 {
+		page, err := s.ListSessions(t.Context(),
+			store.SessionFilter{After: after, Limit: 2})
+		must(t, err)
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, ids(page, sessionID)...)
+		last := page[len(page)-1]
+		after = store.SessionKey{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	equal(t, "sessions page by page", got,
+		[]string{"s0", "s1", "s2", "s2b", "s3", "s4"})
 }
 
 var revokeTests = []test{
