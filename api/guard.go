@@ -1,0 +1,184 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// guard authenticates every request, refuses those whose role is below
+// the one their route requires, rate limits failed authentications per
+// client address, and audits failures and writes.
+type guard struct {
+	auth   *Authenticator
+	audit  store.Audit
+	router *http.ServeMux
+	roles  map[string]Role
+	fails  *failureLimiter
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// ServeHTTP runs the checks in order: rate limit, authentication, route,
+// role; then the route, audited when it writes.
+func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	addr := clientAddr(r)
+	if wait := g.fails.wait(addr, g.now()); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		writeProblem(w, r, problem(ProblemCodeRateLimited,
+			"too many failed authentications from this address"))
+		return
+	}
+	caller, ok := g.authenticate(w, r, addr)
+	if !ok {
+		return
+	}
+	_, pattern := g.router.Handler(r)
+	role, known := g.roles[pattern]
+	switch {
+	case pattern == "":
+		writeProblem(w, r, problem(ProblemCodeNotFound,
+			"no such endpoint: "+r.Method+" "+r.URL.Path))
+		return
+	case !known:
+		writeProblem(w, r, asProblem(errors.New("route "+pattern+
+			" has no role in openapi.yaml"), g.log, r))
+		return
+	case !caller.Can(role):
+		g.refuse(w, r, caller, role)
+		return
+	}
+	r = r.WithContext(WithCaller(r.Context(), caller))
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		g.router.ServeHTTP(w, r)
+		return
+	}
+	g.serveWrite(w, r, caller, pattern)
+}
+
+// authenticate returns the caller of r's bearer token, or writes the
+// problem and returns false.
+func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
+	addr string) (Caller, bool) {
+	secret := bearer(r)
+	c, err := g.auth.Authenticate(r.Context(), secret)
+	if err == nil {
+		return c, true
+	}
+	code := authCode(err)
+	if code == "" {
+		writeProblem(w, r, asProblem(err, g.log, r))
+		return Caller{}, false
+	}
+	g.fails.fail(addr, g.now())
+	details := map[string]string{"reason": string(code), "addr": addr,
+		"method": r.Method, "path": r.URL.Path}
+	subject := "api"
+	if secret != "" {
+		details["fingerprint"] = Fingerprint(secret)
+		subject = "token:" + details["fingerprint"]
+	}
+	g.record(r, "anonymous@"+addr, "api.auth_failed", subject, details)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="killswitch"`)
+	writeProblem(w, r, problem(code, authDetail[code]))
+	return Caller{}, false
+}
+
+// authDetail explains each authentication problem.
+var authDetail = map[ProblemCode]string{
+	ProblemCodeUnauthenticated: "send an API token as " +
+		"'Authorization: Bearer ks_...'; create one with " +
+		"'killswitch tokens create'",
+	ProblemCodeTokenExpired: "the token has expired",
+	ProblemCodeTokenRevoked: "the token was revoked",
+}
+
+// authCode is the problem code of an authentication error, or "" for an
+// error that is not the caller's fault.
+func authCode(err error) ProblemCode {
+	switch {
+	case errors.Is(err, ErrNoToken), errors.Is(err, ErrUnknownToken):
+		return ProblemCodeUnauthenticated
+	case errors.Is(err, ErrTokenExpired):
+		return ProblemCodeTokenExpired
+	case errors.Is(err, ErrTokenRevoked):
+		return ProblemCodeTokenRevoked
+	}
+	return ""
+}
+
+// refuse answers 403 to a caller whose role is below need, and audits it.
+func (g *guard) refuse(w http.ResponseWriter, r *http.Request, c Caller,
+	need Role) {
+	g.record(r, c.Actor(), "api.forbidden", r.URL.Path, map[string]string{
+		"method": r.Method, "role": string(c.Role),
+		"required": string(need)})
+	writeProblem(w, r, problem(ProblemCodeForbidden, "this needs the "+
+		string(need)+" role; the token has "+string(c.Role)))
+}
+
+// serveWrite serves a request that may change something and audits it
+// with the caller and the status it got.
+func (g *guard) serveWrite(w http.ResponseWriter, r *http.Request,
+	c Caller, pattern string) {
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	g.router.ServeHTTP(sw, r)
+	g.record(r, c.Actor(), "api.write", r.URL.Path, map[string]string{
+		"method": r.Method, "route": pattern,
+		"status": strconv.Itoa(sw.status)})
+}
+
+// record appends one audit entry; a failure is logged, since the answer
+// to the request is already decided.
+func (g *guard) record(r *http.Request, actor, event, subject string,
+	details map[string]string) {
+	d, _ := json.Marshal(details)
+	err := g.audit.AppendAudit(r.Context(), store.AuditEntry{
+		Time: g.now(), Actor: actor, Event: event, Subject: subject,
+		Details: d})
+	if err != nil {
+		g.log.Error("audit api request", "event", event, "err", err)
+	}
+}
+
+// bearer is the token of r's Authorization header, or "".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// clientAddr is the IP address r came from. Forwarding headers are not
+// trusted: a client could choose them to dodge the rate limit.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,169 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ListPrincipals lists the principals in the caller's scope, or those an
+// alias names.
+func (s *Server) ListPrincipals(ctx context.Context,
+	req ListPrincipalsRequestObject) (ListPrincipalsResponseObject, error) {
+	p := req.Params
+	c, f, limit, err := principalQuery(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var ps []store.Principal
+	if p.AliasType != "" || p.Alias != "" {
+		ps, err = s.principalsByAlias(ctx, p.AliasType, p.Alias, f, c)
+	} else {
+		ps, err = s.st.ListPrincipals(ctx, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ps, next := trim(ps, limit, func(p store.Principal) cursor {
+		return cursor{ID: p.ID}
+	})
+	page := ListPrincipals200JSONResponse{Items: []Principal{},
+		NextCursor: next}
+	for _, sp := range ps {
+		out, err := s.principal(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		page.Items = append(page.Items, out)
+	}
+	return page, nil
+}
+
+// principalQuery checks the parameters of ListPrincipals and returns the
+// caller and the store filter they make, narrowed to the caller's scope.
+func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
+	store.PrincipalFilter, int, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return c, store.PrincipalFilter{}, 0, err
+	}
+	limit, err := pageLimit(p.Limit)
+	if err != nil {
+		return c, store.PrincipalFilter{}, 0, err
+	}
+	cur, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return c, store.PrincipalFilter{}, 0, err
+	}
+	f := store.PrincipalFilter{Kind: store.PrincipalKind(p.Kind),
+		Status: string(p.Status), Kinds: c.Scopes.PrincipalKinds,
+		AfterID: cur.ID, Limit: limit + 1}
+	switch {
+	case p.Kind != "" && !p.Kind.Valid():
+		err = badParam("kind", string(p.Kind), "not one of "+
+			enumList(PrincipalKindHuman, PrincipalKindServiceAccount,
+				PrincipalKindAPIClient, PrincipalKindAgent,
+				PrincipalKindWorkload))
+	case p.Status != "" && !p.Status.Valid():
+		err = badParam("status", string(p.Status), "not active or disabled")
+	case p.AliasType == "" && p.Alias != "":
+		err = badParam("alias_type", "", "required with alias")
+	case p.Alias == "" && p.AliasType != "":
+		err = badParam("alias", "", "required with alias_type")
+	}
+	return c, f, limit, err
+}
+
+// principalsByAlias returns the principals an alias names that match f,
+// in id order.
+func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
+	f store.PrincipalFilter, c Caller) ([]store.Principal, error) {
+	aliases, err := s.st.ResolveAlias(ctx, typ, value)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Principal
+	for _, a := range aliases {
+		p, err := s.st.GetPrincipal(ctx, a.PrincipalID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if principalMatches(p, f) && c.InScope(p.Kind, "") {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Principal) int {
+		return strings.Compare(a.ID, b.ID)
+	})
+	out = slices.CompactFunc(out, func(a, b store.Principal) bool {
+		return a.ID == b.ID
+	})
+	return out[:min(len(out), f.Limit)], nil
+}
+
+// principalMatches applies f to one principal.
+func principalMatches(p store.Principal, f store.PrincipalFilter) bool {
+	return (f.Kind == "" || p.Kind == f.Kind) &&
+		(f.Status == "" || p.Status == f.Status) && p.ID > f.AfterID
+}
+
+// GetPrincipal returns one principal in the caller's scope.
+func (s *Server) GetPrincipal(ctx context.Context,
+	req GetPrincipalRequestObject) (GetPrincipalResponseObject, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.st.GetPrincipal(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.InScope(p.Kind, "") {
+		return nil, problem(ProblemCodeNotFound, "no such record")
+	}
+	out, err := s.principal(ctx, p)
+	return GetPrincipal200JSONResponse(out), err
+}
+
+// principal is p as the API shows it, with its aliases.
+func (s *Server) principal(ctx context.Context, p store.Principal) (Principal, error) {
+	aliases, err := s.st.ListAliases(ctx, p.ID)
+	if err != nil {
+		return Principal{}, err
+	}
+	out := Principal{ID: p.ID, Kind: PrincipalKind(p.Kind),
+		DisplayName: p.DisplayName, Owner: p.Owner,
+		Status: PrincipalStatus(p.Status), Labels: p.Labels,
+		BreakGlass: p.BreakGlass, CreatedAt: p.CreatedAt,
+		Aliases: make([]Alias, len(aliases))}
+	for i, a := range aliases {
+		out.Aliases[i] = Alias{Type: a.Type, Value: a.Value,
+			CredentialID: a.CredentialID}
+	}
+	return out, nil
+}
+
+// callerOf is the request's caller. The guard puts one in every
+// request's context; a handler reached without it refuses.
+func callerOf(ctx context.Context) (Caller, error) {
+	c, ok := CallerFrom(ctx)
+	if !ok {
+		return c, errors.New("api: request without a caller")
+	}
+	return c, nil
+}
+
+// enumList lists enum values for an error message.
+func enumList[T ~string](vs ...T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}

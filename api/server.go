@@ -1,0 +1,113 @@
+// Package api is killswitch's HTTP API under /v1: the registry's
+// principals, sessions and credentials, and the controls over them,
+// behind bearer-token authentication and role-based access control.
+//
+// openapi.yaml is the contract. openapi.gen.go is generated from it by
+// oapi-codegen (go generate ./api/...) and never edited by hand; the
+// handlers implement its StrictServerInterface over store.Store. The
+// role each route requires is read from the document too, so a route
+// and its guard cannot drift apart.
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// BasePath is where the API is mounted.
+const BasePath = "/v1"
+
+// Config is what the API needs.
+type Config struct {
+	// Store is the registry the API reads and writes.
+	Store store.Store
+	// Log receives internal errors (never a secret); required.
+	Log *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// AuthFailures is how fast a client address earns back a failed
+	// authentication, and AuthFailureBurst how many it may have in a
+	// row before it is refused with 429. Zero values are one per six
+	// seconds and 10.
+	AuthFailures     rate.Limit
+	AuthFailureBurst int
+}
+
+// withDefaults fills in the zero values.
+func (c Config) withDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.AuthFailures == 0 {
+		c.AuthFailures = rate.Every(6 * time.Second)
+	}
+	if c.AuthFailureBurst == 0 {
+		c.AuthFailureBurst = 10
+	}
+	return c
+}
+
+// Server serves the API. Its methods other than Handler and
+// Authenticator implement StrictServerInterface, one per operation.
+type Server struct {
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	auth    *Authenticator
+	handler http.Handler
+}
+
+// New builds the API from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Log == nil {
+		return nil, fmt.Errorf("api: Store and Log are required")
+	}
+	cfg = cfg.withDefaults()
+	doc, roles, err := loadSpec()
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	log := cfg.Log.With("component", "api")
+	s := &Server{st: cfg.Store, log: log, now: cfg.Now,
+		auth: NewAuthenticator(cfg.Store, cfg.Now, log)}
+	router := http.NewServeMux()
+	router.HandleFunc("GET "+BasePath+"/openapi.json", serveSpec(doc))
+	roles["GET "+BasePath+"/openapi.json"] = Viewer
+	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  s.bodyError,
+		ResponseErrorHandlerFunc: s.handlerError,
+	})
+	HandlerWithOptions(strict, StdHTTPServerOptions{BaseURL: BasePath,
+		BaseRouter: router, ErrorHandlerFunc: func(w http.ResponseWriter,
+			r *http.Request, err error) {
+			writeProblem(w, r, paramProblem(r, err))
+		}})
+	s.handler = &guard{auth: s.auth, audit: cfg.Store, router: router,
+		roles: roles, now: cfg.Now, log: log,
+		fails: newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
+	return s, nil
+}
+
+// Handler serves every path under BasePath; mount it at BasePath+"/".
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Authenticator checks API tokens, for other surfaces (the console) that
+// accept them.
+func (s *Server) Authenticator() *Authenticator { return s.auth }
+
+// bodyError answers a request body the generated code could not decode.
+func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, problem(ProblemCodeInvalidBody,
+		"the body is not valid JSON of the operation's schema: "+err.Error()))
+}
+
+// handlerError answers an error a handler returned.
+func (s *Server) handlerError(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, asProblem(err, s.log, r))
+}

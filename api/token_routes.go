@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// ListTokens lists every API token without its secret.
+func (s *Server) ListTokens(ctx context.Context,
+	_ ListTokensRequestObject) (ListTokensResponseObject, error) {
+	ts, err := s.st.ListAPITokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := ListTokens200JSONResponse{Items: make([]Token, len(ts))}
+	for i, t := range ts {
+		out.Items[i] = token(t)
+	}
+	return out, nil
+}
+
+// CreateToken makes a token no stronger than the caller's and returns
+// its secret, this once.
+func (s *Server) CreateToken(ctx context.Context,
+	req CreateTokenRequestObject) (CreateTokenResponseObject, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	spec := TokenSpec{Name: b.Name, Role: b.Role,
+		Scopes: storeScopes(b.Scopes), CreatedBy: c.Actor(),
+		CreatedAt: s.now(), ExpiresAt: b.ExpiresAt}
+	if err := c.mayGrant(spec); err != nil {
+		return nil, err
+	}
+	t, secret, err := NewToken(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.CreateAPIToken(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := s.auditToken(ctx, c, "token.created", t); err != nil {
+		return nil, err
+	}
+	return CreateToken201JSONResponse{Token: token(t), Secret: secret}, nil
+}
+
+// mayGrant refuses a token that would reach further than c: a higher
+// role, or wider scopes.
+func (c Caller) mayGrant(s TokenSpec) error {
+	deny := func(field, value, why string) error {
+		p := problem(ProblemCodeForbidden, why)
+		p.Parameter, p.Value = field, value
+		return p
+	}
+	if s.Role.Valid() && !c.Can(s.Role) {
+		return deny("role", string(s.Role), "above the caller's own role")
+	}
+	if !within(s.Scopes.PrincipalKinds, c.Scopes.PrincipalKinds) {
+		return deny("scopes.principal_kinds", "",
+			"must stay within the caller's principal kinds")
+	}
+	if !within(s.Scopes.Providers, c.Scopes.Providers) {
+		return deny("scopes.providers", "",
+			"must stay within the caller's providers")
+	}
+	return nil
+}
+
+// within reports whether a scope list reaches no further than limit (an
+// empty list reaches everything).
+func within[T comparable](scope, limit []T) bool {
+	if len(limit) == 0 {
+		return true
+	}
+	if len(scope) == 0 {
+		return false
+	}
+	for _, v := range scope {
+		if !slices.Contains(limit, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// RevokeToken revokes a token; revoking it again changes nothing.
+func (s *Server) RevokeToken(ctx context.Context,
+	req RevokeTokenRequestObject) (RevokeTokenResponseObject, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := s.st.RevokeAPIToken(ctx, req.ID, c.Actor(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.tokenByID(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		if err := s.auditToken(ctx, c, "token.revoked", t); err != nil {
+			return nil, err
+		}
+	}
+	return RevokeToken200JSONResponse(token(t)), nil
+}
+
+// tokenByID finds a token by id.
+func (s *Server) tokenByID(ctx context.Context, id string) (store.APIToken, error) {
+	ts, err := s.st.ListAPITokens(ctx)
+	if err != nil {
+		return store.APIToken{}, err
+	}
+	for _, t := range ts {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return store.APIToken{}, store.ErrNotFound
+}
+
+// auditToken records a change to t by c; the secret is never in it.
+func (s *Server) auditToken(ctx context.Context, c Caller, event string,
+	t store.APIToken) error {
+	d, err := json.Marshal(map[string]any{"name": t.Name, "role": t.Role,
+		"scopes": t.Scopes, "expires_at": t.ExpiresAt})
+	if err != nil {
+		return err
+	}
+	return s.st.AppendAudit(ctx, store.AuditEntry{Time: s.now(),
+		Actor: c.Actor(), Event: event, Subject: "token:" + t.ID,
+		Details: d})
+}
+
+// token is t as the API shows it: never its secret or its hash.
+func token(t store.APIToken) Token {
+	return Token{ID: t.ID, Name: t.Name, Role: Role(t.Role),
+		Scopes:    apiScopes(t.Scopes),
+		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt,
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt,
+		RevokedAt: t.RevokedAt, RevokedBy: t.RevokedBy}
+}
+
+// storeScopes and apiScopes convert scopes between the API and the store.
+func storeScopes(s TokenScopes) store.TokenScopes {
+	out := store.TokenScopes{Providers: s.Providers}
+	for _, k := range s.PrincipalKinds {
+		out.PrincipalKinds = append(out.PrincipalKinds, store.PrincipalKind(k))
+	}
+	return out
+}
+
+func apiScopes(s store.TokenScopes) TokenScopes {
+	out := TokenScopes{Providers: s.Providers}
+	for _, k := range s.PrincipalKinds {
+		out.PrincipalKinds = append(out.PrincipalKinds, PrincipalKind(k))
+	}
+	return out
+}
