@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -37,14 +36,8 @@ func (s *Server) CreateToken(ctx context.Context,
 	if err := c.mayGrant(spec); err != nil {
 		return nil, err
 	}
-	t, secret, err := NewToken(spec)
+	t, secret, err := CreateToken(ctx, s.st, spec)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.st.CreateAPIToken(ctx, t); err != nil {
-		return nil, err
-	}
-	if err := s.auditToken(ctx, c, "token.created", t); err != nil {
 		return nil, err
 	}
 	return CreateToken201JSONResponse{Token: token(t), Secret: secret}, nil
@@ -96,47 +89,11 @@ func (s *Server) RevokeToken(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	changed, err := s.st.RevokeAPIToken(ctx, req.ID, c.Actor(), s.now())
+	t, err := RevokeToken(ctx, s.st, req.ID, c.Actor(), s.now())
 	if err != nil {
 		return nil, err
-	}
-	t, err := s.tokenByID(ctx, req.ID)
-	if err != nil {
-		return nil, err
-	}
-	if changed {
-		if err := s.auditToken(ctx, c, "token.revoked", t); err != nil {
-			return nil, err
-		}
 	}
 	return RevokeToken200JSONResponse(token(t)), nil
-}
-
-// tokenByID finds a token by id.
-func (s *Server) tokenByID(ctx context.Context, id string) (store.APIToken, error) {
-	ts, err := s.st.ListAPITokens(ctx)
-	if err != nil {
-		return store.APIToken{}, err
-	}
-	for _, t := range ts {
-		if t.ID == id {
-			return t, nil
-		}
-	}
-	return store.APIToken{}, store.ErrNotFound
-}
-
-// auditToken records a change to t by c; the secret is never in it.
-func (s *Server) auditToken(ctx context.Context, c Caller, event string,
-	t store.APIToken) error {
-	d, err := json.Marshal(map[string]any{"name": t.Name, "role": t.Role,
-		"scopes": t.Scopes, "expires_at": t.ExpiresAt})
-	if err != nil {
-		return err
-	}
-	return s.st.AppendAudit(ctx, store.AuditEntry{Time: s.now(),
-		Actor: c.Actor(), Event: event, Subject: "token:" + t.ID,
-		Details: d})
 }
 
 // token is t as the API shows it: never its secret or its hash.

@@ -6,9 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,14 +25,6 @@ const SecretPrefix = "ks_"
 // characters that break a double-click selection or a URL.
 var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").
 	WithPadding(base32.NoPadding)
-
-// Why an authentication failed, for callers to branch on with errors.Is.
-var (
-	ErrNoToken      = errors.New("no bearer token")
-	ErrUnknownToken = errors.New("unknown token")
-	ErrTokenExpired = errors.New("token expired")
-	ErrTokenRevoked = errors.New("token revoked")
-)
 
 // HashSecret is the hex SHA-256 of a secret, as the store keeps it.
 func HashSecret(secret string) string {
@@ -73,6 +65,68 @@ func NewToken(s TokenSpec) (store.APIToken, string, error) {
 	return t, secret, nil
 }
 
+// TokenStore is what creating and revoking tokens needs of the
+// registry.
+type TokenStore interface {
+	store.APITokens
+	store.Audit
+}
+
+// CreateToken makes a token from s, stores it and audits its creation
+// by s.CreatedBy. It returns the stored token and its secret, which the
+// caller shows once; the audit entry never holds the secret.
+func CreateToken(ctx context.Context, st TokenStore, s TokenSpec) (store.APIToken, string, error) {
+	t, secret, err := NewToken(s)
+	if err != nil {
+		return store.APIToken{}, "", err
+	}
+	if err := st.CreateAPIToken(ctx, t); err != nil {
+		return store.APIToken{}, "", fmt.Errorf("create token: %w", err)
+	}
+	err = auditToken(ctx, st, s.CreatedBy, "token.created", s.CreatedAt, t)
+	return t, secret, err
+}
+
+// RevokeToken revokes the token with that id by by at now, audited when
+// it was not revoked already, and returns it; store.ErrNotFound for an
+// unknown id.
+func RevokeToken(ctx context.Context, st TokenStore, id, by string,
+	now time.Time) (store.APIToken, error) {
+	changed, err := st.RevokeAPIToken(ctx, id, by, now)
+	if err != nil {
+		return store.APIToken{}, fmt.Errorf("revoke token: %w", err)
+	}
+	ts, err := st.ListAPITokens(ctx)
+	if err != nil {
+		return store.APIToken{}, fmt.Errorf("revoke token: %w", err)
+	}
+	i := slices.IndexFunc(ts, func(t store.APIToken) bool { return t.ID == id })
+	if i < 0 {
+		return store.APIToken{}, fmt.Errorf("revoke token %q: %w", id,
+			store.ErrNotFound)
+	}
+	if changed {
+		err = auditToken(ctx, st, by, "token.revoked", now, ts[i])
+	}
+	return ts[i], err
+}
+
+// auditToken records a change to t; the secret is never in it.
+func auditToken(ctx context.Context, st store.Audit, actor, event string,
+	at time.Time, t store.APIToken) error {
+	d, err := json.Marshal(map[string]any{"name": t.Name, "role": t.Role,
+		"scopes": t.Scopes, "expires_at": t.ExpiresAt})
+	if err != nil {
+		return err
+	}
+	err = st.AppendAudit(ctx, store.AuditEntry{Time: at, Actor: actor,
+		Event: event, Subject: "token:" + t.ID, Details: d})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", event, err)
+	}
+	return nil
+}
+
 // FieldError says which field of a request is bad and why.
 type FieldError struct {
 	Field  string
@@ -105,60 +159,3 @@ func (s TokenSpec) validate() error {
 	return nil
 }
 
-// touchEvery is how stale a token's recorded last use may get before an
-// authentication records it again: not one write per request.
-const touchEvery = time.Minute
-
-// Authenticator checks bearer secrets against the stored tokens. The
-// console uses it for its own logins.
-type Authenticator struct {
-	tokens store.APITokens
-	now    func() time.Time
-	log    *slog.Logger
-}
-
-// NewAuthenticator checks secrets against tokens at the times now gives.
-func NewAuthenticator(tokens store.APITokens, now func() time.Time,
-	log *slog.Logger) *Authenticator {
-	return &Authenticator{tokens: tokens, now: now, log: log}
-}
-
-// Authenticate returns the Caller a secret stands for. It fails with
-// ErrNoToken, ErrUnknownToken, ErrTokenExpired or ErrTokenRevoked
-// (errors.Is), or with a store error; no error holds the secret.
-func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Caller, error) {
-	if secret == "" {
-		return Caller{}, ErrNoToken
-	}
-	if !strings.HasPrefix(secret, SecretPrefix) {
-		return Caller{}, ErrUnknownToken
-	}
-	t, err := a.tokens.APITokenByHash(ctx, HashSecret(secret))
-	if errors.Is(err, store.ErrNotFound) {
-		return Caller{}, ErrUnknownToken
-	}
-	if err != nil {
-		return Caller{}, fmt.Errorf("authenticate: %w", err)
-	}
-	now := a.now()
-	switch {
-	case !t.RevokedAt.IsZero():
-		return Caller{}, fmt.Errorf("token %s: %w", t.ID, ErrTokenRevoked)
-	case !t.Usable(now):
-		return Caller{}, fmt.Errorf("token %s: %w", t.ID, ErrTokenExpired)
-	}
-	a.touch(ctx, t, now)
-	return Caller{TokenID: t.ID, Name: t.Name, Role: Role(t.Role),
-		Scopes: t.Scopes}, nil
-}
-
-// touch records a use of t when the recorded one is stale; a failure is
-// logged and does not refuse the request.
-func (a *Authenticator) touch(ctx context.Context, t store.APIToken, now time.Time) {
-	if now.Sub(t.LastUsedAt) < touchEvery {
-		return
-	}
-	if err := a.tokens.TouchAPIToken(ctx, t.ID, now); err != nil {
-		a.log.Warn("record token use", "token_id", t.ID, "err", err)
-	}
-}
