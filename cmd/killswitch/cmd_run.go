@@ -108,6 +108,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	var l *httpListener
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
+		if _, err := mountAPI(l, st, log); err != nil {
+			return err
+		}
 	}
 	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, reg, log)
 	if err != nil {

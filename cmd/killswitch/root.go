@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPolicyCmd(g))
 	root.AddCommand(newSSFCmd(g))
 	root.AddCommand(newSweepCmd(g), newCredentialsCmd(g))
+	root.AddCommand(newTokensCmd(g))
 	argsAreUsage(root)
 	return root
 }
