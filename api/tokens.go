@@ -158,4 +158,3 @@ func (s TokenSpec) validate() error {
 	}
 	return nil
 }
-
