@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -89,14 +91,16 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // ParseConfig reads the sweeps section of a config document and
-// validates it.
+// validates it. Inside the section an unknown key is an error: a
+// misspelt time_zone would run a job in UTC, a misspelt jobs would
+// schedule nothing, and neither may pass unnoticed.
 func ParseConfig(data []byte) (Config, error) {
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("not YAML: %w", err)
 	}
 	var doc struct {
-		Sweeps *Config `json:"sweeps"`
+		Sweeps json.RawMessage `json:"sweeps"`
 	}
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return Config{}, nil
@@ -104,10 +108,69 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := json.Unmarshal(js, &doc); err != nil {
 		return Config{}, fmt.Errorf("sweeps: %w", err)
 	}
-	if doc.Sweeps == nil {
+	if len(doc.Sweeps) == 0 || string(doc.Sweeps) == "null" {
 		return Config{}, nil
 	}
-	return *doc.Sweeps, doc.Sweeps.Validate()
+	var section struct {
+		Jobs        []json.RawMessage `json:"jobs"`
+		LockWarning json.RawMessage   `json:"lock_warning"`
+	}
+	if err := strict(doc.Sweeps, &section); err != nil {
+		return Config{}, fmt.Errorf("sweeps: %w", err)
+	}
+	var cfg Config
+	err = duration(section.LockWarning, "sweeps.lock_warning", &cfg.LockWarning)
+	if err != nil {
+		return Config{}, err
+	}
+	for i, raw := range section.Jobs {
+		j, err := parseJob(raw, fmt.Sprintf("sweeps.jobs[%d]", i))
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Jobs = append(cfg.Jobs, j)
+	}
+	return cfg, cfg.Validate()
+}
+
+// parseJob reads one job strictly; errors start with at.
+func parseJob(raw json.RawMessage, at string) (JobConfig, error) {
+	var j struct {
+		Sweep    string          `json:"sweep"`
+		Schedule string          `json:"schedule"`
+		TimeZone string          `json:"time_zone"`
+		Jitter   json.RawMessage `json:"jitter"`
+		Timeout  json.RawMessage `json:"timeout"`
+	}
+	if err := strict(raw, &j); err != nil {
+		return JobConfig{}, fmt.Errorf("%s: %w", at, err)
+	}
+	jc := JobConfig{Sweep: j.Sweep, Schedule: j.Schedule, TimeZone: j.TimeZone}
+	if err := duration(j.Jitter, at+".jitter", &jc.Jitter); err != nil {
+		return JobConfig{}, err
+	}
+	return jc, duration(j.Timeout, at+".timeout", &jc.Timeout)
+}
+
+// duration reads raw, when present, into d; its error starts with at.
+func duration(raw json.RawMessage, at string, d *Duration) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := d.UnmarshalJSON(raw); err != nil {
+		return fmt.Errorf("%s: %w", at, err)
+	}
+	return nil
+}
+
+// strict decodes raw into v, refusing keys v does not have.
+func strict(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }
 
 // Validate checks every job; errors name it: sweeps.jobs[1].schedule.
@@ -128,7 +191,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s.schedule: required", at)
 		}
 		if _, err := ParseSchedule(j.Schedule, j.TimeZone); err != nil {
-			return fmt.Errorf("%s: %w", at, err)
+			return fmt.Errorf("%s.%w", at, err)
 		}
 	}
 	return nil

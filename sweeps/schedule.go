@@ -53,6 +53,9 @@ func ParseSchedule(spec, zone string) (Schedule, error) {
 		}
 		loc = l
 	}
+	if err := checkEvery(spec); err != nil {
+		return Schedule{}, fmt.Errorf("schedule %q: %w", spec, err)
+	}
 	parsed, err := parser.Parse(spec)
 	if err != nil {
 		return Schedule{}, fmt.Errorf("schedule %q: %w", spec, err)
@@ -65,7 +68,29 @@ func ParseSchedule(spec, zone string) (Schedule, error) {
 	} else {
 		s.every = parsed
 	}
+	if s.Next(neverBefore).IsZero() {
+		return Schedule{}, fmt.Errorf("schedule %q: names no time that "+
+			"ever comes (a day the month does not have?)", spec)
+	}
 	return s, nil
+}
+
+// neverBefore is where ParseSchedule looks for a spec's first firing: a
+// spec that names a real date fires within the years cron searches.
+var neverBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// checkEvery refuses an @every interval below a second, which cron would
+// quietly run every second (a negative one included).
+func checkEvery(spec string) error {
+	v, ok := strings.CutPrefix(strings.TrimSpace(spec), "@every ")
+	if !ok {
+		return nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err == nil && d < time.Second {
+		return fmt.Errorf("the interval must be at least 1s")
+	}
+	return nil
 }
 
 // String is the spec and its zone.
