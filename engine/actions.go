@@ -303,7 +303,11 @@ func (x *Executor) placeLock(ctx context.Context, a store.Action) (executed, err
 	l := store.Lock{ID: "lock_" + shortHash(a.ID), TargetType: a.TargetType,
 		Target: a.TargetID, Reason: a.Reason, CreatedBy: actor(a),
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := x.store.PutLock(ctx, l); err != nil {
+	err := x.store.PutLock(ctx, l)
+	if errors.Is(err, store.ErrInvalid) {
+		return executed{}, permanent("place lock: %v", err)
+	}
+	if err != nil {
 		return executed{}, fmt.Errorf("place lock: %w", err)
 	}
 	return executed{

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -46,19 +45,12 @@ func (r LockRequest) validate(now time.Time) error {
 		return fmt.Errorf("%w: the lock would expire at %s, not after now",
 			ErrBadRequest, r.Expires.UTC().Format(time.RFC3339))
 	}
-	if r.TargetType == "origin" && !validOrigin(r.Target) {
-		return fmt.Errorf("%w: origin %q is not an IP address or a CIDR "+
-			"prefix", ErrBadRequest, r.Target)
+	if r.TargetType == "origin" {
+		if err := store.CheckOrigin(r.Target); err != nil {
+			return fmt.Errorf("%w: origin %v", ErrBadRequest, err)
+		}
 	}
 	return nil
-}
-
-func validOrigin(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
-	}
-	_, err := netip.ParsePrefix(s)
-	return err == nil
 }
 
 // lockStore is what placing and lifting locks needs.

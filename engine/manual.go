@@ -28,9 +28,10 @@ type ManualRequest struct {
 	CredentialID string
 }
 
-// ErrBadRequest marks a ManualRequest that is incomplete or ambiguous: the
-// operator must change it, nothing was recorded.
-var ErrBadRequest = errors.New("bad revocation request")
+// ErrBadRequest marks an operator's request (a revocation, a lock, a
+// verdict) that is incomplete or ambiguous: the operator must change it,
+// nothing was recorded.
+var ErrBadRequest = errors.New("bad request")
 
 func (r ManualRequest) validate() error {
 	n := 0

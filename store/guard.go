@@ -89,6 +89,39 @@ func originCovers(target, ip string) bool {
 	return err == nil && t.Unmap() == addr
 }
 
+// CheckOrigin says why target cannot be an origin lock's: it must be an
+// IP address or a CIDR prefix that some session's origin can match and
+// not every one does. An address with a zone, the unspecified address
+// and an IPv4-mapped prefix match no origin (origins are stored without
+// zone, IPv4 as IPv4); a prefix of length 0 is every address, which
+// would blind the registry to every new session rather than lock one
+// origin.
+func CheckOrigin(target string) error {
+	if addr, err := netip.ParseAddr(target); err == nil {
+		switch {
+		case addr.Zone() != "":
+			return fmt.Errorf("%q: an address with a zone matches no "+
+				"origin", target)
+		case addr.IsUnspecified():
+			return fmt.Errorf("%q: the unspecified address names no "+
+				"origin", target)
+		}
+		return nil
+	}
+	p, err := netip.ParsePrefix(target)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not an IP address or a CIDR prefix", target)
+	case p.Bits() == 0:
+		return fmt.Errorf("%q is every address: lock principals, "+
+			"credentials or narrower prefixes instead", target)
+	case p.Addr().Is4In6():
+		return fmt.Errorf("%q: an IPv4-mapped prefix matches no origin: "+
+			"write it as an IPv4 prefix", target)
+	}
+	return nil
+}
+
 // Budget bounds how many actions run on their own in a sliding window.
 // Empty Kind, Policy and PrincipalKind match every action; set ones
 // narrow the budget to actions with that kind, policy rule and kind of

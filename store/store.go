@@ -128,7 +128,8 @@ type Inventory interface {
 // origins. Locks are never deleted: Guard.LiftLock ends one and keeps it.
 type Locks interface {
 	// PutLock inserts or replaces a lock. Writing a lock again without a
-	// lift (a re-import, a retried action) keeps an earlier lift.
+	// lift (a re-import, a retried action) keeps an earlier lift. An
+	// origin lock whose target CheckOrigin refuses is ErrInvalid.
 	PutLock(ctx context.Context, l Lock) error
 	// ListLocks returns the locks in force at now (not expired, not
 	// lifted), or all of them, history included, when now is zero.

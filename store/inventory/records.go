@@ -73,6 +73,11 @@ func (c *checker) lock(at string, l Lock) {
 	c.unique(at+".id", "lock", l.ID)
 	c.oneOf(at+".target_type", "target type", l.TargetType, lockTargets)
 	c.required(at+".target", l.Target)
+	if l.TargetType == "origin" && l.Target != "" {
+		if err := store.CheckOrigin(l.Target); err != nil {
+			c.fail(at+".target", "%v", err)
+		}
+	}
 	c.b.locks = append(c.b.locks, store.Lock{ID: l.ID,
 		TargetType: l.TargetType, Target: l.Target, Reason: l.Reason,
 		CreatedBy: l.CreatedBy,

@@ -19,7 +19,8 @@ var lockTargets = []string{"principal", "credential", "device", "origin"}
 
 // PutLock inserts or replaces a lock, keeping an earlier lift when l has
 // none; an empty id gets a generated "lck_" one. The target type must be
-// principal, credential, device or origin.
+// principal, credential, device or origin, an origin's target one that
+// store.CheckOrigin accepts.
 func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 	if l.ID == "" {
 		l.ID = newID("lck_")
@@ -31,6 +32,10 @@ func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 			op, l.TargetType, store.ErrInvalid)
 	case l.Target == "":
 		return fmt.Errorf("%s: target: required: %w", op, store.ErrInvalid)
+	case l.TargetType == "origin":
+		if err := store.CheckOrigin(l.Target); err != nil {
+			return fmt.Errorf("%s: target: %v: %w", op, err, store.ErrInvalid)
+		}
 	}
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO locks (`+lockCols+

@@ -20,6 +20,9 @@ var guardTests = []test{
 	{"A lock refuses neither refreshing a live session nor ending one",
 		lockKeepsLiveSessions},
 	{"An expired or lifted lock refuses nothing", lockOverRefusesNothing},
+	{"An origin lock that names no address, every address or an " +
+		"address no origin has is refused naming its target",
+		lockOriginInvalid},
 	{"A lock in force refuses a new credential of its principal",
 		lockRefusesCredential},
 	{"LockedBy names the locks in force that cover a session",
@@ -105,6 +108,20 @@ func lockRefusesByTarget(t *testing.T, s store.Store) {
 	must(t, s.PutLock(t.Context(), soon("other-net", "origin",
 		"198.51.100.0/24")))
 	must(t, s.PutSession(t.Context(), ses))
+}
+
+func lockOriginInvalid(t *testing.T, s store.Store) {
+	for _, target := range []string{"garbage", "0.0.0.0/0", "::/0",
+		"0.0.0.0", "::", "fe80::1%eth0", "::ffff:198.51.100.0/120",
+		"198.51.100.0/33"} {
+		err := s.PutLock(t.Context(), soon("bad", "origin", target))
+		wantField(t, err, "target")
+	}
+	ls, err := s.ListLocks(t.Context(), time.Time{})
+	must(t, err)
+	if len(ls) != 0 {
+		t.Fatalf("locks stored: %+v, want none", ls)
+	}
 }
 
 func lockKeepsLiveSessions(t *testing.T, s store.Store) {
