@@ -8,10 +8,10 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -57,12 +57,21 @@ type ConsumerConfig struct {
 	// Default 4.
 	Workers int
 	// CommitInterval is how often finished offsets are committed.
-	// Default 200ms. A final commit is made on shutdown.
+	// Default 200ms. A final commit is made on shutdown and before a
+	// rebalance hands the partitions to another instance.
 	CommitInterval time.Duration
 	// ClientID names this instance to the brokers, so that readiness
 	// finds it among the group's members. Default "killswitch-" and
 	// 12 random characters, new per process.
 	ClientID string
+	// CommitEvery commits as soon as that many messages are finished
+	// since the last commit, without waiting for CommitInterval. Default
+	// 100.
+	CommitEvery int
+	// ShutdownGrace is how long, once asked to stop, the message being
+	// processed may take to reach the outbox before it is abandoned (not
+	// committed: it is delivered again). Default 30s.
+	ShutdownGrace time.Duration
 }
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
@@ -83,6 +92,12 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	}
 	if c.ClientID == "" {
 		c.ClientID = "killswitch-" + rand.Text()[:12]
+	}
+	if c.CommitEvery <= 0 {
+		c.CommitEvery = 100
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
 	}
 	return c
 }
@@ -113,15 +128,20 @@ type Report struct {
 // Consumer reads alerts from a Kafka topic in a consumer group and feeds
 // them to the pipeline.
 type Consumer struct {
-	cfg     ConsumerConfig
-	pipe    *Pipeline
-	audit   store.Audit
-	exec    interface{ Wake() }
-	log     *slog.Logger
-	tracker *offsetTracker
-	dlq     *kafka.Writer
+	cfg   ConsumerConfig
+	pipe  *Pipeline
+	audit store.Audit
+	exec  interface{ Wake() }
+	log   *slog.Logger
+	dlq   *kafka.Writer
+	// current is the generation being consumed, nil between two.
+	current atomic.Pointer[generation]
+	// abandoned counts messages whose processing the end of the shutdown
+	// grace cut off.
+	abandoned atomic.Int64
 	// commitErr is the last commit error logged, so that a broker that
-	// stays down is reported once, not at every tick.
+	// stays down is reported once, not at every tick. Only the commit
+	// loop of the one generation in progress touches it.
 	commitErr string
 	// OnReport, when set, is called after each message is finished.
 	OnReport func(Report)
@@ -138,73 +158,131 @@ func NewConsumer(cfg ConsumerConfig, pipe *Pipeline, audit store.Audit,
 		return nil, err
 	}
 	return &Consumer{cfg: cfg, pipe: pipe, audit: audit, exec: exec,
-		log: log.With("component", "consumer"), tracker: newOffsetTracker(),
+		log: log.With("component", "consumer"),
 		dlq: &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.DLQTopic,
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond,
 			AllowAutoTopicCreation: true},
 	}, nil
 }
 
-// Run consumes until ctx is done, then finishes the messages in hand,
-// commits their offsets and returns. Kafka being unreachable is waited
-// out, not returned.
+// Run consumes until ctx is done. Then it stops fetching, hands back the
+// messages not yet started (they are not committed, so they come again),
+// gives the messages being processed ShutdownGrace to reach the outbox,
+// commits what is finished and leaves the group. It returns an
+// *AbandonedError when the grace ran out first. Kafka being unreachable
+// is waited out, not returned.
 func (c *Consumer) Run(ctx context.Context) error {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: c.cfg.Brokers, GroupID: c.cfg.GroupID, Topic: c.cfg.Topic,
-		StartOffset: kafka.FirstOffset, MaxWait: 250 * time.Millisecond,
-		ErrorLogger: kafkaLogger(c.log),
-		Dialer: &kafka.Dialer{ClientID: c.cfg.ClientID,
-			Timeout: 10 * time.Second, DualStack: true},
+	hard, cancel := afterGrace(ctx, c.cfg.ShutdownGrace)
+	defer cancel()
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: c.cfg.GroupID, Brokers: c.cfg.Brokers, Topics: []string{c.cfg.Topic},
+		StartOffset: kafka.FirstOffset, JoinGroupBackoff: time.Second,
+		ErrorLogger: kafkaLogger(c.log), Dialer: c.dialer(),
 	})
-	defer r.Close()
+	if err != nil {
+		return fmt.Errorf("kafka consumer group %s: %w", c.cfg.GroupID, err)
+	}
 	defer c.dlq.Close()
 	c.log.Info("consuming", "topic", c.cfg.Topic, "group", c.cfg.GroupID,
 		"dlq_topic", c.cfg.DLQTopic, "workers", c.cfg.Workers)
 
-	work := make([]chan Message, c.cfg.Workers)
+	work := make([]chan job, c.cfg.Workers)
 	var wg sync.WaitGroup
 	for i := range work {
-		work[i] = make(chan Message, 64)
+		work[i] = make(chan job, 64)
 		wg.Add(1)
-		go func() { defer wg.Done(); c.worker(ctx, work[i]) }()
+		go func() { defer wg.Done(); c.worker(work[i]) }()
 	}
-	commitDone := make(chan struct{})
-	go func() { defer close(commitDone); c.commitLoop(ctx, r) }()
-
-	c.fetchLoop(ctx, r, work)
+	for ctx.Err() == nil {
+		gen, ok := c.nextGeneration(ctx, cg)
+		if !ok {
+			break
+		}
+		c.consume(ctx, hard, gen, work)
+	}
+	cg.Close()
 	for _, ch := range work {
 		close(ch)
 	}
 	wg.Wait()
-	<-commitDone
-	c.commit(context.WithoutCancel(ctx), r)
+	if n := c.abandoned.Load(); n > 0 {
+		return &AbandonedError{Messages: int(n), Grace: c.cfg.ShutdownGrace}
+	}
 	return nil
 }
 
-// fetchLoop hands fetched messages to the workers until ctx is done.
-func (c *Consumer) fetchLoop(ctx context.Context, r *kafka.Reader,
-	work []chan Message) {
-	for {
-		m, ok := c.fetch(ctx, r)
-		if !ok {
-			return
-		}
-		msg := Message{Topic: m.Topic, Partition: m.Partition,
-			Offset: m.Offset, Key: m.Key, Value: m.Value, Time: m.Time}
-		c.tracker.Add(msg.Partition, msg.Offset)
+// dialer names this instance to the brokers on every connection.
+func (c *Consumer) dialer() *kafka.Dialer {
+	return &kafka.Dialer{ClientID: c.cfg.ClientID, Timeout: 10 * time.Second,
+		DualStack: true}
+}
+
+// AbandonedError says what a shutdown left unfinished when its grace ran
+// out. Nothing is lost: abandoned messages are not committed and are
+// delivered again; abandoned actions stay in the outbox.
+type AbandonedError struct {
+	Messages int
+	Actions  int
+	Grace    time.Duration
+}
+
+func (e *AbandonedError) Error() string {
+	return fmt.Sprintf("shutdown grace of %s ran out: abandoned %d messages "+
+		"(not committed, delivered again) and %d actions (back in the "+
+		"outbox)", e.Grace, e.Messages, e.Actions)
+}
+
+// afterGrace returns a context that ends grace after ctx ends, or when
+// cancelled.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context,
+	context.CancelFunc) {
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
 		select {
-		case work[c.workerFor(msg)] <- msg:
-		case <-ctx.Done():
+		case <-hard.Done():
 			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-hard.Done():
+		case <-t.C:
+			cancel()
+		}
+	}()
+	return hard, cancel
+}
+
+// nextGeneration waits for this instance's next share of the partitions,
+// or returns false once ctx is done. Failing to join (the broker is down,
+// say) is retried: the group heals when asked again.
+func (c *Consumer) nextGeneration(ctx context.Context,
+	cg *kafka.ConsumerGroup) (*kafka.Generation, bool) {
+	lastErr := ""
+	for attempt := 0; ; attempt++ {
+		gen, err := cg.Next(ctx)
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		if err == nil {
+			return gen, true
+		}
+		if err.Error() != lastErr {
+			c.log.Warn("joining the consumer group will be retried",
+				"group", c.cfg.GroupID, "err", err)
+			lastErr = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-time.After(retryDelay(attempt)):
 		}
 	}
 }
 
 // fetch returns the next message, or false once ctx is done. A failed
-// fetch is retried with backoff: the client reports here that it gave up
-// joining the group for now (the broker is down, say), and it heals when
-// asked again; returning would leave the engine running but consuming
-// nothing, for good.
+// fetch (the partition leader is away) is retried with backoff.
 func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader) (kafka.Message, bool) {
 	lastErr := ""
 	for attempt := 0; ; attempt++ {
@@ -239,15 +317,25 @@ func (c *Consumer) workerFor(m Message) int {
 	return int(h.Sum32() % uint32(c.cfg.Workers))
 }
 
-func (c *Consumer) worker(ctx context.Context, in <-chan Message) {
-	for msg := range in {
-		if ctx.Err() != nil {
-			continue // drain: unfinished offsets are not committed
-		}
-		if err := c.handle(ctx, msg); err != nil {
+// worker processes the jobs of the keys hashed to it, one at a time. A
+// job of a generation that ended (a rebalance revoked its partition, or
+// the consumer is stopping) is dropped unprocessed: it is not committed,
+// and whoever owns the partition now receives it again.
+func (c *Consumer) worker(in <-chan job) {
+	for j := range in {
+		g := j.gen
+		if g.handingBack() {
+			g.busy.Done()
 			continue
 		}
-		c.tracker.Done(msg.Partition, msg.Offset)
+		err := c.handle(g.work, j.msg)
+		switch {
+		case err == nil:
+			g.finished(j.msg)
+		case g.hard.Err() != nil:
+			c.abandoned.Add(1)
+		}
+		g.busy.Done()
 	}
 }
 
@@ -325,77 +413,6 @@ func retryDelay(attempt int) time.Duration {
 	return min(d, 5*time.Second)
 }
 
-// deadLetter publishes the payload to the DLQ with its reason in headers
-// and audits it. The payload itself is not audited: it may hold a secret.
-// A payload too large for the DLQ goes without its value, which stays at
-// its source offset; retrying it whole would stop the partition for good.
-func (c *Consumer) deadLetter(ctx context.Context, msg Message, p *PoisonError) error {
-	dm := kafka.Message{Key: msg.Key, Value: msg.Value, Headers: []kafka.Header{
-		{Key: HeaderErrorCode, Value: []byte(p.Code)},
-		{Key: HeaderError, Value: []byte(p.Err.Error())},
-		{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
-		{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
-		{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
-	}}
-	err := c.dlq.WriteMessages(ctx, dm)
-	if tooLarge(err) {
-		dm.Value = nil
-		dm.Headers = append(dm.Headers, kafka.Header{Key: HeaderPayloadOmitted,
-			Value: []byte(fmt.Sprintf("%d bytes, too large for %s",
-				len(msg.Value), c.cfg.DLQTopic))})
-		err = c.dlq.WriteMessages(ctx, dm)
-	}
-	if err != nil {
-		return fmt.Errorf("write to dead-letter topic %s: %w", c.cfg.DLQTopic, err)
-	}
-	subject := fmt.Sprintf("kafka:%s/%d/%d", msg.Topic, msg.Partition, msg.Offset)
-	return c.audit.AppendAudit(ctx, store.AuditEntry{Time: c.pipe.clock(),
-		Actor: ActorEngine, Event: EventSignalDeadLetter, Subject: subject,
-		Details: mustJSON(map[string]string{"code": p.Code,
-			"reason": p.Err.Error(), "dlq_topic": c.cfg.DLQTopic})})
-}
-
-// tooLarge reports whether a write failed because a message is larger
-// than the writer or the broker accepts.
-func tooLarge(err error) bool {
-	var each kafka.WriteErrors
-	if errors.As(err, &each) {
-		return slices.ContainsFunc(each, tooLarge)
-	}
-	return errors.Is(err, kafka.MessageSizeTooLarge)
-}
-
-func (c *Consumer) commitLoop(ctx context.Context, r *kafka.Reader) {
-	t := time.NewTicker(c.cfg.CommitInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.commit(ctx, r)
-		}
-	}
-}
-
-// commit commits every partition's finished offset. A failed commit is
-// retried at the next tick; redelivery is harmless (dedup). Only the
-// commit loop calls it, and Run once that loop has ended.
-func (c *Consumer) commit(ctx context.Context, r *kafka.Reader) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	for part, off := range c.tracker.Pending() {
-		err := r.CommitMessages(ctx, kafka.Message{Topic: c.cfg.Topic,
-			Partition: part, Offset: off})
-		if err != nil {
-			c.commitFailed(part, off, err)
-			continue
-		}
-		c.tracker.Committed(part, off)
-		c.commitErr = ""
-	}
-}
-
 // commitFailed logs a failed commit when its error differs from the last
 // one logged.
 func (c *Consumer) commitFailed(part int, off int64, err error) {
@@ -409,7 +426,8 @@ func (c *Consumer) commitFailed(part int, off int64, err error) {
 
 // Idle reports whether every fetched message is finished and committed.
 func (c *Consumer) Idle() bool {
-	return c.tracker.Idle() && len(c.tracker.Pending()) == 0
+	g := c.current.Load()
+	return g == nil || (g.offsets.Idle() && len(g.offsets.Pending()) == 0)
 }
 
 func kafkaLogger(log *slog.Logger) kafka.LoggerFunc {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/connectors"
@@ -37,6 +38,11 @@ type ExecutorConfig struct {
 	// Backoff is the wait before the second try; it doubles each try up
 	// to a minute. Default 1s.
 	Backoff time.Duration
+	// ShutdownGrace is how long, once asked to stop, the action being
+	// executed may take to finish. Past it the action is cut off and
+	// handed back to the outbox, as are the claimed actions not started.
+	// Default 30s.
+	ShutdownGrace time.Duration
 }
 
 func (c ExecutorConfig) withDefaults() ExecutorConfig {
@@ -58,6 +64,9 @@ func (c ExecutorConfig) withDefaults() ExecutorConfig {
 	if c.Backoff <= 0 {
 		c.Backoff = time.Second
 	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
 	return c
 }
 
@@ -74,6 +83,8 @@ type Executor struct {
 	wake  chan struct{}
 	// metrics is set by NewService; nil records nothing.
 	metrics *Metrics
+	// abandoned counts actions the end of the shutdown grace cut off.
+	abandoned atomic.Int64
 }
 
 // NewExecutor builds an executor. conns may be empty: revocations then
@@ -101,21 +112,26 @@ func (x *Executor) Wake() {
 const approvalCheck = 5 * time.Second
 
 // Run works the outbox until ctx is done, and expires the approvals whose
-// deadline passed.
+// deadline passed. Once ctx is done, the action being executed has
+// ShutdownGrace to finish; the claimed actions not started are handed
+// back to the outbox at once. Run returns an *AbandonedError when the
+// grace ran out first.
 func (x *Executor) Run(ctx context.Context) error {
+	hard, cancel := afterGrace(ctx, x.cfg.ShutdownGrace)
+	defer cancel()
 	t := time.NewTicker(x.cfg.Poll)
 	defer t.Stop()
 	var nextExpiry time.Time
-	for {
+	for ctx.Err() == nil {
 		if now := x.clock(); !now.Before(nextExpiry) {
 			nextExpiry = now.Add(approvalCheck)
 			if _, err := x.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
 				x.log.Warn("expire approvals", "err", err)
 			}
 		}
-		n, err := x.RunOnce(ctx)
+		n, err := x.runBatch(ctx, hard)
 		if ctx.Err() != nil {
-			return nil
+			break
 		}
 		if err != nil {
 			x.log.Warn("work outbox", "err", err)
@@ -125,31 +141,61 @@ func (x *Executor) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-x.wake:
 		case <-t.C:
 		}
 	}
+	if n := x.abandoned.Load(); n > 0 {
+		return &AbandonedError{Actions: int(n), Grace: x.cfg.ShutdownGrace}
+	}
+	return nil
 }
 
 // RunOnce claims one batch of runnable actions and executes them. It
 // returns how many it claimed.
 func (x *Executor) RunOnce(ctx context.Context) (int, error) {
-	batch, err := x.store.ClaimActions(ctx, x.cfg.Owner, x.clock(),
+	return x.runBatch(ctx, ctx)
+}
+
+// runBatch claims a batch and executes its actions in turn until stop
+// ends; hard bounds the action in progress.
+func (x *Executor) runBatch(stop, hard context.Context) (int, error) {
+	batch, err := x.store.ClaimActions(stop, x.cfg.Owner, x.clock(),
 		x.cfg.Lease, x.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim actions: %w", err)
 	}
-	for _, a := range batch {
-		if err := x.execute(ctx, a); err != nil {
+	for i, a := range batch {
+		if stop.Err() != nil {
+			x.handBack(batch[i:])
+			break
+		}
+		if err := x.execute(hard, a); err != nil {
 			return len(batch), err
 		}
 	}
 	return len(batch), nil
 }
 
+// handBack returns claimed actions to the outbox, runnable now, rather
+// than leave them to wait out their lease. It runs during shutdown, so it
+// has its own short deadline; failing, the leases lapse as after a crash.
+func (x *Executor) handBack(actions []store.Action) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, a := range actions {
+		if err := x.store.RetryAction(ctx, a.ID, a.LastError, x.clock()); err != nil {
+			x.log.Warn("hand back action; its lease will lapse",
+				"action_id", a.ID, "err", err)
+			return
+		}
+		x.log.Debug("action handed back to the outbox", "action_id", a.ID)
+	}
+}
+
 // execute runs one action and records how it went. Only a failure to
-// record is returned; the action's own failure is stored with it.
+// record is returned; the action's own failure is stored with it. When
+// ctx ends first (the shutdown grace ran out), the action is handed back.
 func (x *Executor) execute(ctx context.Context, a store.Action) error {
 	log := x.log.With("action_id", a.ID, "kind", a.Kind,
 		"target", a.TargetType+":"+a.TargetID)
@@ -161,7 +207,9 @@ func (x *Executor) execute(ctx context.Context, a store.Action) error {
 	done, err := x.applySafely(actx, a, log)
 	cancel()
 	if ctx.Err() != nil {
-		return nil // the lease lapses and the action is taken up again
+		x.abandoned.Add(1)
+		x.handBack([]store.Action{a})
+		return nil
 	}
 	if err == nil {
 		log.Debug("action done")

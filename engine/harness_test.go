@@ -65,6 +65,7 @@ type rig struct {
 	// reads them. logs is io.Discard when nil.
 	conns connectors.Set
 	exec  ExecutorConfig
+	cons  ConsumerConfig
 	logs  io.Writer
 	// reg, when set, gets the next service's metrics; guard are its
 	// guardrails.
@@ -114,11 +115,11 @@ func shippedPolicies(t testing.TB) *rules.PolicySet {
 }
 
 func (r *rig) service(ev Evaluator) *Service {
-	cfg := ServiceConfig{
-		Consumer: ConsumerConfig{Brokers: r.brokers,
-			CommitInterval: 20 * time.Millisecond},
-		Executor: r.exec, Registerer: r.reg, Guardrails: r.guard,
-		GaugeTTL: -1,
+	cfg := ServiceConfig{Consumer: r.cons, Executor: r.exec,
+		Registerer: r.reg, Guardrails: r.guard, GaugeTTL: -1}
+	cfg.Consumer.Brokers = r.brokers
+	if cfg.Consumer.CommitInterval == 0 {
+		cfg.Consumer.CommitInterval = 20 * time.Millisecond
 	}
 	if cfg.Executor.Poll == 0 {
 		cfg.Executor.Poll = 20 * time.Millisecond

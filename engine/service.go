@@ -37,6 +37,10 @@ type ServiceConfig struct {
 	// few broker requests per TTL, whatever the scrape rate. Default
 	// DefaultGaugeTTL; negative reads at every scrape.
 	GaugeTTL time.Duration
+	// ShutdownGrace, when set, is the ShutdownGrace of both the consumer
+	// and the executor: how long in-flight work may take to finish once
+	// the engine is asked to stop.
+	ShutdownGrace time.Duration
 }
 
 // Service is the running engine: consumer, pipeline and executor over one
@@ -61,6 +65,10 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	conns connectors.Set, clock Clock, log *slog.Logger) (*Service, error) {
 	if err := cfg.Consumer.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.ShutdownGrace > 0 {
+		cfg.Consumer.ShutdownGrace = cfg.ShutdownGrace
+		cfg.Executor.ShutdownGrace = cfg.ShutdownGrace
 	}
 	if cfg.RevocationsTopic == "" {
 		cfg.RevocationsTopic = DefaultRevocationsTopic
@@ -112,22 +120,35 @@ func (s *Service) registerMetrics(reg prometheus.Registerer,
 }
 
 // Run consumes and executes until ctx is done. On shutdown the consumer
-// finishes what it holds and commits; actions still in the outbox are
-// taken up by the next start.
+// finishes the message in hand and commits, the executor finishes the
+// action in hand, each within its grace; what is left stays in Kafka and
+// in the outbox for the next start, and an *AbandonedError says how much.
 func (s *Service) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	var execErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = s.Executor.Run(ctx)
+		execErr = s.Executor.Run(ctx)
 	}()
 	s.running.Store(true)
 	err := s.Consumer.Run(ctx)
 	s.running.Store(false)
-	cancel()
+	cancel() // a consumer that could not start stops the executor too
 	wg.Wait()
 	s.kafkaConns.CloseIdleConnections()
-	return errors.Join(err, s.pub.Close())
+	return errors.Join(mergeAbandoned(err, execErr), s.pub.Close())
+}
+
+// mergeAbandoned joins the consumer's and the executor's errors, folding
+// two *AbandonedError into one.
+func mergeAbandoned(cons, exec error) error {
+	var a, b *AbandonedError
+	if errors.As(cons, &a) && errors.As(exec, &b) {
+		return &AbandonedError{Messages: a.Messages, Actions: b.Actions,
+			Grace: a.Grace}
+	}
+	return errors.Join(cons, exec)
 }

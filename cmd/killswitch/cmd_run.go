@@ -61,6 +61,9 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080",
 		"address of the HTTP listener; empty serves no HTTP")
 	addSSFFlags(fl, &f.ssf)
+	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 30*time.Second,
+		"on SIGTERM, how long in-flight messages and actions may take to "+
+			"finish; past it they are handed back and run exits 1 saying so")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
