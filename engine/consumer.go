@@ -136,9 +136,9 @@ type Consumer struct {
 	dlq   *kafka.Writer
 	// current is the generation being consumed, nil between two.
 	current atomic.Pointer[generation]
-	// abandoned counts messages whose processing the end of the shutdown
-	// grace cut off.
-	abandoned atomic.Int64
+	// cut counts the messages being processed (started, not finished)
+	// and those whose processing the end of the shutdown grace cut off.
+	cut cutCount
 	// commitErr is the last commit error logged, so that a broker that
 	// stays down is reported once, not at every tick. Only the commit
 	// loop of the one generation in progress touches it.
@@ -204,9 +204,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for _, ch := range work {
 		close(ch)
 	}
-	wg.Wait()
-	if n := c.abandoned.Load(); n > 0 {
-		return &AbandonedError{Messages: int(n), Grace: c.cfg.ShutdownGrace}
+	waitAtMost(&wg, hard)
+	if n := c.cut.abandoned(); n > 0 {
+		return &AbandonedError{Messages: n, Grace: c.cfg.ShutdownGrace}
 	}
 	return nil
 }
@@ -215,6 +215,47 @@ func (c *Consumer) Run(ctx context.Context) error {
 func (c *Consumer) dialer() *kafka.Dialer {
 	return &kafka.Dialer{ClientID: c.cfg.ClientID, Timeout: 10 * time.Second,
 		DualStack: true}
+}
+
+// waitAtMost waits for wg, or until hard ends: work that ignores its
+// context must not keep the process from exiting once the grace is over.
+func waitAtMost(wg *sync.WaitGroup, hard context.Context) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-hard.Done():
+	}
+}
+
+// cutCount counts messages in processing and those cut off by the end of
+// the shutdown grace, under one lock so that a message moving from one
+// to the other is never counted twice or not at all.
+type cutCount struct {
+	mu            sync.Mutex
+	running, lost int
+}
+
+func (n *cutCount) start() {
+	n.mu.Lock()
+	n.running++
+	n.mu.Unlock()
+}
+
+func (n *cutCount) end(cut bool) {
+	n.mu.Lock()
+	n.running--
+	if cut {
+		n.lost++
+	}
+	n.mu.Unlock()
+}
+
+// abandoned is how many messages were cut off or are still running.
+func (n *cutCount) abandoned() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.running + n.lost
 }
 
 // AbandonedError says what a shutdown left unfinished when its grace ran
@@ -328,13 +369,12 @@ func (c *Consumer) worker(in <-chan job) {
 			g.busy.Done()
 			continue
 		}
+		c.cut.start()
 		err := c.handle(g.work, j.msg)
-		switch {
-		case err == nil:
+		if err == nil {
 			g.finished(j.msg)
-		case g.hard.Err() != nil:
-			c.abandoned.Add(1)
 		}
+		c.cut.end(err != nil && g.hard.Err() != nil)
 		g.busy.Done()
 	}
 }

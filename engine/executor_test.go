@@ -20,11 +20,10 @@ const erinAlert = "../testdata/alerts/06-risc-account-disabled-erin.json"
 type flakyConnector struct {
 	failures int
 	outcome  connectors.Outcome
+	mu       sync.Mutex
 	// hang, when set, makes the first call about each target wait for its
 	// context to end, as a provider that never answers does.
-	hang bool
-
-	mu        sync.Mutex
+	hang      bool
 	calls     map[string]int
 	done      map[string]int
 	deadlines []bool
@@ -44,8 +43,9 @@ func (c *flakyConnector) Revoke(ctx context.Context, req connectors.Request) con
 	n := c.calls[target]
 	_, hasDeadline := ctx.Deadline()
 	c.deadlines = append(c.deadlines, hasDeadline)
+	hang := c.hang
 	c.mu.Unlock()
-	if c.hang && n == 1 {
+	if hang && n == 1 {
 		<-ctx.Done()
 		return connectors.Result{Outcome: connectors.Retryable, Err: ctx.Err()}
 	}

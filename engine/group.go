@@ -75,7 +75,7 @@ func (c *Consumer) consume(ctx, hard context.Context, gen *kafka.Generation,
 		c.commitLoop(g)
 		g.ended.Store(true)
 		readers.Wait()
-		g.busy.Wait()
+		waitAtMost(&g.busy, hard)
 		c.commit(g)
 		close(committed)
 		// Stopping: stay in the generation until Run leaves the group,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -63,7 +64,8 @@ func newRunCmd(g *globals) *cobra.Command {
 	addSSFFlags(fl, &f.ssf)
 	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 30*time.Second,
 		"on SIGTERM, how long in-flight messages and actions may take to "+
-			"finish; past it they are handed back and run exits 1 saying so")
+			"finish; past it they are handed back (messages uncommitted, "+
+			"actions to the outbox) and run still exits 0")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -141,6 +143,12 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		"protected", len(f.cfg.Guardrails.Protected),
 		"budgets", len(f.cfg.Guardrails.Budgets))
 	err = svc.Run(ctx)
+	var cut *engine.AbandonedError
+	if errors.As(err, &cut) {
+		// Nothing is lost: the next start takes the work up again.
+		log.Warn("stopped before in-flight work finished", "err", err)
+		err = nil
+	}
 	log.Info("killswitch stopped")
 	return err
 }
