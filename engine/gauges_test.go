@@ -203,3 +203,19 @@ func wantReady(t *testing.T, s *Service, down string) {
 			s.Ready(context.Background()))
 	}
 }
+
+func TestAStoreThatDoesNotAnswerFailsTheOutboxDepthOnly(t *testing.T) {
+	r, reg := metricsRig(t, nil, nil)
+	r.store.Close()
+	mfs, err := reg.Gather()
+	if err == nil || !strings.Contains(err.Error(), "outbox depth") {
+		t.Fatalf("gather error %v, want one naming the outbox depth", err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	if names["killswitch_outbox_depth"] || !names["killswitch_consumer_lag"] {
+		t.Fatalf("families gathered: %v, want the lag without the depth", names)
+	}
+}
