@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // monitoredRun is `killswitch run` with reloading policies, a budget of
@@ -26,17 +29,24 @@ type monitoredRun struct {
 	url string
 }
 
-func startMonitoredRun(t *testing.T) *monitoredRun {
+// startMonitoredRun starts run on the brokers, or on its embedded broker
+// when brokers is empty.
+func startMonitoredRun(t *testing.T, brokers string) *monitoredRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
-		logs: &lockedBuffer{}, db: importedStore(t)}
+		logs: &lockedBuffer{}, db: importedStore(t), broker: brokers}
 	config := writeConfig(t, "guardrails:\n  budgets:\n"+
 		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n")
-	port := freeTestPort(t)
-	r.broker = "127.0.0.1:" + strconv.Itoa(port)
-	r.cmd = exec.Command(binary, "--store", r.db, "run", "--listen",
-		"127.0.0.1:0", "--policies", r.dir, "--config", config,
-		"--embedded-broker-port", strconv.Itoa(port))
+	args := []string{"--store", r.db, "run", "--listen", "127.0.0.1:0",
+		"--policies", r.dir, "--config", config}
+	if brokers == "" {
+		port := freeTestPort(t)
+		r.broker = "127.0.0.1:" + strconv.Itoa(port)
+		args = append(args, "--embedded-broker-port", strconv.Itoa(port))
+	} else {
+		args = append(args, "--kafka-brokers", brokers)
+	}
+	r.cmd = exec.Command(binary, args...)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -49,6 +59,40 @@ func startMonitoredRun(t *testing.T) *monitoredRun {
 		return addr != nil
 	})
 	return &monitoredRun{reloadRun: r, url: "http://" + addr[1]}
+}
+
+// gatedBroker is a Kafka-protocol broker in the test that refuses every
+// consumer group join, as a coordinator still loading does, until open
+// is called.
+type gatedBroker struct {
+	cluster *kfake.Cluster
+	addr    string
+	open    atomic.Bool
+}
+
+// coordinatorLoadInProgress is the retryable Kafka error code 14.
+const coordinatorLoadInProgress = 14
+
+func startGatedBroker(t *testing.T) *gatedBroker {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3,
+		"security.alerts", "security.alerts.dlq", "killswitch.revocations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	g := &gatedBroker{cluster: c, addr: c.ListenAddrs()[0]}
+	c.ControlKey(int16(kmsg.JoinGroup), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if g.open.Load() {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode = coordinatorLoadInProgress
+		return resp, nil, true
+	})
+	return g
 }
 
 // scrape parses /metrics as Prometheus does.
@@ -138,14 +182,18 @@ var (
 		"kind": "revoke_sessions"}
 )
 
-// TestRunServesMetricsThatFollowTheWork runs the engine, sends it an
-// alert whose revocation a budget holds and a message that is not JSON,
-// and reads /metrics as Prometheus would: the signals, the decision, the
-// held action in the outbox, the trip and the dead letter are counted;
-// once approved with the CLI, the revocation runs and the outbox is
-// empty again; the group's lag is back to 0.
+// TestRunServesMetricsThatFollowTheWork runs the engine on a broker
+// that keeps its consumer out of the group at first, sends an alert
+// whose revocation a budget holds and a message that is not JSON, and
+// reads /metrics as Prometheus would. While the consumer is out, the
+// lag counts both messages and /healthz says the consumer is not ready.
+// Once it joins, the signals, the decision, the held action in the
+// outbox, the trip and the dead letter are counted and the lag is back
+// to 0; once approved with the CLI, the revocation runs and the outbox
+// is empty again.
 func TestRunServesMetricsThatFollowTheWork(t *testing.T) {
-	r := startMonitoredRun(t)
+	b := startGatedBroker(t)
+	r := startMonitoredRun(t, b.addr)
 	mfs := r.scrape()
 	for _, name := range []string{"killswitch_outbox_depth",
 		"killswitch_consumer_lag", "go_goroutines",
@@ -159,6 +207,18 @@ func TestRunServesMetricsThatFollowTheWork(t *testing.T) {
 	}
 	r.send("05-caep-session-revoked-dave.json")
 	r.produce("not json")
+	r.waitMetrics("the lag counts both messages", func(
+		m map[string]*dto.MetricFamily) bool {
+		return sum(m, "killswitch_consumer_lag", nil) == 2
+	})
+	code, rep := r.health()
+	if code != http.StatusServiceUnavailable ||
+		!strings.Contains(rep.Checks["consumer"], "not a member") ||
+		rep.Checks["store"] != "ok" || rep.Checks["policy"] != "ok" {
+		t.Fatalf("/healthz before the consumer joins: %d %+v, want 503 "+
+			"naming the consumer only", code, rep)
+	}
+	b.open.Store(true)
 	r.waitMetrics("the alert is decided, held and counted", func(
 		m map[string]*dto.MetricFamily) bool {
 		return sum(m, "killswitch_signals_consumed_total",
@@ -198,7 +258,7 @@ func TestRunServesMetricsThatFollowTheWork(t *testing.T) {
 // broken (the one before stays in force), and 200 again once it is
 // fixed; /livez stays 200 throughout.
 func TestRunHealthNamesABrokenPolicySet(t *testing.T) {
-	r := startMonitoredRun(t)
+	r := startMonitoredRun(t, "")
 	r.waitFor("/healthz is ready", func() bool {
 		code, _ := r.health()
 		return code == http.StatusOK
