@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,11 +25,16 @@ import (
 )
 
 // monitoredRun is `killswitch run` with reloading policies, a budget of
-// no session revocations, and an HTTP listener on a port it picks.
+// no session revocations, an Okta connector to an org that throttles
+// its first call, and an HTTP listener on a port it picks.
 type monitoredRun struct {
 	*reloadRun
 	url string
 }
+
+// monitoredOktaToken is the Okta API token of monitoredRun; it must
+// show nowhere.
+const monitoredOktaToken = "00okta-monitored-run-token"
 
 // startMonitoredRun starts run on the brokers, or on its embedded broker
 // when brokers is empty.
@@ -35,10 +42,14 @@ func startMonitoredRun(t *testing.T, brokers string) *monitoredRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
 		logs: &lockedBuffer{}, db: importedStore(t), broker: brokers}
+	okta := startThrottledOkta(t, monitoredOktaToken,
+		"okta-sess-dave-laptop")
 	config := writeConfig(t, "guardrails:\n  budgets:\n"+
-		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n")
+		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n"+
+		"connectors:\n  - {name: okta, type: okta, base_url: \""+okta.URL+
+		"\", token: {env: OKTA_TOKEN}, retry: {attempts: 1}}\n")
 	args := []string{"--store", r.db, "run", "--listen", "127.0.0.1:0",
-		"--policies", r.dir, "--config", config}
+		"--policies", r.dir, "--config", config, "--sync-interval", "0"}
 	if brokers == "" {
 		port := freeTestPort(t)
 		r.broker = "127.0.0.1:" + strconv.Itoa(port)
@@ -47,6 +58,7 @@ func startMonitoredRun(t *testing.T, brokers string) *monitoredRun {
 		args = append(args, "--kafka-brokers", brokers)
 	}
 	r.cmd = exec.Command(binary, args...)
+	r.cmd.Env = append(os.Environ(), "OKTA_TOKEN="+monitoredOktaToken)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -143,6 +155,21 @@ func (r *monitoredRun) waitMetrics(what string,
 	cond func(map[string]*dto.MetricFamily) bool) {
 	r.t.Helper()
 	r.waitFor(what, func() bool { return cond(r.scrape()) })
+}
+
+// body is the text of a page.
+func (r *monitoredRun) body(page string) string {
+	r.t.Helper()
+	resp, err := http.Get(r.url + page)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return string(b)
 }
 
 // health is the answer of /healthz.
@@ -243,6 +270,24 @@ func TestRunServesMetricsThatFollowTheWork(t *testing.T) {
 				map[string]string{"state": "done", "kind": "revoke_sessions"}) >= 1
 		})
 	mfs = r.scrape()
+	throttled := map[string]string{"connector": "okta",
+		"op": "revoke_session", "reason": "throttled"}
+	if got := sum(mfs, "killswitch_connector_errors_total", throttled); got != 1 {
+		t.Errorf("throttled Okta calls = %v, want 1", got)
+	}
+	if got := sum(mfs, "killswitch_connector_request_duration_seconds",
+		map[string]string{"connector": "okta", "outcome": "done"}); got != 1 {
+		t.Errorf("Okta calls timed as done = %v, want dave's laptop session", got)
+	}
+	if got := sum(mfs, "killswitch_action_retries_total",
+		map[string]string{"kind": "revoke_sessions"}); got < 1 {
+		t.Errorf("revoke_sessions retries = %v, want the throttled one", got)
+	}
+	for _, page := range []string{"/metrics", "/healthz"} {
+		if body := r.body(page); strings.Contains(body, monitoredOktaToken) {
+			t.Errorf("%s shows the Okta token", page)
+		}
+	}
 	if n := len(mfs["killswitch_consumer_lag"].GetMetric()); n != 3 {
 		t.Errorf("lag of %d partitions, want the 3 of the embedded broker", n)
 	}
@@ -305,5 +350,8 @@ func stopRun(t *testing.T, r *reloadRun) {
 	r.cmd.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(r.cmd, 30*time.Second); err != nil {
 		t.Fatalf("run did not stop on SIGTERM: %v\n%s", err, r.logs.String())
+	}
+	if strings.Contains(r.logs.String(), monitoredOktaToken) {
+		t.Error("run logged the Okta token")
 	}
 }
