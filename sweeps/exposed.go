@@ -57,7 +57,8 @@ func exposedStillValid(ctx context.Context, d *Deps, r *Report) error {
 }
 
 // checkValidity asks the credential's connector whether it still works
-// and records the answer; unchecked when no connector can tell.
+// and records the answer; unchecked when no connector can tell. A
+// credential its issuer says lapses at a time already past is invalid.
 func (d *Deps) checkValidity(ctx context.Context, c store.Credential,
 	r *Report) store.Validity {
 	checker, ok := d.Connectors.For(c.Store).(connectors.CredentialChecker)
@@ -65,6 +66,7 @@ func (d *Deps) checkValidity(ctx context.Context, c store.Credential,
 		return store.ValidityUnchecked
 	}
 	got, err := checker.CheckCredential(ctx, c)
+	now := d.Clock.Now()
 	v := store.ValidityInvalid
 	switch {
 	case errors.Is(err, connectors.ErrValidityUnknown):
@@ -72,10 +74,10 @@ func (d *Deps) checkValidity(ctx context.Context, c store.Credential,
 	case err != nil:
 		r.fail("check credential %s at %s: %v", c.ID, c.Store, err)
 		return store.ValidityUnchecked
-	case got.Active:
+	case got.Active && (got.ExpiresAt.IsZero() || got.ExpiresAt.After(now)):
 		v = store.ValidityValid
 	}
-	err = d.Store.SetExposureValidity(ctx, c.ID, v, d.Clock.Now())
+	err = d.Store.SetExposureValidity(ctx, c.ID, v, now)
 	if err != nil {
 		r.fail("record the validity of credential %s: %v", c.ID, err)
 	}

@@ -2,6 +2,7 @@ package entra
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -163,9 +164,12 @@ func (c *Connector) user(ctx context.Context, req connectors.Request) (user, con
 // notFound: a 404 on a principal means a wrong alias, not a revocation.
 func notFound(res connectors.Result, path string) connectors.Result {
 	res.Outcome = connectors.Permanent
-	res.Err = fmt.Errorf("entra: %s not found: %w", path, res.Err)
+	res.Err = fmt.Errorf("entra: %s %w: %w", path, errGone, res.Err)
 	return res
 }
+
+// errGone marks a failure as Graph's 404: the object does not exist.
+var errGone = errors.New("not found")
 
 func seg(s string) string { return url.PathEscape(s) }
 
