@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,7 +53,8 @@ type JobConfig struct {
 	Timeout Duration `json:"timeout"`
 }
 
-// Duration is a time.Duration written as Go writes it ("90s", "24h").
+// Duration is a time.Duration written as Go writes it ("90s", "24h"),
+// or as a whole number of days ("7d").
 type Duration time.Duration
 
 // UnmarshalJSON reads a duration string.
@@ -62,8 +64,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("not a duration string such as \"5m\"")
 	}
 	v, err := time.ParseDuration(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok && err != nil {
+		var days int
+		days, err = strconv.Atoi(n)
+		v = time.Duration(days) * 24 * time.Hour
+	}
 	if err != nil {
-		return fmt.Errorf("%q is not a duration such as \"5m\"", s)
+		return fmt.Errorf("%q is not a duration such as \"5m\" or \"7d\"", s)
 	}
 	if v < 0 {
 		return fmt.Errorf("%q: must not be negative", s)

@@ -73,6 +73,17 @@ func (c *fakeClock) waitForWaiters(t *testing.T, n int) {
 	t.Fatalf("fewer than %d goroutines wait on the clock after 5s", n)
 }
 
+// wakes lists the times the goroutines waiting on the clock wake at.
+func (c *fakeClock) wakes() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var at []time.Time
+	for _, w := range c.waiters {
+		at = append(at, w.at)
+	}
+	return at
+}
+
 // eventually waits, in real time, for cond.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -170,3 +170,63 @@ func TestTwoJobsWithOneNameAreRefused(t *testing.T) {
 		t.Fatal("NewScheduler accepted two jobs named a")
 	}
 }
+
+func TestAJitteredFiringWaitsItsJitterAndKeepsItsScheduledTime(t *testing.T) {
+	clock := newFakeClock(t0)
+	log, _ := connectortest.Logger()
+	var runs firingLog
+	s, err := NewScheduler(clock, log, nil, Job{Name: "jittered",
+		Schedule: everyMinute(t), Jitter: time.Minute,
+		Run: func(_ context.Context, at time.Time) error {
+			runs.add(at)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.jitter = func(max time.Duration) time.Duration { return max / 2 }
+	startScheduler(t, s)
+	scheduled := t0.Truncate(time.Minute).Add(time.Minute)
+	clock.waitForWaiters(t, 1)
+	if w := clock.wakes(); !w[0].Equal(scheduled.Add(30 * time.Second)) {
+		t.Fatalf("the scheduler wakes at %v, want %v and half the jitter",
+			w, scheduled)
+	}
+	clock.Set(scheduled.Add(30 * time.Second))
+	eventually(t, "the job ran once its jitter passed", func() bool {
+		return runs.len() == 1
+	})
+	if !runs.times[0].Equal(scheduled) {
+		t.Fatalf("ran for %v, want its scheduled time %v", runs.times[0], scheduled)
+	}
+}
+
+func TestARunPastItsTimeoutIsCutOffAndTheNextFiringRuns(t *testing.T) {
+	clock := newFakeClock(t0)
+	log, _ := connectortest.Logger()
+	var runs firingLog
+	s, err := NewScheduler(clock, log, nil, Job{Name: "stuck",
+		Schedule: everyMinute(t), Timeout: 20 * time.Millisecond,
+		Run: func(ctx context.Context, at time.Time) error {
+			runs.add(at)
+			<-ctx.Done() // a run that would never end by itself
+			return ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	minute := t0.Truncate(time.Minute)
+	for i := 1; i <= 2; i++ {
+		clock.waitForWaiters(t, 1)
+		clock.Set(minute.Add(time.Duration(i) * time.Minute))
+		eventually(t, "the run was cut off", func() bool {
+			st, _ := s.Stats("stuck")
+			return st.Failed == int64(i) && !s.jobs[0].running.Load()
+		})
+	}
+	if runs.len() != 2 {
+		t.Fatalf("%d runs, want 2: a timed-out run must not hold the guard",
+			runs.len())
+	}
+}
