@@ -92,6 +92,6 @@ func TestTheSchedulerThroughTheSpringForwardNightFiresSkippedTimesOnce(t *testin
 	wantTimes(t, "daily", got["daily"], "2026-03-29T01:00:00Z") // 02:00 BST
 	wantTimes(t, "half-hourly", got["half-hourly"],
 		"2026-03-29T00:00:00Z", "2026-03-29T00:30:00Z", // 00:00, 00:30 GMT
-		"2026-03-29T01:00:00Z", // 01:00 and 01:30 skipped, and 02:00 BST: once
+		"2026-03-29T01:00:00Z",                         // 01:00 and 01:30 skipped, and 02:00 BST: once
 		"2026-03-29T01:30:00Z", "2026-03-29T02:00:00Z") // 02:30, 03:00 BST
 }
