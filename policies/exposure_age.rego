@@ -83,7 +83,7 @@ too_old contains c if {
 	input.signal.category in listed("usage_categories")
 	some c in named_credentials
 	c.principal_id in implicated_ids
-	c.age_days > threshold("max_credential_age_days")
+	c.age_days > max_credential_age(c.kind)
 }
 
 scenario_severity contains level("max_credential_age") if count(too_old) > 0
@@ -95,7 +95,7 @@ candidate_actions contains {
 		c.id,
 		principal_label(c.principal_id),
 		c.age_days,
-		threshold("max_credential_age_days"),
+		max_credential_age(c.kind),
 	]),
 	"rule": "max_credential_age",
 } if {

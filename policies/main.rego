@@ -102,6 +102,16 @@ lists := data.killswitch.lists
 # threshold is a value of data.killswitch.thresholds.
 threshold(name) := data.killswitch.thresholds[name]
 
+# max_credential_age(kind) is the most days a credential of that kind may
+# live: data.killswitch.credential_max_age_days[kind], else
+# thresholds.max_credential_age_days.
+max_credential_age(kind) := object.get(credential_max_age_days, kind,
+	threshold("max_credential_age_days"))
+
+default credential_max_age_days := {}
+
+credential_max_age_days := data.killswitch.credential_max_age_days
+
 # level is the severity data.killswitch.severities gives a scenario,
 # high when it gives none.
 level(scenario) := object.get(severities, scenario, "high")

@@ -14,6 +14,10 @@
 # it backs. An issuer that could not tell (unknown) or was not asked
 # counts as valid: a leak is presumed to work until shown dead.
 #
+# Credentials: one older than its kind's maximum age
+# (credential_max_age_days, else thresholds.max_credential_age_days) is
+# revoked; the shipped data runs this rule in monitor mode.
+#
 # Sessions: data.killswitch.session_limits gives, per principal kind
 # (with "default" for the rest), a max_lifetime and a max_idle as Go
 # durations; a live session past either is ended.
@@ -97,16 +101,16 @@ candidate_actions contains {
 candidate_actions contains {
 	"kind": "revoke_credential",
 	"target": {"type": "credential", "id": c.id},
-	"reason": sprintf("credential %s of %s is %d days old, past the maximum of %d; revoking it", [
+	"reason": sprintf("credential %s of %s is %d days old, past the maximum of %d for a %s; revoking it", [
 		c.id, response.principal_label(c.principal_id), c.age_days,
-		response.threshold("max_credential_age_days"),
+		response.max_credential_age(c.kind), c.kind,
 	]),
 	"rule": "max_credential_age",
 } if {
 	sweeping("max-credential-age")
 	some c in input.credentials
 	c.status == "active"
-	c.age_days > response.threshold("max_credential_age_days")
+	c.age_days > response.max_credential_age(c.kind)
 }
 
 candidate_actions contains {

@@ -119,3 +119,28 @@ test_sessions_idle_past_their_kinds_limit_are_ended if {
 	d := sweep.decision with input as session_input("idle-sessions")
 	targets(d.actions) == {["revoke_sessions", "bot-idle", "idle_session"]}
 }
+
+aged_key(id, kind, age) := object.union(key(id, "ann", age, -1), {"kind": kind})
+
+age_input := {
+	"signal": {"type": "max-credential-age", "subjects": []},
+	"principals": [person("ann", "active", false)],
+	"sessions": [],
+	"credentials": [
+		aged_key("access-100", "access_key", 100),
+		aged_key("access-80", "access_key", 80),
+		aged_key("api-300", "api_key", 300),
+		aged_key("api-400", "api_key", 400),
+	],
+	"now": now,
+}
+
+test_credentials_past_their_kinds_maximum_age_are_revoked if {
+	d := sweep.decision with input as age_input
+		with data.killswitch.credential_max_age_days as {"access_key": 90}
+		with data.killswitch.thresholds.max_credential_age_days as 365
+	targets(d.actions) == {
+		["revoke_credential", "access-100", "max_credential_age"],
+		["revoke_credential", "api-400", "max_credential_age"],
+	}
+}
