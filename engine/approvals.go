@@ -65,11 +65,18 @@ func verdictAudit(event string) func(store.Action) []store.AuditEntry {
 }
 
 // ExpireApprovals ends the waits whose deadline passed: each action runs
-// or is skipped as its decision chose, audited as
-// EventApprovalExpired by the engine. It returns how many expired.
+// or is skipped as its decision chose, audited as EventApprovalExpired
+// by the engine. One that would run past a blast-radius budget waits for
+// a person instead, audited as EventBudgetExceeded and logged at Error.
+// It returns how many expired.
 func (x *Executor) ExpireApprovals(ctx context.Context) (int, error) {
-	expired, err := x.store.ExpireApprovals(ctx, x.clock(), ActorEngine,
-		verdictAudit(EventApprovalExpired))
+	var budgets []store.Budget
+	if x.cfg.Budgets != nil {
+		budgets = x.cfg.Budgets()
+	}
+	now := x.clock()
+	expired, trips, err := x.store.ExpireApprovals(ctx, now, ActorEngine,
+		budgets, expiryAudit(now))
 	if err != nil {
 		return 0, fmt.Errorf("expire approvals: %w", err)
 	}
@@ -78,5 +85,34 @@ func (x *Executor) ExpireApprovals(ctx context.Context) (int, error) {
 			"kind", a.Kind, "target", a.TargetType+":"+a.TargetID,
 			"on_timeout", a.OnTimeout, "state", a.State)
 	}
+	x.reportTrips(ctx, trips)
 	return len(expired), nil
+}
+
+// reportTrips says loudly that budgets kept timed-out approvals
+// waiting, and counts them.
+func (x *Executor) reportTrips(ctx context.Context, trips []store.Trip) {
+	for _, t := range trips {
+		a, err := x.store.GetAction(ctx, t.ActionID)
+		if err != nil {
+			a = store.Action{ID: t.ActionID}
+		}
+		x.log.Error("blast-radius budget exceeded: a timed-out approval "+
+			"waits for a person", "budget", t.Budget.Name,
+			"limit", t.Budget.Limit, "window", t.Budget.Window,
+			"counted", t.Count, "action_id", a.ID, "kind", a.Kind,
+			"target", a.TargetType+":"+a.TargetID, "signal_id", a.SignalID)
+		x.metrics.BudgetTripped(a.Policy, t.Budget.Name)
+	}
+}
+
+// expiryAudit builds the audit entries of ExpireApprovals.
+func expiryAudit(now time.Time) store.GuardAudit {
+	return func(expired []store.Action, trips []store.Trip) []store.AuditEntry {
+		var out []store.AuditEntry
+		for _, a := range expired {
+			out = append(out, verdictAudit(EventApprovalExpired)(a)...)
+		}
+		return append(out, tripAudit(trips, now)...)
+	}
 }

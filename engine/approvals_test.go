@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,48 @@ func TestALateApprovalStillGetsTheWholeRetryWindow(t *testing.T) {
 	if got := state(t, st, a.ID); got != store.ActionPending {
 		t.Fatalf("after a first failure two days after planning: %s, "+
 			"want pending for a retry", got)
+	}
+}
+
+func TestApprovalsTimingOutToExecuteStayWithinTheBudget(t *testing.T) {
+	st := demoStore(t)
+	ctx := context.Background()
+	clock := &testClock{now: time.Now()}
+	budget := store.Budget{Name: "revocations", Limit: 1, Window: time.Hour}
+	g := Guardrails{Budgets: []store.Budget{budget}}
+	dec := rules.Decision{Actions: []rules.Action{revokeAlice},
+		RequiresApproval: true, ApprovalTimeout: 15 * time.Minute,
+		OnTimeout: rules.OnTimeoutExecute}
+	p := NewPipeline(st, fixedDecision{dec}, g, clock.Now, discardLog())
+	var held []string
+	for _, n := range []string{"1", "2", "3"} {
+		out, err := p.ProcessSignal(ctx, aliceSignal(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, out.Actions[0].ID)
+	}
+	x := NewExecutor(st, connectors.Set{}, nil, ExecutorConfig{
+		Budgets: func() []store.Budget { return g.Budgets }},
+		clock.Now, discardLog())
+	clock.Add(20 * time.Minute)
+	if _, err := x.ExpireApprovals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, id := range held {
+		got = append(got, state(t, st, id))
+	}
+	want := []string{store.ActionPending, store.ActionAwaitingApproval,
+		store.ActionAwaitingApproval}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("states after the timeout %q, want %q: a budget of 1 "+
+			"lets one run on its own", got, want)
+	}
+	wantEvent(t, st, held[2], "engine budget.exceeded")
+	clock.Add(2 * time.Hour)
+	if n, err := x.ExpireApprovals(ctx); n != 0 || err != nil {
+		t.Fatalf("later: %d expired (%v), want none: a held action waits "+
+			"for a person", n, err)
 	}
 }

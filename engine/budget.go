@@ -21,6 +21,22 @@ func (g Guardrails) budgetsFor(dec rules.Decision) []store.Budget {
 	return slices.Concat(g.Budgets, dec.Guard.Budgets)
 }
 
+// guardSource is an evaluator that tells the guard data of the policy
+// set in force, as *rules.PolicySet and *rules.Reloader do.
+type guardSource interface{ Guard() rules.GuardData }
+
+// budgetsInForce returns the budgets in force when it is called: the
+// configured ones and those of ev's policy set at that time.
+func (g Guardrails) budgetsInForce(ev Evaluator) func() []store.Budget {
+	return func() []store.Budget {
+		var data rules.GuardData
+		if gs, ok := ev.(guardSource); ok {
+			data = gs.Guard()
+		}
+		return g.budgetsFor(rules.Decision{Guard: data})
+	}
+}
+
 // tripAudit is an EventBudgetExceeded entry per held action.
 func tripAudit(trips []store.Trip, now time.Time) []store.AuditEntry {
 	out := make([]store.AuditEntry, 0, len(trips))

@@ -43,6 +43,11 @@ type ExecutorConfig struct {
 	// handed back to the outbox, as are the claimed actions not started.
 	// Default 30s.
 	ShutdownGrace time.Duration
+	// Budgets, when set, returns the blast-radius budgets in force: an
+	// action whose approval times out to execute runs on its own, so it
+	// must fit in them (ExpireApprovals). NewService sets it to the
+	// guardrails' budgets and those of the policy set in force.
+	Budgets func() []store.Budget
 }
 
 func (c ExecutorConfig) withDefaults() ExecutorConfig {

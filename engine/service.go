@@ -75,6 +75,9 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	}
 	pub := NewKafkaPublisher(cfg.Consumer.Brokers, cfg.RevocationsTopic)
 	pipe := NewPipeline(st, ev, cfg.Guardrails, clock, log)
+	if cfg.Executor.Budgets == nil {
+		cfg.Executor.Budgets = cfg.Guardrails.budgetsInForce(ev)
+	}
 	exec := NewExecutor(st, conns, append(Publishers{pub}, cfg.Sinks...),
 		cfg.Executor, clock, log)
 	cons, err := NewConsumer(cfg.Consumer, pipe, st, exec, log)

@@ -145,6 +145,9 @@ func (r *Reloader) ReloadErr() error {
 // Current is the set in force.
 func (r *Reloader) Current() *PolicySet { return r.current.Load() }
 
+// Guard is the guard data of the policy set in force.
+func (r *Reloader) Guard() GuardData { return r.Current().Guard() }
+
 // Reload loads the set at the path again and swaps it in when it loads
 // and differs. A broken set leaves the one in force: the error (a
 // *PolicyError naming the file and line) is logged, counted, audited and

@@ -153,7 +153,9 @@ type Trip struct {
 
 // BudgetedStates are the states of the actions a budget counts: those
 // that ran or are to run on their own (or were approved). Actions held,
-// skipped or rejected do not count.
+// skipped or rejected do not count. An action counts from when it was
+// let run: its verdict's time when it waited for one, else its
+// creation.
 var BudgetedStates = []string{ActionPending, ActionRunning, ActionDone,
 	ActionFailed}
 
@@ -185,10 +187,14 @@ type Guard interface {
 		audit func(Action) []AuditEntry) (Action, error)
 	// ExpireApprovals ends the wait of every action awaiting approval
 	// whose ApprovalDeadline is not after now: OnTimeoutExecute makes it
-	// pending, anything else skipped, with Verdict expired by by. It
-	// appends audit(action) for each and returns them.
+	// pending, anything else skipped, with Verdict expired by by. An
+	// action that would then run on its own is counted under budgets as
+	// RecordGuarded counts: one that would pass a Limit stays awaiting
+	// approval, with no deadline (a person decides) and LastError naming
+	// the budget, and is returned as a Trip. In the same transaction it
+	// appends audit(expired, trips) and returns them.
 	ExpireApprovals(ctx context.Context, now time.Time, by string,
-		audit func(Action) []AuditEntry) ([]Action, error)
+		budgets []Budget, audit GuardAudit) ([]Action, []Trip, error)
 	// LiftLock ends a lock in force, keeping its record with who lifted
 	// it, when and why. A lock lifted or expired already is ErrInvalid;
 	// an unknown id ErrNotFound.

@@ -100,11 +100,7 @@ func applyBudgets(ctx context.Context, tx *sql.Tx, actions []store.Action,
 			trips = append(trips, *trip)
 			continue
 		}
-		for j, b := range budgets {
-			if b.Matches(*a) {
-				used[j]++
-			}
-		}
+		countUse(*a, budgets, used)
 	}
 	return trips, nil
 }
@@ -140,12 +136,12 @@ func tripReason(t store.Trip) string {
 		t.Budget.Window, t.Count)
 }
 
-// countBudget counts the stored actions b matches created in its window
-// before now, in the states budgets count.
+// countBudget counts the stored actions b matches let run in its window
+// before now (see store.BudgetedStates), in the states budgets count.
 func countBudget(ctx context.Context, tx *sql.Tx, b store.Budget,
 	now time.Time) (int, error) {
 	var w where
-	w.add("created_at > ?", timeArg(now.Add(-b.Window)))
+	w.add("coalesce(verdict_at, created_at) > ?", timeArg(now.Add(-b.Window)))
 	w.add("state IN ("+placeholders(len(store.BudgetedStates))+")",
 		anySlice(store.BudgetedStates)...)
 	w.eq("kind", b.Kind)
@@ -222,10 +218,15 @@ func awaiting(a store.Action) error {
 		store.ErrNotAwaiting)
 }
 
-// ExpireApprovals ends the waits whose deadline passed.
+// ExpireApprovals ends the waits whose deadline passed, under budgets.
 func (s *Store) ExpireApprovals(ctx context.Context, now time.Time,
-	by string, audit func(store.Action) []store.AuditEntry) ([]store.Action, error) {
+	by string, budgets []store.Budget,
+	audit store.GuardAudit) ([]store.Action, []store.Trip, error) {
+	if err := checkBudgets(budgets); err != nil {
+		return nil, nil, fmt.Errorf("expire approvals: %w", err)
+	}
 	var out []store.Action
+	var trips []store.Trip
 	err := s.inWrite(ctx, "expire approvals", func(tx *sql.Tx) error {
 		due, err := queryAll(ctx, tx, `SELECT `+actionCols+` FROM actions
 			WHERE state = ? AND approval_deadline IS NOT NULL
@@ -234,22 +235,73 @@ func (s *Store) ExpireApprovals(ctx context.Context, now time.Time,
 		if err != nil {
 			return err
 		}
-		v := store.Verdict{Verdict: store.VerdictExpired, By: by, At: now,
-			Reason: "no verdict before the approval deadline"}
-		for _, a := range due {
-			state := store.ActionSkipped
-			if a.OnTimeout == store.OnTimeoutExecute {
-				state = store.ActionPending
-			}
-			done, err := setVerdict(ctx, tx, a, v, state, audit)
-			if err != nil {
-				return err
-			}
-			out = append(out, done)
+		out, trips, err = expire(ctx, tx, due, by, budgets, now)
+		if err != nil || audit == nil {
+			return err
 		}
-		return nil
+		return appendAudit(ctx, tx, audit(out, trips))
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, trips, nil
+}
+
+// expire ends the waits of due: those to execute that a budget allows
+// become pending, the others it holds without a deadline, and the rest
+// are skipped.
+func expire(ctx context.Context, tx *sql.Tx, due []store.Action, by string,
+	budgets []store.Budget, now time.Time) ([]store.Action, []store.Trip, error) {
+	v := store.Verdict{Verdict: store.VerdictExpired, By: by, At: now,
+		Reason: "no verdict before the approval deadline"}
+	used := make([]int, len(budgets))
+	counted := make([]bool, len(budgets))
+	var out []store.Action
+	var trips []store.Trip
+	for _, a := range due {
+		state := store.ActionSkipped
+		if a.OnTimeout == store.OnTimeoutExecute {
+			state = store.ActionPending
+			trip, err := firstTrip(ctx, tx, a, budgets, used, counted, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			if trip != nil {
+				trips = append(trips, *trip)
+				if err := holdOverBudget(ctx, tx, a, *trip); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			countUse(a, budgets, used)
+		}
+		done, err := setVerdict(ctx, tx, a, v, state, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, done)
+	}
+	return out, trips, nil
+}
+
+// countUse adds a, let run, to the use of each budget that matches it.
+func countUse(a store.Action, budgets []store.Budget, used []int) {
+	for j, b := range budgets {
+		if b.Matches(a) {
+			used[j]++
+		}
+	}
+}
+
+// holdOverBudget keeps a awaiting approval with no deadline: its timeout
+// would have let it run past a budget, so a person decides.
+func holdOverBudget(ctx context.Context, tx *sql.Tx, a store.Action,
+	t store.Trip) error {
+	_, err := tx.ExecContext(ctx, `UPDATE actions SET last_error = ?,
+		approval_deadline = NULL, on_timeout = '', updated_at = ?
+		WHERE id = ?`, tripReason(t),
+		timeArg(store.NormalizeTime(time.Now())), a.ID)
+	return err
 }
 
 // setVerdict records v on a, moves it to state (a skipped one with v as

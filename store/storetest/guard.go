@@ -45,6 +45,9 @@ var guardTests = []test{
 		approvalNotHeld},
 	{"Expired approvals run or are dropped as the action says",
 		approvalExpire},
+	{"An approval timing out to execute past a budget waits for a " +
+		"person, and one let run counts from its verdict",
+		approvalExpireUnderBudget},
 }
 
 // soon is a lock on target of type typ that is in force for the next
@@ -390,8 +393,14 @@ func approvalExpire(t *testing.T, s store.Store) {
 	as[2].ApprovalDeadline = base.Add(3 * time.Hour)
 	as[3].ApprovalDeadline = time.Time{}
 	hold(t, s, as...)
-	got, err := s.ExpireApprovals(t.Context(), base.Add(2*time.Hour),
-		"engine", verdictAudit)
+	got, _, err := s.ExpireApprovals(t.Context(), base.Add(2*time.Hour),
+		"engine", nil, func(as []store.Action, _ []store.Trip) []store.AuditEntry {
+			var out []store.AuditEntry
+			for _, a := range as {
+				out = append(out, verdictAudit(a)...)
+			}
+			return out
+		})
 	must(t, err)
 	equal(t, "expired", ids(got, actionID), []string{"a0", "a1"})
 	for id, want := range map[string]string{"a0": store.ActionPending,
@@ -403,4 +412,31 @@ func approvalExpire(t *testing.T, s store.Store) {
 		store.VerdictExpired)
 	equal(t, "audit entries", len(listAudit(t, s,
 		store.AuditFilter{Subject: "a1"})), 1)
+}
+
+func approvalExpireUnderBudget(t *testing.T, s store.Store) {
+	as := make([]store.Action, 3)
+	for i := range as {
+		as[i] = saRevocation(fmt.Sprintf("e%d", i), 0)
+		as[i].OnTimeout = store.OnTimeoutExecute
+		as[i].ApprovalDeadline = base.Add(time.Hour)
+	}
+	hold(t, s, as...)
+	at := base.Add(3 * time.Hour)
+	got, trips, err := s.ExpireApprovals(t.Context(), at, "engine",
+		[]store.Budget{perHour(1)}, nil)
+	must(t, err)
+	equal(t, "expired", ids(got, actionID), []string{"e0"})
+	equal(t, "tripped", ids(trips, func(tr store.Trip) string {
+		return tr.ActionID
+	}), []string{"e1", "e2"})
+	for _, id := range []string{"e1", "e2"} {
+		a := getAction(t, s, id)
+		equal(t, id+"'s state", a.State, store.ActionAwaitingApproval)
+		equal(t, id+"'s deadline", a.ApprovalDeadline.IsZero(), true)
+	}
+	// e0 was created hours before, but it was let run at its verdict.
+	states, _ := guarded(t, s, "after", at.Add(time.Minute),
+		[]store.Budget{perHour(1)}, saRevocation("n1", 3*time.Hour))
+	equal(t, "a new action's state", states["n1"], store.ActionAwaitingApproval)
 }
