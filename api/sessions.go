@@ -57,7 +57,7 @@ func sessionQuery(ctx context.Context, p ListSessionsParams) (store.SessionFilte
 		Kind: string(p.Kind), Provider: p.Provider, Status: string(p.Status),
 		Providers:      slices.Clone(c.Scopes.Providers),
 		PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
-		After:          store.SessionKey{CreatedAt: cur.Time, ID: cur.ID},
+		After:          store.PageKey{Time: cur.Time, ID: cur.ID},
 		Limit:          limit + 1}, limit, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"time"
 )
 
@@ -24,7 +25,8 @@ type PrincipalFilter struct {
 	Kind   PrincipalKind
 	Status string
 	// Kinds, when not empty, restricts the match to these kinds.
-	Kinds []PrincipalKind
+	Kinds   []PrincipalKind
+	Created TimeRange
 	// AfterID returns only principals whose id sorts after it, for
 	// paging in list order.
 	AfterID string
@@ -46,30 +48,94 @@ type SessionFilter struct {
 	// to sessions of these providers and of principals of these kinds.
 	Providers      []string
 	PrincipalKinds []PrincipalKind
-	// After, when its ID is set, returns only the sessions that come
-	// after that one in list order (created_at, then id), for paging.
-	After SessionKey
+	// Country matches the origin's country; Network, when valid, the
+	// origin IP addresses within that prefix.
+	Country string
+	Network netip.Prefix
+	// Effect matches how revoking the session takes effect.
+	Effect Effect
+	// Created and LastSeen keep the sessions whose times fall in them.
+	Created  TimeRange
+	LastSeen TimeRange
+	// Order is the list order; After, when its ID is set, keeps only
+	// the sessions after that key in it, for paging.
+	Order Order
+	After PageKey
 	Limit int
 }
 
-// SessionKey is a session's place in list order.
-type SessionKey struct {
-	CreatedAt time.Time
-	ID        string
+// TimeRange is the times from From (inclusive) to To (exclusive); a
+// zero end is open.
+type TimeRange struct {
+	From, To time.Time
+}
+
+// Order orders a list by one of its time columns (a zero time first),
+// then by id; Desc reverses both. The zero Order is by creation time.
+type Order struct {
+	// By names the column: created_at (""), last_seen_at, expires_at,
+	// last_used_at, as the record has them.
+	By   string
+	Desc bool
+}
+
+// PageKey is a record's place in an Order: the time in its sort column
+// (zero when it has none) and its id.
+type PageKey struct {
+	Time time.Time
+	ID   string
 }
 
 // CredentialFilter selects credentials; zero fields match everything.
 type CredentialFilter struct {
 	PrincipalID string
 	Status      string
-	Limit       int
+	Kind        string
+	// Stores and PrincipalKinds, when not empty, restrict the match to
+	// credentials of these stores and of principals of these kinds.
+	Stores         []string
+	PrincipalKinds []PrincipalKind
+	// Exposed keeps the credentials the exposure ledger holds; StillValid
+	// those whose latest validity check said valid; ExposedBefore, when
+	// set, those first exposed before it. Either of the last two implies
+	// Exposed.
+	Exposed       bool
+	StillValid    bool
+	ExposedBefore time.Time
+	Created       TimeRange
+	// Order is by created_at (""), last_used_at or expires_at; After
+	// keeps the credentials after that key in it.
+	Order Order
+	After PageKey
+	Limit int
 }
 
 // ActionFilter selects actions; zero fields match everything.
 type ActionFilter struct {
-	State    string
-	SignalID string
-	Limit    int
+	State      string
+	SignalID   string
+	Kind       string
+	TargetType string
+	TargetID   string
+	// PrincipalKinds, when not empty, keeps the actions on principals of
+	// these kinds (Action.PrincipalKind).
+	PrincipalKinds []PrincipalKind
+	Created        TimeRange
+	// AfterID keeps the actions listed after the one with that id.
+	AfterID string
+	Limit   int
+}
+
+// SignalFilter selects processed signals, newest first; zero fields
+// match everything.
+type SignalFilter struct {
+	Format   string
+	Category string
+	Severity string
+	Received TimeRange
+	// AfterID keeps the signals listed after the one with that id.
+	AfterID string
+	Limit   int
 }
 
 // AuditFilter selects audit entries in sequence order.
@@ -145,6 +211,8 @@ type Outbox interface {
 	RecordSignal(ctx context.Context, rec SignalRecord, actions []Action, audit []AuditEntry) (bool, error)
 	GetSignal(ctx context.Context, id string) (SignalRecord, error)
 	ListSignals(ctx context.Context, limit int) ([]SignalRecord, error)
+	// FindSignals returns the signals matching f, newest first.
+	FindSignals(ctx context.Context, f SignalFilter) ([]SignalRecord, error)
 
 	// ClaimActions leases up to limit runnable actions to owner: pending
 	// ones whose LeaseUntil (their not-before time) has passed, and

@@ -216,6 +216,15 @@ func (s *Store) ListActions(ctx context.Context,
 	var w where
 	w.eq("state", f.State)
 	w.eq("signal_id", f.SignalID)
+	w.eq("kind", f.Kind)
+	w.eq("target_type", f.TargetType)
+	w.eq("target_id", f.TargetID)
+	in(&w, "principal_kind", f.PrincipalKinds)
+	w.timeRange("created_at", f.Created)
+	if f.AfterID != "" {
+		w.add(`(created_at, seq) > (SELECT created_at, seq FROM actions
+			WHERE id = ?)`, f.AfterID)
+	}
 	as, err := queryAll(ctx, s.read, `SELECT `+actionCols+` FROM actions`+
 		w.String()+` ORDER BY created_at, seq`+limit, w.args, scanAction)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,6 +196,41 @@ func in[T ~string](w *where, col string, vs []T) {
 		args[i] = string(v)
 	}
 	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
+// timeRange adds "col >= from" and "col < to" for the ends that are set.
+func (w *where) timeRange(col string, r store.TimeRange) {
+	if !r.From.IsZero() {
+		w.add(col+" >= ?", timeArg(r.From))
+	}
+	if !r.To.IsZero() {
+		w.add(col+" < ?", timeArg(r.To))
+	}
+}
+
+// keyset orders by the time column o names (one of allowed; the first
+// is the default), then id, and adds the condition that keeps the rows
+// after key. It returns the ORDER BY clause, or an error naming the
+// field order when o.By is not allowed.
+func (w *where) keyset(o store.Order, after store.PageKey,
+	allowed ...string) (string, error) {
+	col := o.By
+	if col == "" {
+		col = allowed[0]
+	}
+	if !slices.Contains(allowed, col) {
+		return "", fmt.Errorf("order: cannot sort by %q (want one of %s): %w",
+			o.By, strings.Join(allowed, ", "), store.ErrInvalid)
+	}
+	key, cmp, dir := "coalesce("+col+", '')", ">", ""
+	if o.Desc {
+		cmp, dir = "<", " DESC"
+	}
+	if after.ID != "" {
+		t, _ := timeArg(after.Time).(string)
+		w.add("("+key+", id) "+cmp+" (?, ?)", t, after.ID)
+	}
+	return " ORDER BY " + key + dir + ", id" + dir, nil
 }
 
 // add adds a condition with its arguments.

@@ -114,17 +114,52 @@ func (s *Store) ListCredentials(ctx context.Context,
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
-	var w where
-	w.eq("principal_id", f.PrincipalID)
-	w.eq("status", f.Status)
+	w := credentialWhere(f)
+	order, err := w.keyset(f.Order, f.After, "created_at", "last_used_at",
+		"expires_at")
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
 	q := `SELECT ` + credentialCols + ` FROM credentials` + w.String() +
-		` ORDER BY created_at, id` + limit
+		order + limit
 	cs, err := queryAll(ctx, s.read, q, w.args, scanCredential)
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
 	return cs, nil
 }
+
+// credentialWhere is the WHERE clause for f.
+func credentialWhere(f store.CredentialFilter) *where {
+	w := &where{}
+	w.eq("principal_id", f.PrincipalID)
+	w.eq("status", f.Status)
+	w.eq("kind", f.Kind)
+	in(w, "store", f.Stores)
+	if len(f.PrincipalKinds) > 0 {
+		kinds := &where{}
+		in(kinds, "kind", f.PrincipalKinds)
+		w.add("principal_id IN (SELECT id FROM principals"+
+			kinds.String()+")", kinds.args...)
+	}
+	if f.Exposed || f.StillValid || !f.ExposedBefore.IsZero() {
+		w.add(firstSeenOf + " IS NOT NULL")
+	}
+	if !f.ExposedBefore.IsZero() {
+		w.add(firstSeenOf+" < ?", timeArg(f.ExposedBefore))
+	}
+	if f.StillValid {
+		w.add(latestValidity+" = ?", string(store.ValidityValid))
+	}
+	w.timeRange("created_at", f.Created)
+	return w
+}
+
+// latestValidity is the SQL for the newest validity check of the
+// exposures of the credential in the current row.
+const latestValidity = `(SELECT e.validity FROM exposures e
+	WHERE e.credential_id = credentials.id AND e.validity != ''
+	ORDER BY e.checked_at DESC LIMIT 1)`
 
 // scanCredential scans credentialCols.
 func scanCredential(r rowScanner) (store.Credential, error) {

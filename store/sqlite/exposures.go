@@ -289,9 +289,7 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 		w.add(firstSeenOf+" < ?", timeArg(f.ExposedBefore))
 	}
 	if f.StillValid {
-		w.add(`(SELECT e.validity FROM exposures e WHERE e.credential_id =
-			credentials.id AND e.validity != '' ORDER BY e.checked_at DESC
-			LIMIT 1) = ?`, string(store.ValidityValid))
+		w.add(latestValidity+" = ?", string(store.ValidityValid))
 	}
 	cs, err := queryAll(ctx, s.read, `SELECT `+credentialCols+
 		` FROM credentials`+w.String()+` ORDER BY `+firstSeenOf+`, id`+limit,

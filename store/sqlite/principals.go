@@ -87,6 +87,7 @@ func (s *Store) ListPrincipals(ctx context.Context,
 	w.eq("kind", string(f.Kind))
 	w.eq("status", f.Status)
 	in(&w, "kind", f.Kinds)
+	w.timeRange("created_at", f.Created)
 	if f.AfterID != "" {
 		w.add("id > ?", f.AfterID)
 	}

@@ -119,8 +119,13 @@ func listSessions(ctx context.Context, db querier,
 		return nil, err
 	}
 	w := sessionWhere(f)
-	q := `SELECT ` + sessionCols + ` FROM sessions` + w.String() +
-		` ORDER BY created_at, id` + limit
+	order, err := w.keyset(f.Order, f.After, "created_at", "last_seen_at",
+		"expires_at")
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + sessionCols + ` FROM sessions` + w.String() + order +
+		limit
 	return queryAll(ctx, db, q, w.args, scanSession)
 }
 
@@ -141,12 +146,16 @@ func sessionWhere(f store.SessionFilter) *where {
 		w.add("principal_id IN (SELECT id FROM principals"+
 			kinds.String()+")", kinds.args...)
 	}
-	if f.After.ID != "" {
-		// A session without a creation time sorts first, as NULL does.
-		created, _ := timeArg(f.After.CreatedAt).(string)
-		w.add("(coalesce(created_at, ''), id) > (?, ?)",
-			created, f.After.ID)
+	if f.Country != "" {
+		w.add("json_extract(origin, '$.country') = ?", f.Country)
 	}
+	if f.Network.IsValid() {
+		w.add(inNetwork+"(json_extract(origin, '$.ip'), ?)",
+			f.Network.String())
+	}
+	w.eq("revocation_effect", string(f.Effect))
+	w.timeRange("created_at", f.Created)
+	w.timeRange("last_seen_at", f.LastSeen)
 	return w
 }
 

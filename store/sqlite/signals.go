@@ -113,6 +113,30 @@ func (s *Store) ListSignals(ctx context.Context,
 	return recs, nil
 }
 
+// FindSignals returns the signals matching f, newest first.
+func (s *Store) FindSignals(ctx context.Context,
+	f store.SignalFilter) ([]store.SignalRecord, error) {
+	lim, err := limitClause(f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("find signals: %w", err)
+	}
+	var w where
+	w.eq("format", f.Format)
+	w.eq("category", f.Category)
+	w.eq("severity", f.Severity)
+	w.timeRange("received_at", f.Received)
+	if f.AfterID != "" {
+		w.add("seq < (SELECT seq FROM signals WHERE id = ?)", f.AfterID)
+	}
+	recs, err := queryAll(ctx, s.read, `SELECT `+signalCols+
+		` FROM signals`+w.String()+` ORDER BY seq DESC`+lim, w.args,
+		scanSignal)
+	if err != nil {
+		return nil, fmt.Errorf("find signals: %w", err)
+	}
+	return recs, nil
+}
+
 // scanSignal scans signalCols.
 func scanSignal(r rowScanner) (store.SignalRecord, error) {
 	var rec store.SignalRecord

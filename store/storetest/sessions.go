@@ -216,7 +216,7 @@ func sessionPaging(t *testing.T, s store.Store) {
 		store.Session{ID: "s2b", PrincipalID: "bob", Provider: "okta",
 			CreatedAt: second(2)})
 	var got []string
-	var after store.SessionKey
+	var after store.PageKey
 	for range 10 {
 		page, err := s.ListSessions(t.Context(),
 			store.SessionFilter{After: after, Limit: 2})
@@ -226,7 +226,7 @@ func sessionPaging(t *testing.T, s store.Store) {
 		}
 		got = append(got, ids(page, sessionID)...)
 		last := page[len(page)-1]
-		after = store.SessionKey{CreatedAt: last.CreatedAt, ID: last.ID}
+		after = store.PageKey{Time: last.CreatedAt, ID: last.ID}
 	}
 	equal(t, "sessions page by page", got,
 		[]string{"s0", "s1", "s2", "s2b", "s3", "s4"})
