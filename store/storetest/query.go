@@ -18,13 +18,13 @@ var queryTests = []test{
 	{"An unknown sort column is invalid and names the order",
 		sessionBadOrder},
 	{"Principals are filtered by creation time", principalCreated},
-	{"Credentials are filtered by kind, store, principal kind, "+
+	{"Credentials are filtered by kind, store, principal kind, " +
 		"exposure and creation time", credentialQueryFilter},
 	{"Credentials are ordered by last use and paged in it",
 		credentialOrder},
-	{"Actions are filtered by kind, target and principal kind and "+
+	{"Actions are filtered by kind, target and principal kind and " +
 		"paged after an id", actionQuery},
-	{"Signals are found by format, category, severity and time, newest "+
+	{"Signals are found by format, category, severity and time, newest " +
 		"first, and paged after an id", signalQuery},
 }
 
