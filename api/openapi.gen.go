@@ -17,6 +17,135 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ActionKind.
+const (
+	ActionKindDisablePrincipal ActionKind = "disable_principal"
+	ActionKindLock             ActionKind = "lock"
+	ActionKindNotify           ActionKind = "notify"
+	ActionKindRevokeCredential ActionKind = "revoke_credential"
+	ActionKindRevokeSessions   ActionKind = "revoke_sessions"
+)
+
+// Valid indicates whether the value is a known member of the ActionKind enum.
+func (e ActionKind) Valid() bool {
+	switch e {
+	case ActionKindDisablePrincipal:
+		return true
+	case ActionKindLock:
+		return true
+	case ActionKindNotify:
+		return true
+	case ActionKindRevokeCredential:
+		return true
+	case ActionKindRevokeSessions:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionState.
+const (
+	ActionStateAwaitingApproval ActionState = "awaiting_approval"
+	ActionStateDone             ActionState = "done"
+	ActionStateFailed           ActionState = "failed"
+	ActionStatePending          ActionState = "pending"
+	ActionStateRunning          ActionState = "running"
+	ActionStateSkipped          ActionState = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the ActionState enum.
+func (e ActionState) Valid() bool {
+	switch e {
+	case ActionStateAwaitingApproval:
+		return true
+	case ActionStateDone:
+		return true
+	case ActionStateFailed:
+		return true
+	case ActionStatePending:
+		return true
+	case ActionStateRunning:
+		return true
+	case ActionStateSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalOnTimeout.
+const (
+	ApprovalOnTimeoutDrop    ApprovalOnTimeout = "drop"
+	ApprovalOnTimeoutExecute ApprovalOnTimeout = "execute"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalOnTimeout enum.
+func (e ApprovalOnTimeout) Valid() bool {
+	switch e {
+	case ApprovalOnTimeoutDrop:
+		return true
+	case ApprovalOnTimeoutExecute:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialSort.
+const (
+	CredentialSortCreatedAt       CredentialSort = "created_at"
+	CredentialSortExpiresAt       CredentialSort = "expires_at"
+	CredentialSortLastUsedAt      CredentialSort = "last_used_at"
+	CredentialSortMinusCreatedAt  CredentialSort = "-created_at"
+	CredentialSortMinusExpiresAt  CredentialSort = "-expires_at"
+	CredentialSortMinusLastUsedAt CredentialSort = "-last_used_at"
+)
+
+// Valid indicates whether the value is a known member of the CredentialSort enum.
+func (e CredentialSort) Valid() bool {
+	switch e {
+	case CredentialSortCreatedAt:
+		return true
+	case CredentialSortExpiresAt:
+		return true
+	case CredentialSortLastUsedAt:
+		return true
+	case CredentialSortMinusCreatedAt:
+		return true
+	case CredentialSortMinusExpiresAt:
+		return true
+	case CredentialSortMinusLastUsedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LockTargetType.
+const (
+	LockTargetTypeCredential LockTargetType = "credential"
+	LockTargetTypeDevice     LockTargetType = "device"
+	LockTargetTypeOrigin     LockTargetType = "origin"
+	LockTargetTypePrincipal  LockTargetType = "principal"
+)
+
+// Valid indicates whether the value is a known member of the LockTargetType enum.
+func (e LockTargetType) Valid() bool {
+	switch e {
+	case LockTargetTypeCredential:
+		return true
+	case LockTargetTypeDevice:
+		return true
+	case LockTargetTypeOrigin:
+		return true
+	case LockTargetTypePrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PrincipalKind.
 const (
 	PrincipalKindAPIClient      PrincipalKind = "api_client"
@@ -176,6 +305,36 @@ func (e SessionKind) Valid() bool {
 	}
 }
 
+// Defines values for SessionSort.
+const (
+	SessionSortCreatedAt       SessionSort = "created_at"
+	SessionSortExpiresAt       SessionSort = "expires_at"
+	SessionSortLastSeenAt      SessionSort = "last_seen_at"
+	SessionSortMinusCreatedAt  SessionSort = "-created_at"
+	SessionSortMinusExpiresAt  SessionSort = "-expires_at"
+	SessionSortMinusLastSeenAt SessionSort = "-last_seen_at"
+)
+
+// Valid indicates whether the value is a known member of the SessionSort enum.
+func (e SessionSort) Valid() bool {
+	switch e {
+	case SessionSortCreatedAt:
+		return true
+	case SessionSortExpiresAt:
+		return true
+	case SessionSortLastSeenAt:
+		return true
+	case SessionSortMinusCreatedAt:
+		return true
+	case SessionSortMinusExpiresAt:
+		return true
+	case SessionSortMinusLastSeenAt:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SessionStatus.
 const (
 	SessionStatusActive  SessionStatus = "active"
@@ -197,12 +356,159 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for SweepRunOutcome.
+const (
+	SweepRunOutcomeFailed    SweepRunOutcome = "failed"
+	SweepRunOutcomeRunning   SweepRunOutcome = "running"
+	SweepRunOutcomeSucceeded SweepRunOutcome = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the SweepRunOutcome enum.
+func (e SweepRunOutcome) Valid() bool {
+	switch e {
+	case SweepRunOutcomeFailed:
+		return true
+	case SweepRunOutcomeRunning:
+		return true
+	case SweepRunOutcomeSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Validity.
+const (
+	ValidityInvalid Validity = "invalid"
+	ValidityUnknown Validity = "unknown"
+	ValidityValid   Validity = "valid"
+)
+
+// Valid indicates whether the value is a known member of the Validity enum.
+func (e Validity) Valid() bool {
+	switch e {
+	case ValidityInvalid:
+		return true
+	case ValidityUnknown:
+		return true
+	case ValidityValid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerdictVerdict.
+const (
+	VerdictVerdictApproved VerdictVerdict = "approved"
+	VerdictVerdictExpired  VerdictVerdict = "expired"
+	VerdictVerdictRejected VerdictVerdict = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the VerdictVerdict enum.
+func (e VerdictVerdict) Valid() bool {
+	switch e {
+	case VerdictVerdictApproved:
+		return true
+	case VerdictVerdictExpired:
+		return true
+	case VerdictVerdictRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Action defines model for Action.
+type Action struct {
+	// Approval the wait for approval, when the action waited or waits
+	Approval       Approval   `json:"approval,omitempty,omitzero"`
+	Attempts       int        `json:"attempts"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ID             string     `json:"id"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	Kind           ActionKind `json:"kind"`
+	LastError      string     `json:"last_error,omitempty,omitzero"`
+
+	// Params any JSON value, as stored
+	Params         JSON          `json:"params,omitempty,omitzero"`
+	Policy         string        `json:"policy,omitempty,omitzero"`
+	PolicyRevision string        `json:"policy_revision,omitempty,omitzero"`
+	PrincipalKind  PrincipalKind `json:"principal_kind,omitempty,omitzero"`
+	Reason         string        `json:"reason"`
+
+	// Result any JSON value, as stored
+	Result     JSON        `json:"result,omitempty,omitzero"`
+	Scope      string      `json:"scope,omitempty,omitzero"`
+	SignalID   string      `json:"signal_id,omitempty,omitzero"`
+	State      ActionState `json:"state"`
+	TargetID   string      `json:"target_id"`
+	TargetType string      `json:"target_type"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
+// ActionKind defines model for ActionKind.
+type ActionKind string
+
+// ActionPage defines model for ActionPage.
+type ActionPage struct {
+	Items      []Action `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty,omitzero"`
+}
+
+// ActionState defines model for ActionState.
+type ActionState string
+
 // Alias defines model for Alias.
 type Alias struct {
 	// CredentialID the credential it names, when it names one
 	CredentialID string `json:"credential_id,omitempty,omitzero"`
 	Type         string `json:"type"`
 	Value        string `json:"value"`
+}
+
+// Approval the wait for approval, when the action waited or waits
+type Approval struct {
+	// Deadline when the wait ends by itself; absent: it waits for an operator
+	Deadline  time.Time         `json:"deadline,omitempty,omitzero"`
+	OnTimeout ApprovalOnTimeout `json:"on_timeout,omitempty,omitzero"`
+	Verdict   Verdict           `json:"verdict,omitempty,omitzero"`
+}
+
+// ApprovalOnTimeout defines model for Approval.OnTimeout.
+type ApprovalOnTimeout string
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Actor string `json:"actor"`
+
+	// Details any JSON value, as stored
+	Details  JSON      `json:"details,omitempty,omitzero"`
+	Event    string    `json:"event"`
+	Hash     string    `json:"hash"`
+	PrevHash string    `json:"prev_hash"`
+	Seq      int64     `json:"seq"`
+	Subject  string    `json:"subject"`
+	Time     time.Time `json:"time"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Items      []AuditEntry `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty,omitzero"`
+}
+
+// AuditVerification defines model for AuditVerification.
+type AuditVerification struct {
+	// BrokenSeq the first entry that breaks the chain
+	BrokenSeq int64 `json:"broken_seq,omitempty,omitzero"`
+
+	// Entries entries checked
+	Entries  int64  `json:"entries"`
+	LastHash string `json:"last_hash,omitempty,omitzero"`
+	LastSeq  int64  `json:"last_seq,omitempty,omitzero"`
+	OK       bool   `json:"ok"`
+	Reason   string `json:"reason,omitempty,omitzero"`
 }
 
 // CreatedToken defines model for CreatedToken.
@@ -214,6 +520,91 @@ type CreatedToken struct {
 	Token Token `json:"token"`
 }
 
+// Credential defines model for Credential.
+type Credential struct {
+	// AgeDays whole days since created_at (0 when unknown)
+	AgeDays   int       `json:"age_days"`
+	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
+
+	// DaysSinceExposure whole days since first exposed, when it was
+	DaysSinceExposure int              `json:"days_since_exposure,omitempty,omitzero"`
+	ExpiresAt         time.Time        `json:"expires_at,omitempty,omitzero"`
+	Exposures         []ExposureRecord `json:"exposures"`
+	ExternalID        string           `json:"external_id,omitempty,omitzero"`
+
+	// Fingerprint sha256:<hex> of the secret, or the issuer's key id
+	Fingerprint    string     `json:"fingerprint,omitempty,omitzero"`
+	FirstExposedAt time.Time  `json:"first_exposed_at,omitempty,omitzero"`
+	ID             string     `json:"id"`
+	Kind           string     `json:"kind"`
+	LastUsedAt     time.Time  `json:"last_used_at,omitempty,omitzero"`
+	PrincipalID    string     `json:"principal_id"`
+	Revocation     Revocation `json:"revocation,omitempty,omitzero"`
+
+	// RevocationEffect how revoking it at its provider takes effect: `immediate`,
+	// `eventual` (within minutes), `at_expiry` (a self-contained token
+	// lives until it expires)
+	RevocationEffect RevocationEffect `json:"revocation_effect,omitempty,omitzero"`
+	RotatedAt        time.Time        `json:"rotated_at,omitempty,omitzero"`
+	Status           SessionStatus    `json:"status"`
+	Store            string           `json:"store"`
+
+	// Validity what the issuer said when last asked whether an exposed credential still works
+	Validity Validity `json:"validity,omitempty,omitzero"`
+}
+
+// CredentialPage defines model for CredentialPage.
+type CredentialPage struct {
+	Items      []Credential `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty,omitzero"`
+}
+
+// CredentialSort the time to sort by; a leading `-` sorts newest first
+type CredentialSort string
+
+// ExposureRecord defines model for ExposureRecord.
+type ExposureRecord struct {
+	CheckedAt time.Time `json:"checked_at,omitempty,omitzero"`
+	FirstSeen time.Time `json:"first_seen"`
+	ID        string    `json:"id"`
+	LastSeen  time.Time `json:"last_seen"`
+	SignalID  string    `json:"signal_id,omitempty,omitzero"`
+
+	// Source what saw it (github_secret_scanning)
+	Source string `json:"source"`
+
+	// Validity what the issuer said when last asked whether an exposed credential still works
+	Validity Validity `json:"validity,omitempty,omitzero"`
+	Where    string   `json:"where,omitempty,omitzero"`
+}
+
+// JSON any JSON value, as stored
+type JSON = json.RawMessage
+
+// Lock defines model for Lock.
+type Lock struct {
+	CreatedAt  time.Time      `json:"created_at,omitempty,omitzero"`
+	CreatedBy  string         `json:"created_by"`
+	ExpiresAt  time.Time      `json:"expires_at,omitempty,omitzero"`
+	ID         string         `json:"id"`
+	InForce    bool           `json:"in_force"`
+	LiftReason string         `json:"lift_reason,omitempty,omitzero"`
+	LiftedAt   time.Time      `json:"lifted_at,omitempty,omitzero"`
+	LiftedBy   string         `json:"lifted_by,omitempty,omitzero"`
+	Reason     string         `json:"reason"`
+	Target     string         `json:"target"`
+	TargetType LockTargetType `json:"target_type"`
+}
+
+// LockPage defines model for LockPage.
+type LockPage struct {
+	Items      []Lock `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty,omitzero"`
+}
+
+// LockTargetType defines model for LockTargetType.
+type LockTargetType string
+
 // Origin defines model for Origin.
 type Origin struct {
 	App       string `json:"app,omitempty,omitzero"`
@@ -222,6 +613,18 @@ type Origin struct {
 	Host      string `json:"host,omitempty,omitzero"`
 	IP        string `json:"ip,omitempty,omitzero"`
 	UserAgent string `json:"user_agent,omitempty,omitzero"`
+}
+
+// PolicyStatus defines model for PolicyStatus.
+type PolicyStatus struct {
+	// ReloadError why, with file and line
+	ReloadError string `json:"reload_error,omitempty,omitzero"`
+
+	// ReloadOK false while the newest files failed to load; the set in force stays
+	ReloadOK bool `json:"reload_ok"`
+
+	// Revision the policy set in force
+	Revision string `json:"revision"`
 }
 
 // Principal defines model for Principal.
@@ -348,8 +751,70 @@ type SessionPage struct {
 	NextCursor string    `json:"next_cursor,omitempty,omitzero"`
 }
 
+// SessionSort the time to sort by; a leading `-` sorts newest first
+type SessionSort string
+
 // SessionStatus defines model for SessionStatus.
 type SessionStatus string
+
+// Signal defines model for Signal.
+type Signal struct {
+	ActionIDs []string `json:"action_ids"`
+	Category  string   `json:"category,omitempty,omitzero"`
+
+	// Decision any JSON value, as stored
+	Decision       JSON      `json:"decision,omitempty,omitzero"`
+	DedupKey       string    `json:"dedup_key"`
+	Format         string    `json:"format"`
+	ID             string    `json:"id"`
+	PolicyRevision string    `json:"policy_revision,omitempty,omitzero"`
+	ReceivedAt     time.Time `json:"received_at"`
+	Severity       string    `json:"severity,omitempty,omitzero"`
+
+	// Signal any JSON value, as stored
+	Signal JSON      `json:"signal,omitempty,omitzero"`
+	Time   time.Time `json:"time,omitempty,omitzero"`
+}
+
+// SignalPage defines model for SignalPage.
+type SignalPage struct {
+	Items      []Signal `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty,omitzero"`
+}
+
+// Sweep defines model for Sweep.
+type Sweep struct {
+	LastRun SweepRun  `json:"last_run,omitempty,omitzero"`
+	Name    string    `json:"name"`
+	NextRun time.Time `json:"next_run,omitempty,omitzero"`
+
+	// Schedule cron spec or descriptor, with its time zone
+	Schedule string `json:"schedule"`
+}
+
+// SweepRun defines model for SweepRun.
+type SweepRun struct {
+	Error      string          `json:"error,omitempty,omitzero"`
+	FinishedAt time.Time       `json:"finished_at,omitempty,omitzero"`
+	ID         string          `json:"id"`
+	Outcome    SweepRunOutcome `json:"outcome"`
+	Owner      string          `json:"owner"`
+
+	// Report any JSON value, as stored
+	Report      JSON      `json:"report,omitempty,omitzero"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	StartedAt   time.Time `json:"started_at"`
+	Sweep       string    `json:"sweep"`
+}
+
+// SweepRunOutcome defines model for SweepRun.Outcome.
+type SweepRunOutcome string
+
+// SweepRunPage defines model for SweepRunPage.
+type SweepRunPage struct {
+	Items      []SweepRun `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty,omitzero"`
+}
 
 // Token An API token, without its secret.
 type Token struct {
@@ -383,11 +848,115 @@ type TokenScopes struct {
 	Providers      []string        `json:"providers,omitempty,omitzero"`
 }
 
+// Validity what the issuer said when last asked whether an exposed credential still works
+type Validity string
+
+// Verdict defines model for Verdict.
+type Verdict struct {
+	At      time.Time      `json:"at"`
+	By      string         `json:"by"`
+	Reason  string         `json:"reason,omitempty,omitzero"`
+	Verdict VerdictVerdict `json:"verdict"`
+}
+
+// VerdictVerdict defines model for Verdict.Verdict.
+type VerdictVerdict string
+
+// CreatedAfter defines model for CreatedAfter.
+type CreatedAfter = time.Time
+
+// CreatedBefore defines model for CreatedBefore.
+type CreatedBefore = time.Time
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// ListActionsParams defines parameters for ListActions.
+type ListActionsParams struct {
+	State ActionState `form:"state,omitempty" json:"state,omitempty,omitzero"`
+	Kind  ActionKind  `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
+
+	// Signal id of the signal that asked for it
+	Signal string `form:"signal,omitempty" json:"signal,omitempty,omitzero"`
+
+	// TargetType principal, session, credential, device or origin
+	TargetType string `form:"target_type,omitempty" json:"target_type,omitempty,omitzero"`
+	Target     string `form:"target,omitempty" json:"target,omitempty,omitzero"`
+
+	// CreatedAfter created at or after this RFC 3339 time
+	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
+
+	// CreatedBefore created before this RFC 3339 time
+	CreatedBefore CreatedBefore `form:"created_before,omitempty" json:"created_before,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
+
+// ListAuditParams defines parameters for ListAudit.
+type ListAuditParams struct {
+	// AfterSeq entries after this sequence number
+	AfterSeq int64  `form:"after_seq,omitempty" json:"after_seq,omitempty,omitzero"`
+	Subject  string `form:"subject,omitempty" json:"subject,omitempty,omitzero"`
+	Event    string `form:"event,omitempty" json:"event,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
+
+// ListCredentialsParams defines parameters for ListCredentials.
+type ListCredentialsParams struct {
+	Principal string `form:"principal,omitempty" json:"principal,omitempty,omitzero"`
+
+	// Kind password, api_key, access_key, ...
+	Kind string `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
+
+	// Provider the store that issued it
+	Provider   string        `form:"provider,omitempty" json:"provider,omitempty,omitzero"`
+	Status     SessionStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
+	Exposed    bool          `form:"exposed,omitempty" json:"exposed,omitempty,omitzero"`
+	StillValid bool          `form:"still_valid,omitempty" json:"still_valid,omitempty,omitzero"`
+
+	// OlderThan first exposed longer ago than this age: 5d, 36h
+	OlderThan string `form:"older_than,omitempty" json:"older_than,omitempty,omitzero"`
+
+	// CreatedAfter created at or after this RFC 3339 time
+	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
+
+	// CreatedBefore created before this RFC 3339 time
+	CreatedBefore CreatedBefore  `form:"created_before,omitempty" json:"created_before,omitempty,omitzero"`
+	Sort          CredentialSort `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
+
+// ListLocksParams defines parameters for ListLocks.
+type ListLocksParams struct {
+	TargetType LockTargetType `form:"target_type,omitempty" json:"target_type,omitempty,omitzero"`
+	Target     string         `form:"target,omitempty" json:"target,omitempty,omitzero"`
+
+	// All also the lifted and expired locks
+	All bool `form:"all,omitempty" json:"all,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
 
 // ListPrincipalsParams defines parameters for ListPrincipals.
 type ListPrincipalsParams struct {
@@ -399,6 +968,12 @@ type ListPrincipalsParams struct {
 
 	// Alias value of the alias to find
 	Alias string `form:"alias,omitempty" json:"alias,omitempty,omitzero"`
+
+	// CreatedAfter created at or after this RFC 3339 time
+	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
+
+	// CreatedBefore created before this RFC 3339 time
+	CreatedBefore CreatedBefore `form:"created_before,omitempty" json:"created_before,omitempty,omitzero"`
 
 	// Limit most items in one page, 1 to 1000 (default 100)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -415,6 +990,51 @@ type ListSessionsParams struct {
 	Provider  string        `form:"provider,omitempty" json:"provider,omitempty,omitzero"`
 	Status    SessionStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
 
+	// Country origin country code (US)
+	Country string `form:"country,omitempty" json:"country,omitempty,omitzero"`
+
+	// Network origin IP within this CIDR prefix (203.0.113.0/24) or equal to this address
+	Network          string           `form:"network,omitempty" json:"network,omitempty,omitzero"`
+	RevocationEffect RevocationEffect `form:"revocation_effect,omitempty" json:"revocation_effect,omitempty,omitzero"`
+
+	// CreatedAfter created at or after this RFC 3339 time
+	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
+
+	// CreatedBefore created before this RFC 3339 time
+	CreatedBefore CreatedBefore `form:"created_before,omitempty" json:"created_before,omitempty,omitzero"`
+
+	// LastSeenAfter last seen at or after
+	LastSeenAfter time.Time `form:"last_seen_after,omitempty" json:"last_seen_after,omitempty,omitzero"`
+
+	// LastSeenBefore last seen before
+	LastSeenBefore time.Time   `form:"last_seen_before,omitempty" json:"last_seen_before,omitempty,omitzero"`
+	Sort           SessionSort `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
+
+// ListSignalsParams defines parameters for ListSignals.
+type ListSignalsParams struct {
+	// Format okta, guardduty, ocsf, ...
+	Format         string    `form:"format,omitempty" json:"format,omitempty,omitzero"`
+	Category       string    `form:"category,omitempty" json:"category,omitempty,omitzero"`
+	Severity       string    `form:"severity,omitempty" json:"severity,omitempty,omitzero"`
+	ReceivedAfter  time.Time `form:"received_after,omitempty" json:"received_after,omitempty,omitzero"`
+	ReceivedBefore time.Time `form:"received_before,omitempty" json:"received_before,omitempty,omitzero"`
+
+	// Limit most items in one page, 1 to 1000 (default 100)
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the `next_cursor` of the page before
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+}
+
+// ListSweepRunsParams defines parameters for ListSweepRuns.
+type ListSweepRunsParams struct {
 	// Limit most items in one page, 1 to 1000 (default 100)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -427,6 +1047,30 @@ type CreateTokenJSONRequestBody = TokenRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListActions List actions of the outbox with their approval state
+	// (GET /actions)
+	ListActions(w http.ResponseWriter, r *http.Request, params ListActionsParams)
+	// GetAction One action
+	// (GET /actions/{id})
+	GetAction(w http.ResponseWriter, r *http.Request, id string)
+	// ListAudit Read the audit trail
+	// (GET /audit)
+	ListAudit(w http.ResponseWriter, r *http.Request, params ListAuditParams)
+	// VerifyAudit Verify the audit chain
+	// (GET /audit/verify)
+	VerifyAudit(w http.ResponseWriter, r *http.Request)
+	// ListCredentials List credentials with their exposures
+	// (GET /credentials)
+	ListCredentials(w http.ResponseWriter, r *http.Request, params ListCredentialsParams)
+	// GetCredential One credential with its exposures
+	// (GET /credentials/{id})
+	GetCredential(w http.ResponseWriter, r *http.Request, id string)
+	// ListLocks List locks
+	// (GET /locks)
+	ListLocks(w http.ResponseWriter, r *http.Request, params ListLocksParams)
+	// GetPolicies The policy set in force and how its last reload went
+	// (GET /policies)
+	GetPolicies(w http.ResponseWriter, r *http.Request)
 	// ListPrincipals List principals with their aliases
 	// (GET /principals)
 	ListPrincipals(w http.ResponseWriter, r *http.Request, params ListPrincipalsParams)
@@ -436,6 +1080,21 @@ type ServerInterface interface {
 	// ListSessions List sessions
 	// (GET /sessions)
 	ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams)
+	// ListSignals List processed signals with their decision
+	// (GET /signals)
+	ListSignals(w http.ResponseWriter, r *http.Request, params ListSignalsParams)
+	// GetSignal One signal with its decision
+	// (GET /signals/{id})
+	GetSignal(w http.ResponseWriter, r *http.Request, id string)
+	// GetSweepRun One sweep run with its report
+	// (GET /sweep-runs/{id})
+	GetSweepRun(w http.ResponseWriter, r *http.Request, id string)
+	// ListSweeps The scheduled sweeps with their next and last run
+	// (GET /sweeps)
+	ListSweeps(w http.ResponseWriter, r *http.Request)
+	// ListSweepRuns The runs of one sweep, newest first, with their reports
+	// (GET /sweeps/{name}/runs)
+	ListSweepRuns(w http.ResponseWriter, r *http.Request, name string, params ListSweepRunsParams)
 	// ListTokens List API tokens (never their secrets)
 	// (GET /tokens)
 	ListTokens(w http.ResponseWriter, r *http.Request)
@@ -455,6 +1114,569 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListActions operation middleware
+func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListActionsParams
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "kind"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "kind", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "signal" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "signal", r.URL.Query(), &params.Signal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "signal"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "signal", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "target_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_type", r.URL.Query(), &params.TargetType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "target_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "target_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "target" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target", r.URL.Query(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "target"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "target", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListActions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAction operation middleware
+func (siw *ServerInterfaceWrapper) GetAction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAction(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAudit operation middleware
+func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditParams
+
+	// ------------- Optional query parameter "after_seq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after_seq", r.URL.Query(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after_seq"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after_seq", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "subject" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject", r.URL.Query(), &params.Subject, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "subject"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "subject", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "event" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event", r.URL.Query(), &params.Event, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "event"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "event", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAudit(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// VerifyAudit operation middleware
+func (siw *ServerInterfaceWrapper) VerifyAudit(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.VerifyAudit(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCredentials operation middleware
+func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCredentialsParams
+
+	// ------------- Optional query parameter "principal" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "principal", r.URL.Query(), &params.Principal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "principal"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "principal", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "kind"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "kind", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "provider" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exposed" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exposed", r.URL.Query(), &params.Exposed, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exposed"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exposed", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "still_valid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "still_valid", r.URL.Query(), &params.StillValid, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "still_valid"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "still_valid", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "older_than" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "older_than", r.URL.Query(), &params.OlderThan, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "older_than"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "older_than", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCredentials(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCredential operation middleware
+func (siw *ServerInterfaceWrapper) GetCredential(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCredential(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLocks operation middleware
+func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLocksParams
+
+	// ------------- Optional query parameter "target_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_type", r.URL.Query(), &params.TargetType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "target_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "target_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "target" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target", r.URL.Query(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "target"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "target", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all", r.URL.Query(), &params.All, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLocks(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPolicies operation middleware
+func (siw *ServerInterfaceWrapper) GetPolicies(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPolicies(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListPrincipals operation middleware
 func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http.Request) {
@@ -513,6 +1735,32 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "alias"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alias", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_before", Err: err})
 		}
 		return
 	}
@@ -641,6 +1889,110 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// ------------- Optional query parameter "country" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "country", r.URL.Query(), &params.Country, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "country"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "country", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "network" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "network", r.URL.Query(), &params.Network, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "network"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "network", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "revocation_effect" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "revocation_effect", r.URL.Query(), &params.RevocationEffect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "revocation_effect"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "revocation_effect", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "created_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "created_before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "last_seen_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_seen_after", r.URL.Query(), &params.LastSeenAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "last_seen_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "last_seen_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "last_seen_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_seen_before", r.URL.Query(), &params.LastSeenBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "last_seen_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "last_seen_before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -669,6 +2021,238 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListSessions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSignals operation middleware
+func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSignalsParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "severity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "severity", r.URL.Query(), &params.Severity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "severity"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "severity", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "received_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "received_after", r.URL.Query(), &params.ReceivedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "received_after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "received_after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "received_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "received_before", r.URL.Query(), &params.ReceivedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "received_before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "received_before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSignals(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSignal operation middleware
+func (siw *ServerInterfaceWrapper) GetSignal(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSignal(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSweepRun operation middleware
+func (siw *ServerInterfaceWrapper) GetSweepRun(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSweepRun(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSweeps operation middleware
+func (siw *ServerInterfaceWrapper) ListSweeps(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSweeps(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSweepRuns operation middleware
+func (siw *ServerInterfaceWrapper) ListSweepRuns(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSweepRunsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSweepRuns(w, r, name, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -855,6 +2439,19 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/principals", wrapper.ListPrincipals)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/principals/{id}", wrapper.GetPrincipal)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sessions", wrapper.ListSessions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/credentials", wrapper.ListCredentials)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/credentials/{id}", wrapper.GetCredential)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/locks", wrapper.ListLocks)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/actions", wrapper.ListActions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/actions/{id}", wrapper.GetAction)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/signals", wrapper.ListSignals)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/signals/{id}", wrapper.GetSignal)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit/verify", wrapper.VerifyAudit)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/policies", wrapper.GetPolicies)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sweeps", wrapper.ListSweeps)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sweeps/{name}/runs", wrapper.ListSweepRuns)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sweep-runs/{id}", wrapper.GetSweepRun)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/tokens", wrapper.ListTokens)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens", wrapper.CreateToken)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens/{id}/revoke", wrapper.RevokeToken)
@@ -863,6 +2460,616 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListActionsRequestObject struct {
+	Params ListActionsParams
+}
+
+type ListActionsResponseObject interface {
+	VisitListActionsResponse(w http.ResponseWriter) error
+}
+
+type ListActions200JSONResponse ActionPage
+
+func (response ListActions200JSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActions400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListActions400ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActions401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListActions401ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActions403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListActions403ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActions429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListActions429ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActionRequestObject struct {
+	ID string `json:"id"`
+}
+
+type GetActionResponseObject interface {
+	VisitGetActionResponse(w http.ResponseWriter) error
+}
+
+type GetAction200JSONResponse Action
+
+func (response GetAction200JSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAction401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetAction401ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAction403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetAction403ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAction404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetAction404ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAction429ApplicationProblemPlusJSONResponse Problem
+
+func (response GetAction429ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditRequestObject struct {
+	Params ListAuditParams
+}
+
+type ListAuditResponseObject interface {
+	VisitListAuditResponse(w http.ResponseWriter) error
+}
+
+type ListAudit200JSONResponse AuditPage
+
+func (response ListAudit200JSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAudit400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListAudit400ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAudit401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAudit401ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAudit403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAudit403ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAudit429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAudit429ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditRequestObject struct {
+}
+
+type VerifyAuditResponseObject interface {
+	VisitVerifyAuditResponse(w http.ResponseWriter) error
+}
+
+type VerifyAudit200JSONResponse AuditVerification
+
+func (response VerifyAudit200JSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAudit401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyAudit401ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAudit403ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyAudit403ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAudit429ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyAudit429ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCredentialsRequestObject struct {
+	Params ListCredentialsParams
+}
+
+type ListCredentialsResponseObject interface {
+	VisitListCredentialsResponse(w http.ResponseWriter) error
+}
+
+type ListCredentials200JSONResponse CredentialPage
+
+func (response ListCredentials200JSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCredentials400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListCredentials400ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCredentials401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCredentials401ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCredentials403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCredentials403ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCredentials429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListCredentials429ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCredentialRequestObject struct {
+	ID string `json:"id"`
+}
+
+type GetCredentialResponseObject interface {
+	VisitGetCredentialResponse(w http.ResponseWriter) error
+}
+
+type GetCredential200JSONResponse Credential
+
+func (response GetCredential200JSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCredential401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetCredential401ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCredential403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCredential403ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCredential404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCredential404ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCredential429ApplicationProblemPlusJSONResponse Problem
+
+func (response GetCredential429ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocksRequestObject struct {
+	Params ListLocksParams
+}
+
+type ListLocksResponseObject interface {
+	VisitListLocksResponse(w http.ResponseWriter) error
+}
+
+type ListLocks200JSONResponse LockPage
+
+func (response ListLocks200JSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocks400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListLocks400ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocks401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListLocks401ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocks403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListLocks403ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocks429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListLocks429ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPoliciesRequestObject struct {
+}
+
+type GetPoliciesResponseObject interface {
+	VisitGetPoliciesResponse(w http.ResponseWriter) error
+}
+
+type GetPolicies200JSONResponse PolicyStatus
+
+func (response GetPolicies200JSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicies401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetPolicies401ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicies403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPolicies403ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicies429ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPolicies429ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListPrincipalsRequestObject struct {
 	Params ListPrincipalsParams
@@ -1104,6 +3311,394 @@ func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessi
 	return err
 }
 
+type ListSignalsRequestObject struct {
+	Params ListSignalsParams
+}
+
+type ListSignalsResponseObject interface {
+	VisitListSignalsResponse(w http.ResponseWriter) error
+}
+
+type ListSignals200JSONResponse SignalPage
+
+func (response ListSignals200JSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignals400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSignals400ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignals401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignals401ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignals403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignals403ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSignals429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSignals429ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignalRequestObject struct {
+	ID string `json:"id"`
+}
+
+type GetSignalResponseObject interface {
+	VisitGetSignalResponse(w http.ResponseWriter) error
+}
+
+type GetSignal200JSONResponse Signal
+
+func (response GetSignal200JSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignal401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignal401ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignal403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSignal403ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignal404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSignal404ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignal429ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSignal429ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSweepRunRequestObject struct {
+	ID string `json:"id"`
+}
+
+type GetSweepRunResponseObject interface {
+	VisitGetSweepRunResponse(w http.ResponseWriter) error
+}
+
+type GetSweepRun200JSONResponse SweepRun
+
+func (response GetSweepRun200JSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSweepRun401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetSweepRun401ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSweepRun403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSweepRun403ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSweepRun404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSweepRun404ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSweepRun429ApplicationProblemPlusJSONResponse Problem
+
+func (response GetSweepRun429ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepsRequestObject struct {
+}
+
+type ListSweepsResponseObject interface {
+	VisitListSweepsResponse(w http.ResponseWriter) error
+}
+
+type ListSweeps200JSONResponse struct {
+	Items []Sweep `json:"items"`
+}
+
+func (response ListSweeps200JSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweeps401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSweeps401ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweeps403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSweeps403ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweeps429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSweeps429ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepRunsRequestObject struct {
+	Name   string `json:"name"`
+	Params ListSweepRunsParams
+}
+
+type ListSweepRunsResponseObject interface {
+	VisitListSweepRunsResponse(w http.ResponseWriter) error
+}
+
+type ListSweepRuns200JSONResponse SweepRunPage
+
+func (response ListSweepRuns200JSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepRuns400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSweepRuns400ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepRuns401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSweepRuns401ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepRuns403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSweepRuns403ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSweepRuns429ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSweepRuns429ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTokensRequestObject struct {
 }
 
@@ -1333,6 +3928,30 @@ func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeToke
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListActions List actions of the outbox with their approval state
+	// (GET /actions)
+	ListActions(ctx context.Context, request ListActionsRequestObject) (ListActionsResponseObject, error)
+	// GetAction One action
+	// (GET /actions/{id})
+	GetAction(ctx context.Context, request GetActionRequestObject) (GetActionResponseObject, error)
+	// ListAudit Read the audit trail
+	// (GET /audit)
+	ListAudit(ctx context.Context, request ListAuditRequestObject) (ListAuditResponseObject, error)
+	// VerifyAudit Verify the audit chain
+	// (GET /audit/verify)
+	VerifyAudit(ctx context.Context, request VerifyAuditRequestObject) (VerifyAuditResponseObject, error)
+	// ListCredentials List credentials with their exposures
+	// (GET /credentials)
+	ListCredentials(ctx context.Context, request ListCredentialsRequestObject) (ListCredentialsResponseObject, error)
+	// GetCredential One credential with its exposures
+	// (GET /credentials/{id})
+	GetCredential(ctx context.Context, request GetCredentialRequestObject) (GetCredentialResponseObject, error)
+	// ListLocks List locks
+	// (GET /locks)
+	ListLocks(ctx context.Context, request ListLocksRequestObject) (ListLocksResponseObject, error)
+	// GetPolicies The policy set in force and how its last reload went
+	// (GET /policies)
+	GetPolicies(ctx context.Context, request GetPoliciesRequestObject) (GetPoliciesResponseObject, error)
 	// ListPrincipals List principals with their aliases
 	// (GET /principals)
 	ListPrincipals(ctx context.Context, request ListPrincipalsRequestObject) (ListPrincipalsResponseObject, error)
@@ -1342,6 +3961,21 @@ type StrictServerInterface interface {
 	// ListSessions List sessions
 	// (GET /sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// ListSignals List processed signals with their decision
+	// (GET /signals)
+	ListSignals(ctx context.Context, request ListSignalsRequestObject) (ListSignalsResponseObject, error)
+	// GetSignal One signal with its decision
+	// (GET /signals/{id})
+	GetSignal(ctx context.Context, request GetSignalRequestObject) (GetSignalResponseObject, error)
+	// GetSweepRun One sweep run with its report
+	// (GET /sweep-runs/{id})
+	GetSweepRun(ctx context.Context, request GetSweepRunRequestObject) (GetSweepRunResponseObject, error)
+	// ListSweeps The scheduled sweeps with their next and last run
+	// (GET /sweeps)
+	ListSweeps(ctx context.Context, request ListSweepsRequestObject) (ListSweepsResponseObject, error)
+	// ListSweepRuns The runs of one sweep, newest first, with their reports
+	// (GET /sweeps/{name}/runs)
+	ListSweepRuns(ctx context.Context, request ListSweepRunsRequestObject) (ListSweepRunsResponseObject, error)
 	// ListTokens List API tokens (never their secrets)
 	// (GET /tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -1390,6 +4024,210 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListActions operation middleware
+func (sh *strictHandler) ListActions(w http.ResponseWriter, r *http.Request, params ListActionsParams) {
+	var request ListActionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListActions(ctx, request.(ListActionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListActions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListActionsResponseObject); ok {
+		if err := validResponse.VisitListActionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAction operation middleware
+func (sh *strictHandler) GetAction(w http.ResponseWriter, r *http.Request, id string) {
+	var request GetActionRequestObject
+
+	request.ID = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAction(ctx, request.(GetActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActionResponseObject); ok {
+		if err := validResponse.VisitGetActionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAudit operation middleware
+func (sh *strictHandler) ListAudit(w http.ResponseWriter, r *http.Request, params ListAuditParams) {
+	var request ListAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAudit(ctx, request.(ListAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAudit")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAuditResponseObject); ok {
+		if err := validResponse.VisitListAuditResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VerifyAudit operation middleware
+func (sh *strictHandler) VerifyAudit(w http.ResponseWriter, r *http.Request) {
+	var request VerifyAuditRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyAudit(ctx, request.(VerifyAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyAudit")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(VerifyAuditResponseObject); ok {
+		if err := validResponse.VisitVerifyAuditResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCredentials operation middleware
+func (sh *strictHandler) ListCredentials(w http.ResponseWriter, r *http.Request, params ListCredentialsParams) {
+	var request ListCredentialsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCredentials(ctx, request.(ListCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCredentials")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCredentialsResponseObject); ok {
+		if err := validResponse.VisitListCredentialsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCredential operation middleware
+func (sh *strictHandler) GetCredential(w http.ResponseWriter, r *http.Request, id string) {
+	var request GetCredentialRequestObject
+
+	request.ID = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCredential(ctx, request.(GetCredentialRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCredential")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCredentialResponseObject); ok {
+		if err := validResponse.VisitGetCredentialResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLocks operation middleware
+func (sh *strictHandler) ListLocks(w http.ResponseWriter, r *http.Request, params ListLocksParams) {
+	var request ListLocksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLocks(ctx, request.(ListLocksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLocks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLocksResponseObject); ok {
+		if err := validResponse.VisitListLocksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPolicies operation middleware
+func (sh *strictHandler) GetPolicies(w http.ResponseWriter, r *http.Request) {
+	var request GetPoliciesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicies(ctx, request.(GetPoliciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicies")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPoliciesResponseObject); ok {
+		if err := validResponse.VisitGetPoliciesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListPrincipals operation middleware
@@ -1463,6 +4301,135 @@ func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request, pa
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
 		if err := validResponse.VisitListSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSignals operation middleware
+func (sh *strictHandler) ListSignals(w http.ResponseWriter, r *http.Request, params ListSignalsParams) {
+	var request ListSignalsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSignals(ctx, request.(ListSignalsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSignals")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSignalsResponseObject); ok {
+		if err := validResponse.VisitListSignalsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSignal operation middleware
+func (sh *strictHandler) GetSignal(w http.ResponseWriter, r *http.Request, id string) {
+	var request GetSignalRequestObject
+
+	request.ID = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSignal(ctx, request.(GetSignalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSignal")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSignalResponseObject); ok {
+		if err := validResponse.VisitGetSignalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSweepRun operation middleware
+func (sh *strictHandler) GetSweepRun(w http.ResponseWriter, r *http.Request, id string) {
+	var request GetSweepRunRequestObject
+
+	request.ID = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSweepRun(ctx, request.(GetSweepRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSweepRun")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSweepRunResponseObject); ok {
+		if err := validResponse.VisitGetSweepRunResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSweeps operation middleware
+func (sh *strictHandler) ListSweeps(w http.ResponseWriter, r *http.Request) {
+	var request ListSweepsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSweeps(ctx, request.(ListSweepsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSweeps")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSweepsResponseObject); ok {
+		if err := validResponse.VisitListSweepsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSweepRuns operation middleware
+func (sh *strictHandler) ListSweepRuns(w http.ResponseWriter, r *http.Request, name string, params ListSweepRunsParams) {
+	var request ListSweepRunsRequestObject
+
+	request.Name = name
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSweepRuns(ctx, request.(ListSweepRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSweepRuns")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSweepRunsResponseObject); ok {
+		if err := validResponse.VisitListSweepRunsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

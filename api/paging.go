@@ -3,8 +3,12 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
 )
 
 // Page sizes.
@@ -29,6 +33,9 @@ func pageLimit(p *int) (int, error) {
 type cursor struct {
 	ID   string    `json:"i"`
 	Time time.Time `json:"t,omitzero"`
+	// Sort is the sort parameter the page was listed in; a cursor is
+	// refused in another.
+	Sort string `json:"o,omitempty"`
 }
 
 // encode is c as a next_cursor.
@@ -37,8 +44,9 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads the cursor parameter; "" is the first page.
-func decodeCursor(s string) (cursor, error) {
+// decodeCursor reads the cursor parameter of a list in the order sort
+// names; "" is the first page.
+func decodeCursor(s, sort string) (cursor, error) {
 	var c cursor
 	if s == "" {
 		return c, nil
@@ -50,7 +58,70 @@ func decodeCursor(s string) (cursor, error) {
 	if err != nil || c.ID == "" {
 		return c, badParam("cursor", s, "not a cursor this server gave")
 	}
+	if c.Sort != sort {
+		return c, badParam("cursor", s, "given for sort "+
+			strconv.Quote(c.Sort)+", not "+strconv.Quote(sort))
+	}
 	return c, nil
+}
+
+// order reads a sort parameter: a time column, "-" first for newest
+// first.
+func order(sort string) store.Order {
+	by, desc := strings.CutPrefix(sort, "-")
+	return store.Order{By: by, Desc: desc}
+}
+
+// timeOf is the time in the column o sorts by, for a cursor.
+func timeOf(o store.Order, created, lastSeen, expires time.Time) time.Time {
+	switch o.By {
+	case "last_seen_at", "last_used_at":
+		return lastSeen
+	case "expires_at":
+		return expires
+	}
+	return created
+}
+
+// parseNetwork reads the network parameter: a CIDR prefix, or one
+// address (its own /32 or /128).
+func parseNetwork(v string) (netip.Prefix, error) {
+	if v == "" {
+		return netip.Prefix{}, nil
+	}
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, badParam("network", v,
+			"not a CIDR prefix (203.0.113.0/24) or an IP address")
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// parseAge reads an age: a number of days ("5d") or a Go duration
+// ("36h"), positive.
+func parseAge(param, v string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	if err != nil || d <= 0 {
+		return 0, badParam(param, v, "not a positive age such as 5d or 36h")
+	}
+	return d, nil
+}
+
+// timeRange is the store range of an after (inclusive) and a before
+// (exclusive) parameter.
+func timeRange(after, before time.Time) store.TimeRange {
+	return store.TimeRange{From: after, To: before}
 }
 
 // trim cuts a page fetched with one item more than limit back to limit,

@@ -54,12 +54,13 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 	if err != nil {
 		return c, store.PrincipalFilter{}, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor)
+	cur, err := decodeCursor(p.Cursor, "")
 	if err != nil {
 		return c, store.PrincipalFilter{}, 0, err
 	}
 	f := store.PrincipalFilter{Kind: store.PrincipalKind(p.Kind),
 		Status: string(p.Status), Kinds: c.Scopes.PrincipalKinds,
+		Created: timeRange(p.CreatedAfter, p.CreatedBefore),
 		AfterID: cur.ID, Limit: limit + 1}
 	switch {
 	case p.Kind != "" && !p.Kind.Valid():
@@ -109,8 +110,11 @@ func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
 
 // principalMatches applies f to one principal.
 func principalMatches(p store.Principal, f store.PrincipalFilter) bool {
+	r := f.Created
 	return (f.Kind == "" || p.Kind == f.Kind) &&
-		(f.Status == "" || p.Status == f.Status) && p.ID > f.AfterID
+		(f.Status == "" || p.Status == f.Status) && p.ID > f.AfterID &&
+		(r.From.IsZero() || !p.CreatedAt.Before(r.From)) &&
+		(r.To.IsZero() || p.CreatedAt.Before(r.To))
 }
 
 // GetPrincipal returns one principal in the caller's scope.

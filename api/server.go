@@ -31,6 +31,11 @@ type Config struct {
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Policies is the policy set in force, for /v1/policies; nil
+	// answers it with not_found.
+	Policies Policies
+	// Sweeps are the scheduled sweeps, for /v1/sweeps.
+	Sweeps []SweepSchedule
 	// AuthFailures is how fast a client address earns back a failed
 	// authentication, and AuthFailureBurst how many it may have in a
 	// row before it is refused with 429. Zero values are one per six
@@ -56,11 +61,13 @@ func (c Config) withDefaults() Config {
 // Server serves the API. Its methods other than Handler and
 // Authenticator implement StrictServerInterface, one per operation.
 type Server struct {
-	st      store.Store
-	log     *slog.Logger
-	now     func() time.Time
-	auth    *Authenticator
-	handler http.Handler
+	st       store.Store
+	policies Policies
+	sweeps   []SweepSchedule
+	log      *slog.Logger
+	now      func() time.Time
+	auth     *Authenticator
+	handler  http.Handler
 }
 
 // New builds the API from cfg.
@@ -74,7 +81,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	log := cfg.Log.With("component", "api")
-	s := &Server{st: cfg.Store, log: log, now: cfg.Now,
+	s := &Server{st: cfg.Store, policies: cfg.Policies, sweeps: cfg.Sweeps,
+		log: log, now: cfg.Now,
 		auth: NewAuthenticator(cfg.Store, cfg.Now, log)}
 	router := http.NewServeMux()
 	router.HandleFunc("GET "+BasePath+"/openapi.json", serveSpec(doc))

@@ -7,7 +7,7 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// ListSessions lists the sessions in the caller's scope, oldest first.
+// ListSessions lists the sessions in the caller's scope.
 func (s *Server) ListSessions(ctx context.Context,
 	req ListSessionsRequestObject) (ListSessionsResponseObject, error) {
 	f, limit, err := sessionQuery(ctx, req.Params)
@@ -18,8 +18,10 @@ func (s *Server) ListSessions(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	ses, next := trim(ses, limit, func(s store.Session) cursor {
-		return cursor{ID: s.ID, Time: s.CreatedAt}
+	sort := string(req.Params.Sort)
+	ses, next := trim(ses, limit, func(x store.Session) cursor {
+		return cursor{ID: x.ID, Sort: sort, Time: timeOf(f.Order,
+			x.CreatedAt, x.LastSeenAt, x.ExpiresAt)}
 	})
 	page := ListSessions200JSONResponse{Items: make([]Session, len(ses)),
 		NextCursor: next}
@@ -36,29 +38,54 @@ func sessionQuery(ctx context.Context, p ListSessionsParams) (store.SessionFilte
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}
+	if err := checkSessionEnums(p); err != nil {
+		return store.SessionFilter{}, 0, err
+	}
 	limit, err := pageLimit(p.Limit)
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor)
+	cur, err := decodeCursor(p.Cursor, string(p.Sort))
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}
-	switch {
-	case p.Kind != "" && !p.Kind.Valid():
-		return store.SessionFilter{}, 0, badParam("kind", string(p.Kind),
-			"not one of "+enumList(SessionKindBrowser, SessionKindToken,
-				SessionKindAPI, SessionKindAgent, SessionKindSSH))
-	case p.Status != "" && !p.Status.Valid():
-		return store.SessionFilter{}, 0, badParam("status",
-			string(p.Status), "not active, revoked or expired")
+	network, err := parseNetwork(p.Network)
+	if err != nil {
+		return store.SessionFilter{}, 0, err
 	}
 	return store.SessionFilter{PrincipalID: p.Principal,
 		Kind: string(p.Kind), Provider: p.Provider, Status: string(p.Status),
 		Providers:      slices.Clone(c.Scopes.Providers),
 		PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
-		After:          store.PageKey{Time: cur.Time, ID: cur.ID},
-		Limit:          limit + 1}, limit, nil
+		Country:        p.Country, Network: network,
+		Effect:   store.Effect(p.RevocationEffect),
+		Created:  timeRange(p.CreatedAfter, p.CreatedBefore),
+		LastSeen: timeRange(p.LastSeenAfter, p.LastSeenBefore),
+		Order:    order(string(p.Sort)),
+		After:    store.PageKey{Time: cur.Time, ID: cur.ID},
+		Limit:    limit + 1}, limit, nil
+}
+
+// checkSessionEnums names the first enum parameter of ListSessions with
+// a value its schema does not allow.
+func checkSessionEnums(p ListSessionsParams) error {
+	switch {
+	case p.Kind != "" && !p.Kind.Valid():
+		return badParam("kind", string(p.Kind), "not one of "+
+			enumList(SessionKindBrowser, SessionKindToken, SessionKindAPI,
+				SessionKindAgent, SessionKindSSH))
+	case p.Status != "" && !p.Status.Valid():
+		return badParam("status", string(p.Status),
+			"not active, revoked or expired")
+	case p.RevocationEffect != "" && !p.RevocationEffect.Valid():
+		return badParam("revocation_effect", string(p.RevocationEffect),
+			"not immediate, eventual or at_expiry")
+	case p.Sort != "" && !p.Sort.Valid():
+		return badParam("sort", string(p.Sort), "not a time to sort "+
+			"by: created_at, last_seen_at or expires_at, '-' first for "+
+			"newest first")
+	}
+	return nil
 }
 
 // session is s as the API shows it.
