@@ -50,14 +50,22 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(*api.Config) {})
+}
+
+// newEnvWith is newEnv with the config changed by set.
+func newEnvWith(t *testing.T, set func(*api.Config)) *env {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ks.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, st: st, clock: &clock{now: t0}, logs: &bytes.Buffer{}}
-	s, err := api.New(api.Config{Store: st, Now: e.clock.Now,
-		Log: slog.New(slog.NewTextHandler(e.logs, nil))})
+	cfg := api.Config{Store: st, Now: e.clock.Now,
+		Log: slog.New(slog.NewTextHandler(e.logs, nil))}
+	set(&cfg)
+	s, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	var l *httpListener
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
-		if _, err := mountAPI(l, st, log); err != nil {
+		if _, err := mountAPI(l, st, pol, f.configPath, log); err != nil {
 			return err
 		}
 	}
