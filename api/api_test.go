@@ -56,7 +56,13 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the config changed by set.
 func newEnvWith(t *testing.T, set func(*api.Config)) *env {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ks.db"))
+	return newEnvAt(t, filepath.Join(t.TempDir(), "ks.db"), set)
+}
+
+// newEnvAt is newEnvWith on the registry file at path.
+func newEnvAt(t *testing.T, path string, set func(*api.Config)) *env {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
