@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -71,6 +72,8 @@ type rig struct {
 	// guardrails.
 	reg   prometheus.Registerer
 	guard Guardrails
+	// gaugeTTL is the next service's GaugeTTL; 0 reads at every scrape.
+	gaugeTTL time.Duration
 }
 
 func newRig(t testing.TB, inventoryPath string, ev Evaluator) *rig {
@@ -116,7 +119,8 @@ func shippedPolicies(t testing.TB) *rules.PolicySet {
 
 func (r *rig) service(ev Evaluator) *Service {
 	cfg := ServiceConfig{Consumer: r.cons, Executor: r.exec,
-		Registerer: r.reg, Guardrails: r.guard, GaugeTTL: -1}
+		Registerer: r.reg, Guardrails: r.guard,
+		GaugeTTL: cmp.Or(r.gaugeTTL, -1)}
 	cfg.Consumer.Brokers = r.brokers
 	if cfg.Consumer.CommitInterval == 0 {
 		cfg.Consumer.CommitInterval = 20 * time.Millisecond
