@@ -52,6 +52,9 @@ func (s *Server) credentialQuery(ctx context.Context,
 	case p.Status != "" && !p.Status.Valid():
 		return f, 0, badParam("status", string(p.Status),
 			"not active, revoked or expired")
+	case p.RevocationEffect != "" && !p.RevocationEffect.Valid():
+		return f, 0, badParam("revocation_effect",
+			string(p.RevocationEffect), "not immediate, eventual or at_expiry")
 	case p.Sort != "" && !p.Sort.Valid():
 		return f, 0, badParam("sort", string(p.Sort), "not a time to "+
 			"sort by: created_at, last_used_at or expires_at, '-' first "+
@@ -67,6 +70,7 @@ func (s *Server) credentialQuery(ctx context.Context,
 	}
 	f = store.CredentialFilter{PrincipalID: p.Principal,
 		Status: string(p.Status), Kind: p.Kind,
+		Effect:         store.Effect(p.RevocationEffect),
 		Stores:         slices.Clone(c.Scopes.Providers),
 		PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
 		Exposed:        p.Exposed, StillValid: p.StillValid,

@@ -927,7 +927,8 @@ type ListCredentialsParams struct {
 	StillValid bool          `form:"still_valid,omitempty" json:"still_valid,omitempty,omitzero"`
 
 	// OlderThan first exposed longer ago than this age: 5d, 36h
-	OlderThan string `form:"older_than,omitempty" json:"older_than,omitempty,omitzero"`
+	OlderThan        string           `form:"older_than,omitempty" json:"older_than,omitempty,omitzero"`
+	RevocationEffect RevocationEffect `form:"revocation_effect,omitempty" json:"revocation_effect,omitempty,omitzero"`
 
 	// CreatedAfter created at or after this RFC 3339 time
 	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
@@ -1473,6 +1474,19 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "older_than"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "older_than", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "revocation_effect" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "revocation_effect", r.URL.Query(), &params.RevocationEffect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "revocation_effect"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "revocation_effect", Err: err})
 		}
 		return
 	}

@@ -31,7 +31,8 @@ func (e *env) credentials() {
 			Fingerprint: "sha256:0b3f", CreatedAt: t0.Add(-90 * day),
 			LastUsedAt: t0.Add(-2 * time.Hour)},
 		{ID: "deploy-pat", PrincipalID: "deployer", Kind: "api_key",
-			Store: "github", CreatedAt: t0.Add(-30 * day)},
+			Store: "github", CreatedAt: t0.Add(-30 * day),
+			Effect: store.EffectAtExpiry},
 	} {
 		must(e.t, e.st.PutCredential(ctx, c))
 	}
@@ -77,6 +78,8 @@ func TestCredentialsAreListedWithExposuresAndFiltered(t *testing.T) {
 		{"Exposed longer ago than 36 hours", "older_than=36h",
 			[]string{"ci-key", "deploy-pat"}},
 		{"By provider", "provider=okta", []string{"alice-pw"}},
+		{"By revocation effect", "revocation_effect=at_expiry",
+			[]string{"deploy-pat"}},
 		{"By kind and principal", "kind=access_key&principal=ci-bot",
 			[]string{"ci-key"}},
 		{"Most recently used first, never used last", "sort=-last_used_at",

@@ -91,6 +91,8 @@ type CredentialFilter struct {
 	PrincipalID string
 	Status      string
 	Kind        string
+	// Effect matches how revoking the credential takes effect.
+	Effect Effect
 	// Stores and PrincipalKinds, when not empty, restrict the match to
 	// credentials of these stores and of principals of these kinds.
 	Stores         []string

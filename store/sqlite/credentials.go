@@ -135,6 +135,7 @@ func credentialWhere(f store.CredentialFilter) *where {
 	w.eq("principal_id", f.PrincipalID)
 	w.eq("status", f.Status)
 	w.eq("kind", f.Kind)
+	w.eq("revocation_effect", string(f.Effect))
 	in(w, "store", f.Stores)
 	if len(f.PrincipalKinds) > 0 {
 		kinds := &where{}

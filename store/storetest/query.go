@@ -134,7 +134,8 @@ func credentialFixture(t *testing.T, s store.Store) {
 		store.Credential{ID: "c2", PrincipalID: "ci", Kind: "access_key",
 			Store: "aws", CreatedAt: second(2), LastUsedAt: second(5)},
 		store.Credential{ID: "c3", PrincipalID: "ci", Kind: "api_key",
-			Store: "vault", CreatedAt: second(3)})
+			Store: "vault", CreatedAt: second(3),
+			Effect: store.EffectEventual})
 	for _, e := range []store.ExposureRecord{leak("c2", -48*time.Hour),
 		leak("c3", -time.Hour)} {
 		_, err := s.RecordExposure(t.Context(), e)
@@ -152,6 +153,8 @@ func credentialQueryFilter(t *testing.T, s store.Store) {
 		want []string
 	}{
 		{"Kind", store.CredentialFilter{Kind: "api_key"}, []string{"c3"}},
+		{"Effect", store.CredentialFilter{Effect: store.EffectEventual},
+			[]string{"c3"}},
 		{"Stores", store.CredentialFilter{Stores: []string{"okta", "aws"}},
 			[]string{"c1", "c2"}},
 		{"Principal kinds", store.CredentialFilter{PrincipalKinds: []store.
