@@ -7,6 +7,18 @@
 // handlers implement its StrictServerInterface over store.Store. The
 // role each route requires is read from the document too, so a route
 // and its guard cannot drift apart.
+//
+// Adding an operation: describe it in openapi.yaml with the role it
+// needs as its one bearerAuth scope (a route without one makes New
+// fail), run go generate ./api/..., and write its method on *Server.
+// Before the method runs, the guard has authenticated the token,
+// refused a role too low, and put the Caller in the context
+// (CallerFrom); the method checks the caller's scopes on what it reads
+// or touches (Caller.InScope, or scope for records it must look up).
+// A request that is not GET or HEAD is audited with the caller and the
+// status it got; a method audits what it changed itself. Return a
+// *Problem, or a store error (ErrNotFound, ErrConflict), and the
+// answer is a problem document.
 package api
 
 import (
