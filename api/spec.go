@@ -16,8 +16,7 @@ var specYAML []byte
 // spec is the part of the OpenAPI document the server reads itself: the
 // role each operation requires, from its bearerAuth scope.
 type spec struct {
-	Security []map[string][]string `json:"security"`
-	Paths    map[string]map[string]struct {
+	Paths map[string]map[string]struct {
 		OperationID string                `json:"operationId"`
 		Security    []map[string][]string `json:"security"`
 	} `json:"paths"`
@@ -25,8 +24,9 @@ type spec struct {
 
 // loadSpec converts the embedded document to JSON and returns it with
 // the role each route requires, keyed by ServeMux pattern
-// ("GET /v1/principals/{id}"). An operation without a known role is an
-// error: every route is guarded.
+// ("GET /v1/principals/{id}"). An operation that does not name a known
+// role itself is an error (the document's default does not count, so
+// that a new write cannot inherit viewer): every route is guarded.
 func loadSpec() (doc []byte, roles map[string]Role, err error) {
 	doc, err = yaml.YAMLToJSON(specYAML)
 	if err != nil {
@@ -39,11 +39,7 @@ func loadSpec() (doc []byte, roles map[string]Role, err error) {
 	roles = map[string]Role{}
 	for path, ops := range s.Paths {
 		for method, op := range ops {
-			sec := op.Security
-			if sec == nil {
-				sec = s.Security
-			}
-			r, err := requiredRole(sec)
+			r, err := requiredRole(op.Security)
 			if err != nil {
 				return nil, nil, fmt.Errorf("openapi.yaml: %s: %w",
 					op.OperationID, err)
