@@ -3,9 +3,11 @@ package propagation
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -89,7 +91,8 @@ func (t *Transmitter) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	// Short, so that a rotation reaches receivers well within the grace.
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control",
+		fmt.Sprintf("public, max-age=%d", int(jwksMaxAge.Seconds())))
 	_ = json.NewEncoder(w).Encode(set)
 }
 
@@ -115,6 +118,9 @@ func (t *Transmitter) internal(w http.ResponseWriter, what string, err error) {
 	t.log.Error(what, "err", err)
 	problem(w, http.StatusInternalServerError, "internal", what+" failed")
 }
+
+// jwksMaxAge is how long receivers may cache the JWKS.
+const jwksMaxAge = 5 * time.Minute
 
 // maxBody bounds a request body; stream configurations are small.
 const maxBody = 64 << 10

@@ -77,6 +77,14 @@ func (c PushConfig) WithDefaults() PushConfig {
 	return c
 }
 
+// MinKeyGrace is the shortest Config.KeyGrace that keeps every SET a
+// pusher with c may still deliver verifiable: a SET is signed when it
+// is queued and tried for RetryFor, and receivers cache the JWKS for
+// up to jwksMaxAge.
+func (c PushConfig) MinKeyGrace() time.Duration {
+	return c.WithDefaults().RetryFor + jwksMaxAge
+}
+
 // Pusher delivers queued SETs (RFC 8935) and webhooks. Each stream is
 // pushed to by its own goroutine while the pusher goes on claiming the
 // other streams' deliveries, so a receiver that hangs or fails holds up

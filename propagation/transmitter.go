@@ -44,7 +44,7 @@ type Config struct {
 	Algorithm string
 	// KeyGrace is how long a retired signing key stays in the JWKS; it
 	// should outlast the time a SET may wait for delivery (Push.RetryFor)
-	// plus receivers' JWKS caching. Default 48h.
+	// plus receivers' JWKS caching: PushConfig.MinKeyGrace. Default 48h.
 	KeyGrace time.Duration
 	// PollWait is the longest a poll that does not ask to return
 	// immediately waits for a SET. Default 15s.

@@ -137,6 +137,10 @@ func TestCommandsReportBadUsageAndBadFiles(t *testing.T) {
 		{"An empty broker address for send", []string{"send", "--kafka-brokers",
 			"127.0.0.1:1,,", "../../testdata/alerts/01-guardduty-tor-caller-alice.json"},
 			2, []string{"--kafka-brokers", "empty"}},
+		{"A signing key grace shorter than a SET may wait", []string{
+			"--store", "DB", "run", "--kafka-brokers", "127.0.0.1:1",
+			"--listen", "127.0.0.1:0", "--ssf-issuer", "http://127.0.0.1:1",
+			"--ssf-key-grace", "1h"}, 2, []string{"--ssf-key-grace", "1h"}},
 		{"An empty broker address for run", []string{"--store", "DB", "run",
 			"--kafka-brokers", ","}, 1, []string{"broker", "empty"}},
 		{"Sending to a broker that is down", []string{"send", "--kafka-brokers",

@@ -76,6 +76,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if err := f.ssf.validate(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	f.cfg.Guardrails.Protected = f.protected
 	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
 		return &exitError{code: 2, err: err}

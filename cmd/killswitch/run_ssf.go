@@ -35,7 +35,24 @@ func addSSFFlags(fl *pflag.FlagSet, f *ssfFlags) {
 	fl.StringVar(&f.alg, "ssf-signing-alg", "ES256",
 		"algorithm of new SET signing keys: ES256 or RS256")
 	fl.DurationVar(&f.grace, "ssf-key-grace", 48*time.Hour,
-		"how long a rotated-out signing key stays in the JWKS")
+		"how long a rotated-out signing key stays in the JWKS; at least "+
+			"24h5m, so that every queued SET verifies when it arrives")
+}
+
+// validate refuses a key grace that would let a SET queued before a
+// rotation be delivered after receivers can no longer fetch the key
+// that signed it.
+func (f ssfFlags) validate() error {
+	if f.issuer == "" {
+		return nil
+	}
+	if least := (propagation.PushConfig{}).MinKeyGrace(); f.grace < least {
+		return fmt.Errorf("--ssf-key-grace: %s is shorter than %s: a SET "+
+			"is retried for %s after it is signed, and receivers cache "+
+			"the JWKS", f.grace, least,
+			propagation.PushConfig{}.WithDefaults().RetryFor)
+	}
+	return nil
 }
 
 // startTransmitter mounts the transmitter on the listener, makes it a
