@@ -194,3 +194,23 @@ func TestAProtectedPrincipalNamedByAnAliasIsNeverActedOn(t *testing.T) {
 		})
 	}
 }
+
+func TestASignalNamingAProtectedAndAnotherPrincipalActsOnTheOtherOnly(t *testing.T) {
+	st := demoStore(t)
+	sig := aliceSignal(t, "1")
+	sig.Subjects = append(sig.Subjects, signals.Subject{
+		Type: signals.SubjectEmail, Value: "frank@example.com",
+		Role: signals.RoleTarget})
+	revokeFrank := revokeAlice
+	revokeFrank.Target.ID = "frank"
+	ev := fixedDecision{rules.Decision{Actions: []rules.Action{revokeAlice,
+		revokeFrank}}}
+	g := Guardrails{Protected: []string{"alice"}}
+	got := map[string]string{}
+	for _, a := range processAs(t, st, ev, g, discardLog(), sig) {
+		got[a.TargetID] = a.State
+	}
+	if got["alice"] != store.ActionSkipped || got["frank"] != store.ActionPending {
+		t.Fatalf("states %v, want alice skipped and frank pending", got)
+	}
+}
