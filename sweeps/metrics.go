@@ -52,6 +52,19 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
+// start makes the series of a job's runs exist at zero, so that a scrape
+// shows a scheduled sweep before its first run.
+func (m *Metrics) start(sweep string) {
+	if m == nil {
+		return
+	}
+	for _, o := range []string{OutcomeSucceeded, OutcomeFailed,
+		OutcomePanicked, OutcomeElsewhere} {
+		m.runs.WithLabelValues(sweep, o)
+	}
+	m.overlaps.WithLabelValues(sweep)
+}
+
 func (m *Metrics) ran(sweep, outcome string) {
 	if m != nil {
 		m.runs.WithLabelValues(sweep, outcome).Inc()

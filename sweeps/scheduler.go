@@ -73,6 +73,7 @@ func NewScheduler(clock Clock, log *slog.Logger, m *Metrics,
 		}
 		seen[j.Name] = true
 		s.jobs = append(s.jobs, &job{Job: j})
+		m.start(j.Name)
 	}
 	return s, nil
 }

@@ -78,6 +78,9 @@ func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := testutil.CollectAndCount(m.runs); n != 4 {
+		t.Fatalf("%d series of runs before the first, want one per outcome", n)
+	}
 	startScheduler(t, s)
 	for minute := 1; minute <= 2; minute++ {
 		clock.waitForWaiters(t, 1)
