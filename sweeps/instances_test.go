@@ -2,6 +2,7 @@ package sweeps
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -81,5 +82,30 @@ func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
 	if expired != 1 {
 		t.Errorf("the lock's expiry was audited %d times, want once: %v",
 			expired, events)
+	}
+}
+
+func TestASweepAnotherInstanceIsRunningIsLeftToIt(t *testing.T) {
+	r := newRig(t, t0)
+	ctx := context.Background()
+	got, err := r.store.AcquireSweepLease(ctx, "lock-hygiene", "instance-b",
+		t0, time.Hour)
+	must(t, err)
+	if !got {
+		t.Fatal("instance-b did not get a free lease")
+	}
+	_, err = r.runner.Run(ctx, "lock-hygiene", t0, 0)
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("run while instance-b holds the lease: %v, want ErrBusy", err)
+	}
+	runs, err := r.store.ListSweepRuns(ctx, "lock-hygiene", 0)
+	must(t, err)
+	if len(runs) != 0 {
+		t.Fatalf("a refused run was recorded: %+v", runs)
+	}
+	later := t0.Add(time.Hour)
+	r.clock.Set(later) // instance-b died holding it; the lease lapses
+	if _, err := r.runner.Run(ctx, "lock-hygiene", later, 0); err != nil {
+		t.Fatalf("run after the lease lapsed: %v", err)
 	}
 }
