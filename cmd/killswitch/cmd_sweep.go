@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -100,7 +101,7 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 		engine.ExecutorConfig{Owner: "cli:" + instanceName()}, systemClock, log)
 	runner := sweeps.NewRunner(sweepDeps(st, pol, pipe, exec, conns, cfg, log),
 		instanceName())
-	rep, err := runSweepSafely(ctx, runner, name)
+	rep, err := runSweepSafely(ctx, runner, name, log)
 	if rep != nil {
 		if perr := printReport(g, f.output, rep); perr != nil {
 			return perr
@@ -112,11 +113,14 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 	return err
 }
 
-// runSweepSafely runs a sweep by hand; a panic is the run's failure.
-func runSweepSafely(ctx context.Context, r *sweeps.Runner,
-	name string) (rep *sweeps.Report, err error) {
+// runSweepSafely runs a sweep by hand; a panic is the run's failure,
+// logged with its stack.
+func runSweepSafely(ctx context.Context, r *sweeps.Runner, name string,
+	log *slog.Logger) (rep *sweeps.Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			log.Error("sweep panicked", "sweep", name, "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
 			err = fmt.Errorf("sweep %s panicked: %v", name, v)
 		}
 	}()
