@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -158,14 +159,23 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// clientAddr is the IP address r came from. Forwarding headers are not
-// trusted: a client could choose them to dodge the rate limit.
+// clientAddr is the address r came from, as the rate limit counts it:
+// an IPv4 address, or the /64 of an IPv6 one (a client holds a whole
+// /64 and could rotate through it). Forwarding headers are not trusted:
+// a client could choose them to dodge the limit.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }
 
 // statusWriter remembers the status a handler wrote.
