@@ -259,3 +259,19 @@ func TestABadTokenRequestNamesTheField(t *testing.T) {
 	e.do(http.MethodPost, "/v1/tokens", admin, "not an object").
 		problem(t, http.StatusBadRequest, api.ProblemCodeInvalidBody)
 }
+
+func TestWithMTLSARequestWithoutAClientCertificateIsRefused(t *testing.T) {
+	e := newEnvWith(t, func(c *api.Config) { c.RequireClientCert = true })
+	viewer := e.token(api.Viewer, store.TokenScopes{})
+	p := e.do(http.MethodGet, "/v1/principals", viewer, nil).
+		problem(t, http.StatusUnauthorized, api.ProblemCodeUnauthenticated)
+	if !strings.Contains(p.Detail, "client certificate") {
+		t.Errorf("detail %q does not say a client certificate is needed", p.Detail)
+	}
+	got := e.audit("api.auth_failed")
+	if len(got) != 1 || !strings.Contains(string(got[0].Details),
+		"no client certificate") {
+		t.Fatalf("audited %+v", got)
+	}
+	e.noSecret(viewer)
+}

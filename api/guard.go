@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,8 @@ type guard struct {
 	fails  *failureLimiter
 	now    func() time.Time
 	log    *slog.Logger
+	// requireCert refuses requests without a verified client certificate.
+	requireCert bool
 }
 
 // ServeHTTP runs the checks in order: rate limit, authentication, route,
@@ -69,7 +72,11 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 	addr string) (Caller, bool) {
 	secret := bearer(r)
-	c, err := g.auth.Authenticate(r.Context(), secret)
+	var c Caller
+	err := errNoClientCert
+	if !g.requireCert || clientCert(r) != "" {
+		c, err = g.auth.Authenticate(r.Context(), secret)
+	}
 	if err == nil {
 		return c, true
 	}
@@ -81,6 +88,9 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 	g.fails.fail(addr, g.now())
 	details := map[string]string{"reason": string(code), "addr": addr,
 		"method": r.Method, "path": r.URL.Path}
+	if errors.Is(err, errNoClientCert) {
+		details["reason"] = "no client certificate"
+	}
 	subject := "api"
 	if secret != "" {
 		details["fingerprint"] = Fingerprint(secret)
@@ -88,8 +98,27 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 	}
 	g.record(r, "anonymous@"+addr, "api.auth_failed", subject, details)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="killswitch"`)
-	writeProblem(w, r, problem(code, authDetail[code]))
+	p := problem(code, authDetail[code])
+	if errors.Is(err, errNoClientCert) {
+		p.Detail = "this API needs a client certificate (mTLS) " +
+			"signed by the listener's client CA"
+	}
+	writeProblem(w, r, p)
 	return Caller{}, false
+}
+
+// errNoClientCert: the listener requires mTLS and r came without a
+// verified client certificate.
+var errNoClientCert = fmt.Errorf("no client certificate: %w", ErrNoToken)
+
+// clientCert is the subject of r's verified client certificate, "" when
+// it has none.
+func clientCert(r *http.Request) string {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 ||
+		len(r.TLS.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	return r.TLS.VerifiedChains[0][0].Subject.String()
 }
 
 // authDetail explains each authentication problem.
@@ -131,9 +160,12 @@ func (g *guard) serveWrite(w http.ResponseWriter, r *http.Request,
 	c Caller, pattern string) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	g.router.ServeHTTP(sw, r)
-	g.record(r, c.Actor(), "api.write", r.URL.Path, map[string]string{
-		"method": r.Method, "route": pattern,
-		"status": strconv.Itoa(sw.status)})
+	details := map[string]string{"method": r.Method, "route": pattern,
+		"status": strconv.Itoa(sw.status)}
+	if cert := clientCert(r); cert != "" {
+		details["client_cert"] = cert
+	}
+	g.record(r, c.Actor(), "api.write", r.URL.Path, details)
 }
 
 // record appends one audit entry; a failure is logged, since the answer

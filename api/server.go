@@ -48,6 +48,10 @@ type Config struct {
 	Policies Policies
 	// Sweeps are the scheduled sweeps, for /v1/sweeps.
 	Sweeps []SweepSchedule
+	// RequireClientCert refuses every request that did not come over
+	// TLS with a client certificate the listener verified (mTLS), before
+	// its token is looked at.
+	RequireClientCert bool
 	// AuthFailures is how fast a client address earns back a failed
 	// authentication, and AuthFailureBurst how many it may have in a
 	// row before it is refused with 429. Zero values are one per six
@@ -110,7 +114,8 @@ func New(cfg Config) (*Server, error) {
 		}})
 	s.handler = &guard{auth: s.auth, audit: cfg.Store, router: router,
 		roles: roles, now: cfg.Now, log: log,
-		fails: newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
+		requireCert: cfg.RequireClientCert,
+		fails:       newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
 	return s, nil
 }
 

@@ -27,6 +27,7 @@ type runFlags struct {
 	configPath   string
 	syncInterval time.Duration
 	listen       string
+	tls          tlsFlags
 	ssf          ssfFlags
 }
 
@@ -61,6 +62,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			"that can list (as killswitch sync does); 0 turns it off")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080",
 		"address of the HTTP listener; empty serves no HTTP")
+	addTLSFlags(fl, &f.tls)
 	addSSFFlags(fl, &f.ssf)
 	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 30*time.Second,
 		"on SIGTERM, how long in-flight messages and actions may take to "+
@@ -116,7 +118,11 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	var l *httpListener
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
-		if _, err := mountAPI(l, st, pol, f.configPath, log); err != nil {
+		if l.tls, err = f.tls.config(); err != nil {
+			return err
+		}
+		_, err := mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "", log)
+		if err != nil {
 			return err
 		}
 	}

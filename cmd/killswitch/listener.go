@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 type httpListener struct {
 	addr string
 	mux  *http.ServeMux
+	// tls, when set, serves HTTPS (see tlsFlags).
+	tls *tls.Config
 }
 
 func newHTTPListener(addr string) *httpListener {
@@ -30,8 +33,12 @@ func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--listen %s: %w", l.addr, err)}
 	}
+	if l.tls != nil {
+		ln = tls.NewListener(ln, l.tls)
+	}
 	srv := &http.Server{Handler: l.mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("http listening", "addr", ln.Addr().String())
+	log.Info("http listening", "addr", ln.Addr().String(),
+		"tls", l.tls != nil)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
