@@ -970,6 +970,9 @@ type ListPrincipalsParams struct {
 	// Alias value of the alias to find
 	Alias string `form:"alias,omitempty" json:"alias,omitempty,omitzero"`
 
+	// Provider principals with a session or credential there
+	Provider string `form:"provider,omitempty" json:"provider,omitempty,omitzero"`
+
 	// CreatedAfter created at or after this RFC 3339 time
 	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
 
@@ -1749,6 +1752,19 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "alias"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alias", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "provider" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
 		}
 		return
 	}

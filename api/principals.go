@@ -18,9 +18,12 @@ func (s *Server) ListPrincipals(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
+	if p.Provider != "" && !c.InScope("", p.Provider) {
+		return ListPrincipals200JSONResponse{Items: []Principal{}}, nil
+	}
 	var ps []store.Principal
 	if p.AliasType != "" || p.Alias != "" {
-		ps, err = s.principalsByAlias(ctx, p.AliasType, p.Alias, f, c)
+		ps, err = s.principalsByAlias(ctx, p.AliasType, p.Alias, f)
 	} else {
 		ps, err = s.st.ListPrincipals(ctx, f)
 	}
@@ -60,8 +63,12 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 	}
 	f := store.PrincipalFilter{Kind: store.PrincipalKind(p.Kind),
 		Status: string(p.Status), Kinds: c.Scopes.PrincipalKinds,
+		Providers: c.Scopes.Providers,
 		Created: timeRange(p.CreatedAfter, p.CreatedBefore),
 		AfterID: cur.ID, Limit: limit + 1}
+	if p.Provider != "" {
+		f.Providers = []string{p.Provider}
+	}
 	switch {
 	case p.Kind != "" && !p.Kind.Valid():
 		err = badParam("kind", string(p.Kind), "not one of "+
@@ -81,7 +88,7 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 // principalsByAlias returns the principals an alias names that match f,
 // in id order.
 func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
-	f store.PrincipalFilter, c Caller) ([]store.Principal, error) {
+	f store.PrincipalFilter) ([]store.Principal, error) {
 	aliases, err := s.st.ResolveAlias(ctx, typ, value)
 	if err != nil {
 		return nil, err
@@ -95,7 +102,14 @@ func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
 		if err != nil {
 			return nil, err
 		}
-		if principalMatches(p, f) && c.InScope(p.Kind, "") {
+		if !principalMatches(p, f) {
+			continue
+		}
+		ok, err := s.atProviders(ctx, p.ID, f.Providers)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, p)
 		}
 	}
@@ -108,13 +122,31 @@ func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
 	return out[:min(len(out), f.Limit)], nil
 }
 
-// principalMatches applies f to one principal.
+// principalMatches applies f to one principal, but for its providers.
 func principalMatches(p store.Principal, f store.PrincipalFilter) bool {
 	r := f.Created
 	return (f.Kind == "" || p.Kind == f.Kind) &&
+		(len(f.Kinds) == 0 || slices.Contains(f.Kinds, p.Kind)) &&
 		(f.Status == "" || p.Status == f.Status) && p.ID > f.AfterID &&
 		(r.From.IsZero() || !p.CreatedAt.Before(r.From)) &&
 		(r.To.IsZero() || p.CreatedAt.Before(r.To))
+}
+
+// atProviders reports whether a principal has a session or credential
+// at one of providers; true when providers is empty.
+func (s *Server) atProviders(ctx context.Context, id string,
+	providers []string) (bool, error) {
+	if len(providers) == 0 {
+		return true, nil
+	}
+	ses, err := s.st.ListSessions(ctx, store.SessionFilter{PrincipalID: id,
+		Providers: providers, Limit: 1})
+	if err != nil || len(ses) > 0 {
+		return len(ses) > 0, err
+	}
+	cs, err := s.st.ListCredentials(ctx, store.CredentialFilter{
+		PrincipalID: id, Stores: providers, Limit: 1})
+	return len(cs) > 0, err
 }
 
 // GetPrincipal returns one principal in the caller's scope.
@@ -128,7 +160,11 @@ func (s *Server) GetPrincipal(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	if !c.InScope(p.Kind, "") {
+	ok, err := s.atProviders(ctx, p.ID, c.Scopes.Providers)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !c.InScope(p.Kind, "") {
 		return nil, problem(ProblemCodeNotFound, "no such record")
 	}
 	out, err := s.principal(ctx, p)

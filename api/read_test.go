@@ -98,6 +98,8 @@ func TestPrincipalsAreListedWithAliasesAndFoundByAlias(t *testing.T) {
 			[]string{"alice"}},
 		{"By an alias nobody has", "alias_type=email&alias=x@example.com",
 			nil},
+		{"With a session at a provider", "provider=github",
+			[]string{"alice", "ci-bot"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -237,6 +239,19 @@ func TestScopedTokensSeeOnlyTheirPrincipalsAndProviders(t *testing.T) {
 	}
 	e.do(http.MethodGet, "/v1/principals/alice", bots, nil).
 		problem(t, http.StatusNotFound, api.ProblemCodeNotFound)
+
+	e.get("/v1/principals", vault, http.StatusOK, &ps)
+	if got := principalIDs(ps); !slices.Equal(got, []string{"ci-bot", "deployer"}) {
+		t.Errorf("vault token sees principals %q, want those with vault sessions", got)
+	}
+	e.get("/v1/principals?alias_type=email&alias=alice@example.com", vault,
+		http.StatusOK, &ps)
+	if len(ps.Items) != 0 {
+		t.Errorf("vault token finds alice by alias")
+	}
+	e.do(http.MethodGet, "/v1/principals/alice", vault, nil).
+		problem(t, http.StatusNotFound, api.ProblemCodeNotFound)
+	e.get("/v1/principals/ci-bot", vault, http.StatusOK, nil)
 
 	cases := []struct {
 		name, secret, query string

@@ -25,8 +25,12 @@ type PrincipalFilter struct {
 	Kind   PrincipalKind
 	Status string
 	// Kinds, when not empty, restricts the match to these kinds.
-	Kinds   []PrincipalKind
-	Created TimeRange
+	Kinds []PrincipalKind
+	// Providers, when not empty, restricts the match to principals with
+	// a session of one of these providers or a credential of one of
+	// these stores.
+	Providers []string
+	Created   TimeRange
 	// AfterID returns only principals whose id sorts after it, for
 	// paging in list order.
 	AfterID string

@@ -87,6 +87,14 @@ func (s *Store) ListPrincipals(ctx context.Context,
 	w.eq("kind", string(f.Kind))
 	w.eq("status", f.Status)
 	in(&w, "kind", f.Kinds)
+	if len(f.Providers) > 0 {
+		var ses, creds where
+		in(&ses, "provider", f.Providers)
+		in(&creds, "store", f.Providers)
+		w.add("(id IN (SELECT principal_id FROM sessions"+ses.String()+
+			") OR id IN (SELECT principal_id FROM credentials"+
+			creds.String()+"))", append(ses.args, creds.args...)...)
+	}
 	w.timeRange("created_at", f.Created)
 	if f.AfterID != "" {
 		w.add("id > ?", f.AfterID)

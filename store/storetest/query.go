@@ -18,6 +18,8 @@ var queryTests = []test{
 	{"An unknown sort column is invalid and names the order",
 		sessionBadOrder},
 	{"Principals are filtered by creation time", principalCreated},
+	{"Principals are filtered by the providers of their sessions and " +
+		"credentials", principalProviders},
 	{"Credentials are filtered by kind, store, principal kind, " +
 		"exposure and creation time", credentialQueryFilter},
 	{"Credentials are ordered by last use and paged in it",
@@ -122,6 +124,31 @@ func principalCreated(t *testing.T, s store.Store) {
 		Created: store.TimeRange{From: second(10)}})
 	must(t, err)
 	equal(t, "principals", ids(got, principalID), []string{"ci"})
+}
+
+func principalProviders(t *testing.T, s store.Store) {
+	queryFixture(t, s)
+	addPrincipal(t, s, "bob")
+	must(t, s.PutCredential(t.Context(), store.Credential{ID: "bob-key",
+		PrincipalID: "bob", Store: "vault", CreatedAt: base}))
+	cases := []struct {
+		name      string
+		providers []string
+		want      []string
+	}{
+		{"A session's provider", []string{"okta"}, []string{"alice"}},
+		{"A credential's store", []string{"vault"}, []string{"bob"}},
+		{"Any of several", []string{"aws", "vault"}, []string{"bob", "ci"}},
+		{"One nobody has", []string{"github"}, []string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := s.ListPrincipals(t.Context(),
+				store.PrincipalFilter{Providers: c.providers})
+			must(t, err)
+			sameSet(t, "principals", ids(got, principalID), c.want)
+		})
+	}
 }
 
 // credentialFixture stores credentials of alice and ci, two of them
