@@ -64,8 +64,8 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 	f := store.PrincipalFilter{Kind: store.PrincipalKind(p.Kind),
 		Status: string(p.Status), Kinds: c.Scopes.PrincipalKinds,
 		Providers: c.Scopes.Providers,
-		Created: timeRange(p.CreatedAfter, p.CreatedBefore),
-		AfterID: cur.ID, Limit: limit + 1}
+		Created:   timeRange(p.CreatedAfter, p.CreatedBefore),
+		AfterID:   cur.ID, Limit: limit + 1}
 	if p.Provider != "" {
 		f.Providers = []string{p.Provider}
 	}
