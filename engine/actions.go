@@ -55,6 +55,13 @@ func sessionFilter(a store.Action) (store.SessionFilter, error) {
 		f.IDs = []string{a.TargetID}
 	case "credential":
 		f.CredentialID = a.TargetID
+	case "sessions":
+		var p sessionsParams
+		if err := json.Unmarshal(a.Params, &p); err != nil || len(p.IDs) == 0 {
+			return f, permanent("revoke_sessions: target sessions: params "+
+				"name no session ids (%q)", a.Params)
+		}
+		f.IDs = p.IDs
 	default:
 		return f, permanent("revoke_sessions: unknown target type %q", a.TargetType)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/killswitch-dev/killswitch/rules"
@@ -21,9 +22,11 @@ type ManualRequest struct {
 	// "operator:<name>".
 	Operator string
 	Reason   string
-	// Exactly one of SessionID, PrincipalID (all its live sessions) and
+	// Exactly one of SessionID, SessionIDs (a set of sessions, as an
+	// operator confirmed it), PrincipalID (all its live sessions) and
 	// CredentialID (the credential and the sessions it backs) is set.
 	SessionID    string
+	SessionIDs   []string `json:",omitempty"`
 	PrincipalID  string
 	CredentialID string
 }
@@ -40,10 +43,15 @@ func (r ManualRequest) validate() error {
 			n++
 		}
 	}
+	if len(r.SessionIDs) > 0 {
+		n++
+	}
 	switch {
 	case n != 1:
-		return fmt.Errorf("%w: name exactly one of a session, a principal "+
-			"or a credential", ErrBadRequest)
+		return fmt.Errorf("%w: name exactly one of a session, a set of "+
+			"sessions, a principal or a credential", ErrBadRequest)
+	case slices.Contains(r.SessionIDs, ""):
+		return fmt.Errorf("%w: session ids: an empty id", ErrBadRequest)
 	case strings.TrimSpace(r.Reason) == "":
 		return fmt.Errorf("%w: a reason is required: it goes to the audit "+
 			"trail", ErrBadRequest)
@@ -60,6 +68,8 @@ func (r ManualRequest) checkTarget(ctx context.Context, st store.Store) error {
 	var err error
 	what, id := "session", r.SessionID
 	switch {
+	case len(r.SessionIDs) > 0:
+		return checkSessions(ctx, st, r.SessionIDs)
 	case r.SessionID != "":
 		_, err = st.GetSession(ctx, r.SessionID)
 	case r.PrincipalID != "":
@@ -74,6 +84,26 @@ func (r ManualRequest) checkTarget(ctx context.Context, st store.Store) error {
 	}
 	if err != nil {
 		return fmt.Errorf("read %s %q: %w", what, id, err)
+	}
+	return nil
+}
+
+// checkSessions makes sure the registry holds every session of ids; the
+// error names the first it does not and wraps store.ErrNotFound.
+func checkSessions(ctx context.Context, st store.Store, ids []string) error {
+	found, err := st.ListSessions(ctx, store.SessionFilter{IDs: ids})
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	have := make(map[string]bool, len(found))
+	for _, s := range found {
+		have[s.ID] = true
+	}
+	for _, id := range ids {
+		if !have[id] {
+			return fmt.Errorf("session %q is not in the registry: %w", id,
+				store.ErrNotFound)
+		}
 	}
 	return nil
 }
@@ -140,6 +170,11 @@ func manualActions(req ManualRequest, id string) []store.Action {
 		return a
 	}
 	switch {
+	case len(req.SessionIDs) > 0:
+		a := mk(rules.RevokeSessions, "sessions",
+			fmt.Sprintf("%d sessions", len(req.SessionIDs)))
+		a.Params = mustJSON(sessionsParams{IDs: req.SessionIDs})
+		return []store.Action{a}
 	case req.SessionID != "":
 		return []store.Action{mk(rules.RevokeSessions, "session", req.SessionID)}
 	case req.PrincipalID != "":
@@ -149,6 +184,12 @@ func manualActions(req ManualRequest, id string) []store.Action {
 		mk(rules.RevokeCredential, "credential", req.CredentialID),
 		mk(rules.RevokeSessions, "credential", req.CredentialID),
 	}
+}
+
+// sessionsParams are the params of a revoke_sessions action on a set of
+// sessions (target type "sessions").
+type sessionsParams struct {
+	IDs []string `json:"ids"`
 }
 
 func randomID() string {

@@ -71,3 +71,34 @@ func TestManualRevokeRefusesWhatTheRegistryDoesNotHold(t *testing.T) {
 		t.Errorf("refused requests recorded %d signals", len(recs))
 	}
 }
+
+func TestManualRevokeOfASetRevokesThoseSessionsOnly(t *testing.T) {
+	st := demoStore(t)
+	ctx := context.Background()
+	x := NewExecutor(st, connectors.Set{}, nil, ExecutorConfig{}, time.Now,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set := []string{"alice-okta-laptop", "frank-okta-web"}
+	acts, err := x.Revoke(ctx, st, ManualRequest{Operator: "tester",
+		Reason: "INC-2", SessionIDs: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 1 || acts[0].State != store.ActionDone {
+		t.Fatalf("actions = %+v, want one done", acts)
+	}
+	for id, want := range map[string]string{"alice-okta-laptop": store.StatusRevoked,
+		"frank-okta-web": store.StatusRevoked, "alice-okta-phone": store.StatusActive} {
+		s, err := st.GetSession(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status != want {
+			t.Errorf("session %s is %s, want %s", id, s.Status, want)
+		}
+	}
+	_, err = x.Revoke(ctx, st, ManualRequest{Operator: "tester",
+		Reason: "INC-2", SessionIDs: []string{"alice-okta-phone", "nosuch"}})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a set with an unknown session: err = %v, want not found", err)
+	}
+}

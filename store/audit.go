@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -71,4 +72,29 @@ func VerifyChain(entries []AuditEntry, prev string, prevSeq int64) (string, erro
 		prev, prevSeq = e.Hash, e.Seq
 	}
 	return prev, nil
+}
+
+// VerifyAudit walks the whole trail of a in pages and checks the chain.
+// It returns how many entries verified: on a break, a *ChainError, and
+// the number of good entries before the first bad one.
+func VerifyAudit(ctx context.Context, a Audit) (int64, error) {
+	prev, seq := GenesisHash, int64(0)
+	for {
+		page, err := a.ListAudit(ctx, AuditFilter{AfterSeq: seq, Limit: 1000})
+		if err != nil {
+			return seq, err
+		}
+		if len(page) == 0 {
+			return seq, nil
+		}
+		// One entry at a time, so that seq is the last good entry when
+		// the chain breaks inside the page.
+		for _, e := range page {
+			prev, err = VerifyChain([]AuditEntry{e}, prev, seq)
+			if err != nil {
+				return seq, err
+			}
+			seq = e.Seq
+		}
+	}
 }

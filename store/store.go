@@ -68,6 +68,14 @@ type SessionFilter struct {
 	Limit int
 }
 
+// SessionCount is how many sessions of principals of one kind one
+// provider holds.
+type SessionCount struct {
+	PrincipalKind PrincipalKind `json:"principal_kind"`
+	Provider      string        `json:"provider"`
+	Count         int           `json:"count"`
+}
+
 // TimeRange is the times from From (inclusive) to To (exclusive); a
 // zero end is open.
 type TimeRange struct {
@@ -149,7 +157,9 @@ type AuditFilter struct {
 	// AfterSeq returns only entries with a greater sequence number.
 	AfterSeq int64
 	Subject  string
-	Limit    int
+	Limit    int // Latest returns the last Limit entries that match instead of the
+	// first, still in sequence order.
+	Latest bool
 }
 
 // Inventory is the part of the registry that describes who and what
@@ -177,6 +187,10 @@ type Inventory interface {
 	PutSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	ListSessions(ctx context.Context, f SessionFilter) ([]Session, error)
+	// CountSessions counts the sessions matching f (its order, paging
+	// and limit aside) by principal kind and provider, largest group
+	// first.
+	CountSessions(ctx context.Context, f SessionFilter) ([]SessionCount, error)
 	// RevokeSessions marks every active session matching f as revoked
 	// with rev. It returns the sessions it revoked now and, when
 	// rev.ActionID is set, those an earlier call with the same ActionID

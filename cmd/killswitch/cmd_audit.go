@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -70,7 +69,7 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			n, err := verifyAudit(cmd.Context(), st)
+			n, err := store.VerifyAudit(cmd.Context(), st)
 			var ce *store.ChainError
 			if errors.As(err, &ce) {
 				return &exitError{code: 1, err: fmt.Errorf(
@@ -82,29 +81,5 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(g.out, "audit chain intact: %d entries\n", n)
 			return nil
 		},
-	}
-}
-
-// verifyAudit walks the whole chain in pages and returns how many entries
-// verified: on a break, those before the first bad entry.
-func verifyAudit(ctx context.Context, st store.Audit) (int64, error) {
-	prev, seq := store.GenesisHash, int64(0)
-	for {
-		page, err := st.ListAudit(ctx, store.AuditFilter{AfterSeq: seq, Limit: 1000})
-		if err != nil {
-			return seq, err
-		}
-		if len(page) == 0 {
-			return seq, nil
-		}
-		// One entry at a time, so that seq is the last good entry when
-		// the chain breaks inside the page.
-		for _, e := range page {
-			prev, err = store.VerifyChain([]store.AuditEntry{e}, prev, seq)
-			if err != nil {
-				return seq, err
-			}
-			seq = e.Seq
-		}
 	}
 }

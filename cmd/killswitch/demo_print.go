@@ -146,7 +146,7 @@ func (d *demoRun) printSummary(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(w, "dead-letter topic %s: %d message(s)\n", engine.DefaultDLQTopic, len(dead))
-	n, err := verifyAudit(ctx, d.store)
+	n, err := store.VerifyAudit(ctx, d.store)
 	if err != nil {
 		return fmt.Errorf("audit chain: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -95,10 +96,17 @@ func (s *Store) ListAudit(ctx context.Context,
 		w.add("seq > ?", f.AfterSeq)
 	}
 	w.eq("subject", f.Subject)
+	order := ` ORDER BY seq`
+	if f.Latest {
+		order = ` ORDER BY seq DESC`
+	}
 	es, err := queryAll(ctx, s.read, `SELECT `+auditCols+` FROM audit`+
-		w.String()+` ORDER BY seq`+limit, w.args, scanAudit)
+		w.String()+order+limit, w.args, scanAudit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	if f.Latest {
+		slices.Reverse(es)
 	}
 	return es, nil
 }

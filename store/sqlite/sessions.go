@@ -159,6 +159,27 @@ func sessionWhere(f store.SessionFilter) *where {
 	return w
 }
 
+// CountSessions counts the sessions matching f by principal kind and
+// provider, largest group first.
+func (s *Store) CountSessions(ctx context.Context,
+	f store.SessionFilter) ([]store.SessionCount, error) {
+	w := sessionWhere(f)
+	q := `SELECT p.kind, x.provider, COUNT(*) AS n FROM (SELECT ` +
+		`principal_id, provider FROM sessions` + w.String() + `) x ` +
+		`JOIN principals p ON p.id = x.principal_id ` +
+		`GROUP BY p.kind, x.provider ORDER BY n DESC, p.kind, x.provider`
+	out, err := queryAll(ctx, s.read, q, w.args,
+		func(r rowScanner) (store.SessionCount, error) {
+			var c store.SessionCount
+			err := r.Scan(&c.PrincipalKind, &c.Provider, &c.Count)
+			return c, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	return out, nil
+}
+
 // scanSession scans sessionCols.
 func scanSession(r rowScanner) (store.Session, error) {
 	var ses store.Session

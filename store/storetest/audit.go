@@ -77,6 +77,11 @@ func auditFilter(t *testing.T, s store.Store) {
 			store.AuditFilter{Subject: "alice"}, []int64{1, 3, 4}},
 		{"Limit keeps the first entries", store.AuditFilter{
 			Subject: "alice", AfterSeq: 1, Limit: 1}, []int64{3}},
+		{"Latest keeps the last entries, in order", store.AuditFilter{
+			Subject: "alice", Limit: 2, Latest: true}, []int64{3, 4}},
+		{"Latest without a limit lists every entry in order",
+			store.AuditFilter{AfterSeq: 1, Latest: true},
+			[]int64{2, 3, 4}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

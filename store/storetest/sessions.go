@@ -8,6 +8,7 @@ import (
 )
 
 var sessionTests = []test{
+	{"Sessions are counted by principal kind and provider", sessionCount},
 	{"A session reads back as it was written", sessionRoundTrip},
 	{"A session that was revoked reads back with its revocation",
 		sessionRevokedRoundTrip},
@@ -230,6 +231,39 @@ func sessionPaging(t *testing.T, s store.Store) {
 	}
 	equal(t, "sessions page by page", got,
 		[]string{"s0", "s1", "s2", "s2b", "s3", "s4"})
+}
+
+func sessionCount(t *testing.T, s store.Store) {
+	filterFixture(t, s)
+	must(t, s.PutPrincipal(t.Context(), store.Principal{ID: "ci",
+		Kind: store.KindServiceAccount}))
+	putSessions(t, s,
+		store.Session{ID: "c1", PrincipalID: "ci", Provider: "github",
+			Origin: store.Origin{Country: "US"}, CreatedAt: second(5)},
+		store.Session{ID: "c2", PrincipalID: "ci", Provider: "github",
+			CreatedAt: second(6)},
+		store.Session{ID: "c3", PrincipalID: "ci", Provider: "aws",
+			Origin: store.Origin{Country: "US"}, CreatedAt: second(7)})
+	count := func(f store.SessionFilter) []store.SessionCount {
+		t.Helper()
+		got, err := s.CountSessions(t.Context(), f)
+		must(t, err)
+		return got
+	}
+	equal(t, "counts", count(store.SessionFilter{Limit: 1}),
+		[]store.SessionCount{
+			{PrincipalKind: store.KindHuman, Provider: "okta", Count: 2},
+			{PrincipalKind: store.KindServiceAccount, Provider: "github", Count: 2},
+			{PrincipalKind: store.KindHuman, Provider: "aws", Count: 1},
+			{PrincipalKind: store.KindHuman, Provider: "github", Count: 1},
+			{PrincipalKind: store.KindServiceAccount, Provider: "aws", Count: 1}})
+	equal(t, "counts of sessions from the US created after 6s",
+		count(store.SessionFilter{Country: "US",
+			Created: store.TimeRange{From: second(6)}}),
+		[]store.SessionCount{
+			{PrincipalKind: store.KindServiceAccount, Provider: "aws", Count: 1}})
+	equal(t, "counts of nothing", len(count(store.SessionFilter{
+		PrincipalID: "nobody"})), 0)
 }
 
 var revokeTests = []test{
