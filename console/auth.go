@@ -1,0 +1,254 @@
+package console
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// The roles, each allowed what the ones before it are: viewer reads,
+// responder terminates, locks and decides approvals, policy-admin manages
+// policies and sweeps, admin tokens and configuration.
+const (
+	RoleViewer      = "viewer"
+	RoleResponder   = "responder"
+	RolePolicyAdmin = "policy-admin"
+	RoleAdmin       = "admin"
+)
+
+// Caller is who signed in, as the Authenticator found them from their
+// token.
+type Caller interface {
+	// Name identifies the caller in the audit trail and the logs; it is
+	// never the token.
+	Name() string
+	// Can reports whether the caller holds role or one above it.
+	Can(role string) bool
+	// InScope reports whether the caller may see and act on sessions
+	// (and credentials) of principals of that kind at that provider (or
+	// credential store). An empty provider asks about the kind alone.
+	InScope(kind, provider string) bool
+	// Scoped reports whether the caller is limited to some kinds or
+	// providers at all; a scoped caller may not lock a device or an
+	// origin, which would refuse sessions of anyone.
+	Scoped() bool
+}
+
+// Authenticator checks an API token pasted at sign-in. An error refuses
+// the sign-in; its text is logged, so it must never hold the token.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (Caller, error)
+}
+
+// AuthFunc makes a function an Authenticator.
+type AuthFunc func(ctx context.Context, token string) (Caller, error)
+
+// Authenticate calls f.
+func (f AuthFunc) Authenticate(ctx context.Context, token string) (Caller, error) {
+	return f(ctx, token)
+}
+
+// Audit events of the console's own.
+const (
+	EventSignedIn     = "console.signed_in"
+	EventSignInFailed = "console.sign_in_failed"
+	EventSignedOut    = "console.signed_out"
+)
+
+// cookieName is the cookie holding the sign-in's random id.
+const cookieName = "killswitch_console"
+
+// handler is a page or action for a signed-in caller.
+type handler func(w http.ResponseWriter, r *http.Request, who Caller)
+
+// route mounts h at pattern for callers holding role. A request without
+// a sign-in goes to the sign-in page (a GET) or is refused (anything
+// else); one whose caller lacks the role is refused with 403, so a forged
+// POST does nothing.
+func (c *Console) route(mux *http.ServeMux, pattern, role string, h handler) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		who := c.caller(r)
+		if who == nil {
+			c.needSignIn(w, r)
+			return
+		}
+		if !who.Can(role) {
+			c.fail(w, r, who, http.StatusForbidden, "This needs the "+role+
+				" role; you are signed in as "+who.Name()+", who does "+
+				"not have it.")
+			return
+		}
+		h(w, r, who)
+	})
+}
+
+// caller is the signed-in caller of r, or nil.
+func (c *Console) caller(r *http.Request) Caller {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	return c.logins.get(ck.Value)
+}
+
+func (c *Console) needSignIn(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		http.Redirect(w, r, "/login?next="+localPath(r.URL.RequestURI()),
+			http.StatusSeeOther)
+		return
+	}
+	c.fail(w, r, nil, http.StatusUnauthorized,
+		"You are not signed in (or your sign-in expired). Sign in and try again.")
+}
+
+// localPath is p when it is a path on this server, else "/": a sign-in
+// never redirects elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+		strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}
+
+type loginView struct {
+	Next  string
+	Error string
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, nil, http.StatusOK, "login", "Sign in",
+		loginView{Next: localPath(r.URL.Query().Get("next"))})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.PostFormValue("next"))
+	ip := clientIP(r)
+	if !c.guard.allow(ip) {
+		w.Header().Set("Retry-After", "60")
+		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
+			loginView{Next: next, Error: "Too many sign-in attempts from " +
+				"your address. Wait a minute and try again."})
+		return
+	}
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	if token == "" {
+		c.render(w, r, nil, http.StatusBadRequest, "login", "Sign in",
+			loginView{Next: next, Error: "Token: paste an API token."})
+		return
+	}
+	who, err := c.cfg.Auth.Authenticate(r.Context(), token)
+	if err != nil {
+		c.guard.failed(ip)
+		c.signInFailed(r, ip, err)
+		c.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in",
+			loginView{Next: next, Error: "Token: not accepted (unknown, " +
+				"revoked or expired). Check it, or ask an admin for a new one."})
+		return
+	}
+	c.signIn(w, r, who)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request, who Caller) {
+	id, expires := c.logins.add(who, c.cfg.SignInFor)
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/",
+		Expires: expires, MaxAge: int(c.cfg.SignInFor / time.Second),
+		HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode})
+	c.log.Info("signed in", "caller", who.Name(), "remote", clientIP(r))
+	c.auditEvent(r.Context(), who, EventSignedIn, "console",
+		map[string]any{"remote": clientIP(r), "expires_at": expires})
+}
+
+func (c *Console) signInFailed(r *http.Request, ip string, err error) {
+	c.log.Info("sign-in refused", "remote", ip, "err", err)
+	e := store.AuditEntry{Time: c.cfg.Clock(), Actor: "anonymous",
+		Event: EventSignInFailed, Subject: "console",
+		Details: mustJSON(map[string]any{"remote": ip})}
+	if err := c.st.AppendAudit(r.Context(), e); err != nil {
+		c.log.Warn("audit refused sign-in", "err", err)
+	}
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(cookieName); err == nil {
+		if who := c.logins.remove(ck.Value); who != nil {
+			c.auditEvent(r.Context(), who, EventSignedOut, "console", nil)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/",
+		MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// auditEvent appends one entry with the caller as the operator; a failed
+// append is logged, since the change it records is made.
+func (c *Console) auditEvent(ctx context.Context, who Caller, event,
+	subject string, details map[string]any) {
+	e := store.AuditEntry{Time: c.cfg.Clock(), Actor: "operator:" + who.Name(),
+		Event: event, Subject: subject}
+	if details != nil {
+		e.Details = mustJSON(details)
+	}
+	if err := c.st.AppendAudit(ctx, e); err != nil {
+		c.log.Warn("audit", "event", event, "err", err)
+	}
+}
+
+// clientIP is the address the request came from (no proxy headers are
+// trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loginGuard limits failed sign-ins per client address: after 5 in a
+// row, one every 10 seconds. A sign-in that works costs nothing.
+type loginGuard struct {
+	mu    sync.Mutex
+	clock func() time.Time
+	by    map[string]*rate.Limiter
+}
+
+// maxGuarded bounds how many addresses the guard remembers; past it the
+// guard starts afresh rather than grow without bound.
+const maxGuarded = 10000
+
+func newLoginGuard(clock func() time.Time) *loginGuard {
+	return &loginGuard{clock: clock, by: map[string]*rate.Limiter{}}
+}
+
+// allow reports whether ip may try to sign in now.
+func (g *loginGuard) allow(ip string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l, ok := g.by[ip]
+	return !ok || l.TokensAt(g.clock()) >= 1
+}
+
+// failed counts a failed sign-in from ip.
+func (g *loginGuard) failed(ip string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l, ok := g.by[ip]
+	if !ok {
+		if len(g.by) >= maxGuarded {
+			g.by = map[string]*rate.Limiter{}
+		}
+		l = rate.NewLimiter(rate.Every(10*time.Second), 5)
+		g.by[ip] = l
+	}
+	l.AllowN(g.clock(), 1)
+}
