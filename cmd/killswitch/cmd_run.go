@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/inventorysync"
@@ -29,6 +30,7 @@ type runFlags struct {
 	listen       string
 	tls          tlsFlags
 	ssf          ssfFlags
+	console      consoleFlags
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -68,6 +70,7 @@ func newRunCmd(g *globals) *cobra.Command {
 		"on SIGTERM, how long in-flight messages and actions may take to "+
 			"finish; past it they are handed back (messages uncommitted, "+
 			"actions to the outbox) and run still exits 0")
+	addConsoleFlags(fl, &f.console)
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -116,12 +119,13 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	var l *httpListener
+	var apiSrv *api.Server
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
 		if l.tls, err = f.tls.config(); err != nil {
 			return err
 		}
-		_, err := mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "", log)
+		apiSrv, err = mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "", log)
 		if err != nil {
 			return err
 		}
@@ -136,6 +140,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	if l != nil {
+		if err := mountConsole(l, f.console, st, apiSrv.Authenticator(),
+			svc, pol, f.policiesDir, reg, log); err != nil {
+			return err
+		}
 		if err := serveHTTP(ctx, l, reg, svc, pol, log); err != nil {
 			return err
 		}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/killswitch-dev/killswitch/api"
+	"github.com/killswitch-dev/killswitch/console"
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/rules"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// consoleFlags configure run's web console.
+type consoleFlags struct {
+	signInFor    time.Duration
+	confirmAbove int
+}
+
+func addConsoleFlags(fl *pflag.FlagSet, f *consoleFlags) {
+	fl.DurationVar(&f.signInFor, "console-sign-in", 8*time.Hour,
+		"how long a sign-in to the web console lasts")
+	fl.IntVar(&f.confirmAbove, "console-confirm-above", 10,
+		"terminating more sessions than this in the console needs the "+
+			"number typed to confirm")
+}
+
+// mountConsole serves the web console at / on l, signing in with the
+// API's tokens and terminating through the engine's executor.
+func mountConsole(l *httpListener, f consoleFlags, st store.Store,
+	auth *api.Authenticator, svc *engine.Service, pol engine.Evaluator,
+	policyPath string, reg prometheus.Gatherer, log *slog.Logger) error {
+	c, err := console.New(console.Config{Store: st,
+		Auth: console.APIAuth(auth), Revoker: svc.Executor, Gatherer: reg, Clock: systemClock, Log: log,
+		SignInFor: f.signInFor, ConfirmAbove: f.confirmAbove,
+		Policies: policyState(pol, policyPath)})
+	if err != nil {
+		return err
+	}
+	l.mux.Handle("/", c.Handler())
+	return nil
+}
+
+// policyState tells the console about the policy set in force.
+func policyState(pol engine.Evaluator, path string) func() console.PolicyState {
+	return func() console.PolicyState {
+		s := console.PolicyState{Revision: pol.Revision()}
+		switch p := pol.(type) {
+		case *rules.Reloader:
+			s.Files, s.Path = p.Current().Files(), path
+			if err := p.ReloadErr(); err != nil {
+				s.ReloadError = err.Error()
+			}
+		case *rules.PolicySet:
+			s.Files = p.Files()
+		}
+		return s
+	}
+}
