@@ -155,6 +155,46 @@ func (t *Transmitter) lookup(w http.ResponseWriter, r *http.Request,
 	return store.Stream{}, false
 }
 
+// requestError is a change a client asked for that cannot be made: it
+// is answered 400 with its message.
+type requestError struct{ msg string }
+
+func (e *requestError) Error() string { return e.msg }
+
+// update applies change to a stream in one store transaction, so that
+// concurrent calls lose none of each other's changes. It answers 404 for
+// an unknown stream (or one of the other kind, webhook or not), 400 for
+// change's *requestError and 500 for anything else.
+func (t *Transmitter) update(w http.ResponseWriter, r *http.Request,
+	id string, webhooks bool, change func(*store.Stream) error) (store.Stream, bool) {
+	if id == "" {
+		problem(w, http.StatusBadRequest, "invalid_request", "stream_id: required")
+		return store.Stream{}, false
+	}
+	st, err := t.store.UpdateStream(r.Context(), id, func(st *store.Stream) error {
+		if (st.Method == store.DeliveryWebhook) != webhooks {
+			return store.ErrNotFound
+		}
+		if err := change(st); err != nil {
+			return err
+		}
+		st.UpdatedAt = t.clock()
+		return nil
+	})
+	var bad *requestError
+	switch {
+	case err == nil:
+		return st, true
+	case errors.As(err, &bad):
+		problem(w, http.StatusBadRequest, "invalid_request", bad.msg)
+	case errors.Is(err, store.ErrNotFound):
+		problem(w, http.StatusNotFound, "not_found", "no stream "+quote(id))
+	default:
+		t.internal(w, "update stream", err)
+	}
+	return store.Stream{}, false
+}
+
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)

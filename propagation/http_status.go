@@ -29,10 +29,6 @@ func (t *Transmitter) updateStatus(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	st, ok := t.lookup(w, r, req.StreamID, false)
-	if !ok {
-		return
-	}
 	switch req.Status {
 	case store.StreamEnabled, store.StreamPaused, store.StreamDisabled:
 	default:
@@ -40,9 +36,11 @@ func (t *Transmitter) updateStatus(w http.ResponseWriter, r *http.Request) {
 			"status: "+quote(req.Status)+" is not enabled, paused or disabled")
 		return
 	}
-	st.Status, st.StatusReason, st.UpdatedAt = req.Status, req.Reason, t.clock()
-	if err := t.store.PutStream(r.Context(), st); err != nil {
-		t.internal(w, "update stream status", err)
+	st, ok := t.update(w, r, req.StreamID, false, func(st *store.Stream) error {
+		st.Status, st.StatusReason = req.Status, req.Reason
+		return nil
+	})
+	if !ok {
 		return
 	}
 	t.log.Info("stream status changed", "stream_id", st.ID, "status", st.Status)
@@ -74,24 +72,21 @@ func (t *Transmitter) changeSubject(w http.ResponseWriter, r *http.Request, remo
 	if !decode(w, r, &req) {
 		return
 	}
-	st, ok := t.lookup(w, r, req.StreamID, false)
-	if !ok {
-		return
-	}
 	if err := validSubject(req.Subject); err != nil {
 		problem(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	sub := canonical(req.Subject)
-	st.Excluded = slices.DeleteFunc(st.Excluded, func(x json.RawMessage) bool {
-		return bytes.Equal(canonical(x), sub)
+	st, ok := t.update(w, r, req.StreamID, false, func(st *store.Stream) error {
+		st.Excluded = slices.DeleteFunc(st.Excluded, func(x json.RawMessage) bool {
+			return bytes.Equal(canonical(x), sub)
+		})
+		if remove {
+			st.Excluded = append(st.Excluded, sub)
+		}
+		return nil
 	})
-	if remove {
-		st.Excluded = append(st.Excluded, sub)
-	}
-	st.UpdatedAt = t.clock()
-	if err := t.store.PutStream(r.Context(), st); err != nil {
-		t.internal(w, "update stream subjects", err)
+	if !ok {
 		return
 	}
 	t.audit(r, EventStreamSubject, st)

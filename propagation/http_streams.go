@@ -198,17 +198,13 @@ func (t *Transmitter) changeStream(w http.ResponseWriter, r *http.Request, repla
 	if !decode(w, r, &req) {
 		return
 	}
-	st, ok := t.lookup(w, r, req.StreamID, false)
+	st, ok := t.update(w, r, req.StreamID, false, func(st *store.Stream) error {
+		if err := apply(st, req, replace); err != nil {
+			return &requestError{msg: err.Error()}
+		}
+		return nil
+	})
 	if !ok {
-		return
-	}
-	if err := apply(&st, req, replace); err != nil {
-		problem(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	st.UpdatedAt = t.clock()
-	if err := t.store.PutStream(r.Context(), st); err != nil {
-		t.internal(w, "update stream", err)
 		return
 	}
 	t.audit(r, EventStreamUpdated, st)

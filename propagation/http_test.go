@@ -1,9 +1,11 @@
 package propagation
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -238,5 +240,37 @@ func TestStreamChangesAreAuditedWithTheCallerAndWithoutSecrets(t *testing.T) {
 	want := []string{EventStreamCreated, EventStreamStatus, EventStreamDeleted}
 	if !slices.Equal(events, want) {
 		t.Fatalf("audited %v, want %v", events, want)
+	}
+}
+
+func TestConcurrentStreamChangesAreNotLost(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{})
+	id, _ := r.pollStream()
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			status, body := r.call("POST", PathRemoveSubject, map[string]any{
+				"stream_id": id, "subject": map[string]any{"format": "email",
+					"email": fmt.Sprintf("user%d@example.com", i)}})
+			if status != 204 {
+				t.Errorf("remove subject %d = %d %s", i, status, body)
+			}
+		})
+		wg.Go(func() {
+			desc := fmt.Sprintf("change %d", i)
+			status, body := r.call("PATCH", PathStreams, map[string]any{
+				"stream_id": id, "description": desc})
+			if status != 200 {
+				t.Errorf("patch %d = %d %s", i, status, body)
+			}
+		})
+	}
+	wg.Wait()
+	st, err := r.store.GetStream(t.Context(), id)
+	must(t, err)
+	if len(st.Excluded) != n {
+		t.Fatalf("%d subjects excluded after %d concurrent removals beside "+
+			"updates, want every one", len(st.Excluded), n)
 	}
 }

@@ -156,6 +156,13 @@ type Propagation interface {
 
 	// PutStream inserts or replaces a stream.
 	PutStream(ctx context.Context, s Stream) error
+	// UpdateStream reads the stream, lets change edit it and writes it
+	// back, in one transaction: changes of one stream, from any
+	// instance, apply one after another and none is lost. An unknown id
+	// is ErrNotFound; an error from change (returned as it is, wrapped)
+	// writes nothing. The id cannot be changed.
+	UpdateStream(ctx context.Context, id string,
+		change func(*Stream) error) (Stream, error)
 	// GetStream returns ErrNotFound for an unknown id.
 	GetStream(ctx context.Context, id string) (Stream, error)
 	// ListStreams returns every stream, oldest first.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -104,20 +106,56 @@ func (s *Store) PutStream(ctx context.Context, st store.Stream) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO streams (`+streamCols+
-			`) VALUES (`+placeholders(len(args))+`)
-			ON CONFLICT (id) DO UPDATE SET audience = excluded.audience,
-			method = excluded.method, endpoint_url = excluded.endpoint_url,
-			authorization = excluded.authorization,
-			signing_secret = excluded.signing_secret,
-			events_requested = excluded.events_requested,
-			events_delivered = excluded.events_delivered,
-			description = excluded.description, status = excluded.status,
-			status_reason = excluded.status_reason,
-			excluded = excluded.excluded, created_at = excluded.created_at,
-			updated_at = excluded.updated_at`, args...)
+		_, err := tx.ExecContext(ctx, upsertStream, args...)
 		return err
 	})
+}
+
+// upsertStream inserts or replaces a stream, given streamArgs.
+var upsertStream = `INSERT INTO streams (` + streamCols + `) VALUES (` +
+	placeholders(strings.Count(streamCols, ",")+1) + `)
+	ON CONFLICT (id) DO UPDATE SET audience = excluded.audience,
+	method = excluded.method, endpoint_url = excluded.endpoint_url,
+	authorization = excluded.authorization,
+	signing_secret = excluded.signing_secret,
+	events_requested = excluded.events_requested,
+	events_delivered = excluded.events_delivered,
+	description = excluded.description, status = excluded.status,
+	status_reason = excluded.status_reason,
+	excluded = excluded.excluded, created_at = excluded.created_at,
+	updated_at = excluded.updated_at`
+
+// UpdateStream changes a stream in one write transaction (see
+// store.Propagation).
+func (s *Store) UpdateStream(ctx context.Context, id string,
+	change func(*store.Stream) error) (store.Stream, error) {
+	op := fmt.Sprintf("update stream %q", id)
+	var out store.Stream
+	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		st, err := scanStream(tx.QueryRowContext(ctx,
+			`SELECT `+streamCols+` FROM streams WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(&st); err != nil {
+			return err
+		}
+		st.ID = id
+		if err := checkStream(st); err != nil {
+			return err
+		}
+		args, err := streamArgs(st)
+		if err != nil {
+			return err
+		}
+		out = st
+		_, err = tx.ExecContext(ctx, upsertStream, args...)
+		return err
+	})
+	return out, err
 }
 
 // checkStream names the field of st that breaks the data model.

@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +114,38 @@ var streamTests = []test{
 		wantField(t, s.PutStream(t.Context(), st), "endpoint_url")
 		st.Method = store.DeliveryPoll
 		must(t, s.PutStream(t.Context(), st))
+	}},
+	{"concurrent updates of a stream all apply; an unknown one is not found and a failed change writes nothing", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		must(t, s.PutStream(ctx, pushStream("s1")))
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				_, err := s.UpdateStream(ctx, "s1", func(st *store.Stream) error {
+					st.Excluded = append(st.Excluded, json.RawMessage(
+						fmt.Sprintf(`{"format":"opaque","id":"p%d"}`, i)))
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.GetStream(ctx, "s1")
+		must(t, err)
+		equal(t, "subjects excluded", len(got.Excluded), 8)
+		refused := errors.New("refused")
+		_, err = s.UpdateStream(ctx, "s1", func(st *store.Stream) error {
+			st.Description = "changed"
+			return refused
+		})
+		wantErr(t, err, refused)
+		got, err = s.GetStream(ctx, "s1")
+		must(t, err)
+		equal(t, "description", got.Description, "")
+		_, err = s.UpdateStream(ctx, "nope", func(*store.Stream) error { return nil })
+		wantErr(t, err, store.ErrNotFound)
 	}},
 	{"deleting a stream deletes its deliveries; an unknown one is not found", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
