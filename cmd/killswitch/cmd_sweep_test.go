@@ -116,6 +116,17 @@ func TestSweepRunListAndReport(t *testing.T) {
 	if err != nil || c.Status != store.StatusRevoked {
 		t.Fatalf("deploy-bot-pat = %+v, %v; want revoked", c, err)
 	}
+	out, code = ks(t, "--store", db, "sweep", "list", "--config", cfg, "-o", "json")
+	var rows []sweepRow
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil {
+		t.Fatalf("sweep list -o json: exit %d, %v: %s", code, err, out)
+	}
+	if r := rows[0]; r.Sweep != "exposed-still-valid" || r.LastRun.IsZero() ||
+		r.Duration == "" || r.Outcome != store.SweepSucceeded ||
+		r.NextRun.IsZero() || r.Schedule != "0 6 * * *" {
+		t.Fatalf("list row %+v: want schedule, last run, duration, outcome "+
+			"and next run", r)
+	}
 	runCLICases(t, db, []cliCase{
 		{"the report of the last run", []string{"--store", "DB", "sweep",
 			"report", "exposed-still-valid"}, 0,

@@ -64,13 +64,22 @@ func (c *Connector) lookup(ctx context.Context, path string, body any,
 	return out.Data, err
 }
 
-// gone reports whether a lookup's error says there is no such token:
-// 400 for an unknown accessor, 403 for an unknown token, whatever the
-// words.
+// gone reports whether a lookup by accessor or lease id says there is
+// no such token or lease: Vault answers 400 ("invalid accessor",
+// "invalid lease"), whatever the words. A 403 is the connector's own
+// token refused: an error, never a token gone, or a wrong token would
+// make every token look revoked.
 func gone(err error) bool {
 	var se *restclient.StatusError
-	return errors.As(err, &se) && (se.Resp.Status == http.StatusBadRequest ||
-		se.Resp.Status == http.StatusForbidden)
+	return errors.As(err, &se) && se.Resp.Status == http.StatusBadRequest
+}
+
+// tokenGone reports whether a lookup by the token itself says there is
+// no such token: Vault answers 403 ("bad token") there, or 400.
+func tokenGone(err error) bool {
+	var se *restclient.StatusError
+	return gone(err) || errors.As(err, &se) &&
+		se.Resp.Status == http.StatusForbidden
 }
 
 // List looks up each token whose accessor the principal's aliases name.
@@ -154,7 +163,7 @@ func (c *Connector) Validate(ctx context.Context, secret string) (connectors.Val
 	t, err := c.lookup(ctx, "/v1/auth/token/lookup",
 		map[string]string{"token": secret},
 		[]restclient.Secret{restclient.NewSecret(secret)})
-	if gone(err) {
+	if tokenGone(err) {
 		return connectors.Validity{}, nil
 	}
 	if err != nil {
