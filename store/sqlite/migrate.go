@@ -4,30 +4,31 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrateAttempts bounds the retries of a migration that found the file
-// locked by another process.
+// migrateAttempts bounds the retries of a migration that another
+// process raced.
 const migrateAttempts = 5
 
 // migrate brings db to the newest schema version. Applied versions are
 // recorded in goose's table, so running it again changes nothing.
 //
-// Processes that open a new file at the same moment race to migrate it:
-// the loser fails inside its migration transaction, which rolls back,
-// and then finds the schema current; or it finds the file locked past
-// the busy timeout, and tries again.
+// Processes that open a new file at the same moment race to migrate it.
+// The loser fails inside a migration transaction, which rolls back: it
+// found the file locked past the busy timeout, or it read the applied
+// versions before the winner recorded one and then found that
+// migration's change made (a duplicate column). Either way it tries
+// again from the versions now recorded, until none is pending; with
+// more migrations, the second case is the common one. A migration that
+// is broken in itself fails every attempt and is reported.
 func migrate(ctx context.Context, db *sql.DB) error {
 	p, err := provider(db)
 	if err != nil {
@@ -41,7 +42,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
 			return nil
 		}
-		if !busy(err) || attempt == migrateAttempts {
+		if attempt == migrateAttempts {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		select {
@@ -60,14 +61,4 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 	}
 	return goose.NewProvider(goose.DialectSQLite3, db, dir,
 		goose.WithDisableGlobalRegistry(true))
-}
-
-// busy reports whether err is SQLite's "database is locked".
-func busy(err error) bool {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	code := e.Code() & 0xff
-	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
