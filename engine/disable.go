@@ -10,6 +10,9 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
+// principalDisabled is the registry status of a disabled principal.
+const principalDisabled = "disabled"
+
 // disablePrincipal disables a principal at every provider that issued it
 // a session or a credential and has a connector, then in the registry.
 // A provider that cannot disable (Unsupported) is noted, not retried.
@@ -24,11 +27,17 @@ func (x *Executor) disablePrincipal(ctx context.Context, a store.Action) (execut
 	if err != nil {
 		return executed{}, fmt.Errorf("read principal: %w", err)
 	}
+	if p.Status == principalDisabled {
+		// Disabled by an earlier action, or so at its provider when the
+		// registry last synced: a storm of alerts about one principal
+		// reaches each provider once, not once per alert.
+		return disabled(a, x, false, map[string]string{}), nil
+	}
 	calls, err := x.disableAtProviders(ctx, p)
 	if err != nil {
 		return executed{}, err
 	}
-	changed, err := x.store.SetPrincipalStatus(ctx, p.ID, "disabled")
+	changed, err := x.store.SetPrincipalStatus(ctx, p.ID, principalDisabled)
 	if err != nil {
 		return executed{}, fmt.Errorf("disable principal: %w", err)
 	}
