@@ -14,7 +14,8 @@ import (
 )
 
 // twin is a second engine instance in the same consumer group as r, on
-// its own connection to the same SQLite file, as a second process is.
+// its own connection to the same SQLite file, as a second process is. It
+// has r's connectors and configuration.
 func twin(t *testing.T, r *rig) *rig {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), r.dbPath)
@@ -23,7 +24,8 @@ func twin(t *testing.T, r *rig) *rig {
 	}
 	t.Cleanup(func() { st.Close() })
 	r2 := &rig{t: t, cluster: r.cluster, brokers: r.brokers, store: st,
-		dbPath: r.dbPath}
+		dbPath: r.dbPath, conns: r.conns, exec: r.exec, cons: r.cons,
+		logs: r.logs}
 	r2.svc = r2.service(shippedPolicies(t))
 	return r2
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/signals"
 )
 
@@ -93,4 +94,36 @@ func BenchmarkPipelineBacklog(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
 	r.stop()
+}
+
+// BenchmarkStorm measures a storm: 50,000 different alerts about one
+// principal, all deciding the same, waiting in the topic. It reports
+// alerts per second through decide, outbox and executor, and the calls
+// the provider received (3: one per change). Run it with -benchtime 1x.
+func BenchmarkStorm(b *testing.B) {
+	const size = 50_000
+	for range b.N {
+		b.StopTimer()
+		conn := newFlakyConnector(0, connectors.Done)
+		r := newRig(b, "../testdata/inventory.yaml", nil)
+		r.conns = connectors.Set{conn.Provider(): conn}
+		r.svc = r.service(shippedPolicies(b))
+		r.send(erinStorm(b, size)...)
+		b.StartTimer()
+		start := time.Now()
+		r.start()
+		for !r.settled(size) { // longer than waitFor's deadline
+			time.Sleep(100 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		r.stop()
+		calls, _ := conn.counts()
+		n := 0
+		for _, c := range calls {
+			n += c
+		}
+		b.ReportMetric(size/elapsed.Seconds(), "alerts/s")
+		b.ReportMetric(float64(n), "provider-calls")
+	}
 }
