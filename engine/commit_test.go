@@ -42,8 +42,11 @@ func TestOffsetsAreCommittedEveryNMessagesWithoutWaitingForTheInterval(t *testin
 	r.start()
 	defer r.stop()
 	r.send(oktaBatch("alice", 0, 10)...)
-	waitBriefly(t, "ten messages committed by count", func() bool {
-		return sumOffsets(r.committed(DefaultAlertsTopic)) == 10
+	// The fifth finished message nudges a commit of all that is finished
+	// by then (five or more); whether a second commit follows depends on
+	// how many finish after the first, so only the first is awaited.
+	waitBriefly(t, "five or more messages committed by count", func() bool {
+		return sumOffsets(r.committed(DefaultAlertsTopic)) >= 5
 	})
 }
 

@@ -158,11 +158,14 @@ func (c *Consumer) commitLoop(g *generation) {
 // is never committed, so a commit never moves back what its new owner
 // committed.
 func (c *Consumer) commit(g *generation) {
+	// Reset the count before the snapshot: a message finished between
+	// the two is then in the snapshot or counted towards the next
+	// commit, never left out of both.
+	g.sinceCommit.Store(0)
 	pending := g.offsets.Pending()
 	if len(pending) == 0 {
 		return
 	}
-	g.sinceCommit.Store(0)
 	next := map[int]int64{}
 	for part, off := range pending {
 		next[part] = off + 1 // Kafka stores the next offset to read
