@@ -48,8 +48,9 @@ type JobConfig struct {
 	TimeZone string `json:"time_zone"`
 	// Jitter delays each firing by a random time below it; default 0.
 	Jitter Duration `json:"jitter"`
-	// Timeout bounds one run; default none (the lease is then held for
-	// DefaultLease at most).
+	// Timeout bounds one run; the run holds the sweep's lease for the
+	// timeout and a minute. Default none: the lease is then DefaultLease
+	// (1h) and the run is cut off a minute before it lapses.
 	Timeout Duration `json:"timeout"`
 }
 

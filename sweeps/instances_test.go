@@ -3,10 +3,16 @@ package sweeps
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/connectors"
+	"github.com/killswitch-dev/killswitch/connectors/connectortest"
+	"github.com/killswitch-dev/killswitch/connectors/kratos"
+	"github.com/killswitch-dev/killswitch/connectors/restclient"
+	"github.com/killswitch-dev/killswitch/inventorysync"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
@@ -107,5 +113,43 @@ func TestASweepAnotherInstanceIsRunningIsLeftToIt(t *testing.T) {
 	r.clock.Set(later) // instance-b died holding it; the lease lapses
 	if _, err := r.runner.Run(ctx, "lock-hygiene", later, 0); err != nil {
 		t.Fatalf("run after the lease lapsed: %v", err)
+	}
+}
+
+// A run whose work hangs is cut off before its lease lapses, so that no
+// other instance can take the sweep up while it still runs: here an
+// inventory sync whose provider never answers.
+func TestARunIsCutOffBeforeItsLeaseLapses(t *testing.T) {
+	hung := connectortest.NewServer(t, http.NotFoundHandler())
+	hung.Storm(connectortest.Fault{Delay: time.Minute})
+	r := newRig(t, t0)
+	r.put(t, "ann", store.KindHuman, nil)
+	ctx := context.Background()
+	must(t, r.store.PutAlias(ctx, store.Alias{Type: "email",
+		Value: "ann@example.com", PrincipalID: "ann"}))
+	kc, err := kratos.New("kratos", "kratos", kratos.Config{
+		HTTP: restclient.Config{BaseURL: hung.URL,
+			Timeout: time.Minute}}, r.runner.deps.Log)
+	must(t, err)
+	conns, err := connectors.NewSet(kc)
+	must(t, err)
+	r.runner.deps.Syncer = inventorysync.New(r.store, conns, r.clock.Now,
+		r.runner.deps.Log)
+	const lease = 2 * time.Second
+	started := time.Now()
+	_, err = r.runner.Run(ctx, "inventory-sync", t0, lease)
+	// The provider hangs a minute; a run that waited for it would
+	// outlive its lease many times over.
+	if took := time.Since(started); took > 30*time.Second {
+		t.Fatalf("the run took %v: it was not cut off before its %v lease",
+			took, lease)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("run: %v, want it cut off (context deadline exceeded)", err)
+	}
+	runs, lerr := r.store.ListSweepRuns(ctx, "inventory-sync", 1)
+	must(t, lerr)
+	if len(runs) != 1 || runs[0].Outcome != store.SweepFailed {
+		t.Fatalf("runs %+v, err %v: want the run recorded as failed", runs, err)
 	}
 }

@@ -22,7 +22,7 @@ var ErrAlreadyRan = errors.New("sweep already ran for that scheduled time")
 const EventSweepFinished = "sweep.finished"
 
 // DefaultLease is how long a run holds its sweep's lease when its job
-// has no timeout.
+// has no timeout; such a run is cut off a minute before it lapses.
 const DefaultLease = time.Hour
 
 // Runner runs sweeps under their lease and records each run.
@@ -42,7 +42,8 @@ func NewRunner(d Deps, owner string) *Runner {
 }
 
 // Run runs the sweep name for the time scheduledAt, holding the sweep's
-// lease for at most lease (DefaultLease when 0). It returns the report,
+// lease for at most lease (DefaultLease when 0); the run is cut off (its
+// context done) shortly before the lease lapses. It returns the report,
 // or ErrBusy while another instance runs the sweep, or ErrAlreadyRan
 // when some instance ran it for scheduledAt already. A failed sweep
 // returns its report and the error. A panic is recorded as the run's
@@ -67,6 +68,11 @@ func (r *Runner) Run(ctx context.Context, name string, scheduledAt time.Time,
 		return nil, fmt.Errorf("sweep %s: %w", name, ErrBusy)
 	}
 	defer st.ReleaseSweepLease(context.WithoutCancel(ctx), name, r.owner)
+	// A run never outlives its lease: it is cut off a margin before the
+	// lease lapses, so that no other instance takes the sweep up while
+	// this one still runs it.
+	ctx, cancel := context.WithTimeout(ctx, lease-leaseMargin(lease))
+	defer cancel()
 	run := store.SweepRun{ID: newRunID(), Sweep: name, Owner: r.owner,
 		ScheduledAt: scheduledAt, StartedAt: now}
 	started, err := st.StartSweepRun(ctx, run)
@@ -127,6 +133,11 @@ func (r *Runner) finish(ctx context.Context, run store.SweepRun,
 	return r.deps.Store.AppendAudit(ctx, store.AuditEntry{
 		Time: rep.FinishedAt, Actor: "sweep:" + run.Sweep,
 		Event: EventSweepFinished, Subject: run.ID, Details: details})
+}
+
+// leaseMargin is how long before its lease lapses a run is cut off.
+func leaseMargin(lease time.Duration) time.Duration {
+	return min(time.Minute, lease/10)
 }
 
 func newRunID() string {
