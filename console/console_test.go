@@ -278,6 +278,9 @@ func TestTerminateShowsTheCountAndNeedsItTypedAboveTheThreshold(t *testing.T) {
 	res, body = b.get(res.Header.Get("Location"))
 	wantStatus(t, res, body, http.StatusOK)
 	wantIn(t, body, "terminated 3 sessions", "revoked")
+	_, body = b.get("/principals/alice")
+	wantIn(t, body, "revoke_sessions <span class=\"mono\">sessions:3 sessions</span>",
+		"INC-4711")
 }
 
 func TestASmallTerminationNeedsNoTypedCount(t *testing.T) {

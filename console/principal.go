@@ -153,20 +153,9 @@ func (c *Console) principalLocks(ctx context.Context, d *principalData) ([]lockR
 }
 
 func (c *Console) timeline(ctx context.Context, d *principalData) ([]timelineEntry, error) {
-	targets := []string{d.P.ID}
-	for _, cr := range d.Credentials {
-		targets = append(targets, cr.ID)
-	}
-	for _, s := range d.Sessions {
-		targets = append(targets, s.ID)
-	}
-	var acts []store.Action
-	for _, id := range targets {
-		as, err := c.st.ListActions(ctx, store.ActionFilter{TargetID: id})
-		if err != nil {
-			return nil, err
-		}
-		acts = append(acts, as...)
+	acts, err := c.principalActions(ctx, d)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(acts, func(a, b store.Action) int {
 		return b.CreatedAt.Compare(a.CreatedAt)
@@ -188,6 +177,54 @@ func (c *Console) timeline(ctx context.Context, d *principalData) ([]timelineEnt
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// principalActions are the actions on the principal, its credentials
+// and its sessions, and those that revoked them (an operator's
+// termination of a set of sessions names no one target).
+func (c *Console) principalActions(ctx context.Context,
+	d *principalData) ([]store.Action, error) {
+	targets := []string{d.P.ID}
+	var revokers []string
+	for _, cr := range d.Credentials {
+		targets = append(targets, cr.ID)
+		if r := cr.Revocation; r != nil && r.ActionID != "" {
+			revokers = append(revokers, r.ActionID)
+		}
+	}
+	for _, s := range d.Sessions {
+		targets = append(targets, s.ID)
+		if r := s.Revocation; r != nil && r.ActionID != "" {
+			revokers = append(revokers, r.ActionID)
+		}
+	}
+	var acts []store.Action
+	seen := map[string]bool{}
+	for _, id := range targets {
+		as, err := c.st.ListActions(ctx, store.ActionFilter{TargetID: id})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			seen[a.ID] = true
+		}
+		acts = append(acts, as...)
+	}
+	for _, id := range revokers {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		a, err := c.st.GetAction(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, a)
+	}
+	return acts, nil
 }
 
 // signal reads a signal once per page; a signal pruned from the store
