@@ -31,6 +31,4 @@ func (x apiCaller) InScope(kind, provider string) bool {
 	return x.c.InScope(store.PrincipalKind(kind), provider)
 }
 
-func (x apiCaller) Scoped() bool {
-	return len(x.c.Scopes.PrincipalKinds) > 0 || len(x.c.Scopes.Providers) > 0
-}
+func (x apiCaller) Scope(st store.Store) *api.Scope { return api.NewScope(st, x.c) }

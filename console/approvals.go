@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -25,7 +26,7 @@ type approvalsData struct {
 }
 
 func (c *Console) approvals(w http.ResponseWriter, r *http.Request, who Caller) {
-	held, err := c.held(r.Context())
+	held, err := c.held(r.Context(), who.Scope(c.st))
 	if err != nil {
 		c.failErr(w, r, who, "list held actions", err)
 		return
@@ -34,10 +35,15 @@ func (c *Console) approvals(w http.ResponseWriter, r *http.Request, who Caller) 
 		approvalsData{Held: held})
 }
 
-func (c *Console) held(ctx context.Context) ([]heldRow, error) {
+// held lists the actions awaiting approval that are in scope, with
+// their signals.
+func (c *Console) held(ctx context.Context, sc *api.Scope) ([]heldRow, error) {
 	as, err := c.st.ListActions(ctx, store.ActionFilter{
 		State: store.ActionAwaitingApproval})
 	if err != nil {
+		return nil, err
+	}
+	if as, err = keepActions(ctx, sc, as); err != nil {
 		return nil, err
 	}
 	seen := map[string]*store.SignalRecord{}
@@ -83,7 +89,8 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, who Caller) {
 		c.failErr(w, r, who, "read action", err)
 		return
 	}
-	if err := c.targetInScope(r.Context(), who, a.TargetType, a.TargetID); err != nil {
+	err = c.targetInScope(r.Context(), who.Scope(c.st), a.TargetType, a.TargetID)
+	if err != nil {
 		status, msg := scopeProblem(a.TargetType, a.TargetID, err)
 		c.fail(w, r, who, status, msg)
 		return

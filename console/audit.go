@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -20,6 +22,29 @@ type auditData struct {
 	// there is none to offer.
 	Earlier int64
 	Verify  *verifyResult
+	// First and Last are the sequence numbers of the page read; Hidden
+	// how many of its entries are outside the caller's scope.
+	First, Last int64
+	Hidden      int
+}
+
+// keepAudit keeps the entries whose subjects are in scope.
+func keepAudit(ctx context.Context, sc *api.Scope,
+	es []store.AuditEntry) ([]store.AuditEntry, error) {
+	if sc.Open() {
+		return es, nil
+	}
+	var out []store.AuditEntry
+	for _, e := range es {
+		ok, err := sc.Subject(ctx, e.Subject)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // verifyResult is the outcome of a chain verification.
@@ -49,13 +74,19 @@ func (c *Console) renderAudit(w http.ResponseWriter, r *http.Request,
 		f.AfterSeq, f.Latest = after, false
 	}
 	es, err := c.st.ListAudit(r.Context(), f)
+	if err == nil {
+		d.Entries, err = keepAudit(r.Context(), who.Scope(c.st), es)
+	}
 	if err != nil {
 		c.failErr(w, r, who, "list audit entries", err)
 		return
 	}
-	d.Entries = es
+	d.Hidden = len(es) - len(d.Entries)
 	if len(es) > 0 && d.Subject == "" && es[0].Seq > 1 {
 		d.Earlier = max(0, es[0].Seq-1-auditPage)
+	}
+	if len(es) > 0 {
+		d.First, d.Last = es[0].Seq, es[len(es)-1].Seq
 	}
 	c.render(w, r, who, http.StatusOK, "audit", "Audit trail", d)
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -35,10 +36,9 @@ type Caller interface {
 	// (and credentials) of principals of that kind at that provider (or
 	// credential store). An empty provider asks about the kind alone.
 	InScope(kind, provider string) bool
-	// Scoped reports whether the caller is limited to some kinds or
-	// providers at all; a scoped caller may not lock a device or an
-	// origin, which would refuse sessions of anyone.
-	Scoped() bool
+	// Scope answers for records of st, by the API's rules; one per
+	// request.
+	Scope(st store.Store) *api.Scope
 }
 
 // Authenticator checks an API token pasted at sign-in. An error refuses

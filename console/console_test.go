@@ -511,3 +511,43 @@ func TestAnExpiredOrRevokedTokenCannotSignIn(t *testing.T) {
 	res, body = f.browser().post("/login", url.Values{"token": {brief}})
 	wantStatus(t, res, body, http.StatusUnauthorized)
 }
+
+func TestAScopedTokenSeesOnlyWhatItsScopeReaches(t *testing.T) {
+	f := newFixture(t, nil)
+	f.hold("act-sa", "deploy-bot")
+	f.hold("act-human", "frank")
+	rita := f.signedIn(f.responder)
+	res, body := rita.post("/locks", url.Values{"target_type": {"principal"},
+		"target": {"alice"}, "reason": {"INC-7"}})
+	wantStatus(t, res, body, http.StatusSeeOther)
+
+	sam := f.signedIn(f.saOnly)
+	_, body = sam.get("/")
+	wantIn(t, body, "act-sa", "not shown to a scoped token")
+	if strings.Contains(body, "act-human") {
+		t.Error("the overview shows a held action on a human to a token scoped to service accounts")
+	}
+	_, body = sam.get("/approvals")
+	wantIn(t, body, "act-sa")
+	if strings.Contains(body, "act-human") {
+		t.Error("the approvals list a held action outside the scope")
+	}
+	res, body = sam.post("/approvals/act-human", url.Values{
+		"verdict": {"approve"}, "reason": {"mine now"}})
+	wantStatus(t, res, body, http.StatusForbidden)
+	res, body = sam.get("/principals/alice")
+	wantStatus(t, res, body, http.StatusForbidden)
+	_, body = sam.get("/locks")
+	wantIn(t, body, "No locks in force")
+	_, body = sam.get("/audit")
+	wantIn(t, body, "No audit entries in your scope")
+	if strings.Contains(body, "principal:alice") {
+		t.Error("the audit page shows an entry about alice to a scoped token")
+	}
+
+	pete := f.signedIn(f.token("pete", api.Responder, nil, "github"))
+	res, body = pete.post("/locks", url.Values{"target_type": {"principal"},
+		"target": {"deploy-bot"}, "reason": {"INC-8"}})
+	wantStatus(t, res, body, http.StatusForbidden)
+	wantIn(t, body, "outside your scope")
+}

@@ -73,14 +73,16 @@ func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	return f
 }
 
-// token creates an API token and returns its secret.
+// token creates an API token scoped to kinds and providers (none: all)
+// and returns its secret.
 func (f *fixture) token(name string, role api.Role,
-	kinds []store.PrincipalKind) string {
+	kinds []store.PrincipalKind, providers ...string) string {
 	f.t.Helper()
 	_, secret, err := api.CreateToken(context.Background(), f.st,
 		api.TokenSpec{Name: name, Role: role, CreatedBy: "test",
 			CreatedAt: f.now, ExpiresAt: f.now.Add(24 * time.Hour),
-			Scopes: store.TokenScopes{PrincipalKinds: kinds}})
+			Scopes: store.TokenScopes{PrincipalKinds: kinds,
+				Providers: providers}})
 	if err != nil {
 		f.t.Fatal(err)
 	}

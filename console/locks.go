@@ -64,8 +64,16 @@ func (c *Console) renderLocks(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	slices.Reverse(ls)
+	sc := who.Scope(c.st)
 	for _, l := range ls {
-		d.Locks = append(d.Locks, newLockRow(l, now))
+		ok, err := sc.Target(r.Context(), l.TargetType, l.Target)
+		if err != nil {
+			c.failErr(w, r, who, "check scope of locks", err)
+			return
+		}
+		if ok {
+			d.Locks = append(d.Locks, newLockRow(l, now))
+		}
 	}
 	d.Targets = lockTargetsOf()
 	c.render(w, r, who, status, "locks", "Locks", d)
@@ -90,7 +98,8 @@ func (c *Console) placeLock(w http.ResponseWriter, r *http.Request, who Caller) 
 		refuse(http.StatusBadRequest, "target", "Target: name what to lock.")
 		return
 	}
-	if err := c.targetInScope(r.Context(), who, f.TargetType, f.Target); err != nil {
+	err = c.targetInScope(r.Context(), who.Scope(c.st), f.TargetType, f.Target)
+	if err != nil {
 		status, msg := scopeProblem(f.TargetType, f.Target, err)
 		refuse(status, "target", msg)
 		return
@@ -161,7 +170,8 @@ func (c *Console) liftLock(w http.ResponseWriter, r *http.Request, who Caller) {
 		return
 	}
 	l := all[i]
-	if err := c.targetInScope(r.Context(), who, l.TargetType, l.Target); err != nil {
+	err = c.targetInScope(r.Context(), who.Scope(c.st), l.TargetType, l.Target)
+	if err != nil {
 		status, msg := scopeProblem(l.TargetType, l.Target, err)
 		c.fail(w, r, who, status, msg)
 		return

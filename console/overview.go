@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -24,6 +25,9 @@ type overviewData struct {
 	// known.
 	DeadLetters int
 	RefreshMs   int64
+	// Scoped is set for a caller with scopes, who sees neither the
+	// outbox depth nor the dead letters: they span everyone.
+	Scoped bool
 }
 
 // signalRow is one recent signal with what was decided about it.
@@ -49,34 +53,61 @@ const recentSignals = 10
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, who Caller) {
 	ctx := r.Context()
+	sc := who.Scope(c.st)
 	d := overviewData{RefreshMs: c.cfg.Refresh.Milliseconds(),
-		DeadLetters: c.deadLetters()}
-	counts, err := c.st.CountSessions(ctx, store.SessionFilter{
-		Status: store.StatusActive})
-	if err != nil {
+		DeadLetters: -1, Scoped: !sc.Open()}
+	var err error
+	if d.Total, d.Hidden, d.Counts, err = c.liveCounts(ctx, who); err != nil {
 		c.failErr(w, r, who, "count sessions", err)
 		return
 	}
-	for _, n := range counts {
-		if !who.InScope(string(n.PrincipalKind), n.Provider) {
-			d.Hidden += n.Count
-			continue
-		}
-		d.Counts = append(d.Counts, n)
-		d.Total += n.Count
-	}
-	if err := c.loadOutbox(ctx, &d); err != nil {
+	if err := c.loadOutbox(ctx, sc, &d); err != nil {
 		c.failErr(w, r, who, "read the outbox", err)
 		return
 	}
-	if d.Signals, err = c.recentSignals(ctx); err != nil {
+	if d.Signals, err = c.recentSignals(ctx, sc); err != nil {
 		c.failErr(w, r, who, "read recent signals", err)
 		return
 	}
 	c.render(w, r, who, http.StatusOK, "overview", "Overview", d)
 }
 
-func (c *Console) loadOutbox(ctx context.Context, d *overviewData) error {
+// liveCounts counts the live sessions in the caller's scope by kind and
+// provider, and those outside it.
+func (c *Console) liveCounts(ctx context.Context, who Caller) (total,
+	hidden int, in []store.SessionCount, err error) {
+	counts, err := c.st.CountSessions(ctx, store.SessionFilter{
+		Status: store.StatusActive})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	for _, n := range counts {
+		if !who.InScope(string(n.PrincipalKind), n.Provider) {
+			hidden += n.Count
+			continue
+		}
+		in = append(in, n)
+		total += n.Count
+	}
+	return total, hidden, in, nil
+}
+
+// heldShown is how many held actions the overview lists.
+const heldShown = 10
+
+// loadOutbox reads the held actions in scope and, for a caller without
+// scopes, the outbox depth and dead letters, which span everyone.
+func (c *Console) loadOutbox(ctx context.Context, sc *api.Scope,
+	d *overviewData) error {
+	if !sc.Open() {
+		held, err := c.held(ctx, sc)
+		for _, h := range held[:min(len(held), heldShown)] {
+			d.Awaiting = append(d.Awaiting, h.Action)
+		}
+		d.AwaitingCount = len(held)
+		return err
+	}
+	d.DeadLetters = c.deadLetters()
 	counts, err := c.st.CountActions(ctx, store.ActionPending,
 		store.ActionRunning, store.ActionFailed, store.ActionAwaitingApproval)
 	if err != nil {
@@ -91,23 +122,41 @@ func (c *Console) loadOutbox(ctx context.Context, d *overviewData) error {
 		}
 	}
 	d.Awaiting, err = c.st.ListActions(ctx, store.ActionFilter{
-		State: store.ActionAwaitingApproval, Limit: 10})
+		State: store.ActionAwaitingApproval, Limit: heldShown})
 	return err
 }
 
-func (c *Console) recentSignals(ctx context.Context) ([]signalRow, error) {
-	recs, err := c.st.ListSignals(ctx, recentSignals)
+// scannedSignals bounds how many recent signals are read to find those
+// in a scoped caller's scope.
+const scannedSignals = 200
+
+// recentSignals are the latest signals in scope, with their actions.
+func (c *Console) recentSignals(ctx context.Context, sc *api.Scope) ([]signalRow, error) {
+	n := recentSignals
+	if !sc.Open() {
+		n = scannedSignals
+	}
+	recs, err := c.st.ListSignals(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]signalRow, 0, len(recs))
+	rows := make([]signalRow, 0, recentSignals)
 	for _, rec := range recs {
+		if ok, err := sc.Signal(ctx, rec.ID); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		acts, err := c.st.ListActions(ctx, store.ActionFilter{SignalID: rec.ID})
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, signalRow{Rec: rec, Summary: summarize(rec),
 			Actions: acts})
+		if len(rows) == recentSignals {
+			break
+		}
 	}
 	return rows, nil
 }

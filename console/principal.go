@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -57,6 +58,11 @@ func (c *Console) principal(w http.ResponseWriter, r *http.Request, who Caller) 
 		c.failErr(w, r, who, "read principal", err)
 		return
 	}
+	if !who.InScope(string(p.Kind), "") {
+		c.fail(w, r, who, http.StatusForbidden, "Principal "+id+" is a "+
+			string(p.Kind)+", outside your scope.")
+		return
+	}
 	d := principalData{P: p, LockTargets: lockTargetsOf()}
 	if err := c.fillPrincipal(ctx, who, &d); err != nil {
 		c.failErr(w, r, who, "read principal "+id, err)
@@ -83,17 +89,22 @@ func (c *Console) fillPrincipal(ctx context.Context, who Caller,
 			d.Live++
 		}
 	}
-	if d.Credentials, err = c.credentials(ctx, d.P.ID); err != nil {
+	if d.Credentials, err = c.credentials(ctx, who, d.P); err != nil {
 		return err
 	}
-	if d.Locks, err = c.principalLocks(ctx, d); err != nil {
+	sc := who.Scope(c.st)
+	if d.Locks, err = c.principalLocks(ctx, sc, d); err != nil {
 		return err
 	}
-	d.Timeline, err = c.timeline(ctx, d)
+	d.Timeline, err = c.timeline(ctx, sc, d)
 	return err
 }
 
-func (c *Console) credentials(ctx context.Context, pid string) ([]credentialRow, error) {
+// credentials are the principal's credentials in the caller's scope,
+// with their age and exposures.
+func (c *Console) credentials(ctx context.Context, who Caller,
+	p store.Principal) ([]credentialRow, error) {
+	pid := p.ID
 	creds, err := c.st.ListCredentials(ctx, store.CredentialFilter{PrincipalID: pid})
 	if err != nil {
 		return nil, err
@@ -110,6 +121,9 @@ func (c *Console) credentials(ctx context.Context, pid string) ([]credentialRow,
 	now := c.cfg.Clock()
 	rows := make([]credentialRow, 0, len(creds))
 	for _, cr := range creds {
+		if !who.InScope(string(p.Kind), cr.Store) {
+			continue
+		}
 		row := credentialRow{Credential: cr, Exposures: ledger[cr.ID],
 			AgeDays: days(now, cr.CreatedAt), ExposedDays: -1}
 		if cr.Exposure != nil {
@@ -130,7 +144,8 @@ func days(now, t time.Time) int {
 
 // principalLocks are the locks, in force or not, on the principal or
 // one of its credentials, newest first.
-func (c *Console) principalLocks(ctx context.Context, d *principalData) ([]lockRow, error) {
+func (c *Console) principalLocks(ctx context.Context, sc *api.Scope,
+	d *principalData) ([]lockRow, error) {
 	all, err := c.st.ListLocks(ctx, time.Time{})
 	if err != nil {
 		return nil, err
@@ -144,7 +159,14 @@ func (c *Console) principalLocks(ctx context.Context, d *principalData) ([]lockR
 	for _, l := range all {
 		mine := (l.TargetType == "principal" && l.Target == d.P.ID) ||
 			(l.TargetType == "credential" && creds[l.Target])
-		if mine {
+		if !mine {
+			continue
+		}
+		ok, err := sc.Target(ctx, l.TargetType, l.Target)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, newLockRow(l, now))
 		}
 	}
@@ -152,9 +174,13 @@ func (c *Console) principalLocks(ctx context.Context, d *principalData) ([]lockR
 	return out, nil
 }
 
-func (c *Console) timeline(ctx context.Context, d *principalData) ([]timelineEntry, error) {
+func (c *Console) timeline(ctx context.Context, sc *api.Scope,
+	d *principalData) ([]timelineEntry, error) {
 	acts, err := c.principalActions(ctx, d)
 	if err != nil {
+		return nil, err
+	}
+	if acts, err = keepActions(ctx, sc, acts); err != nil {
 		return nil, err
 	}
 	slices.SortStableFunc(acts, func(a, b store.Action) int {

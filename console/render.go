@@ -127,7 +127,6 @@ var funcs = template.FuncMap{
 	"short":       short,
 	"dict":        dict,
 	"originLines": originLines,
-	"add":         func(a, b int) int { return a + b },
 }
 
 // originLines are the parts of an origin that are known, one a line:

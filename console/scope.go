@@ -5,101 +5,64 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
 // errScope refuses a change that reaches outside the caller's scope.
 var errScope = errors.New("outside your scope")
 
-// principalInScope checks that the caller may act on the principal as a
-// whole: its kind at every provider of its live sessions and every store
-// of its credentials.
-func (c *Console) principalInScope(ctx context.Context, who Caller,
-	pid string) error {
-	p, err := c.st.GetPrincipal(ctx, pid)
+// targetInScope checks that the caller may act on a lock's or an
+// action's target, by the API's rules: a principal as a whole needs its
+// kind in scope and no provider scope; a session or credential its
+// principal's kind and its provider; a device or an origin, which reach
+// anyone, a caller without scopes. A principal or credential the
+// registry does not hold wraps store.ErrNotFound.
+func (c *Console) targetInScope(ctx context.Context, sc *api.Scope, typ,
+	id string) error {
+	if err := c.exists(ctx, typ, id); err != nil {
+		return err
+	}
+	ok, err := sc.Target(ctx, typ, id)
 	if err != nil {
 		return err
 	}
-	if !who.InScope(string(p.Kind), "") {
-		return fmt.Errorf("%w: principal %s is a %s", errScope, pid, p.Kind)
-	}
-	ses, err := c.st.ListSessions(ctx, store.SessionFilter{PrincipalID: pid,
-		Status: store.StatusActive})
-	if err != nil {
-		return err
-	}
-	creds, err := c.st.ListCredentials(ctx, store.CredentialFilter{PrincipalID: pid})
-	if err != nil {
-		return err
-	}
-	places := make([]string, 0, len(ses)+len(creds))
-	for _, s := range ses {
-		places = append(places, s.Provider)
-	}
-	for _, cr := range creds {
-		places = append(places, cr.Store)
-	}
-	for _, pl := range places {
-		if !who.InScope(string(p.Kind), pl) {
-			return fmt.Errorf("%w: principal %s (%s) has sessions or "+
-				"credentials at %s", errScope, pid, p.Kind, pl)
-		}
+	if !ok {
+		return fmt.Errorf("%w: %s %s", errScope, typ, id)
 	}
 	return nil
 }
 
-// credentialInScope checks the caller may act on a credential.
-func (c *Console) credentialInScope(ctx context.Context, who Caller,
-	id string) error {
-	cr, err := c.st.GetCredential(ctx, id)
-	if err != nil {
-		return err
-	}
-	p, err := c.st.GetPrincipal(ctx, cr.PrincipalID)
-	if err != nil {
-		return err
-	}
-	if !who.InScope(string(p.Kind), cr.Store) {
-		return fmt.Errorf("%w: credential %s is of a %s at %s", errScope,
-			id, p.Kind, cr.Store)
-	}
-	return nil
-}
-
-// sessionInScope checks the caller may act on a session.
-func (c *Console) sessionInScope(ctx context.Context, who Caller,
-	id string) error {
-	s, err := c.st.GetSession(ctx, id)
-	if err != nil {
-		return err
-	}
-	p, err := c.st.GetPrincipal(ctx, s.PrincipalID)
-	if err != nil {
-		return err
-	}
-	if !who.InScope(string(p.Kind), s.Provider) {
-		return fmt.Errorf("%w: session %s is of a %s at %s", errScope, id,
-			p.Kind, s.Provider)
-	}
-	return nil
-}
-
-// targetInScope checks the caller may act on a lock's or an action's
-// target; devices and origins, which reach anyone, need an unscoped
-// caller.
-func (c *Console) targetInScope(ctx context.Context, who Caller, typ,
-	id string) error {
+// exists checks that the registry holds a principal, credential or
+// session target; devices and origins are not registry records.
+func (c *Console) exists(ctx context.Context, typ, id string) error {
+	var err error
 	switch typ {
 	case "principal":
-		return c.principalInScope(ctx, who, id)
+		_, err = c.st.GetPrincipal(ctx, id)
 	case "credential":
-		return c.credentialInScope(ctx, who, id)
+		_, err = c.st.GetCredential(ctx, id)
 	case "session":
-		return c.sessionInScope(ctx, who, id)
+		_, err = c.st.GetSession(ctx, id)
 	}
-	if who.Scoped() {
-		return fmt.Errorf("%w: a %s target reaches every principal; only "+
-			"an unscoped caller may act on one", errScope, typ)
+	return err
+}
+
+// keepActions keeps the actions whose targets are in scope.
+func keepActions(ctx context.Context, sc *api.Scope,
+	as []store.Action) ([]store.Action, error) {
+	if sc.Open() {
+		return as, nil
 	}
-	return nil
+	out := as[:0:0]
+	for _, a := range as {
+		ok, err := sc.Target(ctx, a.TargetType, a.TargetID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
