@@ -21,9 +21,8 @@ import (
 )
 
 // benchPrincipals and benchPerHead size the registry the benchmarks
-// read: 1,000
-// principals of five kinds with 20 live sessions each at four
-// providers.
+// read: 1,000 principals of five kinds with 20 live sessions each at
+// four providers.
 const (
 	benchPrincipals = 1000
 	benchPerHead    = 20

@@ -15,6 +15,7 @@
     if (paused) { return; }
     fetch(window.location.pathname, { credentials: "same-origin" })
       .then(function (res) {
+        if (res.redirected) { throw new Error("your sign-in ended; reload the page to sign in"); }
         if (!res.ok) { throw new Error("HTTP " + res.status); }
         return res.text();
       })
@@ -26,7 +27,7 @@
           say("Updated " + new Date().toISOString().slice(11, 19) + "Z.");
         }
       })
-      .catch(function (err) { say("Refresh failed (" + err.message + "); retrying."); });
+      .catch(function (err) { say("Refresh failed: " + err.message + "."); });
   }
   var timer = setInterval(refresh, every);
   toggle.addEventListener("click", function () {
