@@ -170,3 +170,28 @@ func TestAPollThatCannotBeMeantIsRefusedAndAcksNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestSETsNobodyTakesFailOnceTheirRetryTimeIsOver(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{RetryFor: 2 * time.Hour})
+	polled, _ := r.pollStream()
+	rc := newReceiver(t, r.srv.URL, "https://gateway.example")
+	paused := r.pushStream(rc)
+	r.callOK(200, "POST", PathStatus, map[string]any{"stream_id": paused,
+		"status": store.StreamPaused}, nil)
+	r.revoke("rev-1")
+	r.clock.advance(time.Hour)
+	r.revoke("rev-2")
+	r.clock.advance(90 * time.Minute)
+	_, _, err := r.pusher.Prune(t.Context())
+	must(t, err)
+	for _, stream := range []string{polled, paused} {
+		failed := r.deliveries(stream, store.DeliveryFailed)
+		pending := r.deliveries(stream, store.DeliveryPending)
+		if len(failed) != 1 || len(pending) != 1 ||
+			!strings.Contains(failed[0].LastError, "not delivered") {
+			t.Fatalf("stream %s: %d failed, %d pending; want the SET "+
+				"queued 2h30m ago failed, the one queued 1h30m ago kept",
+				stream, len(failed), len(pending))
+		}
+	}
+}

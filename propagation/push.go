@@ -310,10 +310,23 @@ func (p *Pusher) backoff(attempts int) time.Duration {
 	return min(d, p.cfg.MaxBackoff)
 }
 
-// Prune deletes deliveries finished longer ago than Keep and signing
-// keys past their grace. Run calls it once per PruneEvery.
+// Prune fails the deliveries nobody took within RetryFor of being
+// queued (a paused stream's, an unpolled one's: their SETs must not
+// outlive the key that signed them), deletes deliveries finished longer
+// ago than Keep and signing keys past their grace. Run calls it once per
+// PruneEvery.
 func (p *Pusher) Prune(ctx context.Context) (deliveries, keys int, err error) {
-	deliveries, err = p.store.PruneDeliveries(ctx, p.clock().Add(-p.cfg.Keep))
+	now := p.clock()
+	expired, err := p.store.ExpireDeliveries(ctx, now.Add(-p.cfg.RetryFor),
+		fmt.Sprintf("not delivered within %s of being queued: the stream "+
+			"was paused or not polled", p.cfg.RetryFor), now)
+	if err != nil {
+		return 0, 0, fmt.Errorf("expire deliveries: %w", err)
+	}
+	if expired > 0 {
+		p.log.Warn("deliveries expired undelivered", "deliveries", expired)
+	}
+	deliveries, err = p.store.PruneDeliveries(ctx, now.Add(-p.cfg.Keep))
 	if err != nil {
 		return 0, 0, fmt.Errorf("prune deliveries: %w", err)
 	}

@@ -190,6 +190,12 @@ type Propagation interface {
 	RetryDelivery(ctx context.Context, streamID, id, lastErr string,
 		notBefore time.Time) error
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// ExpireDeliveries fails, at time at with lastErr, the deliveries
+	// queued before cutoff that are still pending (or running with their
+	// lease over): a paused stream's, an unpolled one's. It returns how
+	// many it failed.
+	ExpireDeliveries(ctx context.Context, cutoff time.Time, lastErr string,
+		at time.Time) (int, error)
 	// PruneDeliveries deletes the done and failed deliveries finished
 	// before cutoff.
 	PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error)

@@ -208,6 +208,27 @@ func (s *Store) ListDeliveries(ctx context.Context,
 	return ds, nil
 }
 
+// ExpireDeliveries fails the deliveries queued before cutoff that nobody
+// took in time.
+func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
+	lastErr string, at time.Time) (int, error) {
+	var n int64
+	err := s.inWrite(ctx, "expire deliveries", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?,
+			last_error = ?, finished_at = ?, lease_until = NULL,
+			lease_owner = '' WHERE created_at < ? AND (state = ?
+			OR (state = ? AND lease_until < ?))`, store.DeliveryFailed,
+			lastErr, timeArg(at), timeArg(cutoff), store.DeliveryPending,
+			store.DeliveryRunning, timeArg(at))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // PruneDeliveries deletes the done and failed deliveries finished before
 // cutoff.
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {

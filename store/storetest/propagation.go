@@ -281,6 +281,28 @@ var deliveryTests = []test{
 		_, err = s.FinishDeliveries(ctx, "s1", []string{"j2"}, store.DeliveryPending, "", second(7))
 		wantField(t, err, "state")
 	}},
+	{"expiring fails the deliveries queued before the cutoff that nobody holds", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		must(t, s.PutStream(ctx, pushStream("s1")))
+		must(t, s.EnqueueDeliveries(ctx, []store.Delivery{
+			delivery("s1", "held", 0), delivery("s1", "lapsed", 1),
+			delivery("s1", "old", 2), delivery("s1", "new", 20)}))
+		// Claimed oldest first: held for an hour, lapsed for a second.
+		for _, lease := range []time.Duration{time.Hour, time.Second} {
+			_, err := s.ClaimDeliveries(ctx, store.DeliveryClaim{Owner: "w",
+				StreamID: "s1", Now: second(3), Lease: lease, Limit: 1})
+			must(t, err)
+		}
+		n, err := s.ExpireDeliveries(ctx, second(10), "too late", second(30))
+		must(t, err)
+		failed, err := s.ListDeliveries(ctx, store.DeliveryFilter{
+			State: store.DeliveryFailed})
+		must(t, err)
+		equal(t, "expired", n, 2)
+		equal(t, "failed", ids(failed, func(d store.Delivery) string {
+			return d.ID + ":" + d.LastError
+		}), []string{"lapsed:too late", "old:too late"})
+	}},
 	{"pruning deletes only deliveries finished before the cutoff", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.PutStream(ctx, pushStream("s1")))
