@@ -20,10 +20,10 @@ import (
 // TestConsoleInABrowser is a responder's night in the web console, in a
 // real Chromium driven by chromedp against the real `killswitch run`: a
 // budget holds frank's revocation for approval; the responder signs in
-// with an API token made by the CLI, reads the overview, terminates
-// deploy-bot's sessions through the confirmation (typing the count),
-// approves frank's held revocation, and sees both in the pages and in
-// the registry. Screenshots of each step go to the test's artifact
+// with an API token made by the CLI, reads the overview and pauses its
+// refresh, terminates deploy-bot's sessions through the confirmation
+// (typing the count), approves frank's held revocation, sees both in the
+// pages and in the registry, and verifies the audit chain. Screenshots of each step go to the test's artifact
 // directory (go test -artifacts keeps them).
 func TestConsoleInABrowser(t *testing.T) {
 	chrome := requireTool(t, "chromium", "apt-get install chromium")
@@ -44,6 +44,12 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.wantText("#caller", "dana")
 	b.wantText("#awaiting-count", "1")
 	b.skipLinkFirst()
+	b.do("pause the refresh", chromedp.Click(chromedp.ID("refresh-toggle")))
+	b.wantText("#refresh-status", "Auto-refresh paused.")
+	if pressed := run(b, "read the toggle", chromedp.AttributeValue(
+		chromedp.ID("refresh-toggle"), "aria-pressed")); pressed.Value != "true" {
+		t.Errorf("the paused toggle has aria-pressed %q", pressed.Value)
+	}
 	b.screenshot("1-overview")
 
 	b.do("open the principal", chromedp.Navigate(r.url+"/principals/deploy-bot"),
@@ -85,6 +91,12 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("timeline")))
 	b.wantText("#main", "approved by operator:dana")
 	b.screenshot("7-frank")
+
+	b.do("verify the audit chain", chromedp.Navigate(r.url+"/audit"),
+		chromedp.Click(chromedp.ID("verify")),
+		chromedp.WaitVisible(chromedp.ID("verify-result")))
+	b.wantText("#verify-result", "Chain intact")
+	b.screenshot("8-audit")
 }
 
 // startConsoleRun starts run on its embedded broker with a budget of no
