@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,11 +170,13 @@ func (g *guard) serveWrite(w http.ResponseWriter, r *http.Request,
 }
 
 // record appends one audit entry; a failure is logged, since the answer
-// to the request is already decided.
+// to the request is already decided. A client that hangs up does not
+// cancel it: a refusal or a write is recorded all the same.
 func (g *guard) record(r *http.Request, actor, event, subject string,
 	details map[string]string) {
 	d, _ := json.Marshal(details)
-	err := g.audit.AppendAudit(r.Context(), store.AuditEntry{
+	ctx := context.WithoutCancel(r.Context())
+	err := g.audit.AppendAudit(ctx, store.AuditEntry{
 		Time: g.now(), Actor: actor, Event: event, Subject: subject,
 		Details: d})
 	if err != nil {
