@@ -272,6 +272,7 @@ type Store interface {
 	SweepRuns
 	Stats
 	APITokens
+	Changes
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// changePage is the default page of ChangedSince and RevocationLog.
+const changePage = 1000
+
+const revocationLogCols = "seq, type, target_id, principal_id, provider, " +
+	"external_id, at, by, reason, signal_id, action_id, lock_target_type, " +
+	"lock_target, expires_at"
+
+// ChangedSince returns the records changed after cursor, read in one
+// snapshot. The triggers of migration 0009 keep registry_changes; the
+// single writer makes its numbers appear in order, so a cursor never
+// skips a change that commits later.
+func (s *Store) ChangedSince(ctx context.Context, cursor int64,
+	limit int) (store.ChangeSet, error) {
+	if limit < 0 {
+		return store.ChangeSet{}, fmt.Errorf("changed since %d: limit %d: "+
+			"must not be negative: %w", cursor, limit, store.ErrInvalid)
+	}
+	if limit == 0 {
+		limit = changePage
+	}
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.ChangeSet{}, fmt.Errorf("changed since %d: %w", cursor, err)
+	}
+	defer tx.Rollback()
+	cs, err := changedSince(ctx, tx, cursor, limit)
+	if err != nil {
+		return store.ChangeSet{}, fmt.Errorf("changed since %d: %w", cursor, err)
+	}
+	return cs, nil
+}
+
+// changedSince reads one page of changes and the records they name.
+func changedSince(ctx context.Context, tx *sql.Tx, cursor int64,
+	limit int) (store.ChangeSet, error) {
+	cs := store.ChangeSet{Cursor: cursor}
+	ids, n, err := changedIDs(ctx, tx, &cs.Cursor, limit)
+	if err != nil {
+		return cs, err
+	}
+	cs.More = n == limit
+	if cs.Sessions, err = byIDs(ctx, tx, "sessions", sessionCols,
+		ids["session"], scanSession); err != nil {
+		return cs, err
+	}
+	if cs.Credentials, err = byIDs(ctx, tx, "credentials", credentialCols,
+		ids["credential"], scanCredential); err != nil {
+		return cs, err
+	}
+	if cs.Principals, err = byIDs(ctx, tx, "principals", principalCols,
+		ids["principal"], scanPrincipal); err != nil {
+		return cs, err
+	}
+	cs.Locks, err = byIDs(ctx, tx, "locks", lockCols, ids["lock"], scanLock)
+	return cs, err
+}
+
+// changedIDs reads up to limit changes after *cursor, moves *cursor to
+// the last, and returns the changed ids by entity and how many there were.
+func changedIDs(ctx context.Context, tx *sql.Tx, cursor *int64,
+	limit int) (map[string][]string, int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, entity, id FROM
+		registry_changes WHERE seq > ? ORDER BY seq LIMIT ?`, *cursor, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	ids := map[string][]string{}
+	n := 0
+	for rows.Next() {
+		var entity, id string
+		if err := rows.Scan(cursor, &entity, &id); err != nil {
+			return nil, 0, err
+		}
+		ids[entity] = append(ids[entity], id)
+		n++
+	}
+	return ids, n, rows.Err()
+}
+
+// byIDs reads the rows of table with those ids; the ids go in as one JSON
+// array, so that a page of any size is one query.
+func byIDs[T any](ctx context.Context, tx *sql.Tx, table, cols string,
+	ids []string, scan func(rowScanner) (T, error)) ([]T, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, tx, `SELECT `+cols+` FROM `+table+
+		` WHERE id IN (SELECT value FROM json_each(?))`,
+		[]any{string(list)}, scan)
+}
+
+// RevocationLog returns the log entries after seq after, in order.
+func (s *Store) RevocationLog(ctx context.Context, after int64,
+	limit int) ([]store.RevocationEntry, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("revocation log after %d: limit %d: must "+
+			"not be negative: %w", after, limit, store.ErrInvalid)
+	}
+	if limit == 0 {
+		limit = changePage
+	}
+	es, err := queryAll(ctx, s.read, `SELECT `+revocationLogCols+
+		` FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?`,
+		[]any{after, limit}, scanRevocationEntry)
+	if err != nil {
+		return nil, fmt.Errorf("revocation log after %d: %w", after, err)
+	}
+	return es, nil
+}
+
+// LastRevocationSeq returns the newest log entry's seq, or 0.
+func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.read.QueryRowContext(ctx,
+		`SELECT coalesce(max(seq), 0) FROM revocation_log`).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("last revocation seq: %w", err)
+	}
+	return seq, nil
+}
+
+// scanRevocationEntry scans revocationLogCols.
+func scanRevocationEntry(r rowScanner) (store.RevocationEntry, error) {
+	var e store.RevocationEntry
+	err := r.Scan(&e.Seq, &e.Type, &e.TargetID, &e.PrincipalID,
+		&e.Provider, &e.ExternalID, timeCol{&e.At}, &e.By, &e.Reason,
+		&e.SignalID, &e.ActionID, &e.LockTargetType, &e.LockTarget,
+		timeCol{&e.ExpiresAt})
+	return e, err
+}
