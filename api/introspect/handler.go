@@ -1,0 +1,127 @@
+package introspect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Request asks about one session or credential: exactly one of
+// SessionID, TokenFingerprint, or Provider with ExternalID.
+type Request struct {
+	SessionID string `json:"session_id,omitempty"`
+	// TokenFingerprint is the SHA-256 of the token, hex, with or without
+	// a "sha256:" prefix: the token itself is never sent.
+	TokenFingerprint string `json:"token_fingerprint,omitempty"`
+	Provider         string `json:"provider,omitempty"`
+	ExternalID       string `json:"external_id,omitempty"`
+}
+
+// ErrBadRequest marks a Request that names no target, several, or a
+// malformed fingerprint.
+var ErrBadRequest = errors.New("bad introspection request")
+
+// Validate checks that r names exactly one target.
+func (r Request) Validate() error {
+	n := 0
+	for _, set := range []bool{r.SessionID != "", r.TokenFingerprint != "",
+		r.Provider != "" || r.ExternalID != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return fmt.Errorf("%w: name exactly one of session_id, "+
+			"token_fingerprint, or provider with external_id", ErrBadRequest)
+	case (r.Provider == "") != (r.ExternalID == ""):
+		return fmt.Errorf("%w: provider and external_id go together",
+			ErrBadRequest)
+	case r.TokenFingerprint != "" && normalPrint(r.TokenFingerprint) == "":
+		return fmt.Errorf("%w: token_fingerprint: not a SHA-256 hex digest "+
+			"(64 hex digits, optionally after \"sha256:\")", ErrBadRequest)
+	}
+	return nil
+}
+
+// Answer answers r, which must be valid.
+func (x *Index) Answer(r Request) (Answer, error) {
+	switch {
+	case r.SessionID != "":
+		return x.Session(r.SessionID)
+	case r.TokenFingerprint != "":
+		return x.Fingerprint(r.TokenFingerprint)
+	}
+	return x.External(r.Provider, r.ExternalID)
+}
+
+// maxRequest bounds an introspection request body.
+const maxRequest = 4 << 10
+
+// DecodeRequest reads a JSON Request from body, refusing unknown fields
+// and anything after it, and validates it.
+func DecodeRequest(body io.Reader) (Request, error) {
+	dec := json.NewDecoder(io.LimitReader(body, maxRequest+1))
+	dec.DisallowUnknownFields()
+	var r Request
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("%w: body: %s", ErrBadRequest, jsonError(err))
+	}
+	if dec.More() {
+		return r, fmt.Errorf("%w: body: more than one JSON value",
+			ErrBadRequest)
+	}
+	return r, r.Validate()
+}
+
+// jsonError describes a decoding error without echoing the input.
+func jsonError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s: want a %s", typ.Field, typ.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or cut short (at most 4 KiB)"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "not a JSON object"
+}
+
+// Handler serves POST introspection requests: a JSON Request in, a JSON
+// Answer out (200 whether active or not), an RFC 9457 problem for a bad
+// request (400) or an index still loading (503, Retry-After: 1). Whoever
+// mounts it authenticates the caller first.
+func (x *Index) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := DecodeRequest(r.Body)
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, "bad-request", err)
+			return
+		}
+		a, err := x.Answer(req)
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, http.StatusServiceUnavailable, "not-ready", err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(a)
+	})
+}
+
+// writeProblem writes an RFC 9457 problem document.
+func writeProblem(w http.ResponseWriter, status int, code string, err error) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "urn:killswitch:problem:" + code, "status": status,
+		"title": http.StatusText(status), "detail": err.Error()})
+}
