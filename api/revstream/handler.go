@@ -1,0 +1,183 @@
+package revstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// Allow decides whether a client may see an entry; nil allows every one.
+// An entry it refuses is never sent, but the client's Last-Event-ID still
+// moves past it.
+type Allow func(store.RevocationEntry) bool
+
+// ServeHTTP serves every entry to the client; see Serve.
+func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.Serve(w, r, nil)
+}
+
+// Serve streams the log to one client as server-sent events until it
+// goes away: each entry is an event whose id is its sequence number, whose
+// type is the entry's (session.revoked, credential.revoked,
+// principal.disabled, lock.placed, lock.lifted) and whose data is the
+// entry as JSON. It starts after the Last-Event-ID header, or the
+// last_event_id query parameter (for clients that cannot set headers), or
+// at the end of the log when neither is given: "0" replays it all. An
+// idle stream sends a heartbeat comment every Config.Heartbeat.
+func (s *Stream) Serve(w http.ResponseWriter, r *http.Request, allow Allow) {
+	after, err := s.start(r)
+	if errors.Is(err, errBadID) {
+		problem(w, http.StatusBadRequest, err)
+		return
+	}
+	if err != nil {
+		problem(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	c := &client{w: w, rc: http.NewResponseController(w),
+		timeout: s.cfg.WriteTimeout}
+	if err := c.send([]byte("retry: 2000\n\n")); err != nil {
+		return
+	}
+	err = s.follow(r.Context(), c, after, allow)
+	if err != nil && !errors.Is(err, errGone) && r.Context().Err() == nil {
+		s.logger.Warn("revocation stream ended; the client resumes with "+
+			"Last-Event-ID", "err", err, "last_event_id", after)
+	}
+}
+
+// errBadID: the client's Last-Event-ID is not one of ours.
+var errBadID = errors.New("bad event id")
+
+// start is the sequence number the client has seen up to.
+func (s *Stream) start(r *http.Request) (int64, error) {
+	v, where := r.Header.Get("Last-Event-ID"), "Last-Event-ID header"
+	if v == "" {
+		v, where = r.URL.Query().Get("last_event_id"), "last_event_id parameter"
+	}
+	if v == "" {
+		return s.log.LastRevocationSeq(r.Context())
+	}
+	seq, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || seq < 0 {
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return 0, fmt.Errorf("%w: %s: not an event id of this stream "+
+			"(a sequence number, 0 or more): %q", errBadID, where, v)
+	}
+	return seq, nil
+}
+
+// follow sends entries after seq after as they come, until the client
+// goes away (nil) or the log cannot be read.
+func (s *Stream) follow(ctx context.Context, c *client, after int64,
+	allow Allow) error {
+	poll := time.NewTicker(s.cfg.Poll)
+	defer poll.Stop()
+	beat := time.NewTicker(s.cfg.Heartbeat)
+	defer beat.Stop()
+	for {
+		wake := s.woken() // before the read: a later notify is not lost
+		n, err := s.sendAfter(ctx, c, &after, allow)
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		if n == s.cfg.Page {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-poll.C:
+		case <-beat.C:
+			if err := c.send([]byte(": heartbeat\n\n")); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sendAfter sends one page of entries after *after, moves *after past
+// them and returns how many there were.
+func (s *Stream) sendAfter(ctx context.Context, c *client, after *int64,
+	allow Allow) (int, error) {
+	es, err := s.log.RevocationLog(ctx, *after, s.cfg.Page)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	var buf bytes.Buffer
+	skipped := false
+	for _, e := range es {
+		skipped = allow != nil && !allow(e)
+		if !skipped {
+			if err := writeEvent(&buf, e); err != nil {
+				return 0, err
+			}
+		}
+	}
+	last := es[len(es)-1].Seq
+	if skipped {
+		// An id without data moves the client's Last-Event-ID and
+		// dispatches nothing.
+		fmt.Fprintf(&buf, "id: %d\n\n", last)
+	}
+	*after = last
+	return len(es), c.send(buf.Bytes())
+}
+
+// writeEvent writes e as one server-sent event.
+func writeEvent(buf *bytes.Buffer, e store.RevocationEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode revocation log entry %d: %w", e.Seq, err)
+	}
+	fmt.Fprintf(buf, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+	return nil
+}
+
+// client is one connected client.
+type client struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+// send writes b and flushes it, within the write timeout.
+func (c *client) send(b []byte) error {
+	err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return errGone
+	}
+	if _, err := c.w.Write(b); err != nil {
+		return errGone
+	}
+	if err := c.rc.Flush(); err != nil {
+		return errGone
+	}
+	return nil
+}
+
+// problem writes an RFC 9457 problem document.
+func problem(w http.ResponseWriter, status int, err error) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "about:blank", "status": status,
+		"title": http.StatusText(status), "detail": err.Error()})
+}
