@@ -29,6 +29,9 @@ type ManualRequest struct {
 	SessionIDs   []string `json:",omitempty"`
 	PrincipalID  string
 	CredentialID string
+	// Filter, when SessionIDs came from a filter, is that filter as the
+	// operator gave it; it goes to the audit trail with the request.
+	Filter map[string]string `json:",omitempty"`
 }
 
 // ErrBadRequest marks an operator's request (a revocation, a lock, a

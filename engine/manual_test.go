@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +101,25 @@ func TestManualRevokeOfASetRevokesThoseSessionsOnly(t *testing.T) {
 		Reason: "INC-2", SessionIDs: []string{"alice-okta-phone", "nosuch"}})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a set with an unknown session: err = %v, want not found", err)
+	}
+}
+
+func TestManualRevokeOfASetAuditsTheFilterItCameFrom(t *testing.T) {
+	st := demoStore(t)
+	x := NewExecutor(st, connectors.Set{}, nil, ExecutorConfig{}, time.Now,
+		slog.New(slog.DiscardHandler))
+	_, err := x.Revoke(t.Context(), st, ManualRequest{Operator: "kim",
+		Reason: "INC-7", SessionIDs: []string{"alice-okta-phone"},
+		Filter: map[string]string{"provider": "okta", "principal": "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := st.ListAudit(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) == 0 || !strings.Contains(string(audit[0].Details),
+		`"Filter":{"principal":"alice","provider":"okta"}`) {
+		t.Fatalf("first audit entry %+v, want the request with its filter", audit)
 	}
 }
