@@ -1,0 +1,215 @@
+package respond
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// TerminateRequest names what to terminate: exactly one of a session,
+// all live sessions of a principal, a credential with the sessions it
+// backs, or the live sessions a filter matches.
+type TerminateRequest struct {
+	SessionID    string
+	PrincipalID  string
+	CredentialID string
+	Filter       *SessionQuery
+	// Reason is required: it goes to the audit trail and to the
+	// providers that take one.
+	Reason string
+	// Confirm is the number of sessions the caller expects Filter to
+	// match; required when it matches more than Config.ConfirmOver.
+	// Zero means not given.
+	Confirm int
+}
+
+// SessionQuery selects sessions the way the API's session listing does:
+// Store narrows in the store, Match (when set) further, and the caller's
+// scope last. Query is the filter as the caller gave it, for the audit.
+type SessionQuery struct {
+	Store store.SessionFilter
+	Match func(store.Session) bool
+	Query map[string]string
+}
+
+// ConfirmError refuses a termination by filter that matched more
+// sessions than may go without confirmation, or another number than the
+// caller confirmed. Nothing was done.
+type ConfirmError struct {
+	Matched   int
+	Confirmed int
+	Over      int
+}
+
+func (e *ConfirmError) Error() string {
+	if e.Confirmed != 0 {
+		return fmt.Sprintf("the filter matches %d live sessions, not the "+
+			"%d confirmed: look again and confirm %d", e.Matched,
+			e.Confirmed, e.Matched)
+	}
+	return fmt.Sprintf("the filter matches %d live sessions, more than "+
+		"%d: send confirm: %d to terminate them all", e.Matched, e.Over,
+		e.Matched)
+}
+
+// Termination is what a termination did.
+type Termination struct {
+	// Matched is how many live sessions the request covered when it
+	// was checked.
+	Matched int
+	// Actions are the engine's actions, finished or waiting for a retry
+	// in the outbox; none when a filter matched nothing.
+	Actions []store.Action
+}
+
+// Terminate revokes what req names through the engine's outbox, as the
+// caller. It refuses, before anything is recorded, a request without a
+// reason or with several targets (engine.ErrBadRequest), one naming what
+// the registry does not hold (store.ErrNotFound), one touching what the
+// caller's scope does not cover (ErrForbidden), and a filter that needs
+// confirming (*ConfirmError).
+func (r *Responder) Terminate(ctx context.Context, c Caller,
+	req TerminateRequest) (Termination, error) {
+	mreq, matched, err := r.plan(ctx, c, req)
+	if err != nil || (req.Filter != nil && matched == 0) {
+		return Termination{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Timeout)
+	defer cancel()
+	acts, err := r.x.Revoke(ctx, r.st, mreq)
+	return Termination{Matched: matched, Actions: acts}, err
+}
+
+// plan checks req and turns it into the engine's request, with how many
+// live sessions it covers.
+func (r *Responder) plan(ctx context.Context, c Caller,
+	req TerminateRequest) (engine.ManualRequest, int, error) {
+	m := engine.ManualRequest{Operator: c.Name, Reason: req.Reason,
+		SessionID: req.SessionID, PrincipalID: req.PrincipalID,
+		CredentialID: req.CredentialID}
+	if strings.TrimSpace(req.Reason) == "" {
+		return m, 0, fmt.Errorf("%w: reason: required: it goes to the "+
+			"audit trail", engine.ErrBadRequest)
+	}
+	if req.Filter == nil {
+		n, err := r.checkTarget(ctx, c.scope(), req)
+		return m, n, err
+	}
+	if req.SessionID != "" || req.PrincipalID != "" || req.CredentialID != "" {
+		return m, 0, fmt.Errorf("%w: name a session, a principal, a "+
+			"credential or a filter, not several", engine.ErrBadRequest)
+	}
+	ids, err := r.match(ctx, c.scope(), *req.Filter)
+	if err != nil || len(ids) == 0 {
+		return m, 0, err
+	}
+	n := len(ids)
+	if (n > r.cfg.ConfirmOver || req.Confirm != 0) && req.Confirm != n {
+		return m, 0, &ConfirmError{Matched: n, Confirmed: req.Confirm,
+			Over: r.cfg.ConfirmOver}
+	}
+	m.SessionIDs, m.Filter = ids, req.Filter.Query
+	return m, n, nil
+}
+
+// checkTarget checks that the caller may terminate the one target req
+// names, and counts its live sessions (1 for a session or a credential
+// without any, so that the credential is still revoked).
+func (r *Responder) checkTarget(ctx context.Context, s Scope,
+	req TerminateRequest) (int, error) {
+	switch {
+	case req.SessionID != "":
+		ses, err := r.st.GetSession(ctx, req.SessionID)
+		if err != nil {
+			return 0, fmt.Errorf("session %q: %w", req.SessionID, err)
+		}
+		what := "session " + ses.ID
+		if err := r.checkPrincipal(ctx, s, what, ses.PrincipalID); err != nil {
+			return 0, err
+		}
+		return 1, checkProviders(s, what, []store.Session{ses})
+	case req.PrincipalID != "":
+		what := "principal " + req.PrincipalID
+		if err := r.checkPrincipal(ctx, s, what, req.PrincipalID); err != nil {
+			return 0, err
+		}
+		return r.checkLive(ctx, s, what,
+			store.SessionFilter{PrincipalID: req.PrincipalID})
+	case req.CredentialID != "":
+		return r.checkCredential(ctx, s, req.CredentialID)
+	}
+	return 0, fmt.Errorf("%w: name a session, a principal, a credential "+
+		"or a filter", engine.ErrBadRequest)
+}
+
+func (r *Responder) checkCredential(ctx context.Context, s Scope,
+	id string) (int, error) {
+	cred, err := r.st.GetCredential(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("credential %q: %w", id, err)
+	}
+	what := "credential " + id
+	if err := r.checkPrincipal(ctx, s, what, cred.PrincipalID); err != nil {
+		return 0, err
+	}
+	if !s.AllowsProvider(cred.Store) {
+		return 0, fmt.Errorf("%w: %s is kept by %s", ErrForbidden, what,
+			cred.Store)
+	}
+	n, err := r.checkLive(ctx, s, what, store.SessionFilter{CredentialID: id})
+	return max(n, 1), err
+}
+
+// checkPrincipal refuses a principal of a kind outside the scope.
+func (r *Responder) checkPrincipal(ctx context.Context, s Scope, what,
+	id string) error {
+	k, err := r.principalKind(ctx, id)
+	if err != nil {
+		return err
+	}
+	return checkKind(s, what, k)
+}
+
+// checkLive refuses when a live session f matches is at a provider
+// outside the scope, and counts them.
+func (r *Responder) checkLive(ctx context.Context, s Scope, what string,
+	f store.SessionFilter) (int, error) {
+	f.Status = store.StatusActive
+	live, err := r.st.ListSessions(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("list live sessions of %s: %w", what, err)
+	}
+	return len(live), checkProviders(s, what, live)
+}
+
+// match lists the ids of the live sessions q selects within the scope.
+func (r *Responder) match(ctx context.Context, s Scope,
+	q SessionQuery) ([]string, error) {
+	f := q.Store
+	f.Status = store.StatusActive
+	live, err := r.st.ListSessions(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	kinds := map[string]store.PrincipalKind{}
+	var ids []string
+	for _, ses := range live {
+		if (q.Match != nil && !q.Match(ses)) || !s.AllowsProvider(ses.Provider) {
+			continue
+		}
+		k, ok := kinds[ses.PrincipalID]
+		if !ok {
+			if k, err = r.principalKind(ctx, ses.PrincipalID); err != nil {
+				return nil, err
+			}
+			kinds[ses.PrincipalID] = k
+		}
+		if s.AllowsKind(k) {
+			ids = append(ids, ses.ID)
+		}
+	}
+	return ids, nil
+}
