@@ -188,3 +188,31 @@ func BenchmarkHTTP(b *testing.B) {
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
 }
+
+// BenchmarkHandler is the endpoint's own cost without the network:
+// decoding the request, answering, encoding the answer.
+func BenchmarkHandler(b *testing.B) {
+	x := benchIndex(b)
+	h := x.Handler()
+	body := []byte(`{"session_id":"sp000097-1"}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := discardWriter{h: http.Header{}}
+		r, _ := http.NewRequest("POST", "/v1/introspect", bytes.NewReader(body))
+		h.ServeHTTP(&w, r)
+		if w.status != 0 && w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(s int)           { w.status = s }
