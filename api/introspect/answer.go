@@ -53,45 +53,51 @@ type Lock struct {
 	ExpiresAt  time.Time `json:"expires_at,omitzero"`
 }
 
+// Allow decides whether a caller may learn about a session or a
+// credential of a principal of that kind at that provider (a
+// credential's store). A refused one is answered as unknown.
+type Allow func(kind store.PrincipalKind, provider string) bool
+
 // Session answers for the session with id killswitch gave it.
 func (x *Index) Session(id string) (Answer, error) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if !x.loaded {
-		return Answer{}, ErrNotReady
-	}
-	return x.sessionAnswer(x.sessions[id], x.clock()), nil
+	return x.Answer(Request{SessionID: id}, nil)
 }
 
 // External answers for the session with that id at that provider.
 func (x *Index) External(provider, externalID string) (Answer, error) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if !x.loaded {
-		return Answer{}, ErrNotReady
-	}
-	s := x.sessions[x.byExternal[external{provider, externalID}]]
-	return x.sessionAnswer(s, x.clock()), nil
+	return x.Answer(Request{Provider: provider, ExternalID: externalID}, nil)
 }
 
 // Fingerprint answers for the credential whose secret has that SHA-256
 // (hex, with or without "sha256:"). A malformed digest is unknown.
 func (x *Index) Fingerprint(print string) (Answer, error) {
+	return x.Answer(Request{TokenFingerprint: print}, nil)
+}
+
+// Answer answers r, within what allow lets the caller learn (nil:
+// everything). r names one target; see Request.Validate.
+func (x *Index) Answer(r Request, allow Allow) (Answer, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.loaded {
 		return Answer{}, ErrNotReady
 	}
-	id, ok := x.byPrint[normalPrint(print)]
-	if !ok {
-		return Answer{Reason: ReasonUnknown, AsOf: x.asOf}, nil
+	now := x.clock()
+	switch {
+	case r.SessionID != "":
+		return x.sessionAnswer(x.sessions[r.SessionID], allow, now), nil
+	case r.TokenFingerprint != "":
+		c := x.credentials[x.byPrint[normalPrint(r.TokenFingerprint)]]
+		return x.credentialAnswer(c, allow, now), nil
 	}
-	return x.credentialAnswer(x.credentials[id], x.clock()), nil
+	s := x.sessions[x.byExternal[external{r.Provider, r.ExternalID}]]
+	return x.sessionAnswer(s, allow, now), nil
 }
 
 // sessionAnswer judges s at now; x.mu is held.
-func (x *Index) sessionAnswer(s *session, now time.Time) Answer {
-	if s == nil {
+func (x *Index) sessionAnswer(s *session, allow Allow, now time.Time) Answer {
+	if s == nil || (allow != nil &&
+		!allow(x.principals[s.principalID].kind, s.provider)) {
 		return Answer{Reason: ReasonUnknown, AsOf: x.asOf}
 	}
 	a := Answer{SessionID: s.id, PrincipalID: s.principalID,
@@ -104,7 +110,7 @@ func (x *Index) sessionAnswer(s *session, now time.Time) Answer {
 		a.Reason, a.Until = ReasonExpired, s.expires
 	case c != nil && c.status == store.StatusRevoked:
 		a.Reason, a.Revocation = ReasonCredentialRevoked, c.revocation
-	case x.principals[s.principalID]:
+	case x.principals[s.principalID].disabled:
 		a.Reason = ReasonPrincipalDisabled
 	default:
 		l, locked := x.locks.covering(s.principalID, s.credential,
@@ -121,7 +127,12 @@ func (x *Index) sessionAnswer(s *session, now time.Time) Answer {
 }
 
 // credentialAnswer judges c at now; x.mu is held.
-func (x *Index) credentialAnswer(c *credential, now time.Time) Answer {
+func (x *Index) credentialAnswer(c *credential, allow Allow,
+	now time.Time) Answer {
+	if c == nil || (allow != nil &&
+		!allow(x.principals[c.principalID].kind, c.store)) {
+		return Answer{Reason: ReasonUnknown, AsOf: x.asOf}
+	}
 	a := Answer{CredentialID: c.id, PrincipalID: c.principalID,
 		AsOf: x.asOf}
 	switch {
@@ -129,7 +140,7 @@ func (x *Index) credentialAnswer(c *credential, now time.Time) Answer {
 		a.Reason, a.Revocation = ReasonRevoked, c.revocation
 	case c.status != store.StatusActive || past(c.expires, now):
 		a.Reason, a.Until = ReasonExpired, c.expires
-	case x.principals[c.principalID]:
+	case x.principals[c.principalID].disabled:
 		a.Reason = ReasonPrincipalDisabled
 	default:
 		l, locked := x.locks.covering(c.principalID, c.id, "", noIP, now)

@@ -47,17 +47,6 @@ func (r Request) Validate() error {
 	return nil
 }
 
-// Answer answers r, which must be valid.
-func (x *Index) Answer(r Request) (Answer, error) {
-	switch {
-	case r.SessionID != "":
-		return x.Session(r.SessionID)
-	case r.TokenFingerprint != "":
-		return x.Fingerprint(r.TokenFingerprint)
-	}
-	return x.External(r.Provider, r.ExternalID)
-}
-
 // maxRequest bounds an introspection request body.
 const maxRequest = 4 << 10
 
@@ -97,15 +86,20 @@ func jsonError(err error) string {
 // Handler serves POST introspection requests: a JSON Request in, a JSON
 // Answer out (200 whether active or not), an RFC 9457 problem for a bad
 // request (400) or an index still loading (503, Retry-After: 1). Whoever
-// mounts it authenticates the caller first.
-func (x *Index) Handler() http.Handler {
+// mounts it authenticates the caller first; allow, when set, gives what
+// the caller of a request may learn about.
+func (x *Index) Handler(allow func(*http.Request) Allow) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var scope Allow
+		if allow != nil {
+			scope = allow(r)
+		}
 		req, err := DecodeRequest(r.Body)
 		if err != nil {
 			writeProblem(w, http.StatusBadRequest, "bad-request", err)
 			return
 		}
-		a, err := x.Answer(req)
+		a, err := x.Answer(req, scope)
 		if err != nil {
 			w.Header().Set("Retry-After", "1")
 			writeProblem(w, http.StatusServiceUnavailable, "not-ready", err)

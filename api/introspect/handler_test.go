@@ -26,7 +26,7 @@ func TestHandlerAnswersInJSON(t *testing.T) {
 	fixture(t, st)
 	x := loaded(t, st)
 	var a Answer
-	resp := post(t, x.Handler(), `{"session_id":"bob-web"}`, &a)
+	resp := post(t, x.Handler(nil), `{"session_id":"bob-web"}`, &a)
 	if resp.StatusCode != 200 || a.Active || a.Reason != ReasonCredentialRevoked ||
 		a.Revocation == nil || a.Revocation.Reason != "leaked" {
 		t.Fatalf("%d %+v, want 200 and credential_revoked for \"leaked\"",
@@ -41,7 +41,7 @@ func TestHandlerProblems(t *testing.T) {
 	st, _ := open(t)
 	fixture(t, st)
 	var p map[string]any
-	resp := post(t, loaded(t, st).Handler(), `{"session_id":""}`, &p)
+	resp := post(t, loaded(t, st).Handler(nil), `{"session_id":""}`, &p)
 	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") !=
 		"application/problem+json" || !strings.Contains(p["detail"].(string),
 		"exactly one") {
@@ -49,7 +49,7 @@ func TestHandlerProblems(t *testing.T) {
 			resp.StatusCode, p)
 	}
 	cold := New(st, Config{}, clock, slog.New(slog.DiscardHandler))
-	resp = post(t, cold.Handler(), `{"session_id":"alice-web"}`, &p)
+	resp = post(t, cold.Handler(nil), `{"session_id":"alice-web"}`, &p)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
 		t.Fatalf("%d %v, want 503 with Retry-After before the first load",
 			resp.StatusCode, p)

@@ -74,7 +74,7 @@ type Index struct {
 	byExternal  map[external]string
 	credentials map[string]*credential
 	byPrint     map[string]string
-	principals  map[string]bool // id -> disabled
+	principals  map[string]principal
 	locks       lockIndex
 	cursor      int64
 	asOf        time.Time
@@ -90,7 +90,7 @@ func New(src Source, cfg Config, clock engine.Clock, log *slog.Logger) *Index {
 		byExternal:  map[external]string{},
 		credentials: map[string]*credential{},
 		byPrint:     map[string]string{},
-		principals:  map[string]bool{},
+		principals:  map[string]principal{},
 		locks:       newLockIndex(nil)}
 }
 
@@ -156,6 +156,15 @@ func (x *Index) Publish(ctx context.Context, _ []engine.RevocationEvent) error {
 	return nil
 }
 
+// PrincipalKind is the kind of the principal with that id, and whether
+// the Index knows it.
+func (x *Index) PrincipalKind(id string) (store.PrincipalKind, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	p, ok := x.principals[id]
+	return p.kind, ok
+}
+
 // Cursor is the change sequence number the Index has applied up to.
 func (x *Index) Cursor() int64 {
 	x.mu.RLock()
@@ -168,7 +177,8 @@ func (x *Index) apply(cs store.ChangeSet) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, p := range cs.Principals {
-		x.principals[p.ID] = p.Status == "disabled"
+		x.principals[p.ID] = principal{kind: p.Kind,
+			disabled: p.Status == "disabled"}
 	}
 	for _, c := range cs.Credentials {
 		x.putCredential(c)

@@ -132,7 +132,7 @@ func BenchmarkHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/introspect", x.Handler())
+	mux.Handle("POST /v1/introspect", x.Handler(nil))
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -193,7 +193,7 @@ func BenchmarkHTTP(b *testing.B) {
 // decoding the request, answering, encoding the answer.
 func BenchmarkHandler(b *testing.B) {
 	x := benchIndex(b)
-	h := x.Handler()
+	h := x.Handler(nil)
 	body := []byte(`{"session_id":"sp000097-1"}`)
 	b.ReportAllocs()
 	b.ResetTimer()

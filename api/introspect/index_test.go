@@ -145,7 +145,7 @@ func TestAnswers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			must(t, tc.req.Validate())
-			a, err := x.Answer(tc.req)
+			a, err := x.Answer(tc.req, nil)
 			must(t, err)
 			lock := ""
 			if a.Lock != nil {
@@ -195,7 +195,7 @@ func TestNotReadyBeforeTheFirstRefresh(t *testing.T) {
 	x := New(st, Config{}, clock, slog.New(slog.DiscardHandler))
 	for _, req := range []Request{{SessionID: "s"},
 		{TokenFingerprint: tokenPrint}, {Provider: "p", ExternalID: "e"}} {
-		if _, err := x.Answer(req); !errors.Is(err, ErrNotReady) {
+		if _, err := x.Answer(req, nil); !errors.Is(err, ErrNotReady) {
 			t.Fatalf("%+v: error = %v, want ErrNotReady", req, err)
 		}
 	}
@@ -211,7 +211,7 @@ func TestLocksPlacedAndLiftedAreFollowed(t *testing.T) {
 	must(t, x.Refresh(t.Context()))
 	for _, req := range []Request{{SessionID: "alice-web"},
 		{TokenFingerprint: tokenPrint}} {
-		a, err := x.Answer(req)
+		a, err := x.Answer(req, nil)
 		must(t, err)
 		if a.Active || a.Reason != "principal_locked" ||
 			!a.Until.Equal(now.Add(24*time.Hour)) {
@@ -304,5 +304,38 @@ func TestBadRequestsNameWhatIsWrong(t *testing.T) {
 				t.Fatalf("error %q echoes the body", err)
 			}
 		})
+	}
+}
+
+func TestACallerLearnsNothingOutsideItsScope(t *testing.T) {
+	st, _ := open(t)
+	fixture(t, st)
+	x := loaded(t, st)
+	bots := func(k store.PrincipalKind, _ string) bool {
+		return k == store.KindServiceAccount
+	}
+	oktaOnly := func(_ store.PrincipalKind, p string) bool { return p == "okta" }
+	for _, c := range []struct {
+		req   Request
+		allow Allow
+	}{
+		{Request{SessionID: "alice-web"}, bots},
+		{Request{Provider: "okta", ExternalID: "okta-1"}, bots},
+		{Request{TokenFingerprint: tokenPrint}, bots},
+		{Request{TokenFingerprint: tokenPrint}, oktaOnly},
+	} {
+		a, err := x.Answer(c.req, c.allow)
+		must(t, err)
+		if a.Reason != ReasonUnknown || a.PrincipalID != "" {
+			t.Fatalf("%+v: answer %+v, want unknown", c.req, a)
+		}
+	}
+	a, err := x.Answer(Request{SessionID: "alice-web"}, oktaOnly)
+	must(t, err)
+	if !a.Active {
+		t.Fatalf("alice's Okta session for an Okta-scoped caller: %+v", a)
+	}
+	if k, ok := x.PrincipalKind("alice"); !ok || k != store.KindHuman {
+		t.Fatalf("kind of alice = %q, %v", k, ok)
 	}
 }

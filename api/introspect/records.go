@@ -10,10 +10,17 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
+// principal is what an answer needs of a principal.
+type principal struct {
+	kind     store.PrincipalKind
+	disabled bool
+}
+
 // session is what an answer needs of a session.
 type session struct {
 	id          string
 	principalID string
+	provider    string
 	credential  string
 	device      string
 	ip          netip.Addr
@@ -27,7 +34,7 @@ type session struct {
 type external struct{ provider, id string }
 
 func newSession(s store.Session) *session {
-	e := &session{id: s.ID, principalID: s.PrincipalID,
+	e := &session{id: s.ID, principalID: s.PrincipalID, provider: s.Provider,
 		credential: s.CredentialID, device: s.Origin.Device,
 		status: s.Status, expires: s.ExpiresAt, revocation: s.Revocation}
 	if ip, err := netip.ParseAddr(s.Origin.IP); err == nil {
@@ -43,6 +50,7 @@ func newSession(s store.Session) *session {
 type credential struct {
 	id          string
 	principalID string
+	store       string
 	print       string // lowercase SHA-256 hex, or empty
 	status      string
 	expires     time.Time
@@ -50,7 +58,7 @@ type credential struct {
 }
 
 func newCredential(c store.Credential) *credential {
-	return &credential{id: c.ID, principalID: c.PrincipalID,
+	return &credential{id: c.ID, principalID: c.PrincipalID, store: c.Store,
 		print: storedPrint(c.Fingerprint), status: c.Status,
 		expires: c.ExpiresAt, revocation: c.Revocation}
 }

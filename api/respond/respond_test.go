@@ -128,7 +128,7 @@ func TestScopeRefusals(t *testing.T) {
 			"principal of kind human"},
 		{"A token for Okta cannot end a principal's sessions elsewhere",
 			oktaOnly, TerminateRequest{PrincipalID: "alice"},
-			"live sessions at aws"},
+			"terminate by a filter"},
 		{"A token for Okta cannot end a session at GitHub", oktaOnly,
 			TerminateRequest{SessionID: "frank-github-cli"},
 			"live sessions at github"},

@@ -136,6 +136,12 @@ func (r *Responder) checkTarget(ctx context.Context, s Scope,
 		if err := r.checkPrincipal(ctx, s, what, req.PrincipalID); err != nil {
 			return 0, err
 		}
+		if !s.AllowsProvider("") {
+			return 0, fmt.Errorf("%w: the sessions of %s may be at any "+
+				"provider and the caller may act on some only: terminate "+
+				"by a filter with the principal and a provider", ErrForbidden,
+				what)
+		}
 		return r.checkLive(ctx, s, what,
 			store.SessionFilter{PrincipalID: req.PrincipalID})
 	case req.CredentialID != "":
