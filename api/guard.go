@@ -24,9 +24,12 @@ type guard struct {
 	audit  store.Audit
 	router *http.ServeMux
 	roles  map[string]Role
-	fails  *failureLimiter
-	now    func() time.Time
-	log    *slog.Logger
+	// queries are the routes that change nothing though their method
+	// is not GET (x-read-only in the spec): not audited as writes.
+	queries map[string]bool
+	fails   *failureLimiter
+	now     func() time.Time
+	log     *slog.Logger
 	// requireCert refuses requests without a verified client certificate.
 	requireCert bool
 }
@@ -61,7 +64,8 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(WithCaller(r.Context(), caller))
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead ||
+		g.queries[pattern] {
 		g.router.ServeHTTP(w, r)
 		return
 	}

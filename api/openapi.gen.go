@@ -203,6 +203,7 @@ const (
 	ProblemCodeTokenExpired     ProblemCode = "token_expired"
 	ProblemCodeTokenRevoked     ProblemCode = "token_revoked"
 	ProblemCodeUnauthenticated  ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable      ProblemCode = "unavailable"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -227,6 +228,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTokenRevoked:
 		return true
 	case ProblemCodeUnauthenticated:
+		return true
+	case ProblemCodeUnavailable:
 		return true
 	default:
 		return false
@@ -602,6 +605,17 @@ type LockPage struct {
 	NextCursor string `json:"next_cursor,omitempty,omitzero"`
 }
 
+// LockRequest defines model for LockRequest.
+type LockRequest struct {
+	// ExpiresAt absent: until lifted
+	ExpiresAt time.Time `json:"expires_at,omitempty,omitzero"`
+	Reason    string    `json:"reason"`
+
+	// Target an id, a device, or an IP address or CIDR prefix
+	Target     string         `json:"target"`
+	TargetType LockTargetType `json:"target_type"`
+}
+
 // LockTargetType defines model for LockTargetType.
 type LockTargetType string
 
@@ -667,13 +681,20 @@ type Problem struct {
 	// - `invalid_body` (400): the request body is not what the
 	//   operation takes
 	// - `not_found` (404): no such record, or none within the scopes
-	// - `conflict` (409): the record exists already
+	// - `conflict` (409): the record exists already, or is no longer
+	//   in the state the request needs (a lock lifted, an action
+	//   decided), or a termination needs `confirm` (see `matched`)
+	// - `unavailable` (503): a part the request needs is not running
+	//   here or not ready yet; retry after `Retry-After` seconds
 	// - `internal` (500): the server failed; details are in its log
 	Code   ProblemCode `json:"code"`
 	Detail string      `json:"detail,omitempty,omitzero"`
 
 	// Instance path of the request
 	Instance string `json:"instance,omitempty,omitzero"`
+
+	// Matched for a termination that needs confirming, the number of live sessions its filter matches
+	Matched int `json:"matched,omitempty,omitzero"`
 
 	// Parameter the query parameter or body field at fault
 	Parameter string `json:"parameter,omitempty,omitzero"`
@@ -698,7 +719,11 @@ type Problem struct {
 //   - `invalid_body` (400): the request body is not what the
 //     operation takes
 //   - `not_found` (404): no such record, or none within the scopes
-//   - `conflict` (409): the record exists already
+//   - `conflict` (409): the record exists already, or is no longer
+//     in the state the request needs (a lock lifted, an action
+//     decided), or a termination needs `confirm` (see `matched`)
+//   - `unavailable` (503): a part the request needs is not running
+//     here or not ready yet; retry after `Retry-After` seconds
 //   - `internal` (500): the server failed; details are in its log
 type ProblemCode string
 
@@ -740,6 +765,15 @@ type Session struct {
 	// lives until it expires)
 	RevocationEffect RevocationEffect `json:"revocation_effect,omitempty,omitzero"`
 	Status           SessionStatus    `json:"status"`
+}
+
+// SessionFilter the filters of `GET /sessions`; the live sessions that match all of them, within the token's scopes
+type SessionFilter struct {
+	Kind SessionKind `json:"kind,omitempty,omitzero"`
+
+	// Principal id of the principal
+	Principal string `json:"principal,omitempty,omitzero"`
+	Provider  string `json:"provider,omitempty,omitzero"`
 }
 
 // SessionKind defines model for SessionKind.
@@ -816,6 +850,41 @@ type SweepRunPage struct {
 	NextCursor string     `json:"next_cursor,omitempty,omitzero"`
 }
 
+// TerminateRequest defines model for TerminateRequest.
+type TerminateRequest struct {
+	// Confirm the number of sessions the filter matches, required past the threshold
+	Confirm      int    `json:"confirm,omitempty,omitzero"`
+	CredentialID string `json:"credential_id,omitempty,omitzero"`
+
+	// Filter the filters of `GET /sessions`; the live sessions that match all of them, within the token's scopes
+	Filter      SessionFilter `json:"filter,omitempty,omitzero"`
+	PrincipalID string        `json:"principal_id,omitempty,omitzero"`
+
+	// Reason why (required; audited, and sent to the providers that take one)
+	Reason    string `json:"reason"`
+	SessionID string `json:"session_id,omitempty,omitzero"`
+}
+
+// Termination defines model for Termination.
+type Termination struct {
+	Actions []TerminationAction `json:"actions"`
+
+	// Matched live sessions the request covered when it was checked
+	Matched int `json:"matched"`
+}
+
+// TerminationAction defines model for TerminationAction.
+type TerminationAction struct {
+	ID        string `json:"id"`
+	Kind      string `json:"kind"`
+	LastError string `json:"last_error,omitempty,omitzero"`
+
+	// State done, failed, or pending (a provider asked for a retry: the engine goes on trying)
+	State      string `json:"state"`
+	TargetID   string `json:"target_id"`
+	TargetType string `json:"target_type"`
+}
+
 // Token An API token, without its secret.
 type Token struct {
 	CreatedAt  time.Time `json:"created_at"`
@@ -861,6 +930,11 @@ type Verdict struct {
 
 // VerdictVerdict defines model for Verdict.Verdict.
 type VerdictVerdict string
+
+// VerdictRequest defines model for VerdictRequest.
+type VerdictRequest struct {
+	Reason string `json:"reason"`
+}
 
 // CreatedAfter defines model for CreatedAfter.
 type CreatedAfter = time.Time
@@ -959,6 +1033,12 @@ type ListLocksParams struct {
 	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
 }
 
+// LiftLockParams defines parameters for LiftLock.
+type LiftLockParams struct {
+	// Reason why it is lifted (audited)
+	Reason string `form:"reason" json:"reason"`
+}
+
 // ListPrincipalsParams defines parameters for ListPrincipals.
 type ListPrincipalsParams struct {
 	Kind   PrincipalKind   `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
@@ -1046,6 +1126,18 @@ type ListSweepRunsParams struct {
 	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
 }
 
+// ApproveActionJSONRequestBody defines body for ApproveAction for application/json ContentType.
+type ApproveActionJSONRequestBody = VerdictRequest
+
+// RejectActionJSONRequestBody defines body for RejectAction for application/json ContentType.
+type RejectActionJSONRequestBody = VerdictRequest
+
+// PlaceLockJSONRequestBody defines body for PlaceLock for application/json ContentType.
+type PlaceLockJSONRequestBody = LockRequest
+
+// TerminateSessionsJSONRequestBody defines body for TerminateSessions for application/json ContentType.
+type TerminateSessionsJSONRequestBody = TerminateRequest
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -1057,6 +1149,12 @@ type ServerInterface interface {
 	// GetAction One action
 	// (GET /actions/{id})
 	GetAction(w http.ResponseWriter, r *http.Request, id string)
+	// ApproveAction Let an action a guardrail held run
+	// (POST /actions/{id}/approve)
+	ApproveAction(w http.ResponseWriter, r *http.Request, id string)
+	// RejectAction Skip an action a guardrail held
+	// (POST /actions/{id}/reject)
+	RejectAction(w http.ResponseWriter, r *http.Request, id string)
 	// ListAudit Read the audit trail
 	// (GET /audit)
 	ListAudit(w http.ResponseWriter, r *http.Request, params ListAuditParams)
@@ -1072,6 +1170,12 @@ type ServerInterface interface {
 	// ListLocks List locks
 	// (GET /locks)
 	ListLocks(w http.ResponseWriter, r *http.Request, params ListLocksParams)
+	// PlaceLock Lock a principal, credential, device or origin
+	// (POST /locks)
+	PlaceLock(w http.ResponseWriter, r *http.Request)
+	// LiftLock Lift a lock, with a reason
+	// (DELETE /locks/{id})
+	LiftLock(w http.ResponseWriter, r *http.Request, id string, params LiftLockParams)
 	// GetPolicies The policy set in force and how its last reload went
 	// (GET /policies)
 	GetPolicies(w http.ResponseWriter, r *http.Request)
@@ -1084,6 +1188,9 @@ type ServerInterface interface {
 	// ListSessions List sessions
 	// (GET /sessions)
 	ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams)
+	// TerminateSessions Terminate sessions, with a reason
+	// (POST /sessions/terminate)
+	TerminateSessions(w http.ResponseWriter, r *http.Request)
 	// ListSignals List processed signals with their decision
 	// (GET /signals)
 	ListSignals(w http.ResponseWriter, r *http.Request, params ListSignalsParams)
@@ -1273,6 +1380,58 @@ func (siw *ServerInterfaceWrapper) GetAction(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAction(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ApproveAction operation middleware
+func (siw *ServerInterfaceWrapper) ApproveAction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ApproveAction(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RejectAction operation middleware
+func (siw *ServerInterfaceWrapper) RejectAction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RejectAction(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1681,6 +1840,62 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// PlaceLock operation middleware
+func (siw *ServerInterfaceWrapper) PlaceLock(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PlaceLock(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// LiftLock operation middleware
+func (siw *ServerInterfaceWrapper) LiftLock(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LiftLockParams
+
+	// ------------- Required query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "reason", r.URL.Query(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "reason"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "reason", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.LiftLock(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetPolicies operation middleware
 func (siw *ServerInterfaceWrapper) GetPolicies(w http.ResponseWriter, r *http.Request) {
 
@@ -2051,6 +2266,20 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListSessions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TerminateSessions operation middleware
+func (siw *ServerInterfaceWrapper) TerminateSessions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TerminateSessions(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2472,6 +2701,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/credentials", wrapper.ListCredentials)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/credentials/{id}", wrapper.GetCredential)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/locks", wrapper.ListLocks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/locks", wrapper.PlaceLock)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/actions", wrapper.ListActions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/actions/{id}", wrapper.GetAction)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/signals", wrapper.ListSignals)
@@ -2485,6 +2715,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/tokens", wrapper.ListTokens)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens", wrapper.CreateToken)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens/{id}/revoke", wrapper.RevokeToken)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sessions/terminate", wrapper.TerminateSessions)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/locks/{id}", wrapper.LiftLock)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/actions/{id}/approve", wrapper.ApproveAction)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/actions/{id}/reject", wrapper.RejectAction)
 
 	return m
 }
@@ -2640,6 +2874,224 @@ func (response GetAction404ApplicationProblemPlusJSONResponse) VisitGetActionRes
 type GetAction429ApplicationProblemPlusJSONResponse Problem
 
 func (response GetAction429ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveActionRequestObject struct {
+	ID   string `json:"id"`
+	Body *ApproveActionJSONRequestBody
+}
+
+type ApproveActionResponseObject interface {
+	VisitApproveActionResponse(w http.ResponseWriter) error
+}
+
+type ApproveAction200JSONResponse Action
+
+func (response ApproveAction200JSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveAction400ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction401ApplicationProblemPlusJSONResponse Problem
+
+func (response ApproveAction401ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction403ApplicationProblemPlusJSONResponse Problem
+
+func (response ApproveAction403ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction404ApplicationProblemPlusJSONResponse Problem
+
+func (response ApproveAction404ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction409ApplicationProblemPlusJSONResponse Problem
+
+func (response ApproveAction409ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAction429ApplicationProblemPlusJSONResponse Problem
+
+func (response ApproveAction429ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectActionRequestObject struct {
+	ID   string `json:"id"`
+	Body *RejectActionJSONRequestBody
+}
+
+type RejectActionResponseObject interface {
+	VisitRejectActionResponse(w http.ResponseWriter) error
+}
+
+type RejectAction200JSONResponse Action
+
+func (response RejectAction200JSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RejectAction400ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction401ApplicationProblemPlusJSONResponse Problem
+
+func (response RejectAction401ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction403ApplicationProblemPlusJSONResponse Problem
+
+func (response RejectAction403ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction404ApplicationProblemPlusJSONResponse Problem
+
+func (response RejectAction404ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction409ApplicationProblemPlusJSONResponse Problem
+
+func (response RejectAction409ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RejectAction429ApplicationProblemPlusJSONResponse Problem
+
+func (response RejectAction429ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3036,6 +3488,195 @@ func (response ListLocks429ApplicationProblemPlusJSONResponse) VisitListLocksRes
 	return err
 }
 
+type PlaceLockRequestObject struct {
+	Body *PlaceLockJSONRequestBody
+}
+
+type PlaceLockResponseObject interface {
+	VisitPlaceLockResponse(w http.ResponseWriter) error
+}
+
+type PlaceLock201JSONResponse Lock
+
+func (response PlaceLock201JSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlaceLock400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response PlaceLock400ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlaceLock401ApplicationProblemPlusJSONResponse Problem
+
+func (response PlaceLock401ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlaceLock403ApplicationProblemPlusJSONResponse Problem
+
+func (response PlaceLock403ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlaceLock429ApplicationProblemPlusJSONResponse Problem
+
+func (response PlaceLock429ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLockRequestObject struct {
+	ID     string `json:"id"`
+	Params LiftLockParams
+}
+
+type LiftLockResponseObject interface {
+	VisitLiftLockResponse(w http.ResponseWriter) error
+}
+
+type LiftLock200JSONResponse Lock
+
+func (response LiftLock200JSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response LiftLock400ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock401ApplicationProblemPlusJSONResponse Problem
+
+func (response LiftLock401ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock403ApplicationProblemPlusJSONResponse Problem
+
+func (response LiftLock403ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock404ApplicationProblemPlusJSONResponse Problem
+
+func (response LiftLock404ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock409ApplicationProblemPlusJSONResponse Problem
+
+func (response LiftLock409ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LiftLock429ApplicationProblemPlusJSONResponse Problem
+
+func (response LiftLock429ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPoliciesRequestObject struct {
 }
 
@@ -3337,6 +3978,128 @@ func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessionsRequestObject struct {
+	Body *TerminateSessionsJSONRequestBody
+}
+
+type TerminateSessionsResponseObject interface {
+	VisitTerminateSessionsResponse(w http.ResponseWriter) error
+}
+
+type TerminateSessions200JSONResponse Termination
+
+func (response TerminateSessions200JSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateSessions400ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions401ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions401ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions403ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions403ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions404ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions404ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions409ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions409ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions429ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions429ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateSessions503ApplicationProblemPlusJSONResponse Problem
+
+func (response TerminateSessions503ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3964,6 +4727,12 @@ type StrictServerInterface interface {
 	// GetAction One action
 	// (GET /actions/{id})
 	GetAction(ctx context.Context, request GetActionRequestObject) (GetActionResponseObject, error)
+	// ApproveAction Let an action a guardrail held run
+	// (POST /actions/{id}/approve)
+	ApproveAction(ctx context.Context, request ApproveActionRequestObject) (ApproveActionResponseObject, error)
+	// RejectAction Skip an action a guardrail held
+	// (POST /actions/{id}/reject)
+	RejectAction(ctx context.Context, request RejectActionRequestObject) (RejectActionResponseObject, error)
 	// ListAudit Read the audit trail
 	// (GET /audit)
 	ListAudit(ctx context.Context, request ListAuditRequestObject) (ListAuditResponseObject, error)
@@ -3979,6 +4748,12 @@ type StrictServerInterface interface {
 	// ListLocks List locks
 	// (GET /locks)
 	ListLocks(ctx context.Context, request ListLocksRequestObject) (ListLocksResponseObject, error)
+	// PlaceLock Lock a principal, credential, device or origin
+	// (POST /locks)
+	PlaceLock(ctx context.Context, request PlaceLockRequestObject) (PlaceLockResponseObject, error)
+	// LiftLock Lift a lock, with a reason
+	// (DELETE /locks/{id})
+	LiftLock(ctx context.Context, request LiftLockRequestObject) (LiftLockResponseObject, error)
 	// GetPolicies The policy set in force and how its last reload went
 	// (GET /policies)
 	GetPolicies(ctx context.Context, request GetPoliciesRequestObject) (GetPoliciesResponseObject, error)
@@ -3991,6 +4766,9 @@ type StrictServerInterface interface {
 	// ListSessions List sessions
 	// (GET /sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// TerminateSessions Terminate sessions, with a reason
+	// (POST /sessions/terminate)
+	TerminateSessions(ctx context.Context, request TerminateSessionsRequestObject) (TerminateSessionsResponseObject, error)
 	// ListSignals List processed signals with their decision
 	// (GET /signals)
 	ListSignals(ctx context.Context, request ListSignalsRequestObject) (ListSignalsResponseObject, error)
@@ -4101,6 +4879,72 @@ func (sh *strictHandler) GetAction(w http.ResponseWriter, r *http.Request, id st
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetActionResponseObject); ok {
 		if err := validResponse.VisitGetActionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ApproveAction operation middleware
+func (sh *strictHandler) ApproveAction(w http.ResponseWriter, r *http.Request, id string) {
+	var request ApproveActionRequestObject
+
+	request.ID = id
+
+	var body ApproveActionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveAction(ctx, request.(ApproveActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveAction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ApproveActionResponseObject); ok {
+		if err := validResponse.VisitApproveActionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RejectAction operation middleware
+func (sh *strictHandler) RejectAction(w http.ResponseWriter, r *http.Request, id string) {
+	var request RejectActionRequestObject
+
+	request.ID = id
+
+	var body RejectActionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RejectAction(ctx, request.(RejectActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RejectAction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RejectActionResponseObject); ok {
+		if err := validResponse.VisitRejectActionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4236,6 +5080,64 @@ func (sh *strictHandler) ListLocks(w http.ResponseWriter, r *http.Request, param
 	}
 }
 
+// PlaceLock operation middleware
+func (sh *strictHandler) PlaceLock(w http.ResponseWriter, r *http.Request) {
+	var request PlaceLockRequestObject
+
+	var body PlaceLockJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PlaceLock(ctx, request.(PlaceLockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PlaceLock")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PlaceLockResponseObject); ok {
+		if err := validResponse.VisitPlaceLockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LiftLock operation middleware
+func (sh *strictHandler) LiftLock(w http.ResponseWriter, r *http.Request, id string, params LiftLockParams) {
+	var request LiftLockRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.LiftLock(ctx, request.(LiftLockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LiftLock")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(LiftLockResponseObject); ok {
+		if err := validResponse.VisitLiftLockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetPolicies operation middleware
 func (sh *strictHandler) GetPolicies(w http.ResponseWriter, r *http.Request) {
 	var request GetPoliciesRequestObject
@@ -4331,6 +5233,37 @@ func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request, pa
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
 		if err := validResponse.VisitListSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TerminateSessions operation middleware
+func (sh *strictHandler) TerminateSessions(w http.ResponseWriter, r *http.Request) {
+	var request TerminateSessionsRequestObject
+
+	var body TerminateSessionsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TerminateSessions(ctx, request.(TerminateSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TerminateSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TerminateSessionsResponseObject); ok {
+		if err := validResponse.VisitTerminateSessionsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -24,6 +24,7 @@ var codeStatus = map[ProblemCode]int{
 	ProblemCodeInvalidBody:      http.StatusBadRequest,
 	ProblemCodeNotFound:         http.StatusNotFound,
 	ProblemCodeConflict:         http.StatusConflict,
+	ProblemCodeUnavailable:      http.StatusServiceUnavailable,
 	ProblemCodeInternal:         http.StatusInternalServerError,
 }
 

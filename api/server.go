@@ -58,6 +58,9 @@ type Config struct {
 	// seconds and 10.
 	AuthFailures     rate.Limit
 	AuthFailureBurst int
+	// Ops are the parts the write, introspection and revocation stream
+	// endpoints reach; those not set answer 503.
+	Ops Ops
 }
 
 // withDefaults fills in the zero values.
@@ -84,6 +87,7 @@ type Server struct {
 	now      func() time.Time
 	auth     *Authenticator
 	handler  http.Handler
+	ops      ops
 }
 
 // New builds the API from cfg.
@@ -99,8 +103,10 @@ func New(cfg Config) (*Server, error) {
 	log := cfg.Log.With("component", "api")
 	s := &Server{st: cfg.Store, policies: cfg.Policies, sweeps: cfg.Sweeps,
 		log: log, now: cfg.Now,
-		auth: NewAuthenticator(cfg.Store, cfg.Now, log)}
+		auth: NewAuthenticator(cfg.Store, cfg.Now, log),
+		ops:  newOps(cfg.Store, cfg.Ops, cfg.Now)}
 	router := http.NewServeMux()
+	s.mountOps(router)
 	router.HandleFunc("GET "+BasePath+"/openapi.json", serveSpec(doc))
 	roles["GET "+BasePath+"/openapi.json"] = Viewer
 	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{
@@ -113,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 			writeProblem(w, r, paramProblem(r, err))
 		}})
 	s.handler = &guard{auth: s.auth, audit: cfg.Store, router: router,
-		roles: roles, now: cfg.Now, log: log,
+		roles: roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
 		requireCert: cfg.RequireClientCert,
 		fails:       newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
 	return s, nil

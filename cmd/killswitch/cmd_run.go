@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/inventorysync"
@@ -29,6 +28,7 @@ type runFlags struct {
 	syncInterval time.Duration
 	listen       string
 	tls          tlsFlags
+	confirmOver  int
 	ssf          ssfFlags
 	console      consoleFlags
 }
@@ -65,6 +65,9 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080",
 		"address of the HTTP listener; empty serves no HTTP")
 	addTLSFlags(fl, &f.tls)
+	fl.IntVar(&f.confirmOver, "confirm-over", 100,
+		"sessions an API termination by filter may match before it needs "+
+			"the count confirmed")
 	addSSFFlags(fl, &f.ssf)
 	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 30*time.Second,
 		"on SIGTERM, how long in-flight messages and actions may take to "+
@@ -119,14 +122,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	var l *httpListener
-	var apiSrv *api.Server
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
 		if l.tls, err = f.tls.config(); err != nil {
-			return err
-		}
-		apiSrv, err = mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "", log)
-		if err != nil {
 			return err
 		}
 	}
@@ -135,11 +133,21 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer pushed()
+	var views liveViews
+	if l != nil {
+		views = newLiveViews(st, &f.cfg, log)
+	}
 	svc, err := engine.NewService(f.cfg, st, pol, conns, systemClock, log)
 	if err != nil {
 		return err
 	}
 	if l != nil {
+		apiSrv, err := mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "",
+			views.ops(svc, f.confirmOver), log)
+		if err != nil {
+			return err
+		}
+		views.start(ctx)
 		if err := mountConsole(l, f.console, st, apiSrv.Authenticator(),
 			svc, pol, f.policiesDir, reg, log); err != nil {
 			return err

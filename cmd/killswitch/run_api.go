@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/killswitch-dev/killswitch/api"
+	"github.com/killswitch-dev/killswitch/api/introspect"
+	"github.com/killswitch-dev/killswitch/api/revstream"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/sweeps"
@@ -16,13 +19,14 @@ import (
 // specific patterns and stay with the transmitter and its own
 // authentication.
 func mountAPI(l *httpListener, st store.Store, pol engine.Evaluator,
-	path string, clientCert bool, log *slog.Logger) (*api.Server, error) {
+	path string, clientCert bool, ops api.Ops, log *slog.Logger) (*api.Server, error) {
 	scheds, err := sweepSchedules(path)
 	if err != nil {
 		return nil, err
 	}
 	srv, err := api.New(api.Config{Store: st, Log: log, Now: systemClock,
-		Policies: pol, Sweeps: scheds, RequireClientCert: clientCert})
+		Policies: pol, Sweeps: scheds, RequireClientCert: clientCert,
+		Ops: ops})
 	if err != nil {
 		return nil, err
 	}
@@ -49,4 +53,33 @@ func sweepSchedules(path string) ([]api.SweepSchedule, error) {
 			Schedule: s.String(), Next: s.Next})
 	}
 	return out, nil
+}
+
+// liveViews are what run keeps of the registry for enforcement points:
+// the introspection index and the revocation stream. Both are sinks of
+// the engine, so that its revocations reach them before an action is
+// done, and both follow the store for every other writer.
+type liveViews struct {
+	index  *introspect.Index
+	stream *revstream.Stream
+}
+
+// newLiveViews builds the views and adds them to cfg's sinks.
+func newLiveViews(st store.Store, cfg *engine.ServiceConfig,
+	log *slog.Logger) liveViews {
+	v := liveViews{index: introspect.New(st, introspect.Config{},
+		systemClock, log), stream: revstream.New(st, revstream.Config{}, log)}
+	cfg.Sinks = append(cfg.Sinks, v.index, v.stream)
+	return v
+}
+
+// ops are the API's parts: the engine's executor and the views.
+func (v liveViews) ops(svc *engine.Service, confirmOver int) api.Ops {
+	return api.Ops{Executor: svc.Executor, ConfirmOver: confirmOver,
+		Introspection: v.index, Revocations: v.stream}
+}
+
+// start loads the index and keeps it current until ctx is done.
+func (v liveViews) start(ctx context.Context) {
+	go v.index.Run(ctx)
 }

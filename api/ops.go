@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/killswitch-dev/killswitch/api/introspect"
+	"github.com/killswitch-dev/killswitch/api/respond"
+	"github.com/killswitch-dev/killswitch/api/revstream"
+	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// Ops are the running parts behind the API's controls. run sets them all;
+// a part left nil makes its endpoints answer 503 unavailable.
+type Ops struct {
+	// Executor is the running engine's executor: terminations go
+	// through it, so that its sinks (Kafka, Shared Signals, webhooks,
+	// Introspection, Revocations) hear of every revocation, and an
+	// approval wakes it. Without it, terminations, locks and verdicts
+	// are unavailable.
+	Executor respond.Executor
+	// ConfirmOver is how many sessions a termination by filter may
+	// match without confirming the count; default 100.
+	ConfirmOver int
+	// Introspection answers POST /v1/introspect.
+	Introspection *introspect.Index
+	// Revocations serves GET /v1/revocations/stream.
+	Revocations *revstream.Stream
+}
+
+// ops is Ops made ready for the handlers.
+type ops struct {
+	Ops
+	respond *respond.Responder
+}
+
+func newOps(st store.Store, o Ops, now func() time.Time) ops {
+	out := ops{Ops: o}
+	if o.Executor != nil {
+		out.respond = respond.New(st, o.Executor,
+			respond.Config{ConfirmOver: o.ConfirmOver}, now)
+	}
+	return out
+}
+
+// unavailable is the problem of a part that is not running here.
+func unavailable(what string) *Problem {
+	return problem(ProblemCodeUnavailable, what+" is not running in "+
+		"this process: run it with 'killswitch run'")
+}
+
+// responder returns the Responder and the caller as it acts, or the
+// problem of their absence.
+func (s *Server) responder(ctx context.Context) (*respond.Responder,
+	respond.Caller, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return nil, respond.Caller{}, err
+	}
+	if s.ops.respond == nil {
+		return nil, respond.Caller{}, unavailable("the engine")
+	}
+	return s.ops.respond, respond.Caller{Name: c.Actor(),
+		Scope: callerScope{c}}, nil
+}
+
+// callerScope is a Caller's scopes as package respond asks about them:
+// an empty kind or provider stands for every one, which only a caller
+// without that scope reaches.
+type callerScope struct{ c Caller }
+
+// AllowsKind implements respond.Scope.
+func (s callerScope) AllowsKind(k store.PrincipalKind) bool {
+	if k == "" {
+		return len(s.c.Scopes.PrincipalKinds) == 0
+	}
+	return s.c.InScope(k, "")
+}
+
+// AllowsProvider implements respond.Scope.
+func (s callerScope) AllowsProvider(p string) bool {
+	if p == "" {
+		return len(s.c.Scopes.Providers) == 0
+	}
+	return s.c.InScope("", p)
+}
+
+// opsProblem turns an error of package respond or the engine into a
+// problem; others go on to asProblem. invalid is the problem code of a
+// store.ErrInvalid: the body's fault, or a conflict with the record's
+// state.
+func opsProblem(err error, invalid ProblemCode) error {
+	var ce *respond.ConfirmError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		p := problem(ProblemCodeConflict, ce.Error())
+		p.Parameter, p.Value = "confirm", strconv.Itoa(ce.Confirmed)
+		p.Matched = ce.Matched
+		return p
+	case errors.Is(err, respond.ErrForbidden):
+		return problem(ProblemCodeForbidden, err.Error())
+	case errors.Is(err, engine.ErrBadRequest):
+		return problem(ProblemCodeInvalidBody, err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		return problem(ProblemCodeNotFound, err.Error())
+	case errors.Is(err, store.ErrNotAwaiting):
+		return problem(ProblemCodeConflict, err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		return problem(invalid, err.Error())
+	}
+	return err
+}

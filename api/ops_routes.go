@@ -1,0 +1,111 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/killswitch-dev/killswitch/api/introspect"
+	"github.com/killswitch-dev/killswitch/api/revstream"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// Routes the generated server leaves out (oapi-codegen.yaml): they are
+// served by packages introspect and revstream directly, one from memory
+// on every gateway request, the other as a stream. The guard in front
+// authenticates and checks roles as for every route.
+const (
+	routeIntrospect  = "POST " + BasePath + "/introspect"
+	routeRevocations = "GET " + BasePath + "/revocations/stream"
+)
+
+// mountOps mounts the introspection and revocation stream routes.
+func (s *Server) mountOps(router *http.ServeMux) {
+	router.Handle(routeIntrospect, s.introspection())
+	router.HandleFunc(routeRevocations, s.revocations)
+}
+
+func (s *Server) introspection() http.Handler {
+	x := s.ops.Introspection
+	if x == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, unavailable("the introspection index"))
+		})
+	}
+	return x.Handler(func(r *http.Request) introspect.Allow {
+		c, _ := CallerFrom(r.Context())
+		if len(c.Scopes.PrincipalKinds) == 0 && len(c.Scopes.Providers) == 0 {
+			return nil
+		}
+		return func(k store.PrincipalKind, p string) bool {
+			return k != "" && c.InScope(k, p)
+		}
+	})
+}
+
+func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
+	st := s.ops.Revocations
+	if st == nil {
+		writeProblem(w, r, unavailable("the revocation stream"))
+		return
+	}
+	c, _ := CallerFrom(r.Context())
+	st.Serve(w, r, s.entryScope(r.Context(), c))
+}
+
+// entryScope is what of the revocation log c may see: entries about
+// sessions and credentials of its kinds and providers, about principals
+// of its kinds when it is not scoped to providers, and about devices
+// and origins only without scopes. Nil allows everything.
+func (s *Server) entryScope(ctx context.Context, c Caller) revstream.Allow {
+	sc := callerScope{c}
+	if sc.AllowsKind("") && sc.AllowsProvider("") {
+		return nil
+	}
+	kind := func(id string) store.PrincipalKind {
+		if x := s.ops.Introspection; x != nil {
+			if k, ok := x.PrincipalKind(id); ok {
+				return k
+			}
+		}
+		p, err := s.st.GetPrincipal(ctx, id)
+		if err != nil {
+			return ""
+		}
+		return p.Kind
+	}
+	return func(e store.RevocationEntry) bool {
+		switch e.Type {
+		case store.EntrySessionRevoked, store.EntryCredentialRevoked:
+			k := kind(e.PrincipalID)
+			return k != "" && c.InScope(k, e.Provider)
+		}
+		if e.PrincipalID == "" || e.LockTargetType == "credential" {
+			return false
+		}
+		k := kind(e.PrincipalID)
+		return k != "" && sc.AllowsKind(k) && sc.AllowsProvider("")
+	}
+}
+
+// queryRoutes are the routes the spec marks x-read-only.
+func queryRoutes(doc []byte) map[string]bool {
+	var spec struct {
+		Paths map[string]map[string]struct {
+			ReadOnly bool `json:"x-read-only"`
+		} `json:"paths"`
+	}
+	out := map[string]bool{}
+	if json.Unmarshal(doc, &spec) != nil {
+		return out
+	}
+	for path, ops := range spec.Paths {
+		for method, op := range ops {
+			if op.ReadOnly {
+				out[strings.ToUpper(method)+" "+BasePath+path] = true
+			}
+		}
+	}
+	return out
+}
