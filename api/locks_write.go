@@ -25,6 +25,7 @@ func (s *Server) PlaceLock(ctx context.Context,
 	if err != nil {
 		return nil, opsProblem(err, ProblemCodeInvalidBody)
 	}
+	s.ops.changed(ctx)
 	return PlaceLock201JSONResponse(lock(l, s.now())), nil
 }
 
@@ -43,5 +44,6 @@ func (s *Server) LiftLock(ctx context.Context,
 	if err != nil {
 		return nil, opsProblem(err, ProblemCodeConflict)
 	}
+	s.ops.changed(ctx)
 	return LiftLock200JSONResponse(lock(l, s.now())), nil
 }

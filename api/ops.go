@@ -46,6 +46,19 @@ func newOps(st store.Store, o Ops, now func() time.Time) ops {
 	return out
 }
 
+// changed brings the views up to date after a write of this process that
+// the engine did not make (a lock placed or lifted), so that the answer
+// to the write is already true of introspection and the stream. A view
+// that fails to refresh catches up at its next poll.
+func (o ops) changed(ctx context.Context) {
+	if o.Introspection != nil {
+		_ = o.Introspection.Publish(ctx, nil)
+	}
+	if o.Revocations != nil {
+		_ = o.Revocations.Publish(ctx, nil)
+	}
+}
+
 // unavailable is the problem of a part that is not running here.
 func unavailable(what string) *Problem {
 	return problem(ProblemCodeUnavailable, what+" is not running in "+

@@ -28,20 +28,38 @@ func (s *Server) mountOps(router *http.ServeMux) {
 
 func (s *Server) introspection() http.Handler {
 	x := s.ops.Introspection
-	if x == nil {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if x == nil {
 			writeProblem(w, r, unavailable("the introspection index"))
-		})
-	}
-	return x.Handler(func(r *http.Request) introspect.Allow {
+			return
+		}
+		req, err := introspect.DecodeRequest(r.Body)
+		if err != nil {
+			writeProblem(w, r, problem(ProblemCodeInvalidBody, err.Error()))
+			return
+		}
 		c, _ := CallerFrom(r.Context())
-		if len(c.Scopes.PrincipalKinds) == 0 && len(c.Scopes.Providers) == 0 {
-			return nil
+		a, err := x.Answer(req, answerScope(c))
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, r, problem(ProblemCodeUnavailable, err.Error()))
+			return
 		}
-		return func(k store.PrincipalKind, p string) bool {
-			return k != "" && c.InScope(k, p)
-		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(a)
 	})
+}
+
+// answerScope is what introspection may tell c about: nil, everything,
+// for a caller without scopes.
+func answerScope(c Caller) introspect.Allow {
+	if len(c.Scopes.PrincipalKinds) == 0 && len(c.Scopes.Providers) == 0 {
+		return nil
+	}
+	return func(k store.PrincipalKind, p string) bool {
+		return k != "" && c.InScope(k, p)
+	}
 }
 
 func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {

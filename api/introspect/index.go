@@ -9,8 +9,9 @@
 // engine revokes something (the Index is an engine.Publisher sink).
 //
 // Staleness bound: a change made by this process's executor (a policy's
-// revocation, an operator's through the CLI's or the API's executor
-// sharing this process) is in the Index before the action is marked done.
+// revocation, an operator's through the API) is in the Index before the
+// action is marked done, and a lock placed or lifted through this
+// process's API before the API answers.
 // Any other change to the store (import, sync, another process or
 // instance on the same store) is answered within Poll (default 1s) plus
 // the time of one refresh after it commits. Every answer carries AsOf,

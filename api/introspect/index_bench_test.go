@@ -1,17 +1,10 @@
 package introspect
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,99 +113,3 @@ func BenchmarkApplyRevocations(b *testing.B) {
 		x.apply(cs)
 	}
 }
-
-// BenchmarkHTTP is a loopback load test of the introspection endpoint:
-// 32 clients on keep-alive connections POST session ids as fast as they
-// are answered. It reports requests per second and the latency
-// percentiles each client saw.
-func BenchmarkHTTP(b *testing.B) {
-	x := benchIndex(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /v1/introspect", x.Handler(nil))
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/v1/introspect"
-	const clients = 32
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
-	var next atomic.Int64
-	lat := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := next.Add(1)
-				if n > int64(b.N) {
-					return
-				}
-				body := fmt.Appendf(nil, `{"session_id":"sp%06d-%d"}`,
-					(n*7919)%benchSize, n%2)
-				t0 := time.Now()
-				resp, err := client.Post(url, "application/json",
-					bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("status %d", resp.StatusCode)
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
-		return
-	}
-	pct := func(p float64) float64 {
-		return float64(all[int(p*float64(len(all)-1))].Microseconds())
-	}
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
-}
-
-// BenchmarkHandler is the endpoint's own cost without the network:
-// decoding the request, answering, encoding the answer.
-func BenchmarkHandler(b *testing.B) {
-	x := benchIndex(b)
-	h := x.Handler(nil)
-	body := []byte(`{"session_id":"sp000097-1"}`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		w := discardWriter{h: http.Header{}}
-		r, _ := http.NewRequest("POST", "/v1/introspect", bytes.NewReader(body))
-		h.ServeHTTP(&w, r)
-		if w.status != 0 && w.status != http.StatusOK {
-			b.Fatalf("status %d", w.status)
-		}
-	}
-}
-
-// discardWriter is a ResponseWriter that keeps only the status.
-type discardWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(s int)           { w.status = s }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 )
 
@@ -81,41 +80,4 @@ func jsonError(err error) string {
 		return strings.TrimPrefix(err.Error(), "json: ")
 	}
 	return "not a JSON object"
-}
-
-// Handler serves POST introspection requests: a JSON Request in, a JSON
-// Answer out (200 whether active or not), an RFC 9457 problem for a bad
-// request (400) or an index still loading (503, Retry-After: 1). Whoever
-// mounts it authenticates the caller first; allow, when set, gives what
-// the caller of a request may learn about.
-func (x *Index) Handler(allow func(*http.Request) Allow) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var scope Allow
-		if allow != nil {
-			scope = allow(r)
-		}
-		req, err := DecodeRequest(r.Body)
-		if err != nil {
-			writeProblem(w, http.StatusBadRequest, "bad-request", err)
-			return
-		}
-		a, err := x.Answer(req, scope)
-		if err != nil {
-			w.Header().Set("Retry-After", "1")
-			writeProblem(w, http.StatusServiceUnavailable, "not-ready", err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(a)
-	})
-}
-
-// writeProblem writes an RFC 9457 problem document.
-func writeProblem(w http.ResponseWriter, status int, code string, err error) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "urn:killswitch:problem:" + code, "status": status,
-		"title": http.StatusText(status), "detail": err.Error()})
 }
