@@ -769,11 +769,33 @@ type Session struct {
 
 // SessionFilter the filters of `GET /sessions`; the live sessions that match all of them, within the token's scopes
 type SessionFilter struct {
-	Kind SessionKind `json:"kind,omitempty,omitzero"`
+	// Country origin country code (US)
+	Country string `json:"country,omitempty,omitzero"`
+
+	// CreatedAfter created at or after
+	CreatedAfter time.Time `json:"created_after,omitempty,omitzero"`
+
+	// CreatedBefore created before
+	CreatedBefore time.Time   `json:"created_before,omitempty,omitzero"`
+	Kind          SessionKind `json:"kind,omitempty,omitzero"`
+
+	// LastSeenAfter last seen at or after
+	LastSeenAfter time.Time `json:"last_seen_after,omitempty,omitzero"`
+
+	// LastSeenBefore last seen before
+	LastSeenBefore time.Time `json:"last_seen_before,omitempty,omitzero"`
+
+	// Network origin IP within this CIDR prefix (203.0.113.0/24) or equal to this address
+	Network string `json:"network,omitempty,omitzero"`
 
 	// Principal id of the principal
 	Principal string `json:"principal,omitempty,omitzero"`
 	Provider  string `json:"provider,omitempty,omitzero"`
+
+	// RevocationEffect how revoking it at its provider takes effect: `immediate`,
+	// `eventual` (within minutes), `at_expiry` (a self-contained token
+	// lives until it expires)
+	RevocationEffect RevocationEffect `json:"revocation_effect,omitempty,omitzero"`
 }
 
 // SessionKind defines model for SessionKind.

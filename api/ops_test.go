@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,38 @@ func TestTheStreamTellsATokenWhatIsInItsScope(t *testing.T) {
 			t.Fatalf("a bots-only token was told %+v", entry)
 		}
 		seen[entry.TargetID] = true
+	}
+}
+
+func TestAFilterTerminatesWhatTheSessionListShows(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	responder := e.token(api.Responder, store.TokenScopes{})
+	var page api.SessionPage
+	e.get("/v1/sessions?status=active&network=198.51.100.0/24&kind=browser",
+		responder, 200, &page)
+	want := sessionIDs(page)
+	if len(want) < 2 {
+		t.Fatalf("the fixture lists %q in 198.51.100.0/24", want)
+	}
+	var got api.Termination
+	e.do("POST", "/v1/sessions/terminate", responder, map[string]any{
+		"filter": map[string]any{"network": "198.51.100.0/24",
+			"kind": "browser"}, "reason": "botnet"}).want(t, 200, &got)
+	var ids []string
+	for _, a := range got.Actions {
+		ids = append(ids, a.TargetID)
+	}
+	slices.Sort(ids)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("terminated %q, want what the list shows: %q", ids, want)
+	}
+	e.do("POST", "/v1/sessions/terminate", responder, map[string]any{
+		"filter": map[string]any{"network": "198.51.100.300/24"},
+		"reason": "x"}).problem(t, 400, api.ProblemCodeInvalidBody)
+	revokes := e.audit("operator.revoke")
+	if len(revokes) != 1 || !strings.Contains(string(revokes[0].Details),
+		`"network":"198.51.100.0/24"`) {
+		t.Fatalf("operator.revoke entries %+v, want the filter", revokes)
 	}
 }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/killswitch-dev/killswitch/api/respond"
@@ -47,20 +49,48 @@ func (s *Server) TerminateSessions(ctx context.Context,
 // store filter as GET /sessions, narrowed to the caller's scopes, and
 // the filter as given, for the audit.
 func terminateFilter(c Caller, f SessionFilter) (*respond.SessionQuery, error) {
-	if f.Kind != "" && !f.Kind.Valid() {
-		return nil, &FieldError{"filter.kind", string(f.Kind), "not one of " +
+	if err := checkFilterEnums(f); err != nil {
+		return nil, err
+	}
+	network, err := parseNetwork(f.Network)
+	if err != nil {
+		return nil, &FieldError{"filter.network", f.Network,
+			"not a CIDR prefix (203.0.113.0/24) or an IP address"}
+	}
+	return &respond.SessionQuery{Query: filterQuery(f),
+		Store: store.SessionFilter{PrincipalID: f.Principal,
+			Kind: string(f.Kind), Provider: f.Provider,
+			Providers:      slices.Clone(c.Scopes.Providers),
+			PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
+			Country:        f.Country, Network: network,
+			Effect:   store.Effect(f.RevocationEffect),
+			Created:  timeRange(f.CreatedAfter, f.CreatedBefore),
+			LastSeen: timeRange(f.LastSeenAfter, f.LastSeenBefore)}}, nil
+}
+
+// checkFilterEnums names the first enum field of a filter with a value
+// its schema does not allow.
+func checkFilterEnums(f SessionFilter) error {
+	switch {
+	case f.Kind != "" && !f.Kind.Valid():
+		return &FieldError{"filter.kind", string(f.Kind), "not one of " +
 			enumList(SessionKindBrowser, SessionKindToken, SessionKindAPI,
 				SessionKindAgent, SessionKindSSH)}
+	case f.RevocationEffect != "" && !f.RevocationEffect.Valid():
+		return &FieldError{"filter.revocation_effect",
+			string(f.RevocationEffect), "not immediate, eventual or at_expiry"}
 	}
-	q := map[string]string{}
-	for k, v := range map[string]string{"principal": f.Principal,
-		"kind": string(f.Kind), "provider": f.Provider} {
-		if v != "" {
-			q[k] = v
-		}
+	return nil
+}
+
+// filterQuery is the filter as given, its set fields by JSON name.
+func filterQuery(f SessionFilter) map[string]string {
+	b, _ := json.Marshal(f)
+	var q map[string]any
+	_ = json.Unmarshal(b, &q)
+	out := make(map[string]string, len(q))
+	for k, v := range q {
+		out[k] = fmt.Sprint(v)
 	}
-	return &respond.SessionQuery{Query: q, Store: store.SessionFilter{
-		PrincipalID: f.Principal, Kind: string(f.Kind), Provider: f.Provider,
-		Providers:      slices.Clone(c.Scopes.Providers),
-		PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds)}}, nil
+	return out
 }
