@@ -893,6 +893,9 @@ type Termination struct {
 
 	// Matched live sessions the request covered when it was checked
 	Matched int `json:"matched"`
+
+	// SessionIDs their ids
+	SessionIDs []string `json:"session_ids"`
 }
 
 // TerminationAction defines model for TerminationAction.

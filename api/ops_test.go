@@ -172,7 +172,8 @@ func TestAFilterPastTheThresholdWantsTheCount(t *testing.T) {
 	body["confirm"] = p.Matched
 	var got api.Termination
 	e.do("POST", "/v1/sessions/terminate", responder, body).want(t, 200, &got)
-	if got.Matched != p.Matched || len(got.Actions) != p.Matched {
+	if got.Matched != p.Matched || len(got.SessionIDs) != p.Matched ||
+		len(got.Actions) != 1 || got.Actions[0].State != "done" {
 		t.Fatalf("terminated %+v, want %d", got, p.Matched)
 	}
 	if e.sessionStatus("dave-laptop") != store.StatusRevoked {
@@ -364,10 +365,7 @@ func TestAFilterTerminatesWhatTheSessionListShows(t *testing.T) {
 	e.do("POST", "/v1/sessions/terminate", responder, map[string]any{
 		"filter": map[string]any{"network": "198.51.100.0/24",
 			"kind": "browser"}, "reason": "botnet"}).want(t, 200, &got)
-	var ids []string
-	for _, a := range got.Actions {
-		ids = append(ids, a.TargetID)
-	}
+	ids := slices.Clone(got.SessionIDs)
 	slices.Sort(ids)
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {

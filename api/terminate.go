@@ -36,7 +36,10 @@ func (s *Server) TerminateSessions(ctx context.Context,
 		return nil, opsProblem(err, ProblemCodeInvalidBody)
 	}
 	out := TerminateSessions200JSONResponse{Matched: t.Matched,
-		Actions: make([]TerminationAction, len(t.Actions))}
+		SessionIDs: t.Sessions, Actions: make([]TerminationAction, len(t.Actions))}
+	if out.SessionIDs == nil {
+		out.SessionIDs = []string{}
+	}
 	for i, a := range t.Actions {
 		out.Actions[i] = TerminationAction{ID: a.ID, Kind: a.Kind,
 			TargetType: a.TargetType, TargetID: a.TargetID, State: a.State,

@@ -169,10 +169,9 @@ func TestAFilterTerminatesWhatItMatchesWithinTheScope(t *testing.T) {
 			Query: map[string]string{"provider": "okta"}},
 		Reason: "okta breach"})
 	must(t, err)
-	for _, a := range got.Actions {
-		if a.TargetType != "session" || a.State != store.ActionDone {
-			t.Fatalf("action %+v", a)
-		}
+	if len(got.Actions) != 1 || got.Actions[0].TargetType != "sessions" ||
+		got.Actions[0].State != store.ActionDone {
+		t.Fatalf("actions %+v, want one done on the set", got.Actions)
 	}
 	s, err := st.GetSession(t.Context(), "support-agent-okta-token")
 	must(t, err)
@@ -184,8 +183,8 @@ func TestAFilterTerminatesWhatItMatchesWithinTheScope(t *testing.T) {
 		t.Fatalf("alice's live sessions %q, want the AWS one only",
 			live(t, st, "alice"))
 	}
-	if got.Matched != len(got.Actions) || got.Matched < 4 {
-		t.Fatalf("matched %d with %d actions", got.Matched, len(got.Actions))
+	if got.Matched != len(got.Sessions) || got.Matched < 4 {
+		t.Fatalf("matched %d: %q", got.Matched, got.Sessions)
 	}
 }
 

@@ -58,8 +58,9 @@ func (e *ConfirmError) Error() string {
 // Termination is what a termination did.
 type Termination struct {
 	// Matched is how many live sessions the request covered when it
-	// was checked.
-	Matched int
+	// was checked, and Sessions their ids.
+	Matched  int
+	Sessions []string
 	// Actions are the engine's actions, finished or waiting for a retry
 	// in the outbox; none when a filter matched nothing.
 	Actions []store.Action
@@ -73,71 +74,71 @@ type Termination struct {
 // confirming (*ConfirmError).
 func (r *Responder) Terminate(ctx context.Context, c Caller,
 	req TerminateRequest) (Termination, error) {
-	mreq, matched, err := r.plan(ctx, c, req)
-	if err != nil || (req.Filter != nil && matched == 0) {
+	mreq, ids, err := r.plan(ctx, c, req)
+	if err != nil || (req.Filter != nil && len(ids) == 0) {
 		return Termination{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Timeout)
 	defer cancel()
 	acts, err := r.x.Revoke(ctx, r.st, mreq)
-	return Termination{Matched: matched, Actions: acts}, err
+	return Termination{Matched: len(ids), Sessions: ids, Actions: acts}, err
 }
 
-// plan checks req and turns it into the engine's request, with how many
-// live sessions it covers.
+// plan checks req and turns it into the engine's request, with the live
+// sessions it covers.
 func (r *Responder) plan(ctx context.Context, c Caller,
-	req TerminateRequest) (engine.ManualRequest, int, error) {
+	req TerminateRequest) (engine.ManualRequest, []string, error) {
 	m := engine.ManualRequest{Operator: c.Name, Reason: req.Reason,
 		SessionID: req.SessionID, PrincipalID: req.PrincipalID,
 		CredentialID: req.CredentialID}
 	if strings.TrimSpace(req.Reason) == "" {
-		return m, 0, fmt.Errorf("%w: reason: required: it goes to the "+
+		return m, nil, fmt.Errorf("%w: reason: required: it goes to the "+
 			"audit trail", engine.ErrBadRequest)
 	}
 	if req.Filter == nil {
-		n, err := r.checkTarget(ctx, c.scope(), req)
-		return m, n, err
+		ids, err := r.checkTarget(ctx, c.scope(), req)
+		return m, ids, err
 	}
 	if req.SessionID != "" || req.PrincipalID != "" || req.CredentialID != "" {
-		return m, 0, fmt.Errorf("%w: name a session, a principal, a "+
+		return m, nil, fmt.Errorf("%w: name a session, a principal, a "+
 			"credential or a filter, not several", engine.ErrBadRequest)
 	}
 	ids, err := r.match(ctx, c.scope(), *req.Filter)
 	if err != nil || len(ids) == 0 {
-		return m, 0, err
+		return m, nil, err
 	}
 	n := len(ids)
 	if (n > r.cfg.ConfirmOver || req.Confirm != 0) && req.Confirm != n {
-		return m, 0, &ConfirmError{Matched: n, Confirmed: req.Confirm,
+		return m, nil, &ConfirmError{Matched: n, Confirmed: req.Confirm,
 			Over: r.cfg.ConfirmOver}
 	}
 	m.SessionIDs, m.Filter = ids, req.Filter.Query
-	return m, n, nil
+	return m, ids, nil
 }
 
 // checkTarget checks that the caller may terminate the one target req
-// names, and counts its live sessions (1 for a session or a credential
-// without any, so that the credential is still revoked).
+// names, and lists its live sessions.
 func (r *Responder) checkTarget(ctx context.Context, s Scope,
-	req TerminateRequest) (int, error) {
+	req TerminateRequest) ([]string, error) {
 	switch {
 	case req.SessionID != "":
 		ses, err := r.st.GetSession(ctx, req.SessionID)
 		if err != nil {
-			return 0, fmt.Errorf("session %q: %w", req.SessionID, err)
+			return nil, fmt.Errorf("session %q: %w", req.SessionID, err)
 		}
 		what := "session " + ses.ID
 		if err := r.checkPrincipal(ctx, s, what, ses.PrincipalID); err != nil {
-			return 0, err
+			return nil, err
 		}
-		return 1, checkProviders(s, what, []store.Session{ses})
+		return liveIDs([]store.Session{ses}), checkProviders(s, what,
+			[]store.Session{ses})
 	case req.PrincipalID != "":
 		what := "principal " + req.PrincipalID
 		if err := r.checkPrincipal(ctx, s, what, req.PrincipalID); err != nil {
-			return 0, err
+			return nil, err
 		}
 		if !s.AllowsProvider("") {
-			return 0, fmt.Errorf("%w: the sessions of %s may be at any "+
+			return nil, fmt.Errorf("%w: the sessions of %s may be at any "+
 				"provider and the caller may act on some only: terminate "+
 				"by a filter with the principal and a provider", ErrForbidden,
 				what)
@@ -147,26 +148,25 @@ func (r *Responder) checkTarget(ctx context.Context, s Scope,
 	case req.CredentialID != "":
 		return r.checkCredential(ctx, s, req.CredentialID)
 	}
-	return 0, fmt.Errorf("%w: name a session, a principal, a credential "+
+	return nil, fmt.Errorf("%w: name a session, a principal, a credential "+
 		"or a filter", engine.ErrBadRequest)
 }
 
 func (r *Responder) checkCredential(ctx context.Context, s Scope,
-	id string) (int, error) {
+	id string) ([]string, error) {
 	cred, err := r.st.GetCredential(ctx, id)
 	if err != nil {
-		return 0, fmt.Errorf("credential %q: %w", id, err)
+		return nil, fmt.Errorf("credential %q: %w", id, err)
 	}
 	what := "credential " + id
 	if err := r.checkPrincipal(ctx, s, what, cred.PrincipalID); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if !s.AllowsProvider(cred.Store) {
-		return 0, fmt.Errorf("%w: %s is kept by %s", ErrForbidden, what,
+		return nil, fmt.Errorf("%w: %s is kept by %s", ErrForbidden, what,
 			cred.Store)
 	}
-	n, err := r.checkLive(ctx, s, what, store.SessionFilter{CredentialID: id})
-	return max(n, 1), err
+	return r.checkLive(ctx, s, what, store.SessionFilter{CredentialID: id})
 }
 
 // checkPrincipal refuses a principal of a kind outside the scope.
@@ -180,15 +180,15 @@ func (r *Responder) checkPrincipal(ctx context.Context, s Scope, what,
 }
 
 // checkLive refuses when a live session f matches is at a provider
-// outside the scope, and counts them.
+// outside the scope, and lists them.
 func (r *Responder) checkLive(ctx context.Context, s Scope, what string,
-	f store.SessionFilter) (int, error) {
+	f store.SessionFilter) ([]string, error) {
 	f.Status = store.StatusActive
 	live, err := r.st.ListSessions(ctx, f)
 	if err != nil {
-		return 0, fmt.Errorf("list live sessions of %s: %w", what, err)
+		return nil, fmt.Errorf("list live sessions of %s: %w", what, err)
 	}
-	return len(live), checkProviders(s, what, live)
+	return liveIDs(live), checkProviders(s, what, live)
 }
 
 // match lists the ids of the live sessions q selects within the scope.
@@ -218,4 +218,15 @@ func (r *Responder) match(ctx context.Context, s Scope,
 		}
 	}
 	return ids, nil
+}
+
+// liveIDs lists the ids of the active sessions of ss.
+func liveIDs(ss []store.Session) []string {
+	var ids []string
+	for _, s := range ss {
+		if s.Status == store.StatusActive {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }
