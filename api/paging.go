@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/duration"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -103,15 +104,7 @@ func parseNetwork(v string) (netip.Prefix, error) {
 // parseAge reads an age: a number of days ("5d") or a Go duration
 // ("36h"), positive.
 func parseAge(param, v string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		var n int
-		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(v)
-	}
+	d, err := duration.Parse(v)
 	if err != nil || d <= 0 {
 		return 0, badParam(param, v, "not a positive age such as 5d or 36h")
 	}

@@ -111,6 +111,12 @@ func TestCredentialsAreListedWithExposuresAndFiltered(t *testing.T) {
 	if p.Parameter != "older_than" || p.Value != "soon" {
 		t.Errorf("problem names %q=%q", p.Parameter, p.Value)
 	}
+	p = e.do(http.MethodGet, "/v1/credentials?older_than=213504d", viewer, nil).
+		problem(t, http.StatusBadRequest, api.ProblemCodeInvalidParameter)
+	if p.Parameter != "older_than" || p.Value != "213504d" {
+		t.Errorf("a number of days past what a duration holds: "+
+			"problem names %q=%q", p.Parameter, p.Value)
+	}
 	p = e.do(http.MethodGet, "/v1/credentials?exposed=maybe", viewer, nil).
 		problem(t, http.StatusBadRequest, api.ProblemCodeInvalidParameter)
 	if p.Parameter != "exposed" || p.Value != "maybe" {

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/killswitch-dev/killswitch/duration"
 )
 
 // Config is the sweeps section of the config file of `killswitch run`:
@@ -47,6 +48,7 @@ type JobConfig struct {
 	// Schedule for daylight saving.
 	TimeZone string `json:"time_zone"`
 	// Jitter delays each firing by a random time below it; default 0.
+	// It must be below the shortest time between firings of Schedule.
 	Jitter Duration `json:"jitter"`
 	// Timeout bounds one run; the run holds the sweep's lease for the
 	// timeout and a minute. Default none: the lease is then DefaultLease
@@ -64,14 +66,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("not a duration string such as \"5m\"")
 	}
-	v, err := time.ParseDuration(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		var days int
-		days, err = strconv.Atoi(n)
-		v = time.Duration(days) * 24 * time.Hour
-	}
+	v, err := duration.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a duration such as \"5m\" or \"7d\"", s)
+		return err
 	}
 	if v < 0 {
 		return fmt.Errorf("%q: must not be negative", s)
@@ -127,7 +124,7 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("sweeps: %w", err)
 	}
 	var cfg Config
-	err = duration(section.LockWarning, "sweeps.lock_warning", &cfg.LockWarning)
+	err = readDuration(section.LockWarning, "sweeps.lock_warning", &cfg.LockWarning)
 	if err != nil {
 		return Config{}, err
 	}
@@ -154,14 +151,14 @@ func parseJob(raw json.RawMessage, at string) (JobConfig, error) {
 		return JobConfig{}, fmt.Errorf("%s: %w", at, err)
 	}
 	jc := JobConfig{Sweep: j.Sweep, Schedule: j.Schedule, TimeZone: j.TimeZone}
-	if err := duration(j.Jitter, at+".jitter", &jc.Jitter); err != nil {
+	if err := readDuration(j.Jitter, at+".jitter", &jc.Jitter); err != nil {
 		return JobConfig{}, err
 	}
-	return jc, duration(j.Timeout, at+".timeout", &jc.Timeout)
+	return jc, readDuration(j.Timeout, at+".timeout", &jc.Timeout)
 }
 
-// duration reads raw, when present, into d; its error starts with at.
-func duration(raw json.RawMessage, at string, d *Duration) error {
+// readDuration reads raw, when present, into d; its error starts with at.
+func readDuration(raw json.RawMessage, at string, d *Duration) error {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -198,8 +195,15 @@ func (c Config) Validate() error {
 		if j.Schedule == "" {
 			return fmt.Errorf("%s.schedule: required", at)
 		}
-		if _, err := ParseSchedule(j.Schedule, j.TimeZone); err != nil {
+		sched, err := ParseSchedule(j.Schedule, j.TimeZone)
+		if err != nil {
 			return fmt.Errorf("%s.%w", at, err)
+		}
+		gap := sched.ShortestGap()
+		if jitter := time.Duration(j.Jitter); gap > 0 && jitter >= gap {
+			return fmt.Errorf("%s.jitter: %s is not below %s, the shortest "+
+				"time between firings of %q: each firing would start "+
+				"further behind its time", at, jitter, gap, j.Schedule)
 		}
 	}
 	return nil

@@ -20,6 +20,14 @@ func TestASweepsConfigThatCannotBeMeantIsRefusedNamingTheField(t *testing.T) {
 			"      time_zone: Europe/Atlantis", "time_zone"},
 		{"a negative jitter", "schedule: \"0 6 * * *\"\n      jitter: -5m",
 			"jitter"},
+		{"a number of days past what a duration holds",
+			"schedule: \"0 6 * * *\"\n      timeout: 213504d",
+			"sweeps.jobs[0].timeout"},
+		{"a jitter as long as the interval", "schedule: \"@every 5m\"\n" +
+			"      jitter: 5m", "sweeps.jobs[0].jitter"},
+		{"a jitter longer than the gap between weekday runs",
+			"schedule: \"0 6 * * 1-5\"\n      jitter: 36h",
+			"sweeps.jobs[0].jitter"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

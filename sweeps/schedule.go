@@ -75,6 +75,27 @@ func ParseSchedule(spec, zone string) (Schedule, error) {
 	return s, nil
 }
 
+// ShortestGap is the shortest time between two firings, over the
+// firings of a year (or the first few hundred): a jitter must stay
+// below it, or each firing starts later behind its time than the one
+// before.
+func (s Schedule) ShortestGap() time.Duration {
+	prev := s.Next(neverBefore)
+	end := prev.AddDate(1, 0, 0)
+	gap := time.Duration(0)
+	for range 400 {
+		next := s.Next(prev)
+		if next.IsZero() || next.After(end) {
+			break
+		}
+		if d := next.Sub(prev); gap == 0 || d < gap {
+			gap = d
+		}
+		prev = next
+	}
+	return gap
+}
+
 // neverBefore is where ParseSchedule looks for a spec's first firing: a
 // spec that names a real date fires within the years cron searches.
 var neverBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

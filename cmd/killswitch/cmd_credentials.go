@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/killswitch-dev/killswitch/duration"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -113,16 +113,12 @@ func (f *credentialsFlags) exposedFilter(now time.Time) (store.ExposedFilter, er
 // parseAge reads an age: a Go duration (36h) or a whole number of days
 // (5d).
 func parseAge(v string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days <= 0 {
-			return 0, fmt.Errorf("%q is not a positive number of days such as 5d", v)
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
+	d, err := duration.Parse(v)
+	if err != nil {
+		return 0, err
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is neither days (5d) nor a positive duration (36h)", v)
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive age such as 5d or 36h", v)
 	}
 	return d, nil
 }
