@@ -54,11 +54,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // provider is a goose provider of the embedded migrations on db.
+//
+// Migration numbers are handed out to changes developed side by side,
+// so they land in any order: a registry may already be at 9 when 5
+// arrives. The migrations touch separate tables and columns, so a
+// missing lower one is applied late rather than refusing the file.
 func provider(db *sql.DB) (*goose.Provider, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
+	return providerOf(db, dir)
+}
+
+// providerOf is a goose provider of the migrations in dir on db.
+func providerOf(db *sql.DB, dir fs.FS) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectSQLite3, db, dir,
-		goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithAllowOutofOrder(true))
 }
