@@ -361,15 +361,18 @@ func (e SessionStatus) Valid() bool {
 
 // Defines values for SweepRunOutcome.
 const (
-	SweepRunOutcomeFailed    SweepRunOutcome = "failed"
-	SweepRunOutcomeRunning   SweepRunOutcome = "running"
-	SweepRunOutcomeSucceeded SweepRunOutcome = "succeeded"
+	SweepRunOutcomeFailed      SweepRunOutcome = "failed"
+	SweepRunOutcomeInterrupted SweepRunOutcome = "interrupted"
+	SweepRunOutcomeRunning     SweepRunOutcome = "running"
+	SweepRunOutcomeSucceeded   SweepRunOutcome = "succeeded"
 )
 
 // Valid indicates whether the value is a known member of the SweepRunOutcome enum.
 func (e SweepRunOutcome) Valid() bool {
 	switch e {
 	case SweepRunOutcomeFailed:
+		return true
+	case SweepRunOutcomeInterrupted:
 		return true
 	case SweepRunOutcomeRunning:
 		return true

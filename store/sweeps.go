@@ -11,6 +11,9 @@ const (
 	SweepRunning   = "running"
 	SweepSucceeded = "succeeded"
 	SweepFailed    = "failed"
+	// SweepInterrupted: the process was shutting down and cut the run
+	// off; what it did before is in its report.
+	SweepInterrupted = "interrupted"
 )
 
 // SweepRun is one run of a scheduled sweep: which instance ran it, for

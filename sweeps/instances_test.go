@@ -153,3 +153,33 @@ func TestARunIsCutOffBeforeItsLeaseLapses(t *testing.T) {
 		t.Fatalf("runs %+v, err %v: want the run recorded as failed", runs, err)
 	}
 }
+
+// A run cut off because the process is stopping (its context cancelled,
+// not timed out) is recorded as interrupted, not as a failed sweep.
+func TestARunCutOffByShutdownIsInterruptedNotFailed(t *testing.T) {
+	hung := connectortest.NewServer(t, http.NotFoundHandler())
+	hung.Storm(connectortest.Fault{Delay: time.Minute})
+	r := newRig(t, t0)
+	r.put(t, "ann", store.KindHuman, nil)
+	must(t, r.store.PutAlias(context.Background(), store.Alias{Type: "email",
+		Value: "ann@example.com", PrincipalID: "ann"}))
+	kc, err := kratos.New("kratos", "kratos", kratos.Config{
+		HTTP: restclient.Config{BaseURL: hung.URL,
+			Timeout: time.Minute}}, r.runner.deps.Log)
+	must(t, err)
+	conns, err := connectors.NewSet(kc)
+	must(t, err)
+	r.runner.deps.Syncer = inventorysync.New(r.store, conns, r.clock.Now,
+		r.runner.deps.Log)
+	ctx, stop := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, stop)
+	_, err = r.runner.Run(ctx, "inventory-sync", t0, time.Hour)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want it cut off (context canceled)", err)
+	}
+	runs, lerr := r.store.ListSweepRuns(context.Background(), "inventory-sync", 1)
+	must(t, lerr)
+	if len(runs) != 1 || runs[0].Outcome != store.SweepInterrupted {
+		t.Fatalf("runs %+v: want the run recorded as interrupted", runs)
+	}
+}

@@ -11,6 +11,8 @@ const (
 	OutcomeSucceeded = "succeeded"
 	OutcomeFailed    = "failed"
 	OutcomePanicked  = "panicked"
+	// OutcomeInterrupted: the scheduler was stopping and cut the run off.
+	OutcomeInterrupted = "interrupted"
 	// OutcomeElsewhere: another instance sharing the store ran, or is
 	// running, the sweep for that time.
 	OutcomeElsewhere = "elsewhere"
@@ -36,7 +38,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "killswitch_sweep_runs_total",
 			Help: "Scheduled sweep runs, by sweep and outcome (succeeded, " +
-				"failed, panicked, elsewhere: run by another instance)."},
+				"failed, panicked, interrupted: cut off by a shutdown, elsewhere: " +
+				"run by another instance)."},
 			[]string{"sweep", "outcome"}),
 		overlaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "killswitch_sweep_overlaps_total",
@@ -59,7 +62,7 @@ func (m *Metrics) start(sweep string) {
 		return
 	}
 	for _, o := range []string{OutcomeSucceeded, OutcomeFailed,
-		OutcomePanicked, OutcomeElsewhere} {
+		OutcomePanicked, OutcomeInterrupted, OutcomeElsewhere} {
 		m.runs.WithLabelValues(sweep, o)
 	}
 	m.overlaps.WithLabelValues(sweep)

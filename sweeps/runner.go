@@ -112,11 +112,17 @@ func (r *Runner) execute(ctx context.Context, sw Sweep,
 // ctx was cut off by the job's timeout.
 func (r *Runner) finish(ctx context.Context, run store.SweepRun,
 	rep *Report, runErr error) error {
+	// Cancelled, not timed out: the caller (the process shutting down)
+	// gave up on the run, which is not the sweep failing.
+	shutdown := errors.Is(ctx.Err(), context.Canceled)
 	ctx = context.WithoutCancel(ctx)
 	rep.FinishedAt = r.deps.Clock.Now()
 	run.FinishedAt, run.Outcome = rep.FinishedAt, store.SweepSucceeded
 	if runErr != nil {
 		run.Outcome, run.Error = store.SweepFailed, runErr.Error()
+		if shutdown {
+			run.Outcome = store.SweepInterrupted
+		}
 		rep.Error = run.Error
 	}
 	run.Report, _ = json.Marshal(rep) // plain values: cannot fail

@@ -150,6 +150,10 @@ func (s *Scheduler) run(ctx context.Context, j *job, scheduledAt time.Time) {
 	switch {
 	case err == nil:
 		s.metrics.ran(j.Name, OutcomeSucceeded)
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		s.metrics.ran(j.Name, OutcomeInterrupted)
+		s.log.Warn("sweep interrupted by shutdown", "sweep", j.Name,
+			"scheduled_at", scheduledAt, "err", err)
 	case errors.Is(err, ErrBusy) || errors.Is(err, ErrAlreadyRan):
 		j.elsewhere.Add(1)
 		s.metrics.ran(j.Name, OutcomeElsewhere)

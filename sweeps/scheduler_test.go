@@ -78,7 +78,7 @@ func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(m.runs); n != 4 {
+	if n := testutil.CollectAndCount(m.runs); n != 5 {
 		t.Fatalf("%d series of runs before the first, want one per outcome", n)
 	}
 	startScheduler(t, s)
