@@ -47,7 +47,23 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Caller
 	if !strings.HasPrefix(secret, SecretPrefix) {
 		return Caller{}, ErrUnknownToken
 	}
-	t, err := a.tokens.APITokenByHash(ctx, HashSecret(secret))
+	return a.byHash(ctx, HashSecret(secret))
+}
+
+// Recheck returns c as its token stands now, failing as Authenticate
+// does once the token was revoked or expired after c authenticated. A
+// surface that keeps a caller across requests (the console's sign-ins)
+// rechecks it on every request, so that no sign-in outlives its token.
+func (a *Authenticator) Recheck(ctx context.Context, c Caller) (Caller, error) {
+	if c.secretHash == "" {
+		return Caller{}, ErrUnknownToken
+	}
+	return a.byHash(ctx, c.secretHash)
+}
+
+// byHash is the caller of the token whose secret hashes to hash.
+func (a *Authenticator) byHash(ctx context.Context, hash string) (Caller, error) {
+	t, err := a.tokens.APITokenByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Caller{}, ErrUnknownToken
 	}
@@ -63,7 +79,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Caller
 	}
 	a.touch(ctx, t, now)
 	return Caller{TokenID: t.ID, Name: t.Name, Role: Role(t.Role),
-		Scopes: t.Scopes}, nil
+		Scopes: t.Scopes, secretHash: hash}, nil
 }
 
 // touch records a use of t when the recorded one is stale; a failure is

@@ -31,6 +31,9 @@ type Caller struct {
 	Name    string
 	Role    Role
 	Scopes  store.TokenScopes
+	// secretHash finds the token again, for Authenticator.Recheck; it is
+	// what the store keeps, never the secret.
+	secretHash string
 }
 
 // Can reports whether the caller's role includes role.

@@ -15,12 +15,16 @@ func APIAuth(a *api.Authenticator) Authenticator {
 		if err != nil {
 			return nil, err
 		}
-		return apiCaller{c}, nil
+		return apiCaller{c: c, a: a}, nil
 	})
 }
 
-// apiCaller is an API token's caller as the console sees it.
-type apiCaller struct{ c api.Caller }
+// apiCaller is an API token's caller as the console sees it, with the
+// authenticator that rechecks its token.
+type apiCaller struct {
+	c api.Caller
+	a *api.Authenticator
+}
 
 // Name is the token's name and id: the operator in the audit trail.
 func (x apiCaller) Name() string { return x.c.Name + "(" + x.c.TokenID + ")" }
@@ -32,3 +36,13 @@ func (x apiCaller) InScope(kind, provider string) bool {
 }
 
 func (x apiCaller) Scope(st store.Store) *api.Scope { return api.NewScope(st, x.c) }
+
+// Recheck is the caller as its token stands now: an error once the token
+// was revoked or expired.
+func (x apiCaller) Recheck(ctx context.Context) (Caller, error) {
+	c, err := x.a.Recheck(ctx, x.c)
+	if err != nil {
+		return nil, err
+	}
+	return apiCaller{c: c, a: x.a}, nil
+}

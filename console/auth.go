@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -39,6 +40,10 @@ type Caller interface {
 	// Scope answers for records of st, by the API's rules; one per
 	// request.
 	Scope(st store.Store) *api.Scope
+	// Recheck returns the caller as its token stands now; an error (the
+	// token was revoked or expired since the sign-in) ends the sign-in.
+	// The console calls it on every request of a sign-in.
+	Recheck(ctx context.Context) (Caller, error)
 }
 
 // Authenticator checks an API token pasted at sign-in. An error refuses
@@ -60,6 +65,9 @@ const (
 	EventSignedIn     = "console.signed_in"
 	EventSignInFailed = "console.sign_in_failed"
 	EventSignedOut    = "console.signed_out"
+	// EventSignInEnded: a sign-in ended because its token was revoked
+	// or expired.
+	EventSignInEnded = "console.sign_in_ended"
 )
 
 // cookieName is the cookie holding the sign-in's random id.
@@ -89,13 +97,40 @@ func (c *Console) route(mux *http.ServeMux, pattern, role string, h handler) {
 	})
 }
 
-// caller is the signed-in caller of r, or nil.
+// caller is the signed-in caller of r, or nil. A sign-in whose token
+// was revoked or expired since ends here: it never outlives its token.
 func (c *Console) caller(r *http.Request) Caller {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
 		return nil
 	}
-	return c.logins.get(ck.Value)
+	who := c.logins.get(ck.Value)
+	if who == nil {
+		return nil
+	}
+	now, err := who.Recheck(r.Context())
+	if err != nil {
+		c.endSignIn(r, ck.Value, who, err)
+		return nil
+	}
+	return now
+}
+
+// endSignIn ends the sign-in id of who, whose token no longer holds
+// (err says why; it never holds the token). A store error refuses this
+// request only.
+func (c *Console) endSignIn(r *http.Request, id string, who Caller, err error) {
+	if !errors.Is(err, api.ErrTokenRevoked) &&
+		!errors.Is(err, api.ErrTokenExpired) &&
+		!errors.Is(err, api.ErrUnknownToken) {
+		c.log.Warn("recheck sign-in", "caller", who.Name(), "err", err)
+		return
+	}
+	if c.logins.remove(id) != nil {
+		c.log.Info("sign-in ended", "caller", who.Name(), "err", err)
+		c.auditEvent(r.Context(), who, EventSignInEnded, "console",
+			map[string]any{"reason": err.Error()})
+	}
 }
 
 func (c *Console) needSignIn(w http.ResponseWriter, r *http.Request) {
