@@ -29,6 +29,10 @@ type Ops struct {
 	Introspection *introspect.Index
 	// Revocations serves GET /v1/revocations/stream.
 	Revocations *revstream.Stream
+	// TokenRecheck is how often an open stream rechecks its token: a
+	// stream ends at most this long after its token is revoked or
+	// expires. Default 5s.
+	TokenRecheck time.Duration
 }
 
 // ops is Ops made ready for the handlers.
@@ -39,6 +43,9 @@ type ops struct {
 
 func newOps(st store.Store, o Ops, now func() time.Time) ops {
 	out := ops{Ops: o}
+	if out.TokenRecheck <= 0 {
+		out.TokenRecheck = 5 * time.Second
+	}
 	if o.Executor != nil {
 		out.respond = respond.New(st, o.Executor,
 			respond.Config{ConfirmOver: o.ConfirmOver}, now)

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/api/introspect"
 	"github.com/killswitch-dev/killswitch/api/revstream"
@@ -68,8 +70,51 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, unavailable("the revocation stream"))
 		return
 	}
+	after, err := st.Start(r)
+	var bad *revstream.BadIDError
+	switch {
+	case errors.As(err, &bad):
+		writeProblem(w, r, badParam(bad.Param, bad.Value, bad.Reason))
+		return
+	case err != nil:
+		s.log.Warn("revocation stream", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, problem(ProblemCodeUnavailable,
+			"the revocation log cannot be read now; retry"))
+		return
+	}
 	c, _ := CallerFrom(r.Context())
-	st.Serve(w, r, s.entryScope(r.Context(), c))
+	ctx, stop := s.whileTokenHolds(r.Context(), c)
+	defer stop()
+	st.Follow(w, r.WithContext(ctx), after, s.entryScope(ctx, c))
+}
+
+// whileTokenHolds is ctx, ended as soon as c's token is revoked or
+// expires, for a request that lasts (a stream): no answer outlives its
+// token. Its token is rechecked every Ops.TokenRecheck; a store error
+// keeps the stream.
+func (s *Server) whileTokenHolds(ctx context.Context,
+	c Caller) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		tick := time.NewTicker(s.ops.TokenRecheck)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			_, err := s.auth.Recheck(ctx, c)
+			if authCode(err) != "" {
+				s.log.Info("stream closed: its token no longer holds",
+					"token_id", c.TokenID, "err", err)
+				cancel()
+				return
+			}
+		}
+	}()
+	return ctx, cancel
 }
 
 // entryScope is what of the revocation log c may see: entries about

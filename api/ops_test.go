@@ -55,7 +55,8 @@ func newOpsEnv(t *testing.T, confirmOver int) *opsEnv {
 		time.Now, log)
 	s, err := api.New(api.Config{Store: st, Now: e.clock.Now, Log: log,
 		Ops: api.Ops{Executor: x, ConfirmOver: confirmOver,
-			Introspection: o.index, Revocations: o.stream}})
+			Introspection: o.index, Revocations: o.stream,
+			TokenRecheck: 100 * time.Millisecond}})
 	must(t, err)
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", s.Handler())

@@ -30,10 +30,12 @@ func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // entry as JSON. It starts after the Last-Event-ID header, or the
 // last_event_id query parameter (for clients that cannot set headers), or
 // at the end of the log when neither is given: "0" replays it all. An
-// idle stream sends a heartbeat comment every Config.Heartbeat.
+// idle stream sends a heartbeat comment every Config.Heartbeat. A bad
+// event id is answered 400, an unreadable log 503.
 func (s *Stream) Serve(w http.ResponseWriter, r *http.Request, allow Allow) {
-	after, err := s.start(r)
-	if errors.Is(err, errBadID) {
+	after, err := s.Start(r)
+	var bad *BadIDError
+	if errors.As(err, &bad) {
 		problem(w, http.StatusBadRequest, err)
 		return
 	}
@@ -41,6 +43,13 @@ func (s *Stream) Serve(w http.ResponseWriter, r *http.Request, allow Allow) {
 		problem(w, http.StatusServiceUnavailable, err)
 		return
 	}
+	s.Follow(w, r, after, allow)
+}
+
+// Follow streams the entries after seq after to one client, as Serve
+// does, until it goes away or r's context ends.
+func (s *Stream) Follow(w http.ResponseWriter, r *http.Request, after int64,
+	allow Allow) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -53,34 +62,66 @@ func (s *Stream) Serve(w http.ResponseWriter, r *http.Request, allow Allow) {
 	if err := c.send([]byte("retry: 2000\n\n")); err != nil {
 		return
 	}
-	err = s.follow(r.Context(), c, after, allow)
+	err := s.follow(r.Context(), c, after, allow)
 	if err != nil && !errors.Is(err, errGone) && r.Context().Err() == nil {
 		s.logger.Warn("revocation stream ended; the client resumes with "+
 			"Last-Event-ID", "err", err, "last_event_id", after)
 	}
 }
 
-// errBadID: the client's Last-Event-ID is not one of ours.
-var errBadID = errors.New("bad event id")
+// BadIDError: the event id a client resumes from is not one this stream
+// gave: not a number, negative, or past the end of the log (resuming
+// there would skip every entry up to it).
+type BadIDError struct {
+	// Param is where the id came from: "Last-Event-ID" (the header) or
+	// "last_event_id" (the query parameter).
+	Param string
+	// Value is the id, cut to 40 bytes.
+	Value  string
+	Reason string
+}
 
-// start is the sequence number the client has seen up to.
-func (s *Stream) start(r *http.Request) (int64, error) {
-	v, where := r.Header.Get("Last-Event-ID"), "Last-Event-ID header"
+func (e *BadIDError) Error() string {
+	where := e.Param + " parameter"
+	if e.Param == "Last-Event-ID" {
+		where = e.Param + " header"
+	}
+	return fmt.Sprintf("bad event id: %s %q: %s", where, e.Value, e.Reason)
+}
+
+// Start is the sequence number the client of r has seen up to: its
+// Last-Event-ID header, or last_event_id parameter, or the end of the
+// log. An id this stream never gave is a *BadIDError.
+func (s *Stream) Start(r *http.Request) (int64, error) {
+	v, where := r.Header.Get("Last-Event-ID"), "Last-Event-ID"
 	if v == "" {
-		v, where = r.URL.Query().Get("last_event_id"), "last_event_id parameter"
+		v, where = r.URL.Query().Get("last_event_id"), "last_event_id"
+	}
+	last, err := s.log.LastRevocationSeq(r.Context())
+	if err != nil {
+		return 0, fmt.Errorf("read the revocation log: %w", err)
 	}
 	if v == "" {
-		return s.log.LastRevocationSeq(r.Context())
+		return last, nil
 	}
 	seq, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || seq < 0 {
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return 0, fmt.Errorf("%w: %s: not an event id of this stream "+
-			"(a sequence number, 0 or more): %q", errBadID, where, v)
+	switch {
+	case err != nil || seq < 0:
+		return 0, badID(where, v, "not an event id of this stream "+
+			"(a sequence number, 0 or more)")
+	case seq > last:
+		return 0, badID(where, v, fmt.Sprintf("past the end of the "+
+			"revocation log (its last event is %d): not an id this "+
+			"stream gave; resume from 0 to replay the log", last))
 	}
 	return seq, nil
+}
+
+func badID(param, v, reason string) *BadIDError {
+	if len(v) > 40 {
+		v = v[:40] + "..."
+	}
+	return &BadIDError{Param: param, Value: v, Reason: reason}
 }
 
 // follow sends entries after seq after as they come, until the client

@@ -256,7 +256,7 @@ func TestEntriesNotAllowedAreSkippedButCounted(t *testing.T) {
 func TestABadLastEventIDIsAProblem(t *testing.T) {
 	st, _ := open(t)
 	srv := serve(t, New(st, Config{}, quiet()), nil)
-	for _, id := range []string{"abc", "-1", "1.5"} {
+	for _, id := range []string{"abc", "-1", "1.5", "99999999"} {
 		req, _ := http.NewRequest("GET", srv.URL, nil)
 		req.Header.Set("Last-Event-ID", id)
 		resp, err := srv.Client().Do(req)
