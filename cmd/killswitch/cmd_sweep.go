@@ -86,6 +86,10 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 	if err != nil {
 		return err
 	}
+	guard := engine.Guardrails{DryRun: f.dryRun}
+	if err := loadGuardrails(f.configPath, &guard); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	st, err := g.openStore(ctx)
 	if err != nil {
 		return err
@@ -95,8 +99,7 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
-	pipe := engine.NewPipeline(st, pol,
-		engine.Guardrails{DryRun: f.dryRun}, systemClock, log)
+	pipe := engine.NewPipeline(st, pol, guard, systemClock, log)
 	exec := engine.NewExecutor(st, conns, nil,
 		engine.ExecutorConfig{Owner: "cli:" + instanceName()}, systemClock, log)
 	runner := sweeps.NewRunner(sweepDeps(st, pol, pipe, exec, conns, cfg, log),

@@ -215,3 +215,33 @@ func TestRunRunsTheSweepsOnTheirSchedules(t *testing.T) {
 		seen[r.ScheduledAt] = true
 	}
 }
+
+func TestASweepRunByHandKeepsTheConfiguredGuardrails(t *testing.T) {
+	cases := []struct{ name, guardrails string }{
+		{"a protected principal", "  protected: [deploy-bot]\n"},
+		{"a budget", "  budgets:\n    - {name: no-revocations, limit: 0, " +
+			"window: 1h, kind: revoke_credential}\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db := exposedStore(t)
+			cfg := filepath.Join(t.TempDir(), "killswitch.yaml")
+			err := os.WriteFile(cfg, []byte("guardrails:\n"+c.guardrails),
+				0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, code := ks(t, "--store", db, "--log-level", "error", "sweep",
+				"run", "exposed-still-valid", "--config", cfg, "-o", "json")
+			if code != 0 {
+				t.Fatalf("sweep run exited %d: %s", code, out)
+			}
+			cred, err := openDB(t, db).GetCredential(context.Background(),
+				"deploy-bot-pat")
+			if err != nil || cred.Status != store.StatusActive {
+				t.Fatalf("deploy-bot-pat = %s, %v; want it left active "+
+					"by the guardrails of --config", cred.Status, err)
+			}
+		})
+	}
+}
