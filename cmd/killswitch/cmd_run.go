@@ -87,6 +87,13 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err := f.ssf.validate(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	var l *httpListener
+	if f.listen != "" {
+		l = newHTTPListener(f.listen)
+		if l.tls, err = f.tls.config(); err != nil {
+			return err
+		}
+	}
 	f.cfg.Guardrails.Protected = f.protected
 	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
 		return &exitError{code: 2, err: err}
@@ -120,13 +127,6 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	conns, err := buildConnectors(f.configPath, log)
 	if err != nil {
 		return err
-	}
-	var l *httpListener
-	if f.listen != "" {
-		l = newHTTPListener(f.listen)
-		if l.tls, err = f.tls.config(); err != nil {
-			return err
-		}
 	}
 	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, reg, log)
 	if err != nil {
