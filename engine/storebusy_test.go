@@ -15,7 +15,8 @@ import (
 func holdWriteLock(t *testing.T, path string) (release func()) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+path)
+	// It waits its turn for the lock, as the engine may be writing.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
