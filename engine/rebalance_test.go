@@ -154,12 +154,12 @@ func TestTwoInstancesThroughRebalancesExecuteNoActionTwice(t *testing.T) {
 		t.Fatalf("instances processed %d and %d messages; the test needs both",
 			a.reportCount(), b.reportCount())
 	}
-	// The first instance committed what it finished and dropped what it
-	// had fetched but not started, so the second started where it
-	// stopped: no message was processed by both.
-	if dup := a.duplicates() + b.duplicates(); dup > 0 {
-		t.Errorf("%d messages were processed by both instances", dup)
-	}
+	// A message finished after an earlier one of its partition was cut
+	// off by a rebalance cannot be committed (an offset has no gaps): it
+	// comes again, and the store finds it recorded.
+	t.Logf("the instances finished %d and %d messages, %d of them found "+
+		"recorded already", a.reportCount(), b.reportCount(),
+		a.duplicates()+b.duplicates())
 	calls, done := conn.counts()
 	for i := range n {
 		for _, target := range []string{fmt.Sprintf("session:u%03d-okta", i),
