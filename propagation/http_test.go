@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -272,5 +273,37 @@ func TestConcurrentStreamChangesAreNotLost(t *testing.T) {
 	if len(st.Excluded) != n {
 		t.Fatalf("%d subjects excluded after %d concurrent removals beside "+
 			"updates, want every one", len(st.Excluded), n)
+	}
+}
+
+func TestASubjectRemovedByAnotherNameOfThePrincipalGetsNoEvents(t *testing.T) {
+	cases := []struct {
+		name    string
+		subject map[string]any
+	}{
+		{"its email in another case", map[string]any{"format": "email",
+			"email": "Alice@EXAMPLE.com"}},
+		{"another of its email addresses", map[string]any{"format": "email",
+			"email": "z.smith@example.com"}},
+		{"its killswitch id", map[string]any{"format": "opaque", "id": "alice"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, Config{}, PushConfig{})
+			must(t, r.store.PutAlias(t.Context(), store.Alias{Type: "email",
+				Value: "z.smith@example.com", PrincipalID: "alice"}))
+			rc := newReceiver(t, r.srv.URL, "https://gateway.example")
+			id := r.pushStream(rc)
+			r.callOK(204, "POST", PathRemoveSubject, map[string]any{
+				"stream_id": id, "subject": c.subject}, nil)
+			r.revoke("rev-1")
+			must(t, r.tx.Publish(t.Context(), []engine.RevocationEvent{{
+				ID: "c1", Type: "credential", TargetID: "alice-pw",
+				PrincipalID: "alice", At: r.clock.Now(), By: "operator:bob"}}))
+			r.pushAll()
+			if got := rc.received(); len(got) != 0 {
+				t.Fatalf("%d SETs about a removed subject were delivered", len(got))
+			}
+		})
 	}
 }

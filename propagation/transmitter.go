@@ -137,7 +137,7 @@ func (t *Transmitter) Publish(ctx context.Context, events []engine.RevocationEve
 		return err
 	}
 	var ds []store.Delivery
-	users := map[string]subject{} // one principal's sessions name it once
+	users := map[string]principal{} // one principal's sessions name it once
 	for _, ev := range events {
 		d, err := t.deliveriesFor(ctx, s, streams, users, ev)
 		if err != nil {
@@ -170,21 +170,21 @@ func (t *Transmitter) liveStreams(ctx context.Context) ([]store.Stream, error) {
 
 // deliveriesFor builds the deliveries of one revocation.
 func (t *Transmitter) deliveriesFor(ctx context.Context, s signer,
-	streams []store.Stream, users map[string]subject,
+	streams []store.Stream, users map[string]principal,
 	ev engine.RevocationEvent) ([]store.Delivery, error) {
 	typ := setType(ev)
 	if typ == "" {
 		return nil, nil
 	}
-	user, ok := users[ev.PrincipalID]
+	who, ok := users[ev.PrincipalID]
 	if !ok {
 		var err error
-		if user, err = userSubject(ctx, t.store, ev.PrincipalID); err != nil {
+		if who, err = principalOf(ctx, t.store, ev.PrincipalID); err != nil {
 			return nil, err
 		}
-		users[ev.PrincipalID] = user
+		users[ev.PrincipalID] = who
 	}
-	sub, members, err := t.describe(ctx, user, ev)
+	sub, members, err := t.describe(ctx, who.subject, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (t *Transmitter) deliveriesFor(ctx context.Context, s signer,
 				continue
 			}
 			d, err = t.webhookDelivery(st, ev)
-		case slices.Contains(st.EventsDelivered, typ) && !excluded(st, sub):
+		case slices.Contains(st.EventsDelivered, typ) && !excluded(st, sub, who):
 			c := newClaims(t.cfg.Issuer, st.Audience, jti(ev.ID, st.ID),
 				txn(ev), t.clock())
 			c.Subject, c.Events = sub, map[string]any{typ: members}
