@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -144,13 +146,28 @@ func (c *Console) needSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // localPath is p when it is a path on this server, else "/": a sign-in
-// never redirects elsewhere.
+// never redirects elsewhere. Browsers drop tabs and newlines inside a URL
+// and read a backslash as a slash, so a path holding any control
+// character, space or backslash is refused whole, as is one that starts
+// with two slashes (another host). What is kept is re-encoded.
 func localPath(p string) string {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
-		strings.HasPrefix(p, "/\\") {
+		strings.ContainsFunc(p, func(r rune) bool {
+			return r <= ' ' || r == 0x7f || r == '\\' ||
+				unicode.IsControl(r) || unicode.IsSpace(r)
+		}) {
 		return "/"
 	}
-	return p
+	u, err := url.ParseRequestURI(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		u.Opaque != "" {
+		return "/"
+	}
+	out := u.RequestURI()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }
 
 type loginView struct {

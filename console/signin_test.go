@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,4 +41,62 @@ func TestASignInEndsWhenItsTokenIsRevokedOrExpires(t *testing.T) {
 	res, body = b.post("/locks", url.Values{"target_type": {"principal"},
 		"target": {"alice"}, "reason": {"expired token"}})
 	wantStatus(t, res, body, http.StatusUnauthorized)
+}
+
+// After a sign-in the console goes only to one of its own pages, however
+// the next parameter is written: browsers drop tabs and newlines inside
+// a URL and read a backslash as a slash, so "/\t/evil.example" is
+// "//evil.example", another host.
+func TestASignInNeverRedirectsToAnotherHost(t *testing.T) {
+	f := newFixture(t, nil)
+	base, err := url.Parse(f.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, next := range []string{"//evil.example", "/\\evil.example",
+		"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+		"\t//evil.example", "/\\\t\\evil.example", "https://evil.example",
+		"/%09/evil.example", " //evil.example", "/\x00/evil.example",
+		"http:evil.example", "/sessions\t?x=//evil.example"} {
+		loc := signInTo(t, f, next)
+		if got := asBrowserReads(t, base, loc); got.Host != base.Host {
+			t.Errorf("next %q: redirected to %q, which a browser "+
+				"takes to %s", next, loc, got)
+		}
+	}
+}
+
+// asBrowserReads resolves a Location against base as a browser does:
+// tabs and newlines dropped, backslashes read as slashes.
+func asBrowserReads(t *testing.T, base *url.URL, loc string) *url.URL {
+	t.Helper()
+	loc = strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").
+		Replace(strings.TrimSpace(loc))
+	u, err := base.Parse(loc)
+	if err != nil {
+		t.Fatalf("Location %q: %v", loc, err)
+	}
+	return u
+}
+
+// signInTo signs in with next and returns the Location it answers, as
+// sent (an HTTP client would refuse to parse a bad one).
+func signInTo(t *testing.T, f *fixture, next string) string {
+	t.Helper()
+	form := url.Values{"token": {f.viewer}, "next": {next}}
+	req, err := http.NewRequest("POST", f.srv.URL+"/login",
+		strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("next %q: status %d, want 303", next, res.StatusCode)
+	}
+	return res.Header.Get("Location")
 }
