@@ -137,7 +137,8 @@ func (c *Console) endSignIn(r *http.Request, id string, who Caller, err error) {
 
 func (c *Console) needSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
-		http.Redirect(w, r, "/login?next="+localPath(r.URL.RequestURI()),
+		http.Redirect(w, r, "/login?next="+
+			url.QueryEscape(localPath(r.URL.RequestURI())),
 			http.StatusSeeOther)
 		return
 	}

@@ -23,7 +23,7 @@ func TestPagesNeedASignIn(t *testing.T) {
 		"/principals/alice", "/locks", "/approvals", "/audit", "/policies"} {
 		res, body := b.get(p)
 		wantStatus(t, res, body, http.StatusSeeOther)
-		if got := res.Header.Get("Location"); got != "/login?next="+p {
+		if got := res.Header.Get("Location"); got != "/login?next="+url.QueryEscape(p) {
 			t.Errorf("GET %s redirects to %q, want the sign-in page", p, got)
 		}
 	}

@@ -100,3 +100,24 @@ func signInTo(t *testing.T, f *fixture, next string) string {
 	}
 	return res.Header.Get("Location")
 }
+
+// A page asked for without a sign-in is the one shown after it, with
+// every parameter of its query.
+func TestASignInReturnsToThePageAskedFor(t *testing.T) {
+	f := newFixture(t, nil)
+	page := "/sessions?principal=alice&provider=okta&status=active"
+	res, body := f.browser().get(page)
+	wantStatus(t, res, body, http.StatusSeeOther)
+	login, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := login.Query().Get("next")
+	if login.Path != "/login" || next != page {
+		t.Fatalf("sent to %s, whose next is %q, want %q",
+			res.Header.Get("Location"), next, page)
+	}
+	if loc := signInTo(t, f, next); loc != page {
+		t.Errorf("after the sign-in: %q, want %q", loc, page)
+	}
+}
