@@ -27,9 +27,11 @@ type guard struct {
 	// queries are the routes that change nothing though their method
 	// is not GET (x-read-only in the spec): not audited as writes.
 	queries map[string]bool
-	fails   *failureLimiter
-	now     func() time.Time
-	log     *slog.Logger
+	// bodies are the fields of each route's JSON request body.
+	bodies map[string]*fields
+	fails  *failureLimiter
+	now    func() time.Time
+	log    *slog.Logger
 	// requireCert refuses requests without a verified client certificate.
 	requireCert bool
 }
@@ -66,10 +68,23 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(WithCaller(r.Context(), caller))
 	if r.Method == http.MethodGet || r.Method == http.MethodHead ||
 		g.queries[pattern] {
-		g.router.ServeHTTP(w, r)
+		g.serveRoute(w, r, pattern)
 		return
 	}
 	g.serveWrite(w, r, caller, pattern)
+}
+
+// serveRoute serves r by its route once its body, if the route takes
+// one, is within maxBody and holds only fields its schema lists.
+func (g *guard) serveRoute(w http.ResponseWriter, r *http.Request,
+	pattern string) {
+	if f, ok := g.bodies[pattern]; ok {
+		if err := readBody(r, f); err != nil {
+			writeProblem(w, r, asProblem(err, g.log, r))
+			return
+		}
+	}
+	g.router.ServeHTTP(w, r)
 }
 
 // authenticate returns the caller of r's bearer token, or writes the
@@ -164,7 +179,7 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, c Caller,
 func (g *guard) serveWrite(w http.ResponseWriter, r *http.Request,
 	c Caller, pattern string) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	g.router.ServeHTTP(sw, r)
+	g.serveRoute(sw, r, pattern)
 	details := map[string]string{"method": r.Method, "route": pattern,
 		"status": strconv.Itoa(sw.status)}
 	if cert := clientCert(r); cert != "" {

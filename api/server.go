@@ -118,8 +118,13 @@ func New(cfg Config) (*Server, error) {
 			r *http.Request, err error) {
 			writeProblem(w, r, paramProblem(r, err))
 		}})
+	bodies, err := bodySchemas(doc)
+	if err != nil {
+		return nil, fmt.Errorf("api: openapi.yaml: %w", err)
+	}
 	s.handler = &guard{auth: s.auth, audit: cfg.Store, router: router,
-		roles: roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
+		bodies: bodies,
+		roles:  roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
 		requireCert: cfg.RequireClientCert,
 		fails:       newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
 	return s, nil
