@@ -25,6 +25,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -80,6 +82,7 @@ type Index struct {
 	cursor      int64
 	asOf        time.Time
 	loaded      bool
+	failures    prometheus.Counter
 }
 
 // New builds an Index over src. It holds nothing until the first
@@ -92,7 +95,7 @@ func New(src Source, cfg Config, clock engine.Clock, log *slog.Logger) *Index {
 		credentials: map[string]*credential{},
 		byPrint:     map[string]string{},
 		principals:  map[string]principal{},
-		locks:       newLockIndex(nil)}
+		locks:       newLockIndex(nil), failures: newFailures()}
 }
 
 // Run loads the registry and then follows its changes every Poll until
@@ -132,6 +135,9 @@ func (x *Index) Refresh(ctx context.Context) error {
 	for {
 		cs, err := x.src.ChangedSince(ctx, x.cursor, x.cfg.Page)
 		if err != nil {
+			if ctx.Err() == nil {
+				x.failures.Inc()
+			}
 			return err
 		}
 		x.apply(cs)

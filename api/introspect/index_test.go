@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
@@ -337,5 +340,36 @@ func TestACallerLearnsNothingOutsideItsScope(t *testing.T) {
 	}
 	if k, ok := x.PrincipalKind("alice"); !ok || k != store.KindHuman {
 		t.Fatalf("kind of alice = %q, %v", k, ok)
+	}
+}
+
+func TestMetricsSayHowStaleTheAnswersAre(t *testing.T) {
+	st, _ := open(t)
+	fixture(t, st)
+	cur := now
+	x := New(st, Config{}, func() time.Time { return cur },
+		slog.New(slog.DiscardHandler))
+	reg := prometheus.NewPedanticRegistry()
+	must(t, x.Register(reg))
+	must(t, x.Refresh(t.Context()))
+	cur = now.Add(90 * time.Second)
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	must(t, err)
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		got[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+	}
+	if got["killswitch_introspection_age_seconds"] != 90 ||
+		got["killswitch_introspection_sessions"] != 7 ||
+		got["killswitch_introspection_refresh_failures_total"] != 0 {
+		t.Fatalf("metrics %v, want 90s old, 7 sessions, no failures", got)
+	}
+	st.Close()
+	if err := x.Refresh(t.Context()); err == nil {
+		t.Fatal("a refresh from a closed store did not fail")
+	}
+	if n := testutil.ToFloat64(x.failures); n != 1 {
+		t.Fatalf("%v failures counted, want 1", n)
 	}
 }

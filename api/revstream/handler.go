@@ -164,12 +164,14 @@ func (s *Stream) sendAfter(ctx context.Context, c *client, after *int64,
 	}
 	var buf bytes.Buffer
 	skipped := false
+	sent := 0
 	for _, e := range es {
 		skipped = allow != nil && !allow(e)
 		if !skipped {
 			if err := writeEvent(&buf, e); err != nil {
 				return 0, err
 			}
+			sent++
 		}
 	}
 	last := es[len(es)-1].Seq
@@ -179,7 +181,11 @@ func (s *Stream) sendAfter(ctx context.Context, c *client, after *int64,
 		fmt.Fprintf(&buf, "id: %d\n\n", last)
 	}
 	*after = last
-	return len(es), c.send(buf.Bytes())
+	if err := c.send(buf.Bytes()); err != nil {
+		return 0, err
+	}
+	s.sent.Add(float64(sent))
+	return len(es), nil
 }
 
 // writeEvent writes e as one server-sent event.

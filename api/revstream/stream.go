@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -69,6 +71,7 @@ type Stream struct {
 	cfg    Config
 	logger *slog.Logger
 	active atomic.Int64
+	sent   prometheus.Counter
 
 	mu   sync.Mutex
 	wake chan struct{} // closed and replaced by notify
@@ -78,7 +81,7 @@ type Stream struct {
 func New(log Log, cfg Config, logger *slog.Logger) *Stream {
 	return &Stream{log: log, cfg: cfg.withDefaults(),
 		logger: logger.With("component", "revstream"),
-		wake:   make(chan struct{})}
+		wake:   make(chan struct{}), sent: newSent()}
 }
 
 // Publish implements engine.Publisher: the executor calls it once the

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
@@ -271,5 +274,34 @@ func TestABadLastEventIDIsAProblem(t *testing.T) {
 			t.Fatalf("%q: %d %v, want 400 naming the header and value",
 				id, resp.StatusCode, p)
 		}
+	}
+}
+
+func TestMetricsCountClientsAndEvents(t *testing.T) {
+	st, _ := open(t)
+	lock(t, st, "a")
+	lock(t, st, "b")
+	s := New(st, Config{}, quiet())
+	reg := prometheus.NewPedanticRegistry()
+	must(t, s.Register(reg))
+	c := connect(t, serve(t, s, nil), "0")
+	c.next(t)
+	c.next(t)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 2 {
+		t.Fatalf("%d metrics, %v", n, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for testutil.ToFloat64(s.sent) != 2 { // counted once flushed
+		if time.Now().After(deadline) {
+			t.Fatalf("%v events counted, want 2", testutil.ToFloat64(s.sent))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := "# HELP killswitch_revocation_stream_clients Clients connected " +
+		"to the revocation stream.\n# TYPE killswitch_revocation_stream_clients " +
+		"gauge\nkillswitch_revocation_stream_clients 1\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"killswitch_revocation_stream_clients"); err != nil {
+		t.Fatal(err)
 	}
 }

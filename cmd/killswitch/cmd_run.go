@@ -135,7 +135,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	defer pushed()
 	var views liveViews
 	if l != nil {
-		views = newLiveViews(st, &f.cfg, log)
+		if views, err = newLiveViews(st, &f.cfg, reg, log); err != nil {
+			return err
+		}
 	}
 	svc, err := engine.NewService(f.cfg, st, pol, conns, systemClock, log)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/api/introspect"
 	"github.com/killswitch-dev/killswitch/api/revstream"
@@ -64,13 +66,20 @@ type liveViews struct {
 	stream *revstream.Stream
 }
 
-// newLiveViews builds the views and adds them to cfg's sinks.
+// newLiveViews builds the views, registers their metrics with reg and
+// adds them to cfg's sinks.
 func newLiveViews(st store.Store, cfg *engine.ServiceConfig,
-	log *slog.Logger) liveViews {
+	reg prometheus.Registerer, log *slog.Logger) (liveViews, error) {
 	v := liveViews{index: introspect.New(st, introspect.Config{},
 		systemClock, log), stream: revstream.New(st, revstream.Config{}, log)}
+	if err := v.index.Register(reg); err != nil {
+		return v, err
+	}
+	if err := v.stream.Register(reg); err != nil {
+		return v, err
+	}
 	cfg.Sinks = append(cfg.Sinks, v.index, v.stream)
-	return v
+	return v, nil
 }
 
 // ops are the API's parts: the engine's executor and the views.
