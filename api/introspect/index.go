@@ -44,11 +44,21 @@ type Config struct {
 	// Page is how many changed records one store query reads. Default
 	// 5000.
 	Page int
+	// Forget is how long after it ended (was revoked, or expired) a
+	// session or credential stays in the index; past that it is dropped
+	// when it is loaded or changes, and introspection answers "unknown"
+	// for it, inactive either way. It bounds the index by the recent
+	// past rather than by every session ever seen. Default 7 days;
+	// negative keeps everything.
+	Forget time.Duration
 }
 
 func (c Config) withDefaults() Config {
 	if c.Poll <= 0 {
 		c.Poll = time.Second
+	}
+	if c.Forget == 0 {
+		c.Forget = 7 * 24 * time.Hour
 	}
 	if c.Page <= 0 {
 		c.Page = 5000
@@ -200,8 +210,12 @@ func (x *Index) apply(cs store.ChangeSet) {
 }
 
 func (x *Index) putSession(s store.Session) {
-	if old, ok := x.sessions[s.ID]; ok && old.ext != (external{}) {
+	if old, ok := x.sessions[s.ID]; ok && x.byExternal[old.ext] == s.ID {
 		delete(x.byExternal, old.ext)
+	}
+	if x.forgotten(s.Status, s.Revocation, s.ExpiresAt) {
+		delete(x.sessions, s.ID)
+		return
 	}
 	e := newSession(s)
 	x.sessions[s.ID] = e
@@ -211,12 +225,30 @@ func (x *Index) putSession(s store.Session) {
 }
 
 func (x *Index) putCredential(c store.Credential) {
-	if old, ok := x.credentials[c.ID]; ok && old.print != "" {
+	if old, ok := x.credentials[c.ID]; ok && x.byPrint[old.print] == c.ID {
 		delete(x.byPrint, old.print)
+	}
+	if x.forgotten(c.Status, c.Revocation, c.ExpiresAt) {
+		delete(x.credentials, c.ID)
+		return
 	}
 	e := newCredential(c)
 	x.credentials[c.ID] = e
 	if e.print != "" {
 		x.byPrint[e.print] = c.ID
 	}
+}
+
+// forgotten reports whether a session or credential ended more than
+// Config.Forget ago: when it was revoked, or else when it expired.
+func (x *Index) forgotten(status string, rev *store.Revocation,
+	expires time.Time) bool {
+	if x.cfg.Forget < 0 {
+		return false
+	}
+	end := expires
+	if status != store.StatusActive && rev != nil {
+		end = rev.At
+	}
+	return !end.IsZero() && x.clock().Sub(end) > x.cfg.Forget
 }

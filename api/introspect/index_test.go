@@ -373,3 +373,33 @@ func TestMetricsSayHowStaleTheAnswersAre(t *testing.T) {
 		t.Fatalf("%v failures counted, want 1", n)
 	}
 }
+
+func TestLongEndedSessionsAreForgotten(t *testing.T) {
+	st, _ := open(t)
+	fixture(t, st)
+	ctx := t.Context()
+	must(t, st.PutSession(ctx, store.Session{ID: "alice-2019",
+		PrincipalID: "alice", Provider: "okta", ExternalID: "okta-2019",
+		ExpiresAt: now.Add(-8 * 24 * time.Hour)}))
+	_, err := st.RevokeSessions(ctx, store.SessionFilter{
+		IDs: []string{"erin-ssh"}}, store.Revocation{
+		At: now.Add(-30 * 24 * time.Hour), By: "operator:kim", Reason: "old"})
+	must(t, err)
+	x := loaded(t, st)
+	for _, id := range []string{"alice-2019", "erin-ssh"} {
+		if a, _ := x.Session(id); a.Active || a.Reason != ReasonUnknown {
+			t.Fatalf("%s ended over a week ago: %+v, want unknown", id, a)
+		}
+	}
+	if a, _ := x.External("okta", "okta-2019"); a.Reason != ReasonUnknown {
+		t.Fatalf("by its provider's id: %+v, want unknown", a)
+	}
+	if a, _ := x.Session("alice-old"); a.Reason != ReasonExpired {
+		t.Fatalf("a session that expired a minute ago: %+v, want expired", a)
+	}
+	keep := New(st, Config{Forget: -1}, clock, slog.New(slog.DiscardHandler))
+	must(t, keep.Refresh(ctx))
+	if a, _ := keep.Session("erin-ssh"); a.Reason != ReasonRevoked {
+		t.Fatalf("with Forget < 0: %+v, want revoked", a)
+	}
+}
