@@ -79,7 +79,7 @@ func (a *Authenticator) byHash(ctx context.Context, hash string) (Caller, error)
 	}
 	a.touch(ctx, t, now)
 	return Caller{TokenID: t.ID, Name: t.Name, Role: Role(t.Role),
-		Scopes: t.Scopes, secretHash: hash}, nil
+		Scopes: t.Scopes, ExpiresAt: t.ExpiresAt, secretHash: hash}, nil
 }
 
 // touch records a use of t when the recorded one is stale; a failure is

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -31,6 +32,8 @@ type Caller struct {
 	Name    string
 	Role    Role
 	Scopes  store.TokenScopes
+	// ExpiresAt is when the token expires; zero for never.
+	ExpiresAt time.Time
 	// secretHash finds the token again, for Authenticator.Recheck; it is
 	// what the store keeps, never the secret.
 	secretHash string

@@ -3,20 +3,28 @@ package api
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// ListTokens lists every API token without its secret.
+// ListTokens lists, without their secrets, the API tokens the caller
+// reaches: all of them for an admin without scopes.
 func (s *Server) ListTokens(ctx context.Context,
 	_ ListTokensRequestObject) (ListTokensResponseObject, error) {
+	c, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ts, err := s.st.ListAPITokens(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := ListTokens200JSONResponse{Items: make([]Token, len(ts))}
-	for i, t := range ts {
-		out.Items[i] = token(t)
+	out := ListTokens200JSONResponse{Items: []Token{}}
+	for _, t := range ts {
+		if c.reaches(t) {
+			out.Items = append(out.Items, token(t))
+		}
 	}
 	return out, nil
 }
@@ -62,7 +70,29 @@ func (c Caller) mayGrant(s TokenSpec) error {
 		return deny("scopes.providers", "",
 			"must stay within the caller's providers")
 	}
+	if !c.ExpiresAt.IsZero() && (s.ExpiresAt.IsZero() ||
+		s.ExpiresAt.After(c.ExpiresAt)) {
+		return deny("expires_at", formatTime(s.ExpiresAt),
+			"must not be later than the caller's own token expires ("+
+				c.ExpiresAt.UTC().Format(time.RFC3339)+")")
+	}
 	return nil
+}
+
+// formatTime is t in RFC 3339, "" for zero (never).
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// reaches reports whether c sees and may revoke t: a token it could
+// have made, with a role no higher and scopes no wider than its own.
+func (c Caller) reaches(t store.APIToken) bool {
+	return c.Can(Role(t.Role)) &&
+		within(t.Scopes.PrincipalKinds, c.Scopes.PrincipalKinds) &&
+		within(t.Scopes.Providers, c.Scopes.Providers)
 }
 
 // within reports whether a scope list reaches no further than limit (an
@@ -88,6 +118,16 @@ func (s *Server) RevokeToken(ctx context.Context,
 	c, err := callerOf(ctx)
 	if err != nil {
 		return nil, err
+	}
+	ts, err := s.st.ListAPITokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(ts, func(t store.APIToken) bool {
+		return t.ID == req.ID
+	})
+	if i < 0 || !c.reaches(ts[i]) {
+		return nil, problem(ProblemCodeNotFound, "no such token")
 	}
 	t, err := RevokeToken(ctx, s.st, req.ID, c.Actor(), s.now())
 	if err != nil {
