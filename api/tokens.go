@@ -150,6 +150,12 @@ func (s TokenSpec) validate() error {
 		return &FieldError{"expires_at", s.ExpiresAt.Format(time.RFC3339),
 			"not after the time of creation"}
 	}
+	for _, p := range s.Scopes.Providers {
+		if p == "" || strings.TrimSpace(p) != p {
+			return &FieldError{"scopes.providers", p,
+				"not a provider name (empty, or spaces around it)"}
+		}
+	}
 	for _, k := range s.Scopes.PrincipalKinds {
 		if !k.Valid() {
 			return &FieldError{"scopes.principal_kinds", string(k),

@@ -56,3 +56,20 @@ func TestAScopedAdminReachesOnlyTokensWithinItsScope(t *testing.T) {
 		t.Errorf("the unscoped admin lists %d tokens, want 2", len(list.Items))
 	}
 }
+
+// A scope names real providers: an empty or blank one is refused, not
+// kept as a scope that matches nothing the caller meant.
+func TestATokenScopeWithABlankProviderIsRefused(t *testing.T) {
+	e := newEnv(t)
+	admin := e.token(api.Admin, store.TokenScopes{})
+	for _, p := range []string{"", " ", "okta "} {
+		got := e.do("POST", "/v1/tokens", admin, map[string]any{
+			"name": "x", "role": "viewer", "scopes": map[string]any{
+				"providers": []string{p}}}).problem(t, 400,
+			api.ProblemCodeInvalidBody)
+		if got.Parameter != "scopes.providers" || got.Value != p {
+			t.Errorf("provider %q: problem names %s=%q", p, got.Parameter,
+				got.Value)
+		}
+	}
+}
