@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -175,4 +176,28 @@ func TestAuditVerifyOnAnEmptyStore(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "0 entries") {
 		t.Fatalf("audit verify on an empty store exited %d: %s", code, out)
 	}
+}
+
+func TestRunNamesABadFlagBeforeItStartsAnything(t *testing.T) {
+	db := importedStore(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := fmt.Sprint(busy.Addr().(*net.TCPAddr).Port)
+	run := func(flags ...string) []string {
+		return append([]string{"--store", "DB", "run", "--listen",
+			"127.0.0.1:0", "--embedded-broker-port", port}, flags...)
+	}
+	runCLICases(t, db, []cliCase{
+		{"An issuer that is no URL", run("--ssf-issuer", "ftp://x"),
+			2, []string{"issuer", "ftp://x"}},
+		{"A signing algorithm that is not offered", run("--ssf-issuer",
+			"http://127.0.0.1:1", "--ssf-signing-alg", "HS256"),
+			2, []string{"HS256"}},
+		{"An issuer without a listener", []string{"--store", "DB", "run",
+			"--listen", "", "--embedded-broker-port", port, "--ssf-issuer",
+			"http://127.0.0.1:1"}, 2, []string{"--ssf-issuer", "--listen"}},
+	})
 }

@@ -84,7 +84,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	if err := f.ssf.validate(); err != nil {
+	if err := f.ssf.validate(f.listen); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	var l *httpListener

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,12 +40,25 @@ func addSSFFlags(fl *pflag.FlagSet, f *ssfFlags) {
 			"24h5m, so that every queued SET verifies when it arrives")
 }
 
-// validate refuses a key grace that would let a SET queued before a
-// rotation be delivered after receivers can no longer fetch the key
-// that signed it.
-func (f ssfFlags) validate() error {
+// validate checks the transmitter's flags before run starts anything:
+// an issuer that is a URL, an offered algorithm, a listener to serve on,
+// and a key grace long enough that a SET queued before a rotation is
+// not delivered after receivers can no longer fetch the key that signed
+// it. listen is --listen.
+func (f ssfFlags) validate(listen string) error {
 	if f.issuer == "" {
 		return nil
+	}
+	if listen == "" {
+		return errors.New("--ssf-issuer needs --listen")
+	}
+	cfg := propagation.Config{Issuer: f.issuer}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("--ssf-issuer: %w", err)
+	}
+	cfg.Algorithm = f.alg
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("--ssf-signing-alg: %w", err)
 	}
 	if least := (propagation.PushConfig{}).MinKeyGrace(); f.grace < least {
 		return fmt.Errorf("--ssf-key-grace: %s is shorter than %s: a SET "+
