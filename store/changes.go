@@ -10,6 +10,13 @@ import (
 // revocation stream). A backend records it in the transaction of the
 // change, whoever writes: the engine, the CLI, import and sync, another
 // process or instance on the same store.
+//
+// Sequence numbers must become visible in order: a reader that has seen
+// number n must never later see a smaller one commit, or it would skip
+// it. SQLite, with one writer at a time, gives that for free; a backend
+// with concurrent writers (PostgreSQL) must serialise the numbering with
+// the commit, for example by taking a transaction-scoped lock before it
+// draws a number.
 type Changes interface {
 	// ChangedSince returns the sessions, credentials, principals and
 	// locks whose latest change came after cursor, at most limit of them
