@@ -173,8 +173,10 @@ type Guard interface {
 	// and those before it in this call; when that would pass the
 	// Limit, the action is stored awaiting approval instead, with
 	// LastError naming the budget, and a Trip is returned. audit, when
-	// not nil, builds the entries appended with the signal. It returns
-	// the actions as stored (none when the signal was recorded before).
+	// not nil, builds the entries appended with the signal. Before the
+	// budgets, a pending action whose CoalesceKey a pending action holds
+	// already is stored skipped (see Action.CoalesceKey). It returns the
+	// actions as stored (none when the signal was recorded before).
 	RecordGuarded(ctx context.Context, rec SignalRecord, actions []Action,
 		budgets []Budget, now time.Time,
 		audit GuardAudit) (recorded bool, stored []Action, trips []Trip, err error)

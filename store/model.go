@@ -236,6 +236,13 @@ type Action struct {
 	// Verdict is how the wait for approval ended; nil while it lasts or
 	// when the action never waited.
 	Verdict *Verdict `json:"verdict,omitempty"`
+	// CoalesceKey names the action's effect: actions with the same
+	// non-empty key do the same thing when they run. RecordGuarded
+	// stores an action planned pending while another with its key is
+	// pending (not yet claimed) as skipped instead, its LastError naming
+	// that one, which covers it when it runs; it counts against no
+	// budget.
+	CoalesceKey string `json:"coalesce_key,omitempty"`
 }
 
 // What happens to an action awaiting approval when its deadline passes.

@@ -15,7 +15,7 @@ import (
 const actionCols = "id, idempotency_key, signal_id, kind, target_type, " +
 	"target_id, scope, reason, policy, policy_revision, params, state, " +
 	"attempts, last_error, result, created_at, updated_at, lease_until, " +
-	guardCols
+	guardCols + ", coalesce_key"
 
 // guardCols are the columns the guardrails added (0003_guardrails.sql).
 const guardCols = "principal_kind, approval_deadline, on_timeout, " +
@@ -28,7 +28,7 @@ func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) erro
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO actions (`+actionCols+
-		`) VALUES (`+placeholders(25)+`)
+		`) VALUES (`+placeholders(26)+`)
 		ON CONFLICT (idempotency_key) DO NOTHING`)
 	if err != nil {
 		return err
@@ -50,7 +50,8 @@ func actionArgs(a store.Action) []any {
 		rawArg(a.Result), timeArg(a.CreatedAt), timeArg(a.UpdatedAt),
 		timeArg(a.LeaseUntil), string(a.PrincipalKind),
 		timeArg(a.ApprovalDeadline), a.OnTimeout}
-	return append(args, verdictArgs(a.Verdict)...)
+	args = append(args, verdictArgs(a.Verdict)...)
+	return append(args, a.CoalesceKey)
 }
 
 // verdictArgs are the values of the verdict columns: empty for none.
@@ -71,7 +72,8 @@ func scanAction(r rowScanner) (store.Action, error) {
 		&a.LastError, rawCol{&a.Result}, timeCol{&a.CreatedAt},
 		timeCol{&a.UpdatedAt}, timeCol{&a.LeaseUntil},
 		(*string)(&a.PrincipalKind), timeCol{&a.ApprovalDeadline},
-		&a.OnTimeout, &v.Verdict, &v.By, timeCol{&v.At}, &v.Reason)
+		&a.OnTimeout, &v.Verdict, &v.By, timeCol{&v.At}, &v.Reason,
+		&a.CoalesceKey)
 	if v.Verdict != "" {
 		a.Verdict = &v
 	}

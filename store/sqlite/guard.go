@@ -40,6 +40,9 @@ func (s *Store) RecordGuarded(ctx context.Context, rec store.SignalRecord,
 		if err != nil || !recorded {
 			return err
 		}
+		if err := coalesce(ctx, tx, actions); err != nil {
+			return err
+		}
 		if trips, err = applyBudgets(ctx, tx, actions, budgets, now); err != nil {
 			return err
 		}

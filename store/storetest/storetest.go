@@ -38,7 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		revokeTests, credentialTests, lockTests, signalTests, actionTests,
 		claimTests, auditTests, effectTests, guardTests,
 		keyTests, streamTests, deliveryTests, exposureTests, sweepRunTests,
-		statsTests, tokenTests, queryTests, changeTests}
+		statsTests, tokenTests, queryTests, changeTests, coalesceTests}
 	for _, g := range groups {
 		for _, tc := range g {
 			t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
