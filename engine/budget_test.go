@@ -69,6 +69,12 @@ func TestABudgetHoldsActionsPastItsLimitAcrossRestarts(t *testing.T) {
 	for _, n := range []string{"1", "2", "3"} {
 		as := processAs(t, st, ev, g, log, aliceSignal(t, n))
 		states = append(states, as[0].State)
+		// An executor takes each up before the next alert, which would
+		// be coalesced into it while it waits.
+		if _, err := st.ClaimActions(context.Background(), "executor",
+			time.Now(), time.Hour, 10); err != nil {
+			t.Fatal(err)
+		}
 		if n == "3" {
 			if got := state(t, st, as[0].ID); got != store.ActionAwaitingApproval {
 				t.Fatalf("stored state %s, want held", got)

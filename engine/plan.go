@@ -77,7 +77,20 @@ func newAction(signalID string, sig signals.Signal, a rules.Action,
 		TargetID: a.Target.ID, Scope: a.Scope, Reason: a.Reason,
 		Policy: a.Rule, PolicyRevision: revision, Params: params,
 		State: store.ActionPending, CreatedAt: now, UpdatedAt: now,
+		CoalesceKey: coalesceKey(a, params),
 	}
+}
+
+// coalesceKey names what an action does (store.Action.CoalesceKey): its
+// kind, target, scope and parameters, so that a storm of alerts deciding
+// the same runs it once while it waits. A notification tells of its own
+// signal, so it has none.
+func coalesceKey(a rules.Action, params json.RawMessage) string {
+	if a.Kind == rules.Notify {
+		return ""
+	}
+	return strings.Join([]string{a.Kind, a.Target.Type + ":" + a.Target.ID,
+		a.Scope, string(params)}, "|")
 }
 
 // holdReason says why an action must not run automatically, or "".
