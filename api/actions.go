@@ -59,6 +59,9 @@ func actionQuery(p ListActionsParams, c Caller) (store.ActionFilter, int, error)
 				ActionKindLock, ActionKindNotify))
 	}
 	limit, err := pageLimit(p.Limit)
+	if err == nil {
+		err = checkRange("created", p.CreatedAfter, p.CreatedBefore)
+	}
 	if err != nil {
 		return store.ActionFilter{}, 0, err
 	}

@@ -61,6 +61,9 @@ func (s *Server) credentialQuery(ctx context.Context,
 			"for newest first")
 	}
 	limit, err := pageLimit(p.Limit)
+	if err == nil {
+		err = checkRange("created", p.CreatedAfter, p.CreatedBefore)
+	}
 	if err != nil {
 		return f, 0, err
 	}

@@ -112,9 +112,21 @@ func parseAge(param, v string) (time.Duration, error) {
 }
 
 // timeRange is the store range of an after (inclusive) and a before
-// (exclusive) parameter.
+// (exclusive) parameter; checkRange has refused an empty one.
 func timeRange(after, before time.Time) store.TimeRange {
 	return store.TimeRange{From: after, To: before}
+}
+
+// checkRange refuses a range that holds no instant, naming its before
+// parameter (name+"_before"): a mistake, not a question whose answer is
+// nothing.
+func checkRange(name string, after, before time.Time) error {
+	if after.IsZero() || before.IsZero() || before.After(after) {
+		return nil
+	}
+	return badParam(name+"_before", before.Format(time.RFC3339Nano),
+		"not after "+name+"_after ("+after.Format(time.RFC3339Nano)+
+			"): the range holds no time")
 }
 
 // trim cuts a page fetched with one item more than limit back to limit,

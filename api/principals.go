@@ -54,6 +54,9 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 		return c, store.PrincipalFilter{}, 0, err
 	}
 	limit, err := pageLimit(p.Limit)
+	if err == nil {
+		err = checkRange("created", p.CreatedAfter, p.CreatedBefore)
+	}
 	if err != nil {
 		return c, store.PrincipalFilter{}, 0, err
 	}

@@ -42,6 +42,12 @@ func sessionQuery(ctx context.Context, p ListSessionsParams) (store.SessionFilte
 		return store.SessionFilter{}, 0, err
 	}
 	limit, err := pageLimit(p.Limit)
+	if err == nil {
+		err = checkRange("created", p.CreatedAfter, p.CreatedBefore)
+	}
+	if err == nil {
+		err = checkRange("last_seen", p.LastSeenAfter, p.LastSeenBefore)
+	}
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}

@@ -16,6 +16,9 @@ func (s *Server) ListSignals(ctx context.Context,
 		return nil, err
 	}
 	limit, err := pageLimit(p.Limit)
+	if err == nil {
+		err = checkRange("received", p.ReceivedAfter, p.ReceivedBefore)
+	}
 	if err != nil {
 		return nil, err
 	}

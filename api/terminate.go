@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/api/respond"
 	"github.com/killswitch-dev/killswitch/store"
@@ -54,6 +56,17 @@ func (s *Server) TerminateSessions(ctx context.Context,
 func terminateFilter(c Caller, f SessionFilter) (*respond.SessionQuery, error) {
 	if err := checkFilterEnums(f); err != nil {
 		return nil, err
+	}
+	for _, r := range []struct {
+		name          string
+		after, before time.Time
+	}{{"created", f.CreatedAfter, f.CreatedBefore},
+		{"last_seen", f.LastSeenAfter, f.LastSeenBefore}} {
+		var p *Problem
+		if errors.As(checkRange(r.name, r.after, r.before), &p) {
+			return nil, &FieldError{"filter." + p.Parameter, p.Value,
+				p.Detail}
+		}
 	}
 	network, err := parseNetwork(f.Network)
 	if err != nil {

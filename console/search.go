@@ -111,6 +111,18 @@ func (f searchForm) filter() (store.SessionFilter, []fieldError) {
 			bad(t.field, "%v", err)
 		}
 	}
+	for _, r := range []struct {
+		field, after, before string
+		tr                   store.TimeRange
+	}{{"Created", f.CreatedAfter, f.CreatedBefore, sf.Created},
+		{"Last seen", f.SeenAfter, f.SeenBefore, sf.LastSeen}} {
+		if !r.tr.From.IsZero() && !r.tr.To.IsZero() &&
+			!r.tr.To.After(r.tr.From) {
+			bad(r.field+" before", "%q is not after %s after (%q): the "+
+				"range holds no time", r.before, strings.ToLower(r.field),
+				r.after)
+		}
+	}
 	return sf, errs
 }
 

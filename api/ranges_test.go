@@ -1,0 +1,39 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/killswitch-dev/killswitch/api"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// A time range that holds no instant (its before not after its after)
+// is a mistake, not a question whose answer is "nothing": every list
+// and a termination's filter refuse it naming the before.
+func TestAnEmptyTimeRangeIsAProblemNamingIt(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	admin := e.token(api.Admin, store.TokenScopes{})
+	const late, early = "2026-12-05T00:00:00Z", "2026-12-01T00:00:00Z"
+	for _, c := range []struct{ path, name string }{
+		{"/v1/principals", "created"}, {"/v1/sessions", "created"},
+		{"/v1/sessions", "last_seen"}, {"/v1/credentials", "created"},
+		{"/v1/actions", "created"}, {"/v1/signals", "received"},
+	} {
+		for _, before := range []string{early, late} {
+			q := c.path + "?" + c.name + "_after=" + late + "&" +
+				c.name + "_before=" + before
+			p := e.do("GET", q, admin, nil).problem(t, 400,
+				api.ProblemCodeInvalidParameter)
+			if p.Parameter != c.name+"_before" || p.Value != before {
+				t.Errorf("%s: problem names %s=%q", q, p.Parameter, p.Value)
+			}
+		}
+	}
+	p := e.do("POST", "/v1/sessions/terminate", admin, map[string]any{
+		"filter": map[string]any{"principal": "alice",
+			"last_seen_after": late, "last_seen_before": early},
+		"reason": "INC-1"}).problem(t, 400, api.ProblemCodeInvalidBody)
+	if p.Parameter != "filter.last_seen_before" || p.Value != early {
+		t.Errorf("termination: problem names %s=%q", p.Parameter, p.Value)
+	}
+}
