@@ -37,3 +37,39 @@ func TestAnEmptyTimeRangeIsAProblemNamingIt(t *testing.T) {
 		t.Errorf("termination: problem names %s=%q", p.Parameter, p.Value)
 	}
 }
+
+// A country is the two-letter code of the origin, in either case: "us"
+// finds the sessions from US, as the console's search does, and a
+// termination by {"country": "us"} cuts them rather than nothing.
+// Anything else is refused by name.
+func TestACountryIsATwoLetterCodeInEitherCase(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	admin := e.token(api.Admin, store.TokenScopes{})
+	var upper, lower struct{ Items []api.Session }
+	e.get("/v1/sessions?country=US", admin, 200, &upper)
+	e.get("/v1/sessions?country=us", admin, 200, &lower)
+	if len(upper.Items) == 0 || len(lower.Items) != len(upper.Items) {
+		t.Fatalf("country=us finds %d sessions, US %d", len(lower.Items),
+			len(upper.Items))
+	}
+	for _, v := range []string{"usa", "u", "1x", "u%20s"} {
+		p := e.do("GET", "/v1/sessions?country="+v, admin, nil).problem(t,
+			400, api.ProblemCodeInvalidParameter)
+		if p.Parameter != "country" {
+			t.Errorf("country=%s: problem names %q", v, p.Parameter)
+		}
+	}
+	p := e.do("POST", "/v1/sessions/terminate", admin, map[string]any{
+		"filter": map[string]any{"country": "usa"}, "reason": "INC-1"}).
+		problem(t, 400, api.ProblemCodeInvalidBody)
+	if p.Parameter != "filter.country" {
+		t.Errorf("termination: problem names %q", p.Parameter)
+	}
+	var got api.Termination
+	e.do("POST", "/v1/sessions/terminate", admin, map[string]any{
+		"filter": map[string]any{"country": "us", "principal": "alice"},
+		"reason": "INC-1"}).want(t, 200, &got)
+	if got.Matched == 0 {
+		t.Error("a termination by country us matched nothing")
+	}
+}

@@ -59,11 +59,15 @@ func sessionQuery(ctx context.Context, p ListSessionsParams) (store.SessionFilte
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}
+	country, err := parseCountry("country", p.Country)
+	if err != nil {
+		return store.SessionFilter{}, 0, err
+	}
 	return store.SessionFilter{PrincipalID: p.Principal,
 		Kind: string(p.Kind), Provider: p.Provider, Status: string(p.Status),
 		Providers:      slices.Clone(c.Scopes.Providers),
 		PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
-		Country:        p.Country, Network: network,
+		Country:        country, Network: network,
 		Effect:   store.Effect(p.RevocationEffect),
 		Created:  timeRange(p.CreatedAfter, p.CreatedBefore),
 		LastSeen: timeRange(p.LastSeenAfter, p.LastSeenBefore),

@@ -73,12 +73,17 @@ func terminateFilter(c Caller, f SessionFilter) (*respond.SessionQuery, error) {
 		return nil, &FieldError{"filter.network", f.Network,
 			"not a CIDR prefix (203.0.113.0/24) or an IP address"}
 	}
+	country, err := parseCountry("filter.country", f.Country)
+	if err != nil {
+		return nil, &FieldError{"filter.country", f.Country,
+			"not a two-letter country code (US)"}
+	}
 	return &respond.SessionQuery{Query: filterQuery(f),
 		Store: store.SessionFilter{PrincipalID: f.Principal,
 			Kind: string(f.Kind), Provider: f.Provider,
 			Providers:      slices.Clone(c.Scopes.Providers),
 			PrincipalKinds: slices.Clone(c.Scopes.PrincipalKinds),
-			Country:        f.Country, Network: network,
+			Country:        country, Network: network,
 			Effect:   store.Effect(f.RevocationEffect),
 			Created:  timeRange(f.CreatedAfter, f.CreatedBefore),
 			LastSeen: timeRange(f.LastSeenAfter, f.LastSeenBefore)}}, nil
