@@ -114,6 +114,12 @@ func NewPusher(t *Transmitter, cfg PushConfig) *Pusher {
 	c.HTTPClient.Timeout = cfg.Timeout
 	c.Logger = nil // its messages carry endpoint URLs, which may hold secrets
 	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	// A receiver's Retry-After is waited out in the store (see push), not
+	// in the request: uncapped, it held a stream's push for as long as
+	// the receiver asked.
+	c.Backoff = func(lo, hi time.Duration, n int, resp *http.Response) time.Duration {
+		return min(retryablehttp.DefaultBackoff(lo, hi, n, resp), hi)
+	}
 	// A redirect is answered, not followed: following would resend the
 	// authorization header elsewhere and could turn the POST into a GET
 	// that a login page answers 200, losing the SET as delivered.
@@ -294,6 +300,10 @@ func (p *Pusher) push(ctx context.Context, st store.Stream,
 	}
 	p.tx.metrics.outcome(st.Method, "retried", 1)
 	wait := p.backoff(d.Attempts)
+	var slow *throttledError
+	if errors.As(sendErr, &slow) {
+		wait = max(wait, min(slow.after, p.cfg.MaxBackoff))
+	}
 	if d.LastError != sendErr.Error() {
 		log.Warn("delivery will be retried", "attempts", d.Attempts,
 			"retry_in", wait, "err", sendErr)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -56,5 +57,39 @@ func TestAPushEndpointThatRedirectsIsNeitherFollowedNorDelivered(t *testing.T) {
 					"redirect as its error", waiting)
 			}
 		})
+	}
+}
+
+func TestAReceiverAskingToWaitAnHourDoesNotHoldThePusher(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{})
+	throttle := httptest.NewServer(http.HandlerFunc(
+		func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+	t.Cleanup(throttle.Close)
+	cfg := r.createStream(map[string]any{"aud": "x",
+		"delivery": map[string]any{"method": store.DeliveryPush,
+			"endpoint_url": throttle.URL + "/events"},
+		"events_requested": EventsSupported})
+	stream := cfg["stream_id"].(string)
+	r.revoke("rev-1")
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.pusher.RunOnce(t.Context())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		must(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("a push is still waiting out the receiver's Retry-After " +
+			"of an hour")
+	}
+	waiting := r.deliveries(stream, store.DeliveryPending)
+	if len(waiting) != 1 || !waiting[0].NotBefore.After(
+		r.clock.Now().Add(4*time.Minute)) {
+		t.Fatalf("pending = %+v, want the SET waiting as long as the "+
+			"receiver asked, up to the longest backoff", waiting)
 	}
 }

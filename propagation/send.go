@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -59,6 +61,11 @@ func answer(resp *http.Response) error {
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return nil
 		}
+		if after, ok := retryAfter(resp); ok {
+			return &throttledError{after: after, msg: fmt.Sprintf(
+				"push: receiver answered %d, retry after %s",
+				resp.StatusCode, after)}
+		}
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			return fmt.Errorf("push: receiver answered %d: a redirect, "+
 				"not followed: the stream's endpoint_url must be where "+
@@ -75,6 +82,36 @@ func answer(resp *http.Response) error {
 		msg += fmt.Sprintf(": %s: %.200s", e.Err, e.Description)
 	}
 	return &refusedError{msg: msg}
+}
+
+// throttledError is a 429 or 503 whose Retry-After says how long the
+// receiver wants us to wait.
+type throttledError struct {
+	msg   string
+	after time.Duration
+}
+
+func (e *throttledError) Error() string { return e.msg }
+
+// maxRetryAfter bounds the seconds of a Retry-After, so that no value
+// overflows a duration; a push waits at most MaxBackoff anyway.
+const maxRetryAfter = 7 * 24 * 3600
+
+// retryAfter reads the Retry-After of a 429 or 503: seconds, or an HTTP
+// date.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests &&
+		resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	v := resp.Header.Get("Retry-After")
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(time.Until(at), 0), true
+	}
+	return 0, false
 }
 
 // transportError describes a network failure without the URL, whose
