@@ -126,8 +126,24 @@ const jwksMaxAge = 5 * time.Minute
 const maxBody = 64 << 10
 
 // decode reads a JSON body into v, answering 400 when it does not fit.
+// Unknown members are ignored, as SSF receivers may send members of
+// later versions.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeBody(w, r, v, false)
+}
+
+// decodeStrict is decode for killswitch's own API: an unknown member is
+// a 400 naming it, since a misspelt one ("event", "authorisation_header")
+// would silently change what is registered.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeBody(w, r, v, true)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) bool {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		problem(w, http.StatusBadRequest, "invalid_request",
 			"body: "+strings.TrimPrefix(err.Error(), "json: "))

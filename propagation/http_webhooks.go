@@ -66,7 +66,7 @@ func (t *Transmitter) newWebhook(req webhookRequest) (store.Stream, error) {
 
 func (t *Transmitter) createWebhook(w http.ResponseWriter, r *http.Request) {
 	var req webhookRequest
-	if !decode(w, r, &req) {
+	if !decodeStrict(w, r, &req) {
 		return
 	}
 	st, err := t.newWebhook(req)

@@ -58,7 +58,8 @@ func TestAWebhookIsSignedRetriedAndItsSecretShownOnce(t *testing.T) {
 	r.callOK(201, "POST", PathWebhooks, map[string]any{"url": srv.URL,
 		"events": []string{WebhookSessionRevoked}}, &created)
 	if len(created.SigningSecret) != 64 {
-		t.Fatalf("signing_secret = %q, want 32 random bytes in hex", created.SigningSecret)
+		t.Fatalf("signing_secret of %d characters, want 32 random bytes "+
+			"in hex", len(created.SigningSecret))
 	}
 	hook.secret = created.SigningSecret
 	_, list := r.call("GET", PathWebhooks, nil)
@@ -66,7 +67,8 @@ func TestAWebhookIsSignedRetriedAndItsSecretShownOnce(t *testing.T) {
 	_, streams := r.call("GET", PathStreams, nil)
 	for _, b := range [][]byte{list, one} {
 		if strings.Contains(string(b), created.SigningSecret) || !strings.Contains(string(b), created.ID) {
-			t.Fatalf("read back %s: want the webhook without its secret", b)
+			t.Fatalf("read back %d bytes: want the webhook, without its "+
+				"secret (not printed)", len(b))
 		}
 	}
 	if strings.Contains(string(streams), created.ID) {
@@ -99,5 +101,22 @@ func TestAWebhookForUnknownEventsIsRefused(t *testing.T) {
 		"url": "https://gw.example/hook", "events": []string{"session.created"}})
 	if status != 400 || !strings.Contains(string(body), "events[0]") {
 		t.Fatalf("= %d %s, want 400 naming events[0]", status, body)
+	}
+}
+
+func TestAWebhookWithAMisspeltFieldIsRefusedNamingIt(t *testing.T) {
+	r := newRig(t, Config{}, PushConfig{})
+	for _, field := range []string{"event", "authorisation_header"} {
+		status, body := r.call("POST", PathWebhooks, map[string]any{
+			"url": "https://gw.example/hook", field: "x"})
+		// The body is not printed: a registration answers its secret.
+		if status != 400 || !strings.Contains(string(body), field) {
+			t.Fatalf("a webhook with %q = %d, want 400 naming it",
+				field, status)
+		}
+	}
+	_, list := r.call("GET", PathWebhooks, nil)
+	if strings.Contains(string(list), "gw.example") {
+		t.Fatalf("a refused webhook was registered: %s", list)
 	}
 }
