@@ -22,10 +22,11 @@ type auditData struct {
 	// there is none to offer.
 	Earlier int64
 	Verify  *verifyResult
-	// First and Last are the sequence numbers of the page read; Hidden
-	// how many of its entries are outside the caller's scope.
+	// First and Last are the sequence numbers of the page read.
 	First, Last int64
-	Hidden      int
+	// Scoped is true for a scoped caller, who is told nothing of the
+	// entries outside its scope, not even how many.
+	Scoped bool
 }
 
 // keepAudit keeps the entries whose subjects are in scope.
@@ -75,13 +76,14 @@ func (c *Console) renderAudit(w http.ResponseWriter, r *http.Request,
 	}
 	es, err := c.st.ListAudit(r.Context(), f)
 	if err == nil {
-		d.Entries, err = keepAudit(r.Context(), who.Scope(c.st), es)
+		sc := who.Scope(c.st)
+		d.Scoped = !sc.Open()
+		d.Entries, err = keepAudit(r.Context(), sc, es)
 	}
 	if err != nil {
 		c.failErr(w, r, who, "list audit entries", err)
 		return
 	}
-	d.Hidden = len(es) - len(d.Entries)
 	if len(es) > 0 && d.Subject == "" && es[0].Seq > 1 {
 		d.Earlier = max(0, es[0].Seq-1-auditPage)
 	}

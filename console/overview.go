@@ -12,9 +12,9 @@ import (
 // overviewData is the live state the overview shows.
 type overviewData struct {
 	Counts []store.SessionCount
-	// Total counts the live sessions in the caller's scope; Hidden
-	// those outside it.
-	Total, Hidden int
+	// Total counts the live sessions in the caller's scope; those
+	// outside it are not counted, so as to tell nothing of them.
+	Total         int
 	Signals       []signalRow
 	Awaiting      []store.Action
 	AwaitingCount int
@@ -57,7 +57,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, who Caller) {
 	d := overviewData{RefreshMs: c.cfg.Refresh.Milliseconds(),
 		DeadLetters: -1, Scoped: !sc.Open()}
 	var err error
-	if d.Total, d.Hidden, d.Counts, err = c.liveCounts(ctx, who); err != nil {
+	if d.Total, d.Counts, err = c.liveCounts(ctx, who); err != nil {
 		c.failErr(w, r, who, "count sessions", err)
 		return
 	}
@@ -74,22 +74,20 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, who Caller) {
 
 // liveCounts counts the live sessions in the caller's scope by kind and
 // provider, and those outside it.
-func (c *Console) liveCounts(ctx context.Context, who Caller) (total,
-	hidden int, in []store.SessionCount, err error) {
+func (c *Console) liveCounts(ctx context.Context, who Caller) (total int,
+	in []store.SessionCount, err error) {
 	counts, err := c.st.CountSessions(ctx, store.SessionFilter{
 		Status: store.StatusActive})
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, nil, err
 	}
 	for _, n := range counts {
-		if !who.InScope(string(n.PrincipalKind), n.Provider) {
-			hidden += n.Count
-			continue
+		if who.InScope(string(n.PrincipalKind), n.Provider) {
+			in = append(in, n)
+			total += n.Count
 		}
-		in = append(in, n)
-		total += n.Count
 	}
-	return total, hidden, in, nil
+	return total, in, nil
 }
 
 // heldShown is how many held actions the overview lists.

@@ -16,7 +16,6 @@ type principalData struct {
 	P           store.Principal
 	Aliases     []store.Alias
 	Sessions    []sessionRow
-	Hidden      int
 	Live        int
 	Credentials []credentialRow
 	Locks       []lockRow
@@ -81,7 +80,7 @@ func (c *Console) fillPrincipal(ctx context.Context, who Caller,
 	if err != nil {
 		return err
 	}
-	if d.Sessions, d.Hidden, err = c.scoped(ctx, who, ses); err != nil {
+	if d.Sessions, err = c.scoped(ctx, who, ses); err != nil {
 		return err
 	}
 	for _, s := range d.Sessions {

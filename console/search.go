@@ -163,12 +163,14 @@ type sessionRow struct {
 }
 
 type searchData struct {
-	Form         searchForm
-	Errors       []fieldError
-	Searched     bool
-	Rows         []sessionRow
-	Matched      int
-	Hidden       int
+	Form     searchForm
+	Errors   []fieldError
+	Searched bool
+	Rows     []sessionRow
+	Matched  int
+	// Scoped is true for a scoped caller, who is told nothing of the
+	// sessions outside its scope, not even how many.
+	Scoped       bool
 	Active       int
 	Limit        int
 	Kinds        []string
@@ -196,66 +198,92 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request, who Caller) {
 func (c *Console) fillSearch(ctx context.Context, who Caller,
 	f store.SessionFilter, d *searchData) error {
 	var err error
-	d.Matched, d.Hidden, err = c.countInScope(ctx, who, f)
-	if err != nil {
+	d.Scoped = !who.Scope(c.st).Open()
+	if d.Matched, err = c.countInScope(ctx, who, f); err != nil {
 		return err
 	}
 	live := f
 	live.Status = store.StatusActive
 	if f.Status == "" || f.Status == store.StatusActive {
-		if d.Active, _, err = c.countInScope(ctx, who, live); err != nil {
+		if d.Active, err = c.countInScope(ctx, who, live); err != nil {
 			return err
 		}
 	}
-	f.Limit = searchLimit
-	ses, err := c.st.ListSessions(ctx, f)
-	if err != nil {
-		return err
-	}
-	d.Rows, _, err = c.scoped(ctx, who, ses)
+	d.Rows, err = c.listInScope(ctx, who, f, searchLimit)
 	return err
 }
 
-// countInScope counts the sessions matching f in the caller's scope,
-// and those outside it.
+// countInScope counts the sessions matching f in the caller's scope;
+// those outside it are not counted, so as to tell nothing of them.
 func (c *Console) countInScope(ctx context.Context, who Caller,
-	f store.SessionFilter) (in, out int, err error) {
+	f store.SessionFilter) (int, error) {
 	counts, err := c.st.CountSessions(ctx, f)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
+	in := 0
 	for _, n := range counts {
 		if who.InScope(string(n.PrincipalKind), n.Provider) {
 			in += n.Count
-		} else {
-			out += n.Count
 		}
 	}
-	return in, out, nil
+	return in, nil
+}
+
+// listInScope lists up to n sessions matching f in the caller's scope,
+// reading on past those outside it.
+func (c *Console) listInScope(ctx context.Context, who Caller,
+	f store.SessionFilter, n int) ([]sessionRow, error) {
+	var rows []sessionRow
+	f.Limit = n
+	for {
+		ses, err := c.st.ListSessions(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		in, err := c.scoped(ctx, who, ses)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, in...)
+		if len(rows) >= n || len(ses) < f.Limit {
+			return rows[:min(len(rows), n)], nil
+		}
+		last := ses[len(ses)-1]
+		f.After = store.PageKey{ID: last.ID, Time: pageTime(f.Order, last)}
+	}
 }
 
 // scoped keeps the sessions in the caller's scope, with their
-// principal's kind, and counts the others.
+// principal's kind.
 func (c *Console) scoped(ctx context.Context, who Caller,
-	ses []store.Session) ([]sessionRow, int, error) {
+	ses []store.Session) ([]sessionRow, error) {
 	kinds := map[string]string{}
 	rows := make([]sessionRow, 0, len(ses))
-	out := 0
 	for _, s := range ses {
 		k, ok := kinds[s.PrincipalID]
 		if !ok {
 			p, err := c.st.GetPrincipal(ctx, s.PrincipalID)
 			if err != nil {
-				return nil, 0, err
+				return nil, err
 			}
 			k = string(p.Kind)
 			kinds[s.PrincipalID] = k
 		}
-		if !who.InScope(k, s.Provider) {
-			out++
-			continue
+		if who.InScope(k, s.Provider) {
+			rows = append(rows, sessionRow{Session: s, PrincipalKind: k})
 		}
-		rows = append(rows, sessionRow{Session: s, PrincipalKind: k})
 	}
-	return rows, out, nil
+	return rows, nil
+}
+
+// pageTime is s's time in the column o sorts by, for a page key.
+func pageTime(o store.Order, s store.Session) time.Time {
+	switch o.By {
+	case "last_seen_at":
+		return s.LastSeenAt
+	case "expires_at":
+		return s.ExpiresAt
+	}
+	return s.CreatedAt
 }

@@ -72,14 +72,9 @@ func (c *Console) matchLive(ctx context.Context, who Caller,
 			"sessions match; one termination cuts at most %d. Narrow the "+
 			"filters.", c.cfg.MaxTerminate, c.cfg.MaxTerminate)
 	}
-	rows, out, err := c.scoped(ctx, who, ses)
+	rows, err := c.scoped(ctx, who, ses)
 	if err != nil {
 		return nil, http.StatusInternalServerError, "read principals: " + err.Error()
-	}
-	if out > 0 {
-		return nil, http.StatusForbidden, fmt.Sprintf("%d of the %d live "+
-			"sessions that match are outside your scope; you may not "+
-			"terminate them. Narrow the filters to your scope.", out, len(ses))
 	}
 	if len(rows) == 0 {
 		return nil, http.StatusNotFound, "No live session matches; nothing to terminate."
