@@ -69,10 +69,13 @@ func newRunCmd(g *globals) *cobra.Command {
 		"sessions an API termination by filter may match before it needs "+
 			"the count confirmed")
 	addSSFFlags(fl, &f.ssf)
-	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 30*time.Second,
+	// Below the 30 s a container runtime usually waits before SIGKILL, so
+	// that the final commit and the hand-back land before it.
+	fl.DurationVar(&f.cfg.ShutdownGrace, "shutdown-grace", 20*time.Second,
 		"on SIGTERM, how long in-flight messages and actions may take to "+
 			"finish; past it they are handed back (messages uncommitted, "+
-			"actions to the outbox) and run still exits 0")
+			"actions to the outbox) and run still exits 0; keep it below "+
+			"the time your supervisor waits before SIGKILL")
 	addConsoleFlags(fl, &f.console)
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
@@ -95,6 +98,11 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	f.cfg.Guardrails.Protected = f.protected
+	// Leases name the instance that holds them, so that an operator can
+	// tell which of several instances is working an action.
+	if f.cfg.Executor.Owner == "" {
+		f.cfg.Executor.Owner = "run:" + instanceName()
+	}
 	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
 		return &exitError{code: 2, err: err}
 	}
