@@ -13,7 +13,7 @@ func (s *Server) ApproveAction(ctx context.Context,
 	}
 	a, err := r.Approve(ctx, c, req.ID, req.Body.Reason)
 	if err != nil {
-		return nil, opsProblem(err, ProblemCodeConflict)
+		return nil, opsProblem(err, ProblemCodeConflict, "action "+req.ID)
 	}
 	return ApproveAction200JSONResponse(action(a)), nil
 }
@@ -27,7 +27,7 @@ func (s *Server) RejectAction(ctx context.Context,
 	}
 	a, err := r.Reject(ctx, c, req.ID, req.Body.Reason)
 	if err != nil {
-		return nil, opsProblem(err, ProblemCodeConflict)
+		return nil, opsProblem(err, ProblemCodeConflict, "action "+req.ID)
 	}
 	return RejectAction200JSONResponse(action(a)), nil
 }

@@ -23,7 +23,8 @@ func (s *Server) PlaceLock(ctx context.Context,
 		TargetType: string(b.TargetType), Target: b.Target,
 		Reason: b.Reason, Expires: b.ExpiresAt})
 	if err != nil {
-		return nil, opsProblem(err, ProblemCodeInvalidBody)
+		return nil, opsProblem(err, ProblemCodeInvalidBody,
+			string(b.TargetType)+" "+b.Target)
 	}
 	s.ops.changed(ctx)
 	return PlaceLock201JSONResponse(lock(l, s.now())), nil
@@ -42,7 +43,7 @@ func (s *Server) LiftLock(ctx context.Context,
 	}
 	l, err := r.LiftLock(ctx, c, req.ID, req.Params.Reason)
 	if err != nil {
-		return nil, opsProblem(err, ProblemCodeConflict)
+		return nil, opsProblem(err, ProblemCodeConflict, "lock "+req.ID)
 	}
 	s.ops.changed(ctx)
 	return LiftLock200JSONResponse(lock(l, s.now())), nil

@@ -3582,6 +3582,20 @@ func (response PlaceLock403ApplicationProblemPlusJSONResponse) VisitPlaceLockRes
 	return err
 }
 
+type PlaceLock404ApplicationProblemPlusJSONResponse Problem
+
+func (response PlaceLock404ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PlaceLock429ApplicationProblemPlusJSONResponse Problem
 
 func (response PlaceLock429ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {

@@ -112,7 +112,7 @@ func (s callerScope) AllowsProvider(p string) bool {
 // problem; others go on to asProblem. invalid is the problem code of a
 // store.ErrInvalid: the body's fault, or a conflict with the record's
 // state.
-func opsProblem(err error, invalid ProblemCode) error {
+func opsProblem(err error, invalid ProblemCode, what string) error {
 	var ce *respond.ConfirmError
 	switch {
 	case err == nil:
@@ -122,12 +122,16 @@ func opsProblem(err error, invalid ProblemCode) error {
 		p.Parameter, p.Value = "confirm", strconv.Itoa(ce.Confirmed)
 		p.Matched = ce.Matched
 		return p
+	case errors.Is(err, respond.ErrOutOfScope),
+		errors.Is(err, store.ErrNotFound):
+		// The same answer for both, as the reads give: a scoped caller
+		// learns nothing of what is outside its scope.
+		return problem(ProblemCodeNotFound, "no "+what+
+			" in the registry within the caller's scope")
 	case errors.Is(err, respond.ErrForbidden):
 		return problem(ProblemCodeForbidden, err.Error())
 	case errors.Is(err, engine.ErrBadRequest):
 		return problem(ProblemCodeInvalidBody, err.Error())
-	case errors.Is(err, store.ErrNotFound):
-		return problem(ProblemCodeNotFound, err.Error())
 	case errors.Is(err, store.ErrNotAwaiting):
 		return problem(ProblemCodeConflict, err.Error())
 	case errors.Is(err, store.ErrInvalid):

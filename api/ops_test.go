@@ -141,8 +141,8 @@ func TestATokenForServiceAccountsCannotTerminateAHuman(t *testing.T) {
 		{"principal_id": "alice", "reason": "x"},
 		{"credential_id": "alice-aws-key", "reason": "x"},
 	} {
-		e.do("POST", "/v1/sessions/terminate", bots, body).problem(t, 403,
-			api.ProblemCodeForbidden)
+		e.do("POST", "/v1/sessions/terminate", bots, body).problem(t, 404,
+			api.ProblemCodeNotFound)
 	}
 	var got api.Termination
 	e.do("POST", "/v1/sessions/terminate", bots, map[string]any{

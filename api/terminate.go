@@ -35,7 +35,7 @@ func (s *Server) TerminateSessions(ctx context.Context,
 	}
 	t, err := r.Terminate(ctx, c, tr)
 	if err != nil {
-		return nil, opsProblem(err, ProblemCodeInvalidBody)
+		return nil, opsProblem(err, ProblemCodeInvalidBody, targetOf(b))
 	}
 	out := TerminateSessions200JSONResponse{Matched: t.Matched,
 		SessionIDs: t.Sessions, Actions: make([]TerminationAction, len(t.Actions))}
@@ -114,4 +114,17 @@ func filterQuery(f SessionFilter) map[string]string {
 		out[k] = fmt.Sprint(v)
 	}
 	return out
+}
+
+// targetOf names what a termination asks for, for a problem.
+func targetOf(b *TerminateSessionsJSONRequestBody) string {
+	switch {
+	case b.SessionID != "":
+		return "session " + b.SessionID
+	case b.PrincipalID != "":
+		return "principal " + b.PrincipalID
+	case b.CredentialID != "":
+		return "credential " + b.CredentialID
+	}
+	return "such record"
 }

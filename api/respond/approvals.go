@@ -48,7 +48,7 @@ func (r *Responder) checkAction(ctx context.Context, s Scope, id string) error {
 	}
 	if p := r.actionProvider(ctx, a); !s.AllowsProvider(p) {
 		return fmt.Errorf("%w: %s reaches providers the caller may not "+
-			"act on", ErrForbidden, what)
+			"act on", ErrOutOfScope, what)
 	}
 	return nil
 }

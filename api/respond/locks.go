@@ -60,21 +60,29 @@ func (r *Responder) checkLock(ctx context.Context, s Scope, typ,
 	what := typ + " " + target
 	switch typ {
 	case "principal":
+		if !s.AllowsProvider("") { // before the lookup: it tells nothing
+			return fmt.Errorf("%w: a lock on %s holds at every provider; "+
+				"the caller may act on some providers only", ErrForbidden,
+				what)
+		}
 		k, err := r.principalKind(ctx, target)
-		if err != nil {
-			k = ""
+		if err != nil && !s.AllowsKind("") {
+			return fmt.Errorf("%w: %s: %w", ErrOutOfScope, what, err)
 		}
 		return checkKind(s, what, k)
 	case "credential":
 		cred, err := r.st.GetCredential(ctx, target)
+		if err != nil && (!s.AllowsKind("") || !s.AllowsProvider("")) {
+			return fmt.Errorf("%w: %s: %w", ErrOutOfScope, what, err)
+		}
 		if err != nil {
-			return checkEvery(s, what)
+			return nil
 		}
 		if err := r.checkPrincipal(ctx, s, what, cred.PrincipalID); err != nil {
 			return err
 		}
 		if !s.AllowsProvider(cred.Store) {
-			return fmt.Errorf("%w: %s is kept by %s", ErrForbidden, what,
+			return fmt.Errorf("%w: %s is kept by %s", ErrOutOfScope, what,
 				cred.Store)
 		}
 		return nil

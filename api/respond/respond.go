@@ -60,6 +60,13 @@ func (c Caller) scope() Scope {
 // ErrForbidden: the caller's scope does not cover the target.
 var ErrForbidden = errors.New("outside the caller's scope")
 
+// ErrOutOfScope: the target is a record the caller's scope does not
+// reach, or, for a scoped caller, one the registry does not hold. It is
+// an ErrForbidden; the API answers it as it answers a record that does
+// not exist, so that a scoped caller learns nothing of what is outside
+// its scope (not even that it exists, nor its kind or provider).
+var ErrOutOfScope = fmt.Errorf("%w: not a record it reaches", ErrForbidden)
+
 // Config tunes a Responder. The zero value is usable.
 type Config struct {
 	// ConfirmOver is how many sessions a filter may match before a
@@ -122,7 +129,7 @@ func checkKind(s Scope, what string, k store.PrincipalKind) error {
 		return fmt.Errorf("%w: %s holds principals of every kind; the "+
 			"caller may act on some kinds only", ErrForbidden, what)
 	}
-	return fmt.Errorf("%w: %s belongs to a principal of kind %s", ErrForbidden,
+	return fmt.Errorf("%w: %s belongs to a principal of kind %s", ErrOutOfScope,
 		what, k)
 }
 
@@ -138,5 +145,5 @@ func checkProviders(s Scope, what string, sessions []store.Session) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s has live sessions at %s, which the caller "+
-		"may not act on", ErrForbidden, what, strings.Join(out, ", "))
+		"may not act on", ErrOutOfScope, what, strings.Join(out, ", "))
 }

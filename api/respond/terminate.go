@@ -134,14 +134,14 @@ func (r *Responder) checkTarget(ctx context.Context, s Scope,
 			[]store.Session{ses})
 	case req.PrincipalID != "":
 		what := "principal " + req.PrincipalID
-		if err := r.checkPrincipal(ctx, s, what, req.PrincipalID); err != nil {
-			return nil, err
-		}
-		if !s.AllowsProvider("") {
+		if !s.AllowsProvider("") { // before the lookup: it tells nothing
 			return nil, fmt.Errorf("%w: the sessions of %s may be at any "+
 				"provider and the caller may act on some only: terminate "+
 				"by a filter with the principal and a provider", ErrForbidden,
 				what)
+		}
+		if err := r.checkPrincipal(ctx, s, what, req.PrincipalID); err != nil {
+			return nil, err
 		}
 		return r.checkLive(ctx, s, what,
 			store.SessionFilter{PrincipalID: req.PrincipalID})
@@ -163,7 +163,7 @@ func (r *Responder) checkCredential(ctx context.Context, s Scope,
 		return nil, err
 	}
 	if !s.AllowsProvider(cred.Store) {
-		return nil, fmt.Errorf("%w: %s is kept by %s", ErrForbidden, what,
+		return nil, fmt.Errorf("%w: %s is kept by %s", ErrOutOfScope, what,
 			cred.Store)
 	}
 	return r.checkLive(ctx, s, what, store.SessionFilter{CredentialID: id})
