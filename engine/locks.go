@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,6 +56,9 @@ func (r LockRequest) validate(now time.Time) error {
 
 // lockStore is what placing and lifting locks needs.
 type lockStore interface {
+	GetPrincipal(ctx context.Context, id string) (store.Principal, error)
+	GetCredential(ctx context.Context, id string) (store.Credential, error)
+	ResolveAlias(ctx context.Context, typ, value string) ([]store.Alias, error)
 	PutLock(ctx context.Context, l store.Lock) error
 	LiftLock(ctx context.Context, id, by, reason string, at time.Time) (store.Lock, error)
 	AppendAudit(ctx context.Context, entries ...store.AuditEntry) error
@@ -66,6 +70,9 @@ type lockStore interface {
 func PlaceLock(ctx context.Context, st lockStore, req LockRequest,
 	now time.Time) (store.Lock, error) {
 	if err := req.validate(now); err != nil {
+		return store.Lock{}, err
+	}
+	if err := checkHeld(ctx, st, req); err != nil {
 		return store.Lock{}, err
 	}
 	by := "operator:" + req.Operator
@@ -83,6 +90,49 @@ func PlaceLock(ctx context.Context, st lockStore, req LockRequest,
 		return l, fmt.Errorf("audit lock %s: %w", l.ID, err)
 	}
 	return l, nil
+}
+
+// aliasTypes are the aliases an operator is likely to name a principal
+// by, looked up to say which principal a lock should name.
+var aliasTypes = []string{"email", "username", "user_id", "client_id"}
+
+// checkHeld refuses a lock on a principal or a credential the registry
+// does not hold: it would match nothing (a lock compares ids), while the
+// operator believes the account locked. When the target is an alias, the
+// error names the principal to lock instead.
+func checkHeld(ctx context.Context, st lockStore, req LockRequest) error {
+	var err error
+	switch req.TargetType {
+	case "principal":
+		_, err = st.GetPrincipal(ctx, req.Target)
+	case "credential":
+		_, err = st.GetCredential(ctx, req.Target)
+	default:
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	why := fmt.Sprintf("%s %q is not in the registry: a lock on it "+
+		"would refuse nothing", req.TargetType, req.Target)
+	for _, typ := range aliasTypes {
+		as, err := st.ResolveAlias(ctx, typ, req.Target)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			switch {
+			case req.TargetType == "principal":
+				why += "; it is an alias of principal " + a.PrincipalID
+			case a.CredentialID != "":
+				why += "; it is an alias of credential " + a.CredentialID
+			default:
+				continue
+			}
+			return fmt.Errorf("%w: %s", ErrBadRequest, why)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrBadRequest, why)
 }
 
 // LiftLock ends a lock in force, keeping it in history, and audits who
