@@ -163,11 +163,11 @@ func (s *Server) GetPrincipal(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.atProviders(ctx, p.ID, c.Scopes.Providers)
+	ok, err := newScope(s.st, c).visible(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || !c.InScope(p.Kind, "") {
+	if !ok {
 		return nil, problem(ProblemCodeNotFound, "no such record")
 	}
 	out, err := s.principal(ctx, p)

@@ -54,6 +54,30 @@ func (sc *scope) principal(ctx context.Context, id string) (bool, error) {
 	return k != "" && sc.c.InScope(k, ""), err
 }
 
+// visible: a principal is shown to the caller when its kind is in scope
+// and, for a caller scoped to providers, it has a session or credential
+// at one of them.
+func (sc *scope) visible(ctx context.Context, p store.Principal) (bool, error) {
+	if sc.open() {
+		return true, nil
+	}
+	if !sc.c.InScope(p.Kind, "") {
+		return false, nil
+	}
+	providers := sc.c.Scopes.Providers
+	if len(providers) == 0 {
+		return true, nil
+	}
+	ses, err := sc.st.ListSessions(ctx, store.SessionFilter{
+		PrincipalID: p.ID, Providers: providers, Limit: 1})
+	if err != nil || len(ses) > 0 {
+		return len(ses) > 0, err
+	}
+	cs, err := sc.st.ListCredentials(ctx, store.CredentialFilter{
+		PrincipalID: p.ID, Stores: providers, Limit: 1})
+	return len(cs) > 0, err
+}
+
 // owned: a session or credential is in scope when its principal's kind
 // and its provider are.
 func (sc *scope) owned(ctx context.Context, principalID, provider string) (bool, error) {

@@ -27,6 +27,17 @@ func (s *Scope) Principal(ctx context.Context, id string) (bool, error) {
 	return s.sc.principal(ctx, id)
 }
 
+// ProviderScoped reports whether the caller is scoped to some providers,
+// and so may act on no principal as a whole.
+func (s *Scope) ProviderScoped() bool { return len(s.sc.c.Scopes.Providers) > 0 }
+
+// Visible reports whether the principal is shown to the caller: its
+// kind is in scope and, for a caller scoped to providers, it has a
+// session or credential at one of them (GET /v1/principals/{id}).
+func (s *Scope) Visible(ctx context.Context, p store.Principal) (bool, error) {
+	return s.sc.visible(ctx, p)
+}
+
 // Owned reports whether a session or credential of the principal at
 // provider (a credential's store) is in scope.
 func (s *Scope) Owned(ctx context.Context, principalID, provider string) (bool, error) {

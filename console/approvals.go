@@ -80,19 +80,19 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, who Caller) {
 			verdict+" an action; it goes to the audit trail.")
 		return
 	}
+	sc := who.Scope(c.st)
 	a, err := c.st.GetAction(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, who, http.StatusNotFound, "There is no action "+id+".")
+	if err == nil {
+		err = c.targetInScope(r.Context(), sc, a.TargetType, a.TargetID)
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errScope) {
+		// Out of scope is answered as unknown: it tells nothing.
+		c.fail(w, r, who, http.StatusNotFound, "There is no action "+id+
+			withinScope(sc)+".")
 		return
 	}
 	if err != nil {
 		c.failErr(w, r, who, "read action", err)
-		return
-	}
-	err = c.targetInScope(r.Context(), who.Scope(c.st), a.TargetType, a.TargetID)
-	if err != nil {
-		status, msg := scopeProblem(a.TargetType, a.TargetID, err)
-		c.fail(w, r, who, status, msg)
 		return
 	}
 	a, err = decide(r.Context(), c.st, id, who.Name(), reason, c.cfg.Clock())

@@ -323,7 +323,8 @@ func TestAScopedResponderCannotTerminateOutsideItsScope(t *testing.T) {
 	wantStatus(t, res, body, http.StatusSeeOther)
 	res, body = b.post("/locks", url.Values{"target_type": {"principal"},
 		"target": {"alice"}, "reason": {"INC-2"}})
-	wantStatus(t, res, body, http.StatusForbidden)
+	wantStatus(t, res, body, http.StatusBadRequest)
+	wantIn(t, body, "is not in the registry within your scope")
 	res, body = b.post("/locks", url.Values{"target_type": {"origin"},
 		"target": {"203.0.113.0/24"}, "reason": {"INC-2"}})
 	wantStatus(t, res, body, http.StatusForbidden)
@@ -534,9 +535,9 @@ func TestAScopedTokenSeesOnlyWhatItsScopeReaches(t *testing.T) {
 	}
 	res, body = sam.post("/approvals/act-human", url.Values{
 		"verdict": {"approve"}, "reason": {"mine now"}})
-	wantStatus(t, res, body, http.StatusForbidden)
+	wantStatus(t, res, body, http.StatusNotFound)
 	res, body = sam.get("/principals/alice")
-	wantStatus(t, res, body, http.StatusForbidden)
+	wantStatus(t, res, body, http.StatusNotFound)
 	_, body = sam.get("/locks")
 	wantIn(t, body, "No locks in force")
 	_, body = sam.get("/audit")

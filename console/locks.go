@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -98,9 +99,10 @@ func (c *Console) placeLock(w http.ResponseWriter, r *http.Request, who Caller) 
 		refuse(http.StatusBadRequest, "target", "Target: name what to lock.")
 		return
 	}
-	err = c.targetInScope(r.Context(), who.Scope(c.st), f.TargetType, f.Target)
+	sc := who.Scope(c.st)
+	err = c.targetInScope(r.Context(), sc, f.TargetType, f.Target)
 	if err != nil {
-		status, msg := scopeProblem(f.TargetType, f.Target, err)
+		status, msg := scopeProblem(sc, f.TargetType, f.Target, err)
 		refuse(status, "target", msg)
 		return
 	}
@@ -125,12 +127,18 @@ func (c *Console) placeLock(w http.ResponseWriter, r *http.Request, who Caller) 
 		l.TargetType, l.Target, l.ID))
 }
 
-// scopeProblem is the status and message of a failed scope check.
-func scopeProblem(typ, id string, err error) (int, string) {
+// scopeProblem is the status and message of a failed scope check. A
+// record outside the scope is answered as one the registry does not
+// hold, so that a scoped caller learns nothing of it.
+func scopeProblem(sc *api.Scope, typ, id string, err error) (int, string) {
+	record := typ == "principal" || typ == "credential" || typ == "session"
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, errEveryProvider):
+		return http.StatusForbidden, "Target: " + err.Error() + "."
+	case errors.Is(err, store.ErrNotFound),
+		errors.Is(err, errScope) && record:
 		return http.StatusBadRequest, fmt.Sprintf("Target: %s %q is not "+
-			"in the registry.", typ, id)
+			"in the registry%s.", typ, id, withinScope(sc))
 	case errors.Is(err, errScope):
 		return http.StatusForbidden, "Target: " + err.Error() + "."
 	}
@@ -164,18 +172,23 @@ func (c *Console) liftLock(w http.ResponseWriter, r *http.Request, who Caller) {
 		c.failErr(w, r, who, "list locks", err)
 		return
 	}
+	sc := who.Scope(c.st)
 	i := slices.IndexFunc(all, func(l store.Lock) bool { return l.ID == id })
-	if i < 0 {
-		c.fail(w, r, who, http.StatusNotFound, "There is no lock "+id+".")
+	if i >= 0 {
+		err = c.targetInScope(r.Context(), sc, all[i].TargetType,
+			all[i].Target)
+	}
+	if i < 0 || errors.Is(err, errScope) || errors.Is(err, store.ErrNotFound) {
+		// Out of scope is answered as unknown: it tells nothing.
+		c.fail(w, r, who, http.StatusNotFound, "There is no lock "+id+
+			withinScope(sc)+".")
+		return
+	}
+	if err != nil {
+		c.failErr(w, r, who, "check the lock's scope", err)
 		return
 	}
 	l := all[i]
-	err = c.targetInScope(r.Context(), who.Scope(c.st), l.TargetType, l.Target)
-	if err != nil {
-		status, msg := scopeProblem(l.TargetType, l.Target, err)
-		c.fail(w, r, who, status, msg)
-		return
-	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	l, err = engine.LiftLock(r.Context(), c.st, id, who.Name(), reason,
 		c.cfg.Clock())

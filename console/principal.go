@@ -47,19 +47,19 @@ const timelineLength = 100
 func (c *Console) principal(w http.ResponseWriter, r *http.Request, who Caller) {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	sc := who.Scope(c.st)
 	p, err := c.st.GetPrincipal(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, who, http.StatusNotFound, "There is no principal "+
-			"with id "+id+" in the registry.")
-		return
+	visible := err == nil
+	if visible {
+		visible, err = sc.Visible(ctx, p)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		c.failErr(w, r, who, "read principal", err)
 		return
 	}
-	if !who.InScope(string(p.Kind), "") {
-		c.fail(w, r, who, http.StatusForbidden, "Principal "+id+" is a "+
-			string(p.Kind)+", outside your scope.")
+	if !visible { // out of scope is answered as unknown: it tells nothing
+		c.fail(w, r, who, http.StatusNotFound, "There is no principal "+
+			"with id "+id+" in the registry"+withinScope(sc)+".")
 		return
 	}
 	d := principalData{P: p, LockTargets: lockTargetsOf()}

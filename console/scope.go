@@ -12,6 +12,12 @@ import (
 // errScope refuses a change that reaches outside the caller's scope.
 var errScope = errors.New("outside your scope")
 
+// errEveryProvider refuses, whatever the target, a change to a
+// principal as a whole by a caller scoped to providers: it would reach
+// them all.
+var errEveryProvider = fmt.Errorf("%w: a principal as a whole has "+
+	"sessions at every provider, and you may act on some only", errScope)
+
 // targetInScope checks that the caller may act on a lock's or an
 // action's target, by the API's rules: a principal as a whole needs its
 // kind in scope and no provider scope; a session or credential its
@@ -20,6 +26,9 @@ var errScope = errors.New("outside your scope")
 // registry does not hold wraps store.ErrNotFound.
 func (c *Console) targetInScope(ctx context.Context, sc *api.Scope, typ,
 	id string) error {
+	if typ == "principal" && sc.ProviderScoped() {
+		return errEveryProvider // before the lookup: it tells nothing
+	}
 	if err := c.exists(ctx, typ, id); err != nil {
 		return err
 	}
@@ -65,4 +74,13 @@ func keepActions(ctx context.Context, sc *api.Scope,
 		}
 	}
 	return out, nil
+}
+
+// withinScope qualifies "not in the registry" for a scoped caller, who
+// is answered so for what is outside its scope too.
+func withinScope(sc *api.Scope) string {
+	if sc.Open() {
+		return ""
+	}
+	return " within your scope"
 }
