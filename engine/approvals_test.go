@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -234,12 +235,16 @@ func TestApprovalsTimingOutToExecuteStayWithinTheBudget(t *testing.T) {
 	clock := &testClock{now: time.Now()}
 	budget := store.Budget{Name: "revocations", Limit: 1, Window: time.Hour}
 	g := Guardrails{Budgets: []store.Budget{budget}}
-	dec := rules.Decision{Actions: []rules.Action{revokeAlice},
-		RequiresApproval: true, ApprovalTimeout: 15 * time.Minute,
-		OnTimeout: rules.OnTimeoutExecute}
-	p := NewPipeline(st, fixedDecision{dec}, g, clock.Now, discardLog())
 	var held []string
-	for _, n := range []string{"1", "2", "3"} {
+	// Three effects, not duplicates of one (those are asked about once).
+	for i, scope := range []string{"", "all", "provider:okta"} {
+		n := fmt.Sprint(i)
+		act := revokeAlice
+		act.Scope = scope
+		dec := rules.Decision{Actions: []rules.Action{act},
+			RequiresApproval: true, ApprovalTimeout: 15 * time.Minute,
+			OnTimeout: rules.OnTimeoutExecute}
+		p := NewPipeline(st, fixedDecision{dec}, g, clock.Now, discardLog())
 		out, err := p.ProcessSignal(ctx, aliceSignal(t, n))
 		if err != nil {
 			t.Fatal(err)
@@ -268,5 +273,33 @@ func TestApprovalsTimingOutToExecuteStayWithinTheBudget(t *testing.T) {
 	if n, err := x.ExpireApprovals(ctx); n != 0 || err != nil {
 		t.Fatalf("later: %d expired (%v), want none: a held action waits "+
 			"for a person", n, err)
+	}
+}
+
+func TestDuplicatesOfAnActionAwaitingApprovalAskOnce(t *testing.T) {
+	st := demoStore(t)
+	ctx := context.Background()
+	dec := rules.Decision{Actions: []rules.Action{revokeAlice},
+		RequiresApproval: true, ApprovalTimeout: time.Hour}
+	p := NewPipeline(st, fixedDecision{dec}, Guardrails{}, time.Now,
+		discardLog())
+	var first string
+	for _, n := range []string{"1", "2", "3", "4"} {
+		out, err := p.ProcessSignal(ctx, aliceSignal(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == "1" {
+			first = out.Actions[0].ID
+		}
+	}
+	held, err := st.ListActions(ctx, store.ActionFilter{
+		State: store.ActionAwaitingApproval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 1 || held[0].ID != first {
+		t.Fatalf("%d actions await approval, want the first only: "+
+			"duplicates of the same effect ask once", len(held))
 	}
 }

@@ -241,7 +241,9 @@ type Action struct {
 	// stores an action planned pending while another with its key is
 	// pending (not yet claimed) as skipped instead, its LastError naming
 	// that one, which covers it when it runs; it counts against no
-	// budget.
+	// budget. An action planned awaiting approval is likewise coalesced
+	// into one pending or awaiting approval, so that an operator is
+	// asked once about one effect.
 	CoalesceKey string `json:"coalesce_key,omitempty"`
 }
 

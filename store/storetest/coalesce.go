@@ -12,6 +12,32 @@ var coalesceTests = []test{
 		"stored skipped, naming that one", coalescePending},
 	{"An action is not coalesced into one that has started", coalesceNotStarted},
 	{"A coalesced action uses no budget and trips none", coalesceNoBudget},
+	{"An action held for approval is coalesced into one held or pending " +
+		"with its key; a pending one never waits for a held one",
+		coalesceHeld},
+}
+
+// heldKeyed is keyed, held for approval.
+func heldKeyed(id, key string) store.Action {
+	a := keyed(id, key)
+	a.State = store.ActionAwaitingApproval
+	return a
+}
+
+func coalesceHeld(t *testing.T, s store.Store) {
+	states, _ := guarded(t, s, "d1", base, nil, heldKeyed("h1", "k"))
+	equal(t, "first", states["h1"], store.ActionAwaitingApproval)
+	states, _ = guarded(t, s, "d2", base, nil, heldKeyed("h2", "k"),
+		keyed("p1", "k"))
+	equal(t, "second signal", states, map[string]string{
+		"h2": store.ActionSkipped, "p1": store.ActionPending})
+	wantCoalesced(t, s, "h2", "h1")
+	states, _ = guarded(t, s, "d3", base, nil, heldKeyed("h3", "j"))
+	equal(t, "held with another key", states["h3"], store.ActionAwaitingApproval)
+	guarded(t, s, "d4", base, nil, keyed("p2", "j2"))
+	states, _ = guarded(t, s, "d5", base, nil, heldKeyed("h4", "j2"))
+	equal(t, "held while one is pending", states["h4"], store.ActionSkipped)
+	wantCoalesced(t, s, "h4", "p2")
 }
 
 // keyed is saRevocation with a coalesce key.
