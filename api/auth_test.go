@@ -69,13 +69,12 @@ func TestRequestsWithoutAGoodTokenAreRefused(t *testing.T) {
 
 func TestFailedAuthenticationIsRateLimitedPerAddress(t *testing.T) {
 	e := newEnv(t)
-	good := e.token(api.Viewer, store.TokenScopes{})
 	bad := api.SecretPrefix + "guess"
 	for range 10 {
 		e.do(http.MethodGet, "/v1/principals", bad, nil).
 			problem(t, http.StatusUnauthorized, api.ProblemCodeUnauthenticated)
 	}
-	r := e.do(http.MethodGet, "/v1/principals", good, nil)
+	r := e.do(http.MethodGet, "/v1/principals", bad, nil)
 	r.problem(t, http.StatusTooManyRequests, api.ProblemCodeRateLimited)
 	wait, err := strconv.Atoi(r.header.Get("Retry-After"))
 	if err != nil || wait != 6 {
@@ -87,7 +86,26 @@ func TestFailedAuthenticationIsRateLimitedPerAddress(t *testing.T) {
 	}
 
 	e.clock.advance(6 * time.Second)
+	e.do(http.MethodGet, "/v1/principals", bad, nil).
+		problem(t, http.StatusUnauthorized, api.ProblemCodeUnauthenticated)
+}
+
+// Whoever shares an address with a guesser (a NAT, the proxy in front
+// of the API) is not locked out with it: a valid token is served while
+// the address is refused further guesses, or eleven bogus requests
+// would cut every responder off the kill switch during an incident.
+func TestAValidTokenIsServedWhileItsAddressIsRateLimited(t *testing.T) {
+	e := newEnv(t)
+	good := e.token(api.Viewer, store.TokenScopes{})
+	bad := api.SecretPrefix + "guess"
+	for range 11 {
+		e.do(http.MethodGet, "/v1/principals", bad, nil)
+	}
+	e.do(http.MethodGet, "/v1/principals", bad, nil).
+		problem(t, http.StatusTooManyRequests, api.ProblemCodeRateLimited)
 	e.get("/v1/principals", good, http.StatusOK, nil)
+	e.do(http.MethodGet, "/v1/principals", "", nil).
+		problem(t, http.StatusTooManyRequests, api.ProblemCodeRateLimited)
 }
 
 func TestRolesIncludeTheOnesBeforeThem(t *testing.T) {

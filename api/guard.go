@@ -36,16 +36,10 @@ type guard struct {
 	requireCert bool
 }
 
-// ServeHTTP runs the checks in order: rate limit, authentication, route,
-// role; then the route, audited when it writes.
+// ServeHTTP runs the checks in order: authentication (rate limited),
+// route, role; then the route, audited when it writes.
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddr(r)
-	if wait := g.fails.wait(addr, g.now()); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
-		writeProblem(w, r, problem(ProblemCodeRateLimited,
-			"too many failed authentications from this address"))
-		return
-	}
 	caller, ok := g.authenticate(w, r, addr)
 	if !ok {
 		return
@@ -88,7 +82,10 @@ func (g *guard) serveRoute(w http.ResponseWriter, r *http.Request,
 }
 
 // authenticate returns the caller of r's bearer token, or writes the
-// problem and returns false.
+// problem and returns false. A failure from an address past its limit
+// of failures is refused with 429 (neither audited nor counted); a
+// valid token is served all the same, so that a guesser does not lock
+// out whoever shares its address (a NAT, the proxy in front).
 func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 	addr string) (Caller, bool) {
 	secret := bearer(r)
@@ -103,6 +100,12 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 	code := authCode(err)
 	if code == "" {
 		writeProblem(w, r, asProblem(err, g.log, r))
+		return Caller{}, false
+	}
+	if wait := g.fails.wait(addr, g.now()); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		writeProblem(w, r, problem(ProblemCodeRateLimited,
+			"too many failed authentications from this address"))
 		return Caller{}, false
 	}
 	g.fails.fail(addr, g.now())

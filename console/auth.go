@@ -184,20 +184,22 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	ip := clientIP(r)
-	if !c.guard.allow(ip) {
-		w.Header().Set("Retry-After", "60")
-		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
-			loginView{Next: next, Error: "Too many sign-in attempts from " +
-				"your address. Wait a minute and try again."})
-		return
-	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		c.render(w, r, nil, http.StatusBadRequest, "login", "Sign in",
 			loginView{Next: next, Error: "Token: paste an API token."})
 		return
 	}
+	// A valid token signs in even from an address past its limit of
+	// failures: a guesser must not lock out whoever shares its address.
 	who, err := c.cfg.Auth.Authenticate(r.Context(), token)
+	if err != nil && !c.guard.allow(ip) {
+		w.Header().Set("Retry-After", "60")
+		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
+			loginView{Next: next, Error: "Too many sign-in attempts from " +
+				"your address. Wait a minute and try again."})
+		return
+	}
 	if err != nil {
 		c.guard.failed(ip)
 		c.signInFailed(r, ip, err)
