@@ -117,8 +117,32 @@ func (s *Scheduler) loop(ctx context.Context, j *job) {
 		case <-s.clock.After(wait):
 		}
 		s.fire(ctx, j, next)
+		after = s.skipMissed(j, next)
+	}
+}
+
+// skipMissed returns the time after which to look for j's next firing,
+// once it fired for scheduledAt: scheduledAt itself, unless the clock
+// has gone past later firings too (the machine was suspended, or the
+// process stalled), in which case those are skipped, not fired back to
+// back, and said so: the late run just started covers them.
+func (s *Scheduler) skipMissed(j *job, scheduledAt time.Time) time.Time {
+	now := s.clock.Now()
+	missed, after := 0, scheduledAt
+	for {
+		next := j.Schedule.Next(after)
+		if next.IsZero() || next.After(now) {
+			break
+		}
+		missed++
 		after = next
 	}
+	if missed > 0 {
+		s.log.Warn("sweep firings missed while the clock jumped ahead; "+
+			"skipped, the late run covers them", "sweep", j.Name,
+			"scheduled_at", scheduledAt, "now", now, "skipped", missed)
+	}
+	return after
 }
 
 // fire starts a run of j for scheduledAt unless one is going on.

@@ -233,3 +233,40 @@ func TestARunPastItsTimeoutIsCutOffAndTheNextFiringRuns(t *testing.T) {
 			runs.len())
 	}
 }
+
+// A clock that jumps past several firings at once (a suspended machine, a
+// stalled process) gets one late run, for the first firing missed, not
+// one run per firing back to back; the next firing after the jump is kept.
+func TestFiringsMissedWhileTheClockJumpedAreSkippedNotReplayed(t *testing.T) {
+	clock := newFakeClock(t0)
+	log, logs := connectortest.Logger()
+	var runs firingLog
+	s, err := NewScheduler(clock, log, nil, Job{Name: "sweep",
+		Schedule: everyMinute(t),
+		Run: func(_ context.Context, at time.Time) error {
+			runs.add(at)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	minute := t0.Truncate(time.Minute)
+	clock.waitForWaiters(t, 1)
+	clock.Set(minute.Add(10*time.Minute + 30*time.Second))
+	eventually(t, "the late run", func() bool { return runs.len() == 1 })
+	clock.waitForWaiters(t, 1)
+	if n := runs.len(); n != 1 {
+		t.Fatalf("%d runs after a jump over ten firings, want 1 (%v)", n, runs.times)
+	}
+	if !strings.Contains(logs.String(), `skipped=9`) {
+		t.Errorf("the skipped firings were not logged:\n%s", logs.String())
+	}
+	clock.Set(minute.Add(11 * time.Minute))
+	eventually(t, "the firing after the jump", func() bool { return runs.len() == 2 })
+	runs.mu.Lock()
+	defer runs.mu.Unlock()
+	if want := minute.Add(11 * time.Minute); !runs.times[1].Equal(want) {
+		t.Errorf("second run for %v, want %v", runs.times[1], want)
+	}
+}
