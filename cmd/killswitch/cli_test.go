@@ -201,3 +201,24 @@ func TestRunNamesABadFlagBeforeItStartsAnything(t *testing.T) {
 			"http://127.0.0.1:1"}, 2, []string{"--ssf-issuer", "--listen"}},
 	})
 }
+
+// A responder reading "done" must learn that, with no connector, the
+// provider still honours what the registry now holds revoked.
+func TestRevokeSaysWhatWasCutAndWhereNot(t *testing.T) {
+	db := importedStore(t)
+	runCLICases(t, db, []cliCase{
+		{"Sessions cut in the registry only are named", []string{"--store",
+			"DB", "revoke", "--principal", "dave", "--reason", "INC-1"}, 0,
+			[]string{"2 session(s) revoked: dave-phone, dave-laptop",
+				"registry only, not at the provider", "--config"}},
+		{"A second revocation says nothing was live", []string{"--store",
+			"DB", "revoke", "--principal", "dave", "--reason", "INC-1"}, 0,
+			[]string{"no live session to revoke"}},
+		{"A credential cut in the registry only is named", []string{
+			"--store", "DB", "revoke", "--credential", "deploy-bot-pat",
+			"--reason", "INC-1"}, 0, []string{
+			"credential deploy-bot-pat revoked",
+			"not at the provider (no connector for it: give --config " +
+				"with a connectors section): deploy-bot-pat"}},
+	})
+}

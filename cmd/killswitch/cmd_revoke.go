@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/user"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -81,8 +84,8 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 func printRevoked(g *globals, acts []store.Action) error {
 	unfinished := map[string]int{}
 	for _, a := range acts {
-		fmt.Fprintf(g.out, "%s %s:%s: %s %s\n", a.Kind, a.TargetType,
-			a.TargetID, a.State, a.Result)
+		fmt.Fprintf(g.out, "%s %s:%s: %s%s\n", a.Kind, a.TargetType,
+			a.TargetID, a.State, describeRevoked(a))
 		if a.State != store.ActionDone {
 			unfinished[a.State]++
 			fmt.Fprintf(g.out, "  last error: %s\n", a.LastError)
@@ -97,6 +100,61 @@ func printRevoked(g *globals, acts []store.Action) error {
 			"done; a pending one is retried by `killswitch run`")}
 	}
 	return nil
+}
+
+// revokedResult is the part of an action's result the CLI reports: the
+// sessions revoked, or the credential, and what each provider answered.
+type revokedResult struct {
+	Sessions      []string          `json:"sessions"`
+	ProviderCalls map[string]string `json:"provider_calls"`
+	Credential    string            `json:"credential"`
+	ProviderCall  string            `json:"provider_call"`
+}
+
+// describeRevoked says what a finished revocation cut, and warns of what
+// was cut in the registry only: a responder must not take a session
+// marked revoked here for one its provider no longer honours.
+func describeRevoked(a store.Action) string {
+	var r revokedResult
+	if a.State != store.ActionDone || json.Unmarshal(a.Result, &r) != nil {
+		return ""
+	}
+	if r.Credential != "" {
+		r.ProviderCalls = map[string]string{r.Credential: r.ProviderCall}
+	}
+	var b strings.Builder
+	switch {
+	case r.Credential != "":
+		fmt.Fprintf(&b, ": credential %s revoked", r.Credential)
+	case len(r.Sessions) == 0:
+		b.WriteString(": no live session to revoke")
+	default:
+		fmt.Fprintf(&b, ": %d session(s) revoked: %s", len(r.Sessions),
+			strings.Join(r.Sessions, ", "))
+	}
+	if ids := callsLike(r.ProviderCalls, "registry_only"); len(ids) > 0 {
+		fmt.Fprintf(&b, "\n  revoked in the registry only, not at the "+
+			"provider (no connector for it: give --config with a "+
+			"connectors section): %s", strings.Join(ids, ", "))
+	}
+	if ids := callsLike(r.ProviderCalls, "unsupported"); len(ids) > 0 {
+		fmt.Fprintf(&b, "\n  revoked in the registry only, not at the "+
+			"provider (its connector cannot revoke it): %s",
+			strings.Join(ids, ", "))
+	}
+	return b.String()
+}
+
+// callsLike lists, sorted, the ids whose provider call answered outcome.
+func callsLike(calls map[string]string, outcome string) []string {
+	var ids []string
+	for id, call := range calls {
+		if call == outcome || strings.HasPrefix(call, outcome+":") {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 func currentUser() string {
