@@ -228,3 +228,21 @@ func requireSharedCorpus(t *testing.T) {
 	}
 	t.Skip(msg)
 }
+
+// "10 skipped" alone reads as nothing to worry about; without -v the
+// closing lines say why cases were skipped and how to run them.
+func TestPolicyTestSaysWhyCasesWereSkipped(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-corpus")
+	out, code := ks(t, "policy", "test", shippedDir, "--corpus", missing)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"case(s) skipped: the shared alert corpus is not at " + missing,
+		"give --corpus DIR to run them",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q:\n%s", want, out)
+		}
+	}
+}

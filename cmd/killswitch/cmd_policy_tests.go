@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +24,12 @@ type policyTestFlags struct {
 	verbose  bool
 }
 
-// testTally counts outcomes for the closing line.
-type testTally struct{ passed, failed, skipped int }
+// testTally counts outcomes for the closing lines, and why cases were
+// skipped, so that a skip is never silent.
+type testTally struct {
+	passed, failed, skipped int
+	skipWhy                 map[string]int
+}
 
 func newPolicyTestCmd(g *globals) *cobra.Command {
 	f := &policyTestFlags{}
@@ -80,6 +86,7 @@ func policyTest(ctx context.Context, g *globals, dir string, f *policyTestFlags)
 	}
 	fmt.Fprintf(g.out, "%d passed, %d failed, %d skipped\n",
 		tally.passed, tally.failed, tally.skipped)
+	printSkipReasons(g.out, tally.skipWhy, f.corpus)
 	if tally.failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d policy test(s) failed", tally.failed)}
 	}
@@ -144,7 +151,12 @@ func printCase(w io.Writer, res cases.Result, verbose bool, t *testTally) {
 		t.skipped++
 		if verbose {
 			fmt.Fprintf(w, "SKIP %s: %s (%s)\n", res.File, res.Note, res.Skip)
+			break
 		}
+		if t.skipWhy == nil {
+			t.skipWhy = map[string]int{}
+		}
+		t.skipWhy[res.Skip]++
 	case res.Pass:
 		t.passed++
 		if verbose {
@@ -154,6 +166,25 @@ func printCase(w io.Writer, res cases.Result, verbose bool, t *testTally) {
 		t.failed++
 		fmt.Fprintf(w, "FAIL %s: %s\n%s\n", res.File, res.Note,
 			indentLines(res.Failure, "  "))
+	}
+}
+
+// printSkipReasons says, without -v, why cases were skipped: a policy
+// author must not read "10 skipped" as nothing to worry about.
+func printSkipReasons(w io.Writer, why map[string]int, corpus string) {
+	reasons := make([]string, 0, len(why))
+	for r := range why {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  %d case(s) skipped: %s\n", why[r], r)
+		if strings.Contains(r, corpus) {
+			fmt.Fprintf(w, "  give --corpus DIR to run them\n")
+		}
+	}
+	if len(reasons) > 0 {
+		fmt.Fprintf(w, "  (-v lists every test and case)\n")
 	}
 }
 
