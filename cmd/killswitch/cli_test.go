@@ -222,3 +222,18 @@ func TestRevokeSaysWhatWasCutAndWhereNot(t *testing.T) {
 				"with a connectors section): deploy-bot-pat"}},
 	})
 }
+
+// A payload that did not decode prints its file and error only, not a
+// year-1 time and empty fields that read as a decoded signal.
+func TestSignalsDecodePrintsOnlyTheErrorOfABadPayload(t *testing.T) {
+	bad := "../../testdata/alerts-bad/okta-published-yesterday.json"
+	out, code := ks(t, "signals", "decode", bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, out)
+	}
+	want := `{"file":"` + bad + `","error":"signal okta: published: ` +
+		`not an RFC 3339 time (\"yesterday\")"}`
+	if !strings.Contains(out, want) || strings.Contains(out, "0001-01-01") {
+		t.Errorf("output is not just the file and error %s:\n%s", want, out)
+	}
+}

@@ -43,7 +43,7 @@ func newSignalsDecodeCmd(g *globals) *cobra.Command {
 			results, failed := decodeFiles(args)
 			if out == "json" {
 				for _, r := range results {
-					if err := printCompactJSON(g, r); err != nil {
+					if err := printCompactJSON(g, r.line()); err != nil {
 						return err
 					}
 				}
@@ -59,6 +59,22 @@ func newSignalsDecodeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVarP((*string)(&out), "output", "o", "json", "output format: json or text")
 	return cmd
+}
+
+// decodeFailure is the line of a file that did not decode: its error,
+// without the empty signal fields (a year-1 time, an empty format) that
+// read as if something had decoded.
+type decodeFailure struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+}
+
+// line is what `signals decode -o json` prints for d.
+func (d decoded) line() any {
+	if d.Error != "" {
+		return decodeFailure{File: d.File, Error: d.Error}
+	}
+	return d
 }
 
 func decodeFiles(files []string) ([]decoded, int) {
