@@ -83,6 +83,10 @@ type Config struct {
 	Clock func() time.Time
 	// Log gets sign-ins and changes; default discard.
 	Log *slog.Logger
+	// RequireClientCert refuses every request without a verified client
+	// certificate, as the API does under mTLS (run --tls-client-ca):
+	// a token pasted at sign-in must not get around it.
+	RequireClientCert bool
 }
 
 func (c Config) withDefaults() Config {
@@ -162,7 +166,24 @@ func (c *Console) Handler() http.Handler {
 	c.route(mux, "POST /audit/verify", RoleViewer, c.verifyAudit)
 	c.route(mux, "GET /policies", RoleViewer, c.policies)
 	c.route(mux, "/", RoleViewer, c.notFound)
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	h := http.NewCrossOriginProtection().Handler(mux)
+	if c.cfg.RequireClientCert {
+		h = c.requireCert(h)
+	}
+	return securityHeaders(h)
+}
+
+// requireCert refuses a request without a verified client certificate.
+func (c *Console) requireCert(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			c.fail(w, r, nil, http.StatusForbidden, "This console needs "+
+				"a client certificate (mTLS) signed by the listener's "+
+				"client CA; your browser sent none.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders keeps pages out of frames and caches, and scripts and

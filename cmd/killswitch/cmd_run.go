@@ -159,7 +159,8 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 		views.start(ctx)
 		if err := mountConsole(l, f.console, st, apiSrv.Authenticator(),
-			svc, pol, f.policiesDir, reg, log); err != nil {
+			svc, pol, f.policiesDir, f.tls.clientCA != "", reg,
+			log); err != nil {
 			return err
 		}
 		if err := serveHTTP(ctx, l, reg, svc, pol, log); err != nil {

@@ -154,6 +154,11 @@ func TestRunServesTheAPIOverMTLS(t *testing.T) {
 			p.client(&p.intruder), "/v1/principals", -1},
 		{"Liveness needs no client certificate", p.client(nil), "/livez",
 			http.StatusOK},
+		// A token pasted into the console must not get around mTLS.
+		{"The console is refused without a client certificate",
+			p.client(nil), "/login", http.StatusForbidden},
+		{"The console serves a client certificate of the CA",
+			p.client(&p.gateway), "/login", http.StatusOK},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,14 +29,17 @@ func addConsoleFlags(fl *pflag.FlagSet, f *consoleFlags) {
 }
 
 // mountConsole serves the web console at / on l, signing in with the
-// API's tokens and terminating through the engine's executor.
+// API's tokens and terminating through the engine's executor; with
+// clientCert, only to clients with a verified certificate, as the API.
 func mountConsole(l *httpListener, f consoleFlags, st store.Store,
 	auth *api.Authenticator, svc *engine.Service, pol engine.Evaluator,
-	policyPath string, reg prometheus.Gatherer, log *slog.Logger) error {
+	policyPath string, clientCert bool, reg prometheus.Gatherer,
+	log *slog.Logger) error {
 	c, err := console.New(console.Config{Store: st,
 		Auth: console.APIAuth(auth), Revoker: svc.Executor, Gatherer: reg, Clock: systemClock, Log: log,
 		SignInFor: f.signInFor, ConfirmAbove: f.confirmAbove,
-		Policies: policyState(pol, policyPath)})
+		Policies:          policyState(pol, policyPath),
+		RequireClientCert: clientCert})
 	if err != nil {
 		return err
 	}
