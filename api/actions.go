@@ -32,9 +32,10 @@ func (s *Server) ListActions(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	as, next := trim(as, limit, func(a store.Action) cursor {
-		return cursor{ID: a.ID}
-	})
+	as, next := trim(as, limit, listOf("actions", req.Params),
+		func(a store.Action) cursor {
+			return cursor{ID: a.ID}
+		})
 	page := ListActions200JSONResponse{Items: make([]Action, len(as)),
 		NextCursor: next}
 	for i, a := range as {
@@ -65,7 +66,7 @@ func actionQuery(p ListActionsParams, c Caller) (store.ActionFilter, int, error)
 	if err != nil {
 		return store.ActionFilter{}, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor, "")
+	cur, err := decodeCursor(p.Cursor, listOf("actions", p))
 	if err != nil {
 		return store.ActionFilter{}, 0, err
 	}

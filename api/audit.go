@@ -40,9 +40,10 @@ func (s *Server) ListAudit(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	es, next := trim(es, limit, func(e store.AuditEntry) cursor {
-		return cursor{ID: strconv.FormatInt(e.Seq, 10)}
-	})
+	es, next := trim(es, limit, listOf("audit", p),
+		func(e store.AuditEntry) cursor {
+			return cursor{ID: strconv.FormatInt(e.Seq, 10)}
+		})
 	page := ListAudit200JSONResponse{Items: make([]AuditEntry, len(es)),
 		NextCursor: next}
 	for i, e := range es {
@@ -58,7 +59,11 @@ func (s *Server) ListAudit(ctx context.Context,
 func auditFilter(p ListAuditParams, limit int) (store.AuditFilter, error) {
 	f := store.AuditFilter{AfterSeq: p.AfterSeq, Subject: p.Subject,
 		Limit: limit + 1}
-	cur, err := decodeCursor(p.Cursor, "")
+	if p.AfterSeq < 0 {
+		return f, badParam("after_seq", strconv.FormatInt(p.AfterSeq, 10),
+			"not a sequence number (0 or more)")
+	}
+	cur, err := decodeCursor(p.Cursor, listOf("audit", p))
 	if err != nil || cur.ID == "" {
 		return f, err
 	}

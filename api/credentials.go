@@ -24,9 +24,9 @@ func (s *Server) ListCredentials(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	sort := string(req.Params.Sort)
-	cs, next := trim(cs, limit, func(c store.Credential) cursor {
-		return cursor{ID: c.ID, Sort: sort, Time: timeOf(f.Order,
+	of := listOf("credentials", req.Params)
+	cs, next := trim(cs, limit, of, func(c store.Credential) cursor {
+		return cursor{ID: c.ID, Time: timeOf(f.Order,
 			c.CreatedAt, c.LastUsedAt, c.ExpiresAt)}
 	})
 	page := ListCredentials200JSONResponse{Items: make([]Credential, len(cs)),
@@ -67,7 +67,7 @@ func (s *Server) credentialQuery(ctx context.Context,
 	if err != nil {
 		return f, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor, string(p.Sort))
+	cur, err := decodeCursor(p.Cursor, listOf("credentials", p))
 	if err != nil {
 		return f, 0, err
 	}

@@ -26,7 +26,7 @@ func (s *Server) ListLocks(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeCursor(p.Cursor, "")
+	cur, err := decodeCursor(p.Cursor, listOf("locks", p))
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +51,10 @@ func (s *Server) ListLocks(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	ls, next := trim(ls, limit, func(l store.Lock) cursor {
-		return cursor{ID: l.ID, Time: l.CreatedAt}
-	})
+	ls, next := trim(ls, limit, listOf("locks", p),
+		func(l store.Lock) cursor {
+			return cursor{ID: l.ID, Time: l.CreatedAt}
+		})
 	page := ListLocks200JSONResponse{Items: make([]Lock, len(ls)),
 		NextCursor: next}
 	for i, l := range ls {

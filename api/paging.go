@@ -1,7 +1,9 @@
 package api
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/netip"
 	"strconv"
@@ -34,9 +36,22 @@ func pageLimit(p *int) (int, error) {
 type cursor struct {
 	ID   string    `json:"i"`
 	Time time.Time `json:"t,omitzero"`
-	// Sort is the sort parameter the page was listed in; a cursor is
-	// refused in another.
-	Sort string `json:"o,omitempty"`
+	// Of names the list and the filters and order it was given for
+	// (listOf); a cursor is refused on another list or other filters.
+	Of string `json:"o"`
+}
+
+// listOf names a list and its parameters but the cursor and the limit,
+// for a cursor: the list's name and a fingerprint of the parameters.
+func listOf(name string, params any) string {
+	b, _ := json.Marshal(params)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	delete(m, "cursor")
+	delete(m, "limit")
+	b, _ = json.Marshal(m) // keys sorted: the same filters, the same bytes
+	sum := sha256.Sum256(b)
+	return name + ":" + hex.EncodeToString(sum[:8])
 }
 
 // encode is c as a next_cursor.
@@ -45,9 +60,9 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads the cursor parameter of a list in the order sort
-// names; "" is the first page.
-func decodeCursor(s, sort string) (cursor, error) {
+// decodeCursor reads the cursor parameter of the list of (listOf); ""
+// is the first page.
+func decodeCursor(s, of string) (cursor, error) {
 	var c cursor
 	if s == "" {
 		return c, nil
@@ -59,9 +74,10 @@ func decodeCursor(s, sort string) (cursor, error) {
 	if err != nil || c.ID == "" {
 		return c, badParam("cursor", s, "not a cursor this server gave")
 	}
-	if c.Sort != sort {
-		return c, badParam("cursor", s, "given for sort "+
-			strconv.Quote(c.Sort)+", not "+strconv.Quote(sort))
+	if c.Of != of {
+		return c, badParam("cursor", s, "given for another list, or "+
+			"with other filters or another sort: a cursor goes on the "+
+			"list it came from, with the same parameters")
 	}
 	return c, nil
 }
@@ -146,11 +162,15 @@ func checkRange(name string, after, before time.Time) error {
 }
 
 // trim cuts a page fetched with one item more than limit back to limit,
-// and returns the cursor after it, "" when there is no more.
-func trim[T any](items []T, limit int, key func(T) cursor) ([]T, string) {
+// and returns the cursor after it on the list of (listOf), "" when there
+// is no more.
+func trim[T any](items []T, limit int, of string,
+	key func(T) cursor) ([]T, string) {
 	if len(items) <= limit {
 		return items, ""
 	}
 	items = items[:limit]
-	return items, key(items[limit-1]).encode()
+	c := key(items[limit-1])
+	c.Of = of
+	return items, c.encode()
 }

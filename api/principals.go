@@ -30,9 +30,10 @@ func (s *Server) ListPrincipals(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	ps, next := trim(ps, limit, func(p store.Principal) cursor {
-		return cursor{ID: p.ID}
-	})
+	ps, next := trim(ps, limit, listOf("principals", p),
+		func(p store.Principal) cursor {
+			return cursor{ID: p.ID}
+		})
 	page := ListPrincipals200JSONResponse{Items: []Principal{},
 		NextCursor: next}
 	for _, sp := range ps {
@@ -60,7 +61,7 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 	if err != nil {
 		return c, store.PrincipalFilter{}, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor, "")
+	cur, err := decodeCursor(p.Cursor, listOf("principals", p))
 	if err != nil {
 		return c, store.PrincipalFilter{}, 0, err
 	}

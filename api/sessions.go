@@ -18,9 +18,9 @@ func (s *Server) ListSessions(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	sort := string(req.Params.Sort)
-	ses, next := trim(ses, limit, func(x store.Session) cursor {
-		return cursor{ID: x.ID, Sort: sort, Time: timeOf(f.Order,
+	of := listOf("sessions", req.Params)
+	ses, next := trim(ses, limit, of, func(x store.Session) cursor {
+		return cursor{ID: x.ID, Time: timeOf(f.Order,
 			x.CreatedAt, x.LastSeenAt, x.ExpiresAt)}
 	})
 	page := ListSessions200JSONResponse{Items: make([]Session, len(ses)),
@@ -51,7 +51,7 @@ func sessionQuery(ctx context.Context, p ListSessionsParams) (store.SessionFilte
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}
-	cur, err := decodeCursor(p.Cursor, string(p.Sort))
+	cur, err := decodeCursor(p.Cursor, listOf("sessions", p))
 	if err != nil {
 		return store.SessionFilter{}, 0, err
 	}

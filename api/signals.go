@@ -22,7 +22,7 @@ func (s *Server) ListSignals(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeCursor(p.Cursor, "")
+	cur, err := decodeCursor(p.Cursor, listOf("signals", p))
 	if err != nil {
 		return nil, err
 	}
@@ -41,9 +41,10 @@ func (s *Server) ListSignals(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	recs, next := trim(recs, limit, func(r store.SignalRecord) cursor {
-		return cursor{ID: r.ID}
-	})
+	recs, next := trim(recs, limit, listOf("signals", p),
+		func(r store.SignalRecord) cursor {
+			return cursor{ID: r.ID}
+		})
 	page := ListSignals200JSONResponse{Items: make([]Signal, len(recs)),
 		NextCursor: next}
 	for i, r := range recs {

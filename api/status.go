@@ -87,7 +87,8 @@ func (s *Server) ListSweepRuns(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeCursor(req.Params.Cursor, "")
+	of := listOf("sweep-runs:"+req.Name, req.Params)
+	cur, err := decodeCursor(req.Params.Cursor, of)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (s *Server) ListSweepRuns(ctx context.Context,
 		}
 		runs = runs[i+1:]
 	}
-	runs, next := trim(runs, limit, func(r store.SweepRun) cursor {
+	runs, next := trim(runs, limit, of, func(r store.SweepRun) cursor {
 		return cursor{ID: r.ID}
 	})
 	page := ListSweepRuns200JSONResponse{Items: make([]SweepRun, len(runs)),
