@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -90,14 +91,15 @@ func checkChoice(flag, value string, allowed []string) error {
 
 func printSessions(g *globals, sessions []store.Session) error {
 	tw := table(g.out, "SESSION", "PRINCIPAL", "PROVIDER", "KIND", "STATUS",
-		"ORIGIN", "CREATED", "REVOKED BY", "REASON")
+		"ORIGIN", "CREATED", "REVOKED", "BY", "REASON")
 	for _, s := range sessions {
+		var at time.Time
 		by, reason := "", ""
-		if s.Revocation != nil {
-			by, reason = s.Revocation.By, s.Revocation.Reason
+		if r := s.Revocation; r != nil {
+			at, by, reason = r.At, r.By, r.Reason
 		}
 		row(tw, s.ID, s.PrincipalID, s.Provider, s.Kind, s.Status,
-			s.Origin.IP, s.CreatedAt, by, reason)
+			s.Origin.IP, s.CreatedAt, at, by, reason)
 	}
 	return tw.Flush()
 }
