@@ -237,3 +237,25 @@ func TestSignalsDecodePrintsOnlyTheErrorOfABadPayload(t *testing.T) {
 		t.Errorf("output is not just the file and error %s:\n%s", want, out)
 	}
 }
+
+// A send with no broker to take it says how to get one, not only
+// "connection refused".
+func TestSendToNoBrokerSaysWhereOneListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	out, code := ks(t, "send", "--kafka-brokers", addr,
+		"../../testdata/alerts/01-guardduty-tor-caller-alice.json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, out)
+	}
+	for _, want := range []string{addr, "connection refused",
+		"killswitch run", "--embedded-broker-port", "--kafka-brokers"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q: %s", want, out)
+		}
+	}
+}

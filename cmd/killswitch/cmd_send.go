@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -90,6 +92,12 @@ func publish(ctx context.Context, brokers []string, topic string,
 	defer cancel()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		w.Close()
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			err = fmt.Errorf("%w (nothing listens there: start "+
+				"`killswitch run`, whose embedded broker listens on "+
+				"127.0.0.1:9092 or its --embedded-broker-port, or give "+
+				"--kafka-brokers the cluster's brokers)", err)
+		}
 		return fmt.Errorf("publish to %s on %s: %w", topic, strings.Join(brokers, ","), err)
 	}
 	return w.Close()
