@@ -20,18 +20,18 @@ const FormatOperator = "operator"
 type ManualRequest struct {
 	// Operator names who asked; it becomes the audit actor
 	// "operator:<name>".
-	Operator string
-	Reason   string
+	Operator string `json:"operator"`
+	Reason   string `json:"reason"`
 	// Exactly one of SessionID, SessionIDs (a set of sessions, as an
 	// operator confirmed it), PrincipalID (all its live sessions) and
 	// CredentialID (the credential and the sessions it backs) is set.
-	SessionID    string
-	SessionIDs   []string `json:",omitempty"`
-	PrincipalID  string
-	CredentialID string
+	SessionID    string   `json:"session_id,omitempty"`
+	SessionIDs   []string `json:"session_ids,omitempty"`
+	PrincipalID  string   `json:"principal_id,omitempty"`
+	CredentialID string   `json:"credential_id,omitempty"`
 	// Filter, when SessionIDs came from a filter, is that filter as the
 	// operator gave it; it goes to the audit trail with the request.
-	Filter map[string]string `json:",omitempty"`
+	Filter map[string]string `json:"filter,omitempty"`
 }
 
 // ErrBadRequest marks an operator's request (a revocation, a lock, a

@@ -119,7 +119,13 @@ func TestManualRevokeOfASetAuditsTheFilterItCameFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(audit) == 0 || !strings.Contains(string(audit[0].Details),
-		`"Filter":{"principal":"alice","provider":"okta"}`) {
+		`"filter":{"principal":"alice","provider":"okta"}`) {
 		t.Fatalf("first audit entry %+v, want the request with its filter", audit)
+	}
+	want := `{"operator":"kim","reason":"INC-7",` +
+		`"session_ids":["alice-okta-phone"],`
+	if d := string(audit[0].Details); !strings.HasPrefix(d, want) {
+		t.Errorf("audit details %s, want snake_case keys and no empty "+
+			"targets, starting %s", d, want)
 	}
 }
