@@ -180,6 +180,10 @@ type Inventory interface {
 	// identifier may name several principals.
 	ResolveAlias(ctx context.Context, typ, value string) ([]Alias, error)
 	ListAliases(ctx context.Context, principalID string) ([]Alias, error)
+	// FindAliases returns every alias with that value, whatever its
+	// type, ordered by principal id then type; for an operator who has
+	// an identifier but not the system it comes from.
+	FindAliases(ctx context.Context, value string) ([]Alias, error)
 
 	// PutSession inserts or replaces a session; its principal must exist.
 	// A new active session (or one that was not active) that a lock in

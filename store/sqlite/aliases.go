@@ -49,6 +49,20 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 	return as, nil
 }
 
+// FindAliases returns every alias with that value, of any type, ordered
+// by principal id and type. The primary key leads with the type, so this
+// reads the whole table: it serves an operator's look-up, not the engine.
+func (s *Store) FindAliases(ctx context.Context,
+	value string) ([]store.Alias, error) {
+	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+		WHERE value = ? ORDER BY principal_id, type`,
+		[]any{value}, scanAlias)
+	if err != nil {
+		return nil, fmt.Errorf("find aliases %q: %w", value, err)
+	}
+	return as, nil
+}
+
 // ListAliases returns a principal's aliases ordered by type and value.
 func (s *Store) ListAliases(ctx context.Context,
 	principalID string) ([]store.Alias, error) {

@@ -150,6 +150,30 @@ var aliasTests = []test{
 	{"An alias of an unknown principal is invalid", aliasUnknownPrincipal},
 	{"Putting an alias again replaces its credential", aliasReplace},
 	{"A principal's aliases are listed, and only its own", aliasList},
+	{"An alias value is found whatever its type", aliasFind},
+}
+
+func aliasFind(t *testing.T, s store.Store) {
+	addPrincipal(t, s, "alice")
+	addPrincipal(t, s, "bob")
+	for _, a := range []store.Alias{
+		{Type: "username", Value: "alice", PrincipalID: "bob"},
+		{Type: "email", Value: "alice", PrincipalID: "alice"},
+		{Type: "username", Value: "alice", PrincipalID: "alice"},
+		{Type: "email", Value: "alice@example.com", PrincipalID: "alice"},
+	} {
+		must(t, s.PutAlias(t.Context(), a))
+	}
+	got, err := s.FindAliases(t.Context(), "alice")
+	must(t, err)
+	equal(t, "aliases", got, []store.Alias{
+		{Type: "email", Value: "alice", PrincipalID: "alice"},
+		{Type: "username", Value: "alice", PrincipalID: "alice"},
+		{Type: "username", Value: "alice", PrincipalID: "bob"},
+	})
+	got, err = s.FindAliases(t.Context(), "ghost")
+	must(t, err)
+	equal(t, "aliases of an unknown value", len(got), 0)
 }
 
 func aliasResolve(t *testing.T, s store.Store) {
