@@ -46,7 +46,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newLocksCmd(g), newApprovalsCmd(g))
 	root.AddCommand(newPolicyCmd(g))
 	root.AddCommand(newSSFCmd(g))
-	root.AddCommand(newSweepCmd(g), newCredentialsCmd(g))
+	root.AddCommand(newSweepCmd(g), newCredentialsCmd(g), newPrincipalsCmd(g))
 	root.AddCommand(newTokensCmd(g))
 	argsAreUsage(root)
 	return root
