@@ -114,6 +114,7 @@ func (s callerScope) AllowsProvider(p string) bool {
 // state.
 func opsProblem(err error, invalid ProblemCode, what string) error {
 	var ce *respond.ConfirmError
+	var fe *engine.FieldError
 	switch {
 	case err == nil:
 		return nil
@@ -130,6 +131,10 @@ func opsProblem(err error, invalid ProblemCode, what string) error {
 			" in the registry within the caller's scope")
 	case errors.Is(err, respond.ErrForbidden):
 		return problem(ProblemCodeForbidden, err.Error())
+	case errors.As(err, &fe):
+		p := problem(ProblemCodeInvalidBody, fe.Error())
+		p.Parameter, p.Value = fe.Field, fe.Value
+		return p
 	case errors.Is(err, engine.ErrBadRequest):
 		return problem(ProblemCodeInvalidBody, err.Error())
 	case errors.Is(err, store.ErrNotAwaiting):

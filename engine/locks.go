@@ -36,19 +36,20 @@ func (r LockRequest) validate(now time.Time) error {
 		return fmt.Errorf("%w: lock target %q is not one of %s",
 			ErrBadRequest, r.TargetType, strings.Join(LockTargets, ", "))
 	case strings.TrimSpace(r.Target) == "":
-		return fmt.Errorf("%w: the lock's target is required", ErrBadRequest)
+		return &FieldError{"target", r.Target, "the lock's target is required"}
 	case strings.TrimSpace(r.Reason) == "":
-		return fmt.Errorf("%w: a reason is required: it goes to the audit "+
-			"trail", ErrBadRequest)
+		return &FieldError{"reason", r.Reason, "a reason is required: it " +
+			"goes to the audit trail"}
 	case strings.TrimSpace(r.Operator) == "":
 		return fmt.Errorf("%w: the operator's name is required", ErrBadRequest)
 	case !r.Expires.IsZero() && !r.Expires.After(now):
-		return fmt.Errorf("%w: the lock would expire at %s, not after now",
-			ErrBadRequest, r.Expires.UTC().Format(time.RFC3339))
+		at := r.Expires.UTC().Format(time.RFC3339)
+		return &FieldError{"expires_at", at, "the lock would expire at " +
+			at + ", not after now"}
 	}
 	if r.TargetType == "origin" {
 		if err := store.CheckOrigin(r.Target); err != nil {
-			return fmt.Errorf("%w: origin %v", ErrBadRequest, err)
+			return &FieldError{"target", r.Target, "origin " + err.Error()}
 		}
 	}
 	return nil

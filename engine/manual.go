@@ -39,6 +39,20 @@ type ManualRequest struct {
 // nothing was recorded.
 var ErrBadRequest = errors.New("bad request")
 
+// FieldError is an ErrBadRequest that names the field of the request at
+// fault (as the HTTP API spells it: reason, target, expires_at) and the
+// value it had.
+type FieldError struct {
+	Field, Value string
+	// Reason says what is wrong, as a sentence of the error.
+	Reason string
+}
+
+func (e *FieldError) Error() string { return ErrBadRequest.Error() + ": " + e.Reason }
+
+// Unwrap makes a FieldError an ErrBadRequest for errors.Is.
+func (e *FieldError) Unwrap() error { return ErrBadRequest }
+
 func (r ManualRequest) validate() error {
 	n := 0
 	for _, v := range []string{r.SessionID, r.PrincipalID, r.CredentialID} {
@@ -56,8 +70,8 @@ func (r ManualRequest) validate() error {
 	case slices.Contains(r.SessionIDs, ""):
 		return fmt.Errorf("%w: session ids: an empty id", ErrBadRequest)
 	case strings.TrimSpace(r.Reason) == "":
-		return fmt.Errorf("%w: a reason is required: it goes to the audit "+
-			"trail", ErrBadRequest)
+		return &FieldError{"reason", r.Reason, "a reason is required: it " +
+			"goes to the audit trail"}
 	case strings.TrimSpace(r.Operator) == "":
 		return fmt.Errorf("%w: the operator's name is required", ErrBadRequest)
 	}

@@ -92,8 +92,8 @@ func (r *Responder) plan(ctx context.Context, c Caller,
 		SessionID: req.SessionID, PrincipalID: req.PrincipalID,
 		CredentialID: req.CredentialID}
 	if strings.TrimSpace(req.Reason) == "" {
-		return m, nil, fmt.Errorf("%w: reason: required: it goes to the "+
-			"audit trail", engine.ErrBadRequest)
+		return m, nil, &engine.FieldError{Field: "reason", Value: req.Reason,
+			Reason: "reason: required: it goes to the audit trail"}
 	}
 	if req.Filter == nil {
 		ids, err := r.checkTarget(ctx, c.scope(), req)
