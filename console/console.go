@@ -65,6 +65,10 @@ type Config struct {
 	Revoker Revoker
 	// Policies tells the policy set in force; nil shows nothing known.
 	Policies func() PolicyState
+	// Connected reports whether a connector revokes at a provider; the
+	// terminate page names the providers that have none, whose sessions
+	// are cut in the registry only. Nil counts every provider connected.
+	Connected func(provider string) bool
 	// Gatherer, when set, is the registry of the engine's metrics, read
 	// for the dead-letter count (killswitch_dlq_messages_total) on the
 	// overview; nil shows the count as not known.

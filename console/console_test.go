@@ -556,3 +556,27 @@ func TestAScopedTokenSeesOnlyWhatItsScopeReaches(t *testing.T) {
 	wantStatus(t, res, body, http.StatusForbidden)
 	wantIn(t, body, "outside your scope")
 }
+
+// A responder confirming a termination must not read "at their
+// providers" for sessions no connector can cut: those end in the
+// registry only, and the provider still honours them.
+func TestTerminatePageNamesProvidersWithoutAConnector(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.Connected = func(p string) bool { return p == "okta" }
+	})
+	_, body := f.signedIn(f.responder).get("/sessions/terminate?principal=alice")
+	wantIn(t, body, `id="registry-only"`, "No connector for aws:",
+		"terminated in the registry only")
+	if strings.Contains(body, "their providers and in the registry") {
+		t.Errorf("the page says every session is cut at its provider:\n%s", body)
+	}
+
+	all := newFixture(t, func(c *Config) {
+		c.Connected = func(string) bool { return true }
+	})
+	_, body = all.signedIn(all.responder).get("/sessions/terminate?principal=alice")
+	wantIn(t, body, "their providers and in the registry")
+	if strings.Contains(body, "registry-only") {
+		t.Errorf("the page warns with every provider connected:\n%s", body)
+	}
+}

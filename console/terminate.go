@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,10 @@ type confirmData struct {
 	Hidden url.Values
 	Count  int
 	Shown  []sessionRow
-	Reason string
+	// RegistryOnly are the providers of matched sessions that no
+	// connector serves: their sessions are cut in the registry only.
+	RegistryOnly []string
+	Reason       string
 	// NeedCount is set when the count must be typed to confirm.
 	NeedCount bool
 	Problem   string
@@ -90,8 +94,23 @@ func (c *Console) renderConfirm(w http.ResponseWriter, r *http.Request,
 	d := confirmData{Form: form, Hidden: hidden, Count: len(rows),
 		Shown: rows[:min(len(rows), shownOnConfirm)], Reason: reason,
 		NeedCount: len(rows) > c.cfg.ConfirmAbove, Problem: problem,
-		Field: field}
+		Field: field, RegistryOnly: c.unconnected(rows)}
 	c.render(w, r, who, status, "terminate", "Terminate sessions", d)
+}
+
+// unconnected lists, sorted, the providers of rows no connector serves.
+func (c *Console) unconnected(rows []sessionRow) []string {
+	if c.cfg.Connected == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range rows {
+		if !c.cfg.Connected(r.Provider) && !slices.Contains(out, r.Provider) {
+			out = append(out, r.Provider)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (c *Console) terminate(w http.ResponseWriter, r *http.Request, who Caller) {

@@ -104,6 +104,12 @@ func NewExecutor(st store.Store, conns connectors.Set, pub Publisher,
 		log: log.With("component", "executor")}
 }
 
+// Connected reports whether a connector revokes at provider; without
+// one, a revocation there takes effect in the registry only.
+func (x *Executor) Connected(provider string) bool {
+	return x.conns.For(provider) != nil
+}
+
 // Wake asks the executor to look at the outbox now.
 func (x *Executor) Wake() {
 	select {

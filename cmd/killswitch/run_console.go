@@ -36,7 +36,7 @@ func mountConsole(l *httpListener, f consoleFlags, st store.Store,
 	policyPath string, clientCert bool, reg prometheus.Gatherer,
 	log *slog.Logger) error {
 	c, err := console.New(console.Config{Store: st,
-		Auth: console.APIAuth(auth), Revoker: svc.Executor, Gatherer: reg, Clock: systemClock, Log: log,
+		Auth: console.APIAuth(auth), Revoker: svc.Executor, Connected: svc.Executor.Connected, Gatherer: reg, Clock: systemClock, Log: log,
 		SignInFor: f.signInFor, ConfirmAbove: f.confirmAbove,
 		Policies:          policyState(pol, policyPath),
 		RequireClientCert: clientCert})
