@@ -83,6 +83,13 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
 			"the revocation log cannot be read now; retry"))
 		return
 	}
+	release, err := st.Admit()
+	if err != nil {
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, r, problem(ProblemCodeUnavailable, err.Error()))
+		return
+	}
+	defer release()
 	c, _ := CallerFrom(r.Context())
 	ctx, stop := s.whileTokenHolds(r.Context(), c)
 	defer stop()

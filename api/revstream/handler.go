@@ -43,11 +43,19 @@ func (s *Stream) Serve(w http.ResponseWriter, r *http.Request, allow Allow) {
 		problem(w, http.StatusServiceUnavailable, err)
 		return
 	}
+	release, err := s.Admit()
+	if err != nil {
+		w.Header().Set("Retry-After", "5")
+		problem(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	defer release()
 	s.Follow(w, r, after, allow)
 }
 
 // Follow streams the entries after seq after to one client, as Serve
-// does, until it goes away or r's context ends.
+// does, until it goes away or r's context ends. The caller holds a place
+// from Admit.
 func (s *Stream) Follow(w http.ResponseWriter, r *http.Request, after int64,
 	allow Allow) {
 	h := w.Header()
@@ -55,8 +63,6 @@ func (s *Stream) Follow(w http.ResponseWriter, r *http.Request, after int64,
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	s.active.Add(1)
-	defer s.active.Add(-1)
 	c := &client{w: w, rc: http.NewResponseController(w),
 		timeout: s.cfg.WriteTimeout}
 	if err := c.send([]byte("retry: 2000\n\n")); err != nil {

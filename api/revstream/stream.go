@@ -47,6 +47,10 @@ type Config struct {
 	// WriteTimeout bounds each write to a client; a client that does not
 	// read for that long is dropped. Default 30s.
 	WriteTimeout time.Duration
+	// MaxClients bounds the clients connected at once (each holds a
+	// goroutine and reads the log every Poll); past it a client is
+	// refused with 503 and Retry-After until one leaves. Default 1000.
+	MaxClients int
 }
 
 func (c Config) withDefaults() Config {
@@ -61,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = 1000
 	}
 	return c
 }
@@ -93,6 +100,24 @@ func (s *Stream) Publish(context.Context, []engine.RevocationEvent) error {
 
 // Active is how many clients are connected now.
 func (s *Stream) Active() int { return int(s.active.Load()) }
+
+// ErrFull: the stream has Config.MaxClients clients already.
+var ErrFull = errors.New("the revocation stream has as many clients as " +
+	"it takes; retry in a few seconds")
+
+// Admit takes a client's place, ErrFull when there is none; release
+// gives it back when the client is gone. Follow needs one.
+func (s *Stream) Admit() (release func(), err error) {
+	for {
+		n := s.active.Load()
+		if n >= int64(s.cfg.MaxClients) {
+			return nil, ErrFull
+		}
+		if s.active.CompareAndSwap(n, n+1) {
+			return func() { s.active.Add(-1) }, nil
+		}
+	}
+}
 
 func (s *Stream) notify() {
 	s.mu.Lock()
