@@ -227,3 +227,15 @@ func assertReloadAudit(t *testing.T, st store.Store) {
 		t.Errorf("policy audit events = %v, want reload_failed then reloaded", events)
 	}
 }
+
+// A run with no connector cuts nothing at the providers; it must say so
+// at start, not leave the responder to find out from a provider's logs.
+func TestRunWithoutConnectorsWarnsThatItRevokesInTheRegistryOnly(t *testing.T) {
+	r := startReloadRun(t)
+	r.waitLog("the warning", "revocations take effect in the registry only")
+	m := startMonitoredRun(t, "")
+	m.waitLog("the engine consumes", "msg=consuming")
+	if strings.Contains(m.logs.String(), "registry only") {
+		t.Errorf("a run with an Okta connector warns of none:\n%s", m.logs)
+	}
+}

@@ -136,6 +136,11 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	if len(conns) == 0 {
+		log.Warn("no connectors (no connectors section in --config): " +
+			"revocations take effect in the registry only; the " +
+			"providers still honour the sessions and credentials")
+	}
 	pushed, err := startTransmitter(ctx, f.ssf, st, l, &f.cfg, reg, log)
 	if err != nil {
 		return err
