@@ -36,8 +36,9 @@ func (s *Server) ListPrincipals(ctx context.Context,
 		})
 	page := ListPrincipals200JSONResponse{Items: []Principal{},
 		NextCursor: next}
+	sc := newScope(s.st, c)
 	for _, sp := range ps {
-		out, err := s.principal(ctx, sp)
+		out, err := s.principal(ctx, sc, sp)
 		if err != nil {
 			return nil, err
 		}
@@ -164,22 +165,35 @@ func (s *Server) GetPrincipal(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	ok, err := newScope(s.st, c).visible(ctx, p)
+	sc := newScope(s.st, c)
+	ok, err := sc.visible(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, problem(ProblemCodeNotFound, "no such record")
 	}
-	out, err := s.principal(ctx, p)
+	out, err := s.principal(ctx, sc, p)
 	return GetPrincipal200JSONResponse(out), err
 }
 
-// principal is p as the API shows it, with its aliases.
-func (s *Server) principal(ctx context.Context, p store.Principal) (Principal, error) {
-	aliases, err := s.st.ListAliases(ctx, p.ID)
+// principal is p as the API shows it, with its aliases in sc: not
+// those of a credential outside it.
+func (s *Server) principal(ctx context.Context, sc *scope,
+	p store.Principal) (Principal, error) {
+	all, err := s.st.ListAliases(ctx, p.ID)
 	if err != nil {
 		return Principal{}, err
+	}
+	aliases := all[:0]
+	for _, a := range all {
+		ok, err := sc.alias(ctx, a)
+		if err != nil {
+			return Principal{}, err
+		}
+		if ok {
+			aliases = append(aliases, a)
+		}
 	}
 	out := Principal{ID: p.ID, Kind: PrincipalKind(p.Kind),
 		DisplayName: p.DisplayName, Owner: p.Owner,

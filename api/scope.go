@@ -78,6 +78,15 @@ func (sc *scope) visible(ctx context.Context, p store.Principal) (bool, error) {
 	return len(cs) > 0, err
 }
 
+// alias: an alias is in scope unless it names a credential that is not
+// (an AWS access key id is its key's).
+func (sc *scope) alias(ctx context.Context, a store.Alias) (bool, error) {
+	if sc.open() || a.CredentialID == "" {
+		return true, nil
+	}
+	return sc.target(ctx, "credential", a.CredentialID)
+}
+
 // owned: a session or credential is in scope when its principal's kind
 // and its provider are.
 func (sc *scope) owned(ctx context.Context, principalID, provider string) (bool, error) {

@@ -38,6 +38,12 @@ func (s *Scope) Visible(ctx context.Context, p store.Principal) (bool, error) {
 	return s.sc.visible(ctx, p)
 }
 
+// Alias reports whether an alias is in scope: not when it names a
+// credential outside it.
+func (s *Scope) Alias(ctx context.Context, a store.Alias) (bool, error) {
+	return s.sc.alias(ctx, a)
+}
+
 // Owned reports whether a session or credential of the principal at
 // provider (a credential's store) is in scope.
 func (s *Scope) Owned(ctx context.Context, principalID, provider string) (bool, error) {

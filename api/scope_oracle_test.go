@@ -102,3 +102,33 @@ func TestAWriteTellsAScopedTokenNothingOfWhatIsOutsideIt(t *testing.T) {
 		}
 	}
 }
+
+// An alias that names a credential (an AWS access key id) belongs to
+// that credential: a token that may not see the credential does not see
+// its alias either.
+func TestAScopedTokenSeesNoAliasOfACredentialOutsideItsScope(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	okta := e.token(api.Viewer, store.TokenScopes{Providers: []string{"okta"}})
+	var p api.Principal
+	e.get("/v1/principals/alice", okta, 200, &p)
+	if len(p.Aliases) == 0 {
+		t.Fatal("alice shows no alias at all")
+	}
+	for _, a := range p.Aliases {
+		if a.CredentialID == "alice-aws-key" {
+			t.Errorf("an Okta token sees alias %+v of an AWS key", a)
+		}
+	}
+	var list struct{ Items []api.Principal }
+	e.get("/v1/principals?alias_type=email&alias=alice@example.com", okta,
+		200, &list)
+	for _, p := range list.Items {
+		for _, a := range p.Aliases {
+			if a.CredentialID == "alice-aws-key" {
+				t.Errorf("the list shows an Okta token alias %+v", a)
+			}
+		}
+	}
+	e.do("GET", "/v1/credentials/alice-aws-key", okta, nil).problem(t, 404,
+		api.ProblemCodeNotFound)
+}

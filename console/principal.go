@@ -72,9 +72,19 @@ func (c *Console) principal(w http.ResponseWriter, r *http.Request, who Caller) 
 
 func (c *Console) fillPrincipal(ctx context.Context, who Caller,
 	d *principalData) error {
-	var err error
-	if d.Aliases, err = c.st.ListAliases(ctx, d.P.ID); err != nil {
+	all, err := c.st.ListAliases(ctx, d.P.ID)
+	if err != nil {
 		return err
+	}
+	sc := who.Scope(c.st)
+	for _, a := range all { // not those of a credential out of scope
+		ok, err := sc.Alias(ctx, a)
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.Aliases = append(d.Aliases, a)
+		}
 	}
 	ses, err := c.st.ListSessions(ctx, store.SessionFilter{PrincipalID: d.P.ID})
 	if err != nil {
@@ -91,7 +101,6 @@ func (c *Console) fillPrincipal(ctx context.Context, who Caller,
 	if d.Credentials, err = c.credentials(ctx, who, d.P); err != nil {
 		return err
 	}
-	sc := who.Scope(c.st)
 	if d.Locks, err = c.principalLocks(ctx, sc, d); err != nil {
 		return err
 	}

@@ -106,3 +106,17 @@ func mainText(body string) string {
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// A principal's page shows a token scoped to providers no alias of a
+// credential outside its scope (alice's AWS access key id to Okta).
+func TestThePrincipalPageShowsNoAliasOfACredentialOutsideTheScope(t *testing.T) {
+	f := newFixture(t, nil)
+	olga := f.signedIn(f.token("olga", "viewer", nil, "okta"))
+	res, body := olga.get("/principals/alice")
+	wantStatus(t, res, body, http.StatusOK)
+	wantIn(t, body, "alice@example.com")
+	if strings.Contains(body, "AKIAALICEDEMO0000001") ||
+		strings.Contains(body, "alice-aws-key") {
+		t.Errorf("an Okta token sees alice's AWS key:\n%s", excerpt(body))
+	}
+}
