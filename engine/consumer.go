@@ -123,6 +123,10 @@ type Report struct {
 	Outcome Outcome
 	// Poison is set when the message went to the dead-letter topic.
 	Poison *PoisonError
+	// Took is how long the last attempt at the message took, from
+	// decoding it to its actions in the outbox (or its reason known,
+	// for a poison message); the dead-letter write is not counted.
+	Took time.Duration
 }
 
 // Consumer reads alerts from a Kafka topic in a consumer group and feeds
@@ -402,7 +406,9 @@ func (c *Consumer) handle(ctx context.Context, msg Message) error {
 }
 
 func (c *Consumer) handleOnce(ctx context.Context, msg Message, log *slog.Logger) error {
+	start := time.Now()
 	out, err := c.process(ctx, msg, log)
+	took := time.Since(start)
 	var poison *PoisonError
 	if errors.As(err, &poison) {
 		if err := c.deadLetter(ctx, msg, poison); err != nil {
@@ -410,7 +416,8 @@ func (c *Consumer) handleOnce(ctx context.Context, msg Message, log *slog.Logger
 		}
 		log.Warn("message sent to dead-letter topic", "code", poison.Code,
 			"reason", poison.Err.Error())
-		c.report(Report{Message: msg, Outcome: out, Poison: poison})
+		c.report(Report{Message: msg, Outcome: out, Poison: poison,
+			Took: took})
 		return nil
 	}
 	if err != nil {
@@ -421,7 +428,7 @@ func (c *Consumer) handleOnce(ctx context.Context, msg Message, log *slog.Logger
 	if len(out.Actions) > 0 && !out.Duplicate && c.exec != nil {
 		c.exec.Wake()
 	}
-	c.report(Report{Message: msg, Outcome: out})
+	c.report(Report{Message: msg, Outcome: out, Took: took})
 	return nil
 }
 

@@ -47,7 +47,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPolicyCmd(g))
 	root.AddCommand(newSSFCmd(g))
 	root.AddCommand(newSweepCmd(g), newCredentialsCmd(g), newPrincipalsCmd(g))
-	root.AddCommand(newTokensCmd(g))
+	root.AddCommand(newTokensCmd(g), newBenchCmd(g))
 	argsAreUsage(root)
 	return root
 }
