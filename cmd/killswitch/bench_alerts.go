@@ -2,6 +2,9 @@ package main
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -29,6 +32,10 @@ type benchCopies struct {
 	text   string   // the demo inventory, YAML
 	tokens []string // its identifiers, longest first
 	size   int      // principals per copy
+	// secrets are the sample alerts' leaked (demo) secrets by the
+	// fingerprint of a credential in the inventory: a copy's credential
+	// has the fingerprint of the copy's rewrite of the secret.
+	secrets map[string]string
 }
 
 // trailingHex is a run of hex digits at the end of an identifier, kept
@@ -47,6 +54,9 @@ func loadBenchCopies(dir string) (*benchCopies, error) {
 		return nil, err
 	}
 	bc := &benchCopies{text: string(data), size: len(f.Principals)}
+	if bc.secrets, err = leakedSecrets(dir, f); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	add := func(vs ...string) {
 		for _, v := range vs {
@@ -71,6 +81,9 @@ func loadBenchCopies(dir string) (*benchCopies, error) {
 			add(s.ID, s.ExternalID)
 		}
 	}
+	for _, secret := range bc.secrets {
+		add(secret)
+	}
 	slices.SortStableFunc(bc.tokens, func(a, b string) int {
 		return cmp.Compare(len(b), len(a))
 	})
@@ -81,6 +94,11 @@ func loadBenchCopies(dir string) (*benchCopies, error) {
 func (bc *benchCopies) rewriter(n int) *strings.Replacer {
 	pairs := make([]string, 0, 2*len(bc.tokens))
 	for _, t := range bc.tokens {
+		if secret, ok := bc.secrets[t]; ok {
+			sum := sha256.Sum256([]byte(uniqueID(secret, n)))
+			pairs = append(pairs, t, "sha256:"+hex.EncodeToString(sum[:]))
+			continue
+		}
 		pairs = append(pairs, t, uniqueID(t, n))
 	}
 	return strings.NewReplacer(pairs...)
@@ -262,4 +280,55 @@ func (bc *benchCopies) alerts(ts []alertTemplate, m, principals int,
 		msgs[i] = kafka.Message{Key: []byte(messageKey(sig)), Value: []byte(body)}
 	}
 	return msgs, nil
+}
+
+// leakedSecrets finds, in the sample alerts, the strings whose SHA-256
+// is the fingerprint of a credential of f.
+func leakedSecrets(dir string, f *inventory.File) (map[string]string, error) {
+	prints := map[string]bool{}
+	for _, p := range f.Principals {
+		for _, c := range p.Credentials {
+			if c.Fingerprint != "" {
+				prints[c.Fingerprint] = true
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "alerts", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			continue // a malformed sample is reported by loadTemplates
+		}
+		eachString(v, func(s string) {
+			sum := sha256.Sum256([]byte(s))
+			if fp := "sha256:" + hex.EncodeToString(sum[:]); prints[fp] {
+				out[fp] = s
+			}
+		})
+	}
+	return out, nil
+}
+
+// eachString calls fn with every string in a decoded JSON value.
+func eachString(v any, fn func(string)) {
+	switch x := v.(type) {
+	case string:
+		fn(x)
+	case []any:
+		for _, e := range x {
+			eachString(e, fn)
+		}
+	case map[string]any:
+		for _, e := range x {
+			eachString(e, fn)
+		}
+	}
 }
