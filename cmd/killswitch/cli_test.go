@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -258,4 +259,32 @@ func TestSendToNoBrokerSaysWhereOneListens(t *testing.T) {
 			t.Errorf("output does not say %q: %s", want, out)
 		}
 	}
+}
+
+// "What just happened" is the end of the trail, not its first entries.
+func TestAuditListLastShowsTheNewestEntries(t *testing.T) {
+	db := importedStore(t)
+	for _, p := range []string{"alice", "dave"} {
+		if out, code := ks(t, "--store", db, "revoke", "--principal", p,
+			"--reason", "INC-"+p); code != 0 {
+			t.Fatalf("revoke %s exited %d: %s", p, code, out)
+		}
+	}
+	total := auditLength(t, db)
+	out, code := ks(t, "--store", db, "audit", "list", "--last", "2",
+		"-o", "json")
+	var entries []store.AuditEntry
+	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil {
+		t.Fatalf("audit list --last 2 exited %d: %s", code, out)
+	}
+	if len(entries) != 2 || entries[0].Seq != int64(total-1) ||
+		entries[1].Seq != int64(total) {
+		t.Errorf("--last 2 of %d entries listed %+v", total, entries)
+	}
+	runCLICases(t, db, []cliCase{
+		{"With --limit", []string{"--store", "DB", "audit", "list",
+			"--last", "2", "--limit", "3"}, 2, []string{"--last 2", "--limit 3"}},
+		{"Negative", []string{"--store", "DB", "audit", "list",
+			"--last", "-1"}, 2, []string{"--last", "-1"}},
+	})
 }

@@ -20,6 +20,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 
 func newAuditListCmd(g *globals) *cobra.Command {
 	var f store.AuditFilter
+	var last int
 	out := outputFlag("text")
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -30,6 +31,9 @@ func newAuditListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if err := checkLimit(f.Limit); err != nil {
+				return err
+			}
+			if err := lastEntries(&f, last); err != nil {
 				return err
 			}
 			st, err := g.openStore(cmd.Context())
@@ -54,8 +58,27 @@ func newAuditListCmd(g *globals) *cobra.Command {
 	cmd.Flags().Int64Var(&f.AfterSeq, "after", 0, "only entries after this sequence number")
 	cmd.Flags().StringVar(&f.Subject, "subject", "", "only entries about this subject")
 	cmd.Flags().IntVar(&f.Limit, "limit", 0, "at most this many (0: all)")
+	cmd.Flags().IntVar(&last, "last", 0,
+		"only the last N entries that match, still oldest first")
 	cmd.Flags().StringVarP((*string)(&out), "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// lastEntries narrows f to the last n entries; --limit counts from the
+// first, so the two together are refused.
+func lastEntries(f *store.AuditFilter, n int) error {
+	switch {
+	case n < 0:
+		return &exitError{code: 2,
+			err: fmt.Errorf("--last: %d is negative", n)}
+	case n > 0 && f.Limit > 0:
+		return &exitError{code: 2, err: fmt.Errorf("--last %d and "+
+			"--limit %d: give one (--limit counts from the first)",
+			n, f.Limit)}
+	case n > 0:
+		f.Limit, f.Latest = n, true
+	}
+	return nil
 }
 
 func newAuditVerifyCmd(g *globals) *cobra.Command {
