@@ -293,3 +293,26 @@ func TestWithMTLSARequestWithoutAClientCertificateIsRefused(t *testing.T) {
 	}
 	e.noSecret(viewer)
 }
+
+// A responder who pasted a token, whole or cut short, is told that the
+// token failed, not asked to send one.
+func TestAnUnknownTokenIsToldApartFromNone(t *testing.T) {
+	e := newEnv(t)
+	cut := api.SecretPrefix + "cut-short"
+	p := e.do(http.MethodGet, "/v1/principals", cut, nil).
+		problem(t, http.StatusUnauthorized, api.ProblemCodeUnauthenticated)
+	for _, want := range []string{"no API token has the secret sent",
+		api.Fingerprint(cut), "ks_ included"} {
+		if !strings.Contains(p.Detail, want) {
+			t.Errorf("detail %q does not say %q", p.Detail, want)
+		}
+	}
+	if strings.Contains(p.Detail, cut) {
+		t.Errorf("detail %q holds the token", p.Detail)
+	}
+	p = e.do(http.MethodGet, "/v1/principals", "", nil).
+		problem(t, http.StatusUnauthorized, api.ProblemCodeUnauthenticated)
+	if !strings.HasPrefix(p.Detail, "send an API token as") {
+		t.Errorf("with no token, detail %q", p.Detail)
+	}
+}

@@ -126,6 +126,9 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 		p.Detail = "this API needs a client certificate (mTLS) " +
 			"signed by the listener's client CA"
 	}
+	if secret != "" && errors.Is(err, ErrUnknownToken) {
+		p.Detail = unknownTokenDetail(secret)
+	}
 	writeProblem(w, r, p)
 	return Caller{}, false
 }
@@ -151,6 +154,16 @@ var authDetail = map[ProblemCode]string{
 		"'killswitch tokens create'",
 	ProblemCodeTokenExpired: "the token has expired",
 	ProblemCodeTokenRevoked: "the token was revoked",
+}
+
+// unknownTokenDetail tells a caller who sent a token no one has that it
+// was a token, not its absence, that failed, with the fingerprint the
+// audit trail records it by (never the token).
+func unknownTokenDetail(secret string) string {
+	return "no API token has the secret sent (fingerprint " +
+		Fingerprint(secret) + "): send the whole secret " +
+		"'killswitch tokens create' printed, ks_ included, as " +
+		"'Authorization: Bearer ks_...'"
 }
 
 // authCode is the problem code of an authentication error, or "" for an
