@@ -23,7 +23,8 @@ func (s *Server) ListPrincipals(ctx context.Context,
 	}
 	var ps []store.Principal
 	if p.AliasType != "" || p.Alias != "" {
-		ps, err = s.principalsByAlias(ctx, p.AliasType, p.Alias, f)
+		ps, err = s.principalsByAlias(ctx, newScope(s.st, c), p.AliasType,
+			p.Alias, f)
 	} else {
 		ps, err = s.st.ListPrincipals(ctx, f)
 	}
@@ -92,14 +93,21 @@ func principalQuery(ctx context.Context, p ListPrincipalsParams) (Caller,
 
 // principalsByAlias returns the principals an alias names that match f,
 // in id order.
-func (s *Server) principalsByAlias(ctx context.Context, typ, value string,
-	f store.PrincipalFilter) ([]store.Principal, error) {
+func (s *Server) principalsByAlias(ctx context.Context, sc *scope, typ,
+	value string, f store.PrincipalFilter) ([]store.Principal, error) {
 	aliases, err := s.st.ResolveAlias(ctx, typ, value)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.Principal
 	for _, a := range aliases {
+		// An alias of a credential outside the scope finds no one.
+		if ok, err := sc.alias(ctx, a); !ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		p, err := s.st.GetPrincipal(ctx, a.PrincipalID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue

@@ -132,3 +132,21 @@ func TestAScopedTokenSeesNoAliasOfACredentialOutsideItsScope(t *testing.T) {
 	e.do("GET", "/v1/credentials/alice-aws-key", okta, nil).problem(t, 404,
 		api.ProblemCodeNotFound)
 }
+
+// Nor does it find a principal by such an alias: an Okta token asking
+// whose AWS key AKIA... is was told it was alice's.
+func TestAScopedTokenFindsNoOneByAnAliasOutsideItsScope(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	okta := e.token(api.Viewer, store.TokenScopes{Providers: []string{"okta"}})
+	var list struct{ Items []api.Principal }
+	e.get("/v1/principals?alias_type=access_key_id&alias=AKIAALICEDEMO0000001",
+		okta, 200, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("an Okta token finds %s by an AWS key id", list.Items[0].ID)
+	}
+	e.get("/v1/principals?alias_type=email&alias=alice@example.com", okta,
+		200, &list)
+	if len(list.Items) != 1 {
+		t.Errorf("an Okta token finds %d principals by alice's email", len(list.Items))
+	}
+}
