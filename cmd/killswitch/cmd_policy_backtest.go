@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -125,13 +126,13 @@ func parseDay(flag, s string) (time.Time, error) {
 }
 
 // alertEntries decodes every .json file in dir; one that does not decode
-// stops the backtest, naming it.
+// stops the backtest, naming it, and a dir with none is refused rather
+// than replayed as nothing.
 func alertEntries(dir string, now time.Time) ([]replay.Entry, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	names, err := alertFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(names)
 	out := make([]replay.Entry, 0, len(names))
 	for _, name := range names {
 		sig, err := readSignal(name)
@@ -141,6 +142,23 @@ func alertEntries(dir string, now time.Time) ([]replay.Entry, error) {
 		out = append(out, replay.Entry{Source: name, Signal: sig, Now: now})
 	}
 	return out, nil
+}
+
+// alertFiles lists the .json files in dir, sorted.
+func alertFiles(dir string) ([]string, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--alerts: %w", err)}
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--alerts: no "+
+			".json alert file in %s (its subdirectories are not read)", dir)}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 func printBacktest(w io.Writer, comps []replay.Comparison, all bool) {

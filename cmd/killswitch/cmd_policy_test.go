@@ -246,3 +246,19 @@ func TestPolicyTestSaysWhyCasesWereSkipped(t *testing.T) {
 		}
 	}
 }
+
+// A directory with no alert file in it (the corpus keeps its alerts in
+// subdirectories) used to replay nothing and report "0 alert(s), 0
+// decided differently", which reads as a candidate that changes nothing.
+func TestPolicyBacktestRefusesADirectoryWithNoAlerts(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "okta"), 0o700)
+	writeFile(t, filepath.Join(dir, "okta", "a.json"), "{}")
+	out, code := ks(t, "policy", "backtest", "--alerts", dir,
+		"--candidate", shippedDir, "--inventory",
+		repoRoot+"/testdata/inventory.yaml")
+	if code != 2 || !strings.Contains(out, "--alerts: no .json alert file in "+
+		dir) || !strings.Contains(out, "subdirectories are not read") {
+		t.Errorf("exit %d, want 2 and the directory named:\n%s", code, out)
+	}
+}
