@@ -101,7 +101,11 @@ func NewKafkaPublisher(brokers []string, topic string) *KafkaPublisher {
 	return &KafkaPublisher{w: &kafka.Writer{
 		Addr: kafka.TCP(brokers...), Topic: topic,
 		Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 10 * time.Millisecond,
+		// WriteMessages waits this long for a batch to fill before it
+		// sends; the executor publishes one action's events at a time
+		// and waits for them, so a long wait caps it at 1/BatchTimeout
+		// actions per second (10 ms made it 100/s).
+		BatchTimeout: time.Millisecond,
 		// A missing topic is created on first use where the cluster
 		// allows it.
 		AllowAutoTopicCreation: true,
