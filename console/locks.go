@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/api"
+	"github.com/killswitch-dev/killswitch/duration"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -151,7 +152,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(v); err == nil {
+	if d, err := duration.Parse(v); err == nil {
 		if d <= 0 {
 			return time.Time{}, fmt.Errorf("%q is not a positive duration", v)
 		}
@@ -159,7 +160,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a duration (24h) "+
+		return time.Time{}, fmt.Errorf("%q is neither a duration (24h, 7d) "+
 			"nor an RFC 3339 time", v)
 	}
 	return t, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/killswitch-dev/killswitch/duration"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -90,7 +91,8 @@ func newLocksAddCmd(g *globals) *cobra.Command {
 	fl.StringVar(&req.Reason, "reason", "", "why (required; goes to the audit trail)")
 	fl.StringVar(&req.Operator, "operator", currentUser(), "who places the lock")
 	fl.StringVar(&expires, "expires", "",
-		"when the lock ends: a duration from now (24h) or an RFC 3339 time; "+
+		"when the lock ends: a duration from now (24h, 7d) or an RFC 3339 "+
+			"time; "+
 			"empty keeps it until lifted")
 	fl.StringVarP((*string)(&out), "output", "o", "text", "output format: text or json")
 	return cmd
@@ -102,7 +104,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(v); err == nil {
+	if d, err := duration.Parse(v); err == nil {
 		if d <= 0 {
 			return time.Time{}, &exitError{code: 2, err: fmt.Errorf(
 				"--expires: %q is not a positive duration", v)}
@@ -112,7 +114,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
 		return time.Time{}, &exitError{code: 2, err: fmt.Errorf(
-			"--expires: %q is neither a duration (24h) nor an RFC 3339 time", v)}
+			"--expires: %q is neither a duration (24h, 7d) nor an RFC 3339 time", v)}
 	}
 	return t, nil
 }

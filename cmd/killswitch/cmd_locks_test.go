@@ -134,3 +134,29 @@ func TestLocksRefuseBadUsage(t *testing.T) {
 		t.Errorf("refused commands wrote %d audit entries", after-before)
 	}
 }
+
+// --expires takes days as --older-than and the sweeps do: "7d" was
+// refused as neither a duration nor a time.
+func TestExpiresTakesDays(t *testing.T) {
+	db := importedStore(t)
+	runCLICases(t, db, []cliCase{
+		{"A lock for 7d", []string{"--store", "DB", "locks", "add",
+			"--principal", "dave", "--reason", "INC-1", "--expires", "7d"},
+			0, []string{"principal:dave", "in force"}},
+		{"A token for 30d", []string{"--store", "DB", "tokens", "create",
+			"--name", "oncall", "--role", "viewer", "--expires", "30d"},
+			0, []string{"created token"}},
+		{"A word", []string{"--store", "DB", "locks", "add", "--principal",
+			"dave", "--reason", "INC-1", "--expires", "soon"},
+			2, []string{"--expires", `"soon"`, "24h, 7d"}},
+	})
+	out, _ := ks(t, "--store", db, "locks", "list", "-o", "json")
+	var locks []store.Lock
+	if err := json.Unmarshal([]byte(out), &locks); err != nil || len(locks) != 1 {
+		t.Fatalf("locks list: %v: %s", err, out)
+	}
+	if d := time.Until(locks[0].ExpiresAt); d < 7*24*time.Hour-time.Hour ||
+		d > 7*24*time.Hour {
+		t.Errorf("a 7d lock expires in %s", d)
+	}
+}

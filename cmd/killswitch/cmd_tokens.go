@@ -71,7 +71,8 @@ func newTokensCreateCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.name, "name", "", "what the token is for (required)")
 	fl.StringVar(&f.role, "role", "", "viewer, responder, policy-admin or admin (required)")
 	fl.StringVar(&f.expires, "expires", "",
-		"when it expires: a duration from now (720h) or an RFC 3339 time; "+
+		"when it expires: a duration from now (720h, 30d) or an RFC 3339 "+
+			"time; "+
 			"empty never")
 	fl.StringSliceVar(&f.kinds, "scope-kind", nil,
 		"limit it to principals of these kinds (repeatable)")
