@@ -249,8 +249,9 @@ func TestTerminateShowsTheCountAndNeedsItTypedAboveTheThreshold(t *testing.T) {
 	wantStatus(t, res, body, http.StatusOK)
 	wantIn(t, body, "<strong>3</strong> live sessions will be terminated",
 		"Type 3 to confirm")
-	form := url.Values{"principal": {"alice"}, "status": {"active"},
-		"expected": {"3"}, "reason": {"INC-4711"}, "confirm": {"4"}}
+	form := b.confirm("principal=alice", url.Values{"principal": {"alice"},
+		"status": {"active"}, "expected": {"3"}, "reason": {"INC-4711"},
+		"confirm": {"4"}})
 	res, body = b.post("/sessions/terminate", form)
 	wantStatus(t, res, body, http.StatusBadRequest)
 	wantIn(t, body, "Confirmation: type 3")
@@ -294,14 +295,14 @@ func TestASmallTerminationNeedsNoTypedCount(t *testing.T) {
 	if strings.Contains(body, "to confirm") {
 		t.Error("two sessions ask for a typed count under the default threshold")
 	}
-	res, body := b.post("/sessions/terminate", url.Values{
-		"principal": {"frank"}, "expected": {"2"}, "reason": {"INC-1"}})
+	res, body := b.post("/sessions/terminate", b.confirm("principal=frank",
+		url.Values{"principal": {"frank"}, "expected": {"2"}, "reason": {"INC-1"}}))
 	wantStatus(t, res, body, http.StatusSeeOther)
 	if got := f.status("frank-github-cli"); got != store.StatusRevoked {
 		t.Fatalf("frank's session is %s", got)
 	}
-	res, body = b.post("/sessions/terminate", url.Values{
-		"principal": {"alice"}, "expected": {"3"}, "reason": {" "}})
+	res, body = b.post("/sessions/terminate", b.confirm("principal=alice",
+		url.Values{"principal": {"alice"}, "expected": {"3"}, "reason": {" "}}))
 	wantStatus(t, res, body, http.StatusBadRequest)
 	wantIn(t, body, "Reason: required")
 }
@@ -322,8 +323,8 @@ func TestAScopedResponderCannotTerminateOutsideItsScope(t *testing.T) {
 	if got := f.status("frank-github-cli"); got != store.StatusActive {
 		t.Fatalf("a human's session is %s after a scoped termination", got)
 	}
-	res, body = b.post("/sessions/terminate", url.Values{
-		"principal": {"deploy-bot"}, "expected": {"3"}, "reason": {"INC-2"}})
+	res, body = b.post("/sessions/terminate", b.confirm("principal=deploy-bot",
+		url.Values{"principal": {"deploy-bot"}, "expected": {"3"}, "reason": {"INC-2"}}))
 	wantStatus(t, res, body, http.StatusSeeOther)
 	res, body = b.post("/locks", url.Values{"target_type": {"principal"},
 		"target": {"alice"}, "reason": {"INC-2"}})
@@ -578,5 +579,35 @@ func TestTerminatePageNamesProvidersWithoutAConnector(t *testing.T) {
 	wantIn(t, body, "their providers and in the registry")
 	if strings.Contains(body, "registry-only") {
 		t.Errorf("the page warns with every provider connected:\n%s", body)
+	}
+}
+
+// The confirmation holds for the sessions shown, not for their number:
+// one ended and another opened since the page was shown leave the count
+// the same, and the new one was never seen by the responder.
+func TestATerminationCutsOnlyTheSessionsItsConfirmationShowed(t *testing.T) {
+	f := newFixture(t, nil)
+	b := f.signedIn(f.responder)
+	form := b.confirm("principal=alice", url.Values{"principal": {"alice"},
+		"expected": {"3"}, "reason": {"INC-4711"}})
+	ctx := context.Background()
+	phone, err := f.st.GetSession(ctx, "alice-okta-phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := phone
+	fresh.ID, fresh.ExternalID = "alice-okta-tablet", "102aliceOKTAtablet01"
+	phone.Status = store.StatusRevoked
+	phone.Revocation = &store.Revocation{At: f.clock(), By: "okta", Reason: "signed out"}
+	for _, s := range []store.Session{phone, fresh} {
+		if err := f.st.PutSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, body := b.post("/sessions/terminate", form)
+	wantStatus(t, res, body, http.StatusBadRequest)
+	wantIn(t, body, "The match changed since you looked")
+	if got := f.status("alice-okta-tablet"); got != store.StatusActive {
+		t.Fatalf("a session opened after the confirmation was shown is %s", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +218,21 @@ func (f *fixture) audit(event string) []store.AuditEntry {
 		}
 	}
 	return out
+}
+
+var matchField = regexp.MustCompile(`name="match" value="([0-9a-f]+)"`)
+
+// confirm reads the confirmation page of the termination of query, as a
+// responder does before confirming, and returns form with the digest of
+// the sessions that page showed.
+func (b *browser) confirm(query string, form url.Values) url.Values {
+	b.f.t.Helper()
+	res, body := b.get("/sessions/terminate?" + query)
+	wantStatus(b.f.t, res, body, http.StatusOK)
+	m := matchField.FindStringSubmatch(body)
+	if m == nil {
+		b.f.t.Fatalf("the confirmation page of %s carries no match:\n%s", query, body)
+	}
+	form.Set("match", m[1])
+	return form
 }

@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,7 +23,10 @@ type confirmData struct {
 	// Hidden are the filter's fields, carried by the confirming POST.
 	Hidden url.Values
 	Count  int
-	Shown  []sessionRow
+	// Match is the digest of the matched sessions' ids, carried by the
+	// confirming POST so that it cuts the very sessions confirmed.
+	Match string
+	Shown []sessionRow
 	// RegistryOnly are the providers of matched sessions that no
 	// connector serves: their sessions are cut in the registry only.
 	RegistryOnly []string
@@ -92,6 +97,7 @@ func (c *Console) renderConfirm(w http.ResponseWriter, r *http.Request,
 	hidden, _ := url.ParseQuery(form.Query())
 	hidden.Del("status")
 	d := confirmData{Form: form, Hidden: hidden, Count: len(rows),
+		Match: matchDigest(rows),
 		Shown: rows[:min(len(rows), shownOnConfirm)], Reason: reason,
 		NeedCount: len(rows) > c.cfg.ConfirmAbove, Problem: problem,
 		Field: field, RegistryOnly: c.unconnected(rows)}
@@ -126,7 +132,7 @@ func (c *Console) terminate(w http.ResponseWriter, r *http.Request, who Caller) 
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	n := len(rows)
-	if field, problem := c.checkConfirm(r, n, reason); problem != "" {
+	if field, problem := c.checkConfirm(r, rows, reason); problem != "" {
 		c.renderConfirm(w, r, who, http.StatusBadRequest, form, rows,
 			reason, field, problem)
 		return
@@ -151,10 +157,16 @@ func (c *Console) terminate(w http.ResponseWriter, r *http.Request, who Caller) 
 
 // checkConfirm checks the reason, that the match is what the responder
 // saw, and, above the threshold, the typed count.
-func (c *Console) checkConfirm(r *http.Request, n int, reason string) (string, string) {
+func (c *Console) checkConfirm(r *http.Request, rows []sessionRow,
+	reason string) (string, string) {
+	n := len(rows)
 	expected, err := strconv.Atoi(r.PostFormValue("expected"))
 	switch {
-	case err != nil || expected != n:
+	// The count alone is not enough: one session ended and another
+	// opened since the page was shown leave it the same, and the new one
+	// is a session the responder never saw.
+	case err != nil || expected != n ||
+		r.PostFormValue("match") != matchDigest(rows):
 		return "", fmt.Sprintf("The match changed since you looked: %d "+
 			"live sessions match now. Check them again before you confirm.", n)
 	case reason == "":
@@ -204,4 +216,20 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// matchDigest names a set of sessions: the SHA-256 of their sorted ids,
+// in hex.
+func matchDigest(rows []sessionRow) string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
