@@ -127,6 +127,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer st.Close()
+	err = warnUnmatchedProtected(ctx, f.cfg.Guardrails, st, log)
+	if err != nil {
+		return err
+	}
 	pol, err := servePolicies(ctx, f.policiesDir, st, reg, log)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)

@@ -95,6 +95,9 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 		return err
 	}
 	defer st.Close()
+	if err := warnUnmatchedProtected(ctx, guard, st, log); err != nil {
+		return err
+	}
 	pol, err := loadPolicies(ctx, f.policiesDir)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)

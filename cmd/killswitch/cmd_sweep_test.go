@@ -245,3 +245,25 @@ func TestASweepRunByHandKeepsTheConfiguredGuardrails(t *testing.T) {
 		})
 	}
 }
+
+func TestASweepRunWarnsOfAProtectedNameThatMatchesNoPrincipal(t *testing.T) {
+	db := exposedStore(t)
+	cfg := filepath.Join(t.TempDir(), "killswitch.yaml")
+	err := os.WriteFile(cfg,
+		[]byte("guardrails:\n  protected: [Deploy-Bot, deploy-bto]\n"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := ks(t, "--store", db, "--log-level", "warn", "sweep",
+		"run", "exposed-still-valid", "--config", cfg, "-o", "json")
+	if code != 0 {
+		t.Fatalf("sweep run exited %d: %s", code, out)
+	}
+	if !strings.Contains(out, "level=WARN") ||
+		!strings.Contains(out, "protected=deploy-bto") {
+		t.Fatalf("no warning naming deploy-bto:\n%s", out)
+	}
+	if strings.Contains(out, "protected=Deploy-Bot") {
+		t.Fatalf("warned of Deploy-Bot, which names deploy-bot:\n%s", out)
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"sigs.k8s.io/yaml"
@@ -61,6 +63,23 @@ func loadGuardrails(path string, g *engine.Guardrails) error {
 			return fmt.Errorf("config %s: guardrails.budgets[%d]%w", path, i, err)
 		}
 		g.Budgets = append(g.Budgets, budget)
+	}
+	return nil
+}
+
+// warnUnmatchedProtected warns, once per name, of each protected name
+// that names no principal of the registry: a typo protects no one. It
+// does not refuse to start, as the principal may arrive by a later sync.
+func warnUnmatchedProtected(ctx context.Context, g engine.Guardrails,
+	pf engine.PrincipalFinder, log *slog.Logger) error {
+	names, err := g.Unmatched(ctx, pf)
+	if err != nil {
+		return fmt.Errorf("check protected principals: %w", err)
+	}
+	for _, n := range names {
+		log.Warn("protected name matches no principal by id or alias; "+
+			"it protects no one until a principal of that name arrives",
+			"protected", n)
 	}
 	return nil
 }
