@@ -117,20 +117,13 @@ func parseNetwork(v string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// parseCountry reads a country parameter: an ISO 3166 two-letter code
-// in either case, as the registry keeps origins in upper case.
+// parseCountry reads a country parameter as store.ParseCountry does.
 func parseCountry(param, v string) (string, error) {
-	if v == "" {
-		return "", nil
+	c, err := store.ParseCountry(v)
+	if err != nil {
+		return "", badParam(param, v, err.Error())
 	}
-	if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
-		return "", badParam(param, v, "not a two-letter country code (US)")
-	}
-	return strings.ToUpper(v), nil
-}
-
-func isLetter(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+	return c, nil
 }
 
 // parseAge reads an age: a number of days ("5d") or a Go duration

@@ -73,10 +73,9 @@ func terminateFilter(c Caller, f SessionFilter) (*respond.SessionQuery, error) {
 		return nil, &FieldError{"filter.network", f.Network,
 			"not a CIDR prefix (203.0.113.0/24) or an IP address"}
 	}
-	country, err := parseCountry("filter.country", f.Country)
+	country, err := store.ParseCountry(f.Country)
 	if err != nil {
-		return nil, &FieldError{"filter.country", f.Country,
-			"not a two-letter country code (US)"}
+		return nil, &FieldError{"filter.country", f.Country, err.Error()}
 	}
 	return &respond.SessionQuery{Query: filterQuery(f),
 		Store: store.SessionFilter{PrincipalID: f.Principal,

@@ -195,6 +195,13 @@ func TestSearchFiltersAndNamesTheFieldItCannotRead(t *testing.T) {
 	wantIn(t, body, "Created after: &#34;yesterday&#34; is not a time",
 		"Principal kind: &#34;robot&#34; is not one of",
 		"Origin IP or network: &#34;10.0.0.0/33&#34; is not an IP address")
+
+	for _, c := range []string{"ZZZ", "us1"} {
+		res, body = b.get("/sessions?country=" + c)
+		wantStatus(t, res, body, http.StatusBadRequest)
+		wantIn(t, body, "Country: &#34;"+c+
+			"&#34; is not a two-letter country code")
+	}
 }
 
 func TestAViewerSeesNoTerminateAndAForgedPostIsRefused(t *testing.T) {

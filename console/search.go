@@ -79,8 +79,11 @@ func (f searchForm) filter() (store.SessionFilter, []fieldError) {
 		errs = append(errs, fieldError{field, fmt.Sprintf(format, args...)})
 	}
 	sf := store.SessionFilter{PrincipalID: f.Principal, Kind: f.SessionKind,
-		Provider: f.Provider, Status: f.Status,
-		Country: strings.ToUpper(f.Country)}
+		Provider: f.Provider, Status: f.Status}
+	var err error
+	if sf.Country, err = store.ParseCountry(f.Country); err != nil {
+		bad("Country", "%q is %v", f.Country, err)
+	}
 	if f.Kind != "" {
 		sf.PrincipalKinds = []store.PrincipalKind{store.PrincipalKind(f.Kind)}
 		if !slices.Contains(principalKinds, f.Kind) {
@@ -93,7 +96,6 @@ func (f searchForm) filter() (store.SessionFilter, []fieldError) {
 			strings.Join(sessionStatuses, ", "))
 	}
 	if f.IP != "" {
-		var err error
 		if sf.Network, err = parseNetwork(f.IP); err != nil {
 			bad("Origin IP or network", "%q is not an IP address or a "+
 				"CIDR prefix", f.IP)
