@@ -843,12 +843,16 @@ type SignalPage struct {
 
 // Sweep defines model for Sweep.
 type Sweep struct {
-	LastRun SweepRun  `json:"last_run,omitempty,omitzero"`
-	Name    string    `json:"name"`
+	// Doc what the sweep looks for and does
+	Doc     string   `json:"doc"`
+	LastRun SweepRun `json:"last_run,omitempty,omitzero"`
+	Name    string   `json:"name"`
+
+	// NextRun absent when unscheduled
 	NextRun time.Time `json:"next_run,omitempty,omitzero"`
 
-	// Schedule cron spec or descriptor, with its time zone
-	Schedule string `json:"schedule"`
+	// Schedule cron spec or descriptor, with its time zone; absent when run's --config does not schedule the sweep
+	Schedule string `json:"schedule,omitempty,omitzero"`
 }
 
 // SweepRun defines model for SweepRun.
@@ -1228,7 +1232,7 @@ type ServerInterface interface {
 	// GetSweepRun One sweep run with its report
 	// (GET /sweep-runs/{id})
 	GetSweepRun(w http.ResponseWriter, r *http.Request, id string)
-	// ListSweeps The scheduled sweeps with their next and last run
+	// ListSweeps Every sweep, with its schedule, next and last run
 	// (GET /sweeps)
 	ListSweeps(w http.ResponseWriter, r *http.Request)
 	// ListSweepRuns The runs of one sweep, newest first, with their reports
@@ -4820,7 +4824,7 @@ type StrictServerInterface interface {
 	// GetSweepRun One sweep run with its report
 	// (GET /sweep-runs/{id})
 	GetSweepRun(ctx context.Context, request GetSweepRunRequestObject) (GetSweepRunResponseObject, error)
-	// ListSweeps The scheduled sweeps with their next and last run
+	// ListSweeps Every sweep, with its schedule, next and last run
 	// (GET /sweeps)
 	ListSweeps(ctx context.Context, request ListSweepsRequestObject) (ListSweepsResponseObject, error)
 	// ListSweepRuns The runs of one sweep, newest first, with their reports

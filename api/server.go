@@ -46,7 +46,8 @@ type Config struct {
 	// Policies is the policy set in force, for /v1/policies; nil
 	// answers it with not_found.
 	Policies Policies
-	// Sweeps are the scheduled sweeps, for /v1/sweeps.
+	// Sweeps are the scheduled sweeps, for /v1/sweeps; it lists every
+	// shipped sweep, those not here as unscheduled.
 	Sweeps []SweepSchedule
 	// RequireClientCert refuses every request that did not come over
 	// TLS with a client certificate the listener verified (mTLS), before

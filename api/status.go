@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/sweeps"
 )
 
 // Policies is the policy set in force, as run serves it.
@@ -22,7 +23,8 @@ type reloadReporter interface {
 	ReloadErr() error
 }
 
-// SweepSchedule is one scheduled sweep, as run configured it.
+// SweepSchedule is one scheduled sweep, as run configured it. Every
+// shipped sweep is listed; those without a SweepSchedule as unscheduled.
 type SweepSchedule struct {
 	Name string
 	// Schedule is the cron spec or descriptor, with its time zone.
@@ -48,25 +50,19 @@ func (s *Server) GetPolicies(ctx context.Context,
 	return out, nil
 }
 
-// ListSweeps lists the scheduled sweeps with their next and last runs.
+// ListSweeps lists every shipped sweep with its schedule and next run
+// when run schedules it, and its last run: a sweep run's --config leaves
+// unscheduled still runs by hand, and shows as `sweep list` shows it.
 func (s *Server) ListSweeps(ctx context.Context,
 	_ ListSweepsRequestObject) (ListSweepsResponseObject, error) {
 	if err := unscoped(ctx); err != nil {
 		return nil, err
 	}
 	out := ListSweeps200JSONResponse{Items: []Sweep{}}
-	now := s.now()
-	for _, sw := range s.sweeps {
-		item := Sweep{Name: sw.Name, Schedule: sw.Schedule}
-		if sw.Next != nil {
-			item.NextRun = sw.Next(now)
-		}
-		runs, err := s.st.ListSweepRuns(ctx, sw.Name, 1)
+	for _, sw := range sweeps.Shipped() {
+		item, err := s.sweep(ctx, sw)
 		if err != nil {
 			return nil, err
-		}
-		if len(runs) > 0 {
-			item.LastRun = sweepRun(runs[0])
 		}
 		out.Items = append(out.Items, item)
 	}
@@ -74,6 +70,28 @@ func (s *Server) ListSweeps(ctx context.Context,
 		return strings.Compare(a.Name, b.Name)
 	})
 	return out, nil
+}
+
+// sweep is sw as the API shows it, with its schedule if it has one.
+func (s *Server) sweep(ctx context.Context, sw sweeps.Sweep) (Sweep, error) {
+	item := Sweep{Name: sw.Name, Doc: sw.Doc}
+	i := slices.IndexFunc(s.sweeps, func(sc SweepSchedule) bool {
+		return sc.Name == sw.Name
+	})
+	if i >= 0 {
+		item.Schedule = s.sweeps[i].Schedule
+		if s.sweeps[i].Next != nil {
+			item.NextRun = s.sweeps[i].Next(s.now())
+		}
+	}
+	runs, err := s.st.ListSweepRuns(ctx, sw.Name, 1)
+	if err != nil {
+		return Sweep{}, err
+	}
+	if len(runs) > 0 {
+		item.LastRun = sweepRun(runs[0])
+	}
+	return item, nil
 }
 
 // ListSweepRuns lists one sweep's runs, newest first. A sweep's runs are

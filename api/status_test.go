@@ -136,10 +136,21 @@ func TestSweepsShowTheirScheduleAndRuns(t *testing.T) {
 	var list struct{ Items []api.Sweep }
 	e.get("/v1/sweeps", viewer, http.StatusOK, &list)
 	want := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
-	if len(list.Items) != 1 || !list.Items[0].NextRun.Equal(want) ||
-		list.Items[0].LastRun.ID != "run-2" ||
-		list.Items[0].LastRun.Outcome != api.SweepRunOutcomeFailed {
-		t.Fatalf("sweeps %+v", list.Items)
+	if len(list.Items) != len(sweeps.Names()) {
+		t.Fatalf("listed %d sweeps, want every one of %v: %+v",
+			len(list.Items), sweeps.Names(), list.Items)
+	}
+	for _, sw := range list.Items {
+		if sw.Name == "exposed-still-valid" {
+			if !sw.NextRun.Equal(want) || sw.Schedule != sched.String() ||
+				sw.LastRun.ID != "run-2" ||
+				sw.LastRun.Outcome != api.SweepRunOutcomeFailed {
+				t.Fatalf("the scheduled sweep %+v", sw)
+			}
+		} else if sw.Schedule != "" || !sw.NextRun.IsZero() || sw.Doc == "" {
+			t.Fatalf("an unscheduled sweep %+v: want its doc and no schedule",
+				sw)
+		}
 	}
 	var runs api.SweepRunPage
 	e.get("/v1/sweeps/exposed-still-valid/runs?limit=1", viewer,
