@@ -12,6 +12,8 @@ import (
 // ApprovalStore is what deciding about held actions needs; every
 // store.Store is one.
 type ApprovalStore interface {
+	// DecideApproval records v on the held action id; its errors name
+	// the verdict and the action.
 	DecideApproval(ctx context.Context, id string, v store.Verdict,
 		audit func(store.Action) []store.AuditEntry) (store.Action, error)
 }
@@ -41,15 +43,12 @@ func decide(ctx context.Context, st ApprovalStore, id, verdict, operator,
 	}
 	v := store.Verdict{Verdict: verdict, By: "operator:" + operator,
 		At: now, Reason: reason}
-	event, op := EventActionApproved, "approve"
+	event := EventActionApproved
 	if verdict == store.VerdictRejected {
-		event, op = EventActionRejected, "reject"
+		event = EventActionRejected
 	}
-	a, err := st.DecideApproval(ctx, id, v, verdictAudit(event))
-	if err != nil {
-		return store.Action{}, fmt.Errorf("%s action %s: %w", op, id, err)
-	}
-	return a, nil
+	// The store's error names the verdict and the action already.
+	return st.DecideApproval(ctx, id, v, verdictAudit(event))
 }
 
 // verdictAudit builds the audit entry of a verdict on an action.

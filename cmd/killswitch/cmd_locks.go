@@ -179,8 +179,11 @@ func newLocksRemoveCmd(g *globals) *cobra.Command {
 			now := systemClock()
 			l, err := engine.LiftLock(cmd.Context(), st, args[0], operator,
 				reason, now)
-			if err != nil {
+			if errors.Is(err, engine.ErrBadRequest) {
 				return usageIfBad("locks remove", err)
+			}
+			if err != nil {
+				return err // the store's error names the lock
 			}
 			return printLocks(g, out, []store.Lock{l}, now)
 		},

@@ -178,8 +178,8 @@ func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
 			return err
 		}
 		if a.State == store.ActionDone || a.State == store.ActionSkipped {
-			return fmt.Errorf("state: action is %s: %w", a.State,
-				store.ErrInvalid)
+			return store.Reason(store.ErrInvalid, "it is %s: a done or "+
+				"skipped action is not retried", a.State)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 			last_error = ?, lease_until = ?, lease_owner = '',
@@ -193,7 +193,7 @@ func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
 func (s *Store) GetAction(ctx context.Context, id string) (store.Action, error) {
 	a, err := getAction(ctx, s.read, id)
 	if err != nil {
-		return store.Action{}, fmt.Errorf("get action: %w", err)
+		return store.Action{}, fmt.Errorf("get action %q: %w", id, err)
 	}
 	return a, nil
 }
@@ -203,7 +203,7 @@ func getAction(ctx context.Context, db querier, id string) (store.Action, error)
 	a, err := scanAction(db.QueryRowContext(ctx, `SELECT `+actionCols+
 		` FROM actions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		err = fmt.Errorf("no action %q: %w", id, store.ErrNotFound)
+		err = store.ErrNotFound // the caller names the action
 	}
 	return a, err
 }

@@ -179,11 +179,11 @@ func actionKeyExists(ctx context.Context, tx *sql.Tx, key string) (bool, error) 
 // DecideApproval approves or rejects an action awaiting approval.
 func (s *Store) DecideApproval(ctx context.Context, id string,
 	v store.Verdict, audit func(store.Action) []store.AuditEntry) (store.Action, error) {
-	op := fmt.Sprintf("decide approval of action %q", id)
+	op := fmt.Sprintf("approve action %q", id)
 	state := store.ActionPending
 	switch {
 	case v.Verdict == store.VerdictRejected:
-		state = store.ActionSkipped
+		op, state = fmt.Sprintf("reject action %q", id), store.ActionSkipped
 	case v.Verdict != store.VerdictApproved:
 		return store.Action{}, fmt.Errorf("%s: verdict: %q is not %s or %s: %w",
 			op, v.Verdict, store.VerdictApproved, store.VerdictRejected,
@@ -214,11 +214,12 @@ func awaiting(a store.Action) error {
 		return nil
 	}
 	if v := a.Verdict; v != nil {
-		return fmt.Errorf("action is %s: %s by %s at %s: %w", a.State,
-			v.Verdict, v.By, v.At.Format(time.RFC3339), store.ErrNotAwaiting)
+		return fmt.Errorf("%w: it is %s, %s by %s at %s",
+			store.ErrNotAwaiting, a.State, v.Verdict, v.By,
+			v.At.Format(time.RFC3339))
 	}
-	return fmt.Errorf("action is %s and was never held: %w", a.State,
-		store.ErrNotAwaiting)
+	return fmt.Errorf("%w: it is %s and was never held",
+		store.ErrNotAwaiting, a.State)
 }
 
 // ExpireApprovals ends the waits whose deadline passed, under budgets.

@@ -107,14 +107,14 @@ func (s *Store) LiftLock(ctx context.Context, id, by, reason string,
 		l, err = scanLock(tx.QueryRowContext(ctx, `SELECT `+lockCols+
 			` FROM locks WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no lock %q: %w", id, store.ErrNotFound)
+			return store.ErrNotFound // op names the lock
 		}
 		if err != nil {
 			return err
 		}
 		if !l.InForce(at) {
-			return fmt.Errorf("lock is not in force (%s): %w",
-				lockEnd(l), store.ErrInvalid)
+			return store.Reason(store.ErrInvalid, "not in force: %s",
+				lockEnd(l))
 		}
 		l.LiftedAt = store.NormalizeTime(at)
 		l.LiftedBy, l.LiftReason = by, reason
