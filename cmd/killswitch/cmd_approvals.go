@@ -51,7 +51,11 @@ func newApprovalsListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printApprovals(g, out, as)
+			if err := printApprovals(g, out, as); err != nil || out == "json" {
+				return err
+			}
+			noteNone(g, len(as), "no actions are waiting for approval")
+			return nil
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (0: all)")

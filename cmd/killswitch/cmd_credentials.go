@@ -84,6 +84,7 @@ func runCredentialsList(cmd *cobra.Command, g *globals, f *credentialsFlags) err
 		if f.output == "json" {
 			return printJSON(g.out, nonNilSlice(cs))
 		}
+		defer noteNone(g, len(cs), "no credential matches")
 		return printCredentials(g, cs)
 	}
 	exposed, err := st.ListExposedCredentials(cmd.Context(), ef)
@@ -93,6 +94,7 @@ func runCredentialsList(cmd *cobra.Command, g *globals, f *credentialsFlags) err
 	if f.output == "json" {
 		return printJSON(g.out, nonNilSlice(exposed))
 	}
+	defer noteNone(g, len(exposed), "no credential matches")
 	return printExposed(g, exposed, systemClock())
 }
 

@@ -91,3 +91,12 @@ func short(rev string) string {
 	}
 	return rev
 }
+
+// noteNone tells the operator, on stderr, that a text listing of n rows
+// is empty, so that a header alone does not read as a fault; stdout keeps
+// the table (its header) for pipes, and JSON output stays [].
+func noteNone(g *globals, n int, note string) {
+	if n == 0 {
+		fmt.Fprintln(g.errOut, note)
+	}
+}
