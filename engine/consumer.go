@@ -72,6 +72,17 @@ type ConsumerConfig struct {
 	// processed may take to reach the outbox before it is abandoned (not
 	// committed: it is delivered again). Default 30s.
 	ShutdownGrace time.Duration
+	// FetchMaxWait is how long a partition reader waits for a fetch to
+	// answer. Default 2s. kafka-go asks the broker to hold an empty
+	// fetch for FetchMaxWait less a quarter of it (at most 1s less) and
+	// gives up on the connection at FetchMaxWait, so that quarter is
+	// all a busy broker has to send "no data" in time; missing it is an
+	// i/o timeout, logged as a Kafka error and followed by a reconnect.
+	// At 2s the broker holds an idle fetch 1.5s and has 500ms to spare.
+	// A message is delivered as soon as it arrives, whatever this is;
+	// FetchMaxWait bounds how long a rebalance or shutdown waits for a
+	// reader to let go.
+	FetchMaxWait time.Duration
 }
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
@@ -98,6 +109,9 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 30 * time.Second
+	}
+	if c.FetchMaxWait <= 0 {
+		c.FetchMaxWait = 2 * time.Second
 	}
 	return c
 }

@@ -110,7 +110,7 @@ func assigned(gen *kafka.Generation, topic string) []int {
 func (c *Consumer) readPartition(g *generation, p kafka.PartitionAssignment,
 	work []chan job) {
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.cfg.Brokers,
-		Topic: c.cfg.Topic, Partition: p.ID, MaxWait: 250 * time.Millisecond,
+		Topic: c.cfg.Topic, Partition: p.ID, MaxWait: c.cfg.FetchMaxWait,
 		ErrorLogger: kafkaLogger(c.log), Dialer: c.dialer()})
 	defer r.Close()
 	if err := r.SetOffset(p.Offset); err != nil {
