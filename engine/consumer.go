@@ -73,15 +73,15 @@ type ConsumerConfig struct {
 	// committed: it is delivered again). Default 30s.
 	ShutdownGrace time.Duration
 	// FetchMaxWait is how long a partition reader waits for a fetch to
-	// answer. Default 2s. kafka-go asks the broker to hold an empty
-	// fetch for FetchMaxWait less a quarter of it (at most 1s less) and
-	// gives up on the connection at FetchMaxWait, so that quarter is
-	// all a busy broker has to send "no data" in time; missing it is an
-	// i/o timeout, logged as a Kafka error and followed by a reconnect.
-	// At 2s the broker holds an idle fetch 1.5s and has 500ms to spare.
-	// A message is delivered as soon as it arrives, whatever this is;
-	// FetchMaxWait bounds how long a rebalance or shutdown waits for a
-	// reader to let go.
+	// answer. Default 2s. kafka-go gives up on the connection at
+	// FetchMaxWait and asks the broker to hold an empty fetch 1s less
+	// (a quarter less below 1s): that margin is all a busy broker has
+	// to say "no data" in time, and missing it is an i/o timeout,
+	// logged as a Kafka error and followed by a reconnect. The former
+	// 250ms left 62ms, which a loaded machine missed while idle. At 2s
+	// the broker holds an idle fetch 1s and has 1s to spare. A message
+	// is delivered as soon as it arrives, whatever this is; a rebalance
+	// or a shutdown waits for the fetch in flight (1s when idle).
 	FetchMaxWait time.Duration
 }
 

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// holdFetches makes the broker late with every fetch, as a loaded one
+// is: each is held for d before the broker starts its long-poll wait.
+// It returns the count of fetches held so far.
+func holdFetches(c *kfake.Cluster, d time.Duration) *atomic.Int64 {
+	var n atomic.Int64
+	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		n.Add(1)
+		c.SleepControl(func() { time.Sleep(d) })
+		return nil, nil, false
+	})
+	return &n
+}
+
+// An idle consumer long-polls the broker again and again; each poll that
+// ends without data is normal, even when the broker answers late, and
+// must not reach the log as a Kafka warning. With the former 250ms wait
+// the reader gave the broker 62ms of slack, and a broker 150ms late
+// timed the connection out on every poll.
+func TestAnIdleConsumerOnASlowBrokerLogsNoKafkaWarning(t *testing.T) {
+	r := newRig(t, "../testdata/inventory.yaml", nil)
+	logs := &syncBuffer{}
+	r.logs = logs
+	r.svc = r.service(shippedPolicies(t))
+	held := holdFetches(r.cluster, 150*time.Millisecond)
+	r.start()
+
+	// Three partitions: twelve fetches are several empty polls each.
+	r.waitFor("twelve fetches", func() bool { return held.Load() >= 12 })
+	r.send(oktaBatch("alice", 0, 1)...)
+	r.waitFor("the message handled", func() bool { return r.settled(1) })
+	r.stop()
+
+	for _, line := range kafkaWarnings(logs.String()) {
+		t.Errorf("idle polling logged a warning: %s", line)
+	}
+}
+
+// A broker that does not answer within the whole wait is a real fault:
+// the reader says so at Warn, naming the timeout.
+func TestABrokerLaterThanTheFetchWaitIsAKafkaWarning(t *testing.T) {
+	r := newRig(t, "../testdata/inventory.yaml", nil)
+	logs := &syncBuffer{}
+	r.logs = logs
+	r.svc = r.service(shippedPolicies(t))
+	// Held 2.5s, past the reader's 2s; the broker answers at once, as
+	// the 1s it was asked to hold an empty fetch is over.
+	holdFetches(r.cluster, 2500*time.Millisecond)
+	r.start()
+	defer r.stop()
+
+	r.waitFor("a kafka warning", func() bool {
+		for _, line := range kafkaWarnings(logs.String()) {
+			if strings.Contains(line, "i/o timeout") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// kafkaWarnings returns the log lines kafka-go reported at Warn or above.
+func kafkaWarnings(logs string) []string {
+	var out []string
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, "kafka:") &&
+			(strings.Contains(line, "level=WARN") ||
+				strings.Contains(line, "level=ERROR")) {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
