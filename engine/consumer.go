@@ -73,15 +73,16 @@ type ConsumerConfig struct {
 	// committed: it is delivered again). Default 30s.
 	ShutdownGrace time.Duration
 	// FetchMaxWait is how long a partition reader waits for a fetch to
-	// answer. Default 2s. kafka-go gives up on the connection at
+	// answer. Default 1.5s. kafka-go gives up on the connection at
 	// FetchMaxWait and asks the broker to hold an empty fetch 1s less
-	// (a quarter less below 1s): that margin is all a busy broker has
-	// to say "no data" in time, and missing it is an i/o timeout,
-	// logged as a Kafka error and followed by a reconnect. The former
-	// 250ms left 62ms, which a loaded machine missed while idle. At 2s
-	// the broker holds an idle fetch 1s and has 1s to spare. A message
-	// is delivered as soon as it arrives, whatever this is; a rebalance
-	// or a shutdown waits for the fetch in flight (1s when idle).
+	// (a quarter less if FetchMaxWait is under 1s): that margin is all
+	// a busy broker has to say "no data" in time, and missing it is an
+	// i/o timeout, logged as a Kafka error and followed by a
+	// reconnect. The former 250ms left 62ms, which a loaded machine
+	// missed while idle. At 1.5s the broker holds an idle fetch 500ms
+	// and has 1s to spare; longer would only make a rebalance or a
+	// shutdown, which wait for the fetch in flight, slower. A message
+	// is delivered as soon as it arrives, whatever this is.
 	FetchMaxWait time.Duration
 }
 
@@ -111,7 +112,7 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 		c.ShutdownGrace = 30 * time.Second
 	}
 	if c.FetchMaxWait <= 0 {
-		c.FetchMaxWait = 2 * time.Second
+		c.FetchMaxWait = 1500 * time.Millisecond
 	}
 	return c
 }

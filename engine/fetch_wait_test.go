@@ -55,8 +55,8 @@ func TestABrokerLaterThanTheFetchWaitIsAKafkaWarning(t *testing.T) {
 	logs := &syncBuffer{}
 	r.logs = logs
 	r.svc = r.service(shippedPolicies(t))
-	// Held 2.5s, past the reader's 2s; the broker answers at once, as
-	// the 1s it was asked to hold an empty fetch is over.
+	// Held 2.5s, past the reader's 1.5s (the broker then answers at
+	// once: the 500ms it was asked to hold an empty fetch are over).
 	holdFetches(r.cluster, 2500*time.Millisecond)
 	r.start()
 	defer r.stop()
