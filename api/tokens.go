@@ -94,7 +94,7 @@ func RevokeToken(ctx context.Context, st TokenStore, id, by string,
 	now time.Time) (store.APIToken, error) {
 	changed, err := st.RevokeAPIToken(ctx, id, by, now)
 	if err != nil {
-		return store.APIToken{}, fmt.Errorf("revoke token: %w", err)
+		return store.APIToken{}, err // it names the token
 	}
 	ts, err := st.ListAPITokens(ctx)
 	if err != nil {

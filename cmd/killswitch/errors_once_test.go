@@ -27,26 +27,30 @@ func TestErrorsSayWhatFailedOnceNamingTheID(t *testing.T) {
 	cases := []struct {
 		name, id, want string
 		args           []string
+		code           int
 	}{
 		{"Approving an unknown action", "act-9",
 			`killswitch: approve action "act-9": not found`,
-			[]string{"approvals", "approve", "act-9", "--reason", "x"}},
+			[]string{"approvals", "approve", "act-9", "--reason", "x"}, 1},
 		{"Rejecting an unknown action", "act-9",
 			`killswitch: reject action "act-9": not found`,
-			[]string{"approvals", "reject", "act-9", "--reason", "x"}},
+			[]string{"approvals", "reject", "act-9", "--reason", "x"}, 1},
 		{"Lifting an unknown lock", "lck_nope",
 			`killswitch: lift lock "lck_nope": not found`,
-			[]string{"locks", "remove", "lck_nope", "--reason", "x"}},
+			[]string{"locks", "remove", "lck_nope", "--reason", "x"}, 1},
+		{"Revoking an unknown API token", "tok_nope",
+			`killswitch: revoke api token "tok_nope": not found`,
+			[]string{"tokens", "revoke", "tok_nope"}, 2},
 		{"Lifting a lifted lock", lock,
 			`killswitch: lift lock "` + lock + `": not in force: lifted by`,
-			[]string{"locks", "remove", lock, "--reason", "x"}},
+			[]string{"locks", "remove", lock, "--reason", "x"}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out, code := ks(t, append([]string{"--store", db}, c.args...)...)
-			if code != 1 || !strings.Contains(out, c.want) {
-				t.Fatalf("exited %d with %q, want 1 with %q", code, out,
-					c.want)
+			if code != c.code || !strings.Contains(out, c.want) {
+				t.Fatalf("exited %d with %q, want %d with %q", code, out,
+					c.code, c.want)
 			}
 			if n := strings.Count(out, c.id); n != 1 {
 				t.Errorf("%q names %s %d times, want once", out, c.id, n)

@@ -262,8 +262,7 @@ func (s *Store) SetExposureValidity(ctx context.Context, credentialID string,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("no exposure of credential %q: %w",
-				credentialID, store.ErrNotFound)
+			return store.Reason(store.ErrNotFound, "no exposure")
 		}
 		return nil
 	})

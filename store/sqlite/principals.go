@@ -146,7 +146,7 @@ func principalExists(ctx context.Context, tx *sql.Tx, id string) error {
 	err := tx.QueryRowContext(ctx,
 		`SELECT 1 FROM principals WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("no principal %q: %w", id, store.ErrNotFound)
+		return store.Reason(store.ErrNotFound, "no principal %q", id)
 	}
 	return err
 }

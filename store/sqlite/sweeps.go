@@ -87,7 +87,7 @@ func (s *Store) FinishSweepRun(ctx context.Context, r store.SweepRun) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("no sweep run %q: %w", r.ID, store.ErrNotFound)
+			return store.ErrNotFound // op names the run
 		}
 		return nil
 	})

@@ -88,7 +88,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, by string,
 		err := tx.QueryRowContext(ctx,
 			`SELECT 1 FROM api_tokens WHERE id = ?`, id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no token %q: %w", id, store.ErrNotFound)
+			return store.ErrNotFound // op names the token
 		}
 		if err != nil {
 			return err
