@@ -231,9 +231,18 @@ func requireSharedCorpus(t *testing.T) {
 
 // "10 skipped" alone reads as nothing to worry about; without -v the
 // closing lines say why cases were skipped and how to run them.
+// Under CI=true the same cases fail instead, so a pipeline that lost its
+// corpus does not pass on the cases it never ran; the test sets CI both
+// ways because the run that checks this project sets it.
 func TestPolicyTestSaysWhyCasesWereSkipped(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-corpus")
+	t.Setenv("CI", "true")
 	out, code := ks(t, "policy", "test", shippedDir, "--corpus", missing)
+	if code != 1 || !strings.Contains(out, "signal: the shared alert corpus is not at "+missing) {
+		t.Errorf("under CI=true: exit %d, want 1 with cases failed for the missing corpus:\n%s", code, out)
+	}
+	t.Setenv("CI", "")
+	out, code = ks(t, "policy", "test", shippedDir, "--corpus", missing)
 	if code != 0 {
 		t.Fatalf("exit %d, want 0:\n%s", code, out)
 	}
