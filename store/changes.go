@@ -31,6 +31,15 @@ type Changes interface {
 	// LastRevocationSeq is the Seq of the newest log entry, 0 when the
 	// log is empty.
 	LastRevocationSeq(ctx context.Context) (int64, error)
+	// PruneRevocationLog deletes the oldest entries of the log: every
+	// entry before the first one whose At is at or after before, so that
+	// what is left is always the log's tail and a reader can tell what it
+	// missed. The newest entry is never deleted. It returns how many
+	// entries went and RevocationLogPruned after.
+	PruneRevocationLog(ctx context.Context, before time.Time) (deleted int, through int64, err error)
+	// RevocationLogPruned is the Seq of the newest entry ever pruned, 0
+	// when nothing was: a reader after a smaller Seq has missed entries.
+	RevocationLogPruned(ctx context.Context) (int64, error)
 }
 
 // ChangeSet is one page of ChangedSince.

@@ -20,6 +20,7 @@ import (
 //
 //	sweeps:
 //	  lock_warning: 24h              # lock-hygiene warns this long before
+//	  revocation_log_keep: 30d       # revocation-log-retention keeps this long
 //	  jobs:
 //	    - sweep: exposed-still-valid # which shipped sweep; unique
 //	      schedule: "0 0 6 * * *"    # cron: [seconds] minute hour dom month dow
@@ -34,6 +35,9 @@ type Config struct {
 	// LockWarning is how long before a lock expires lock-hygiene warns of
 	// it. Default 24h.
 	LockWarning Duration `json:"lock_warning"`
+	// RevocationLogKeep is how long revocation-log-retention keeps the
+	// revocation log. Default 30 days.
+	RevocationLogKeep Duration `json:"revocation_log_keep"`
 }
 
 // JobConfig schedules one sweep.
@@ -119,12 +123,18 @@ func ParseConfig(data []byte) (Config, error) {
 	var section struct {
 		Jobs        []json.RawMessage `json:"jobs"`
 		LockWarning json.RawMessage   `json:"lock_warning"`
+		LogKeep     json.RawMessage   `json:"revocation_log_keep"`
 	}
 	if err := strict(doc.Sweeps, &section); err != nil {
 		return Config{}, fmt.Errorf("sweeps: %w", err)
 	}
 	var cfg Config
 	err = readDuration(section.LockWarning, "sweeps.lock_warning", &cfg.LockWarning)
+	if err != nil {
+		return Config{}, err
+	}
+	err = readDuration(section.LogKeep, "sweeps.revocation_log_keep",
+		&cfg.RevocationLogKeep)
 	if err != nil {
 		return Config{}, err
 	}
@@ -180,6 +190,11 @@ func strict(raw json.RawMessage, v any) error {
 
 // Validate checks every job; errors name it: sweeps.jobs[1].schedule.
 func (c Config) Validate() error {
+	if k := time.Duration(c.RevocationLogKeep); k != 0 && k < MinRevocationLogKeep {
+		return fmt.Errorf("sweeps.revocation_log_keep: %s: below %s: a "+
+			"stream client that reconnects after a short outage would "+
+			"miss revocations", k, MinRevocationLogKeep)
+	}
 	seen := map[string]int{}
 	for i, j := range c.Jobs {
 		at := fmt.Sprintf("sweeps.jobs[%d]", i)

@@ -47,6 +47,7 @@ func TestAConfigReadsEveryFieldOfAJob(t *testing.T) {
 connectors: {github: {kind: github}}
 sweeps:
   lock_warning: 2d
+  revocation_log_keep: 90d
   jobs:
     - sweep: exposed-still-valid
       schedule: "0 0 6 * * *"
@@ -63,8 +64,10 @@ sweeps:
 		Timeout: Duration(10 * time.Minute)},
 		{Sweep: "idle-sessions", Schedule: "*/15 * * * *"}}
 	if len(cfg.Jobs) != 2 || cfg.Jobs[0] != want[0] || cfg.Jobs[1] != want[1] ||
-		cfg.LockWarning != Duration(48*time.Hour) {
-		t.Fatalf("config = %+v, want jobs %+v and a 48h lock warning", cfg, want)
+		cfg.LockWarning != Duration(48*time.Hour) ||
+		cfg.RevocationLogKeep != Duration(90*24*time.Hour) {
+		t.Fatalf("config = %+v, want jobs %+v, a 48h lock warning and "+
+			"the revocation log kept 90 days", cfg, want)
 	}
 }
 
@@ -106,6 +109,12 @@ func TestABadConfigIsRefusedNamingTheField(t *testing.T) {
 			`sweeps.jobs[1].timeout: "-5m": must not be negative`},
 		{"a bad lock warning", "sweeps: {lock_warning: soon}\n",
 			`sweeps.lock_warning: "soon" is not a duration`},
+		{"a revocation log kept for minutes",
+			"sweeps: {revocation_log_keep: 10m}\n",
+			"sweeps.revocation_log_keep: 10m0s: below 1h0m0s"},
+		{"a revocation log keep that is no duration",
+			"sweeps: {revocation_log_keep: a month}\n",
+			`sweeps.revocation_log_keep: "a month" is not a duration`},
 		{"jobs that are no list", "sweeps: {jobs: {sweep: idle-sessions}}\n",
 			"sweeps: cannot unmarshal object"},
 	}

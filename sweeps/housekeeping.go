@@ -10,12 +10,36 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// Audit events of lock-hygiene.
+// Audit events of lock-hygiene and revocation-log-retention.
 const (
-	EventLockExpired  = "lock.expired"
-	EventLockExpiring = "lock.expiring"
-	EventLockOrphaned = "lock.orphaned"
+	EventLockExpired         = "lock.expired"
+	EventLockExpiring        = "lock.expiring"
+	EventLockOrphaned        = "lock.orphaned"
+	EventRevocationLogPruned = "revocation_log.pruned"
 )
+
+// revocationLogRetention prunes the revocation log of the entries older
+// than RevocationLogKeep (the head of the log up to the first entry to
+// keep; never the newest) and audits how far it went. A stream client
+// that resumes from a pruned entry is sent a gap event.
+func revocationLogRetention(ctx context.Context, d *Deps, r *Report) error {
+	before := d.Clock.Now().Add(-d.RevocationLogKeep)
+	n, through, err := d.Store.PruneRevocationLog(ctx, before)
+	if err != nil || n == 0 {
+		return err
+	}
+	r.Examined += n
+	r.find("revocation-log", "pruned %d entries older than %s; the log "+
+		"now starts after entry %d", n, before.Format(time.RFC3339), through)
+	details, err := json.Marshal(map[string]any{"deleted": n,
+		"through": through, "before": before})
+	if err != nil {
+		return err
+	}
+	return d.Store.AppendAudit(ctx, store.AuditEntry{Time: d.Clock.Now(),
+		Actor: "sweep:" + r.Sweep, Event: EventRevocationLogPruned,
+		Subject: "revocation-log", Details: details})
+}
 
 // inventorySync runs the connector sync, every provider that can list.
 // Exposures waiting for a credential are matched as the sync stores it.

@@ -25,6 +25,13 @@ const EventSweepFinished = "sweep.finished"
 // has no timeout; such a run is cut off a minute before it lapses.
 const DefaultLease = time.Hour
 
+// DefaultRevocationLogKeep is how long the revocation log is kept unless
+// configured.
+const DefaultRevocationLogKeep = 30 * 24 * time.Hour
+
+// MinRevocationLogKeep is the shortest retention the config takes.
+const MinRevocationLogKeep = time.Hour
+
 // Runner runs sweeps under their lease and records each run.
 type Runner struct {
 	deps  Deps
@@ -36,6 +43,9 @@ type Runner struct {
 func NewRunner(d Deps, owner string) *Runner {
 	if d.LockWarning <= 0 {
 		d.LockWarning = 24 * time.Hour
+	}
+	if d.RevocationLogKeep <= 0 {
+		d.RevocationLogKeep = DefaultRevocationLogKeep
 	}
 	d.Log = d.Log.With("component", "sweeps")
 	return &Runner{deps: d, owner: owner}

@@ -2,6 +2,7 @@ package sweeps
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -174,5 +175,41 @@ func TestLockHygieneRecordsExpiredWarnsOfExpiringAndReportsOrphans(t *testing.T)
 	}
 	if got := findings(rep); slices.Contains(got, "lock:expired") {
 		t.Errorf("the next run found the old expiry again: %v", got)
+	}
+}
+
+func TestRevocationLogRetentionPrunesPastTheKeepAndAuditsIt(t *testing.T) {
+	r := newRig(t, day0)
+	r.put(t, "ann", store.KindHuman, nil)
+	ctx := context.Background()
+	for i, age := range []time.Duration{40, 35, 31, 29, 1} {
+		must(t, r.store.PutLock(ctx, store.Lock{ID: fmt.Sprint("l", i),
+			TargetType: "principal", Target: "ann",
+			CreatedAt: day0.Add(-age * 24 * time.Hour)}))
+	}
+	all, err := r.store.RevocationLog(ctx, 0, 0)
+	must(t, err)
+	_, seq := auditEvents(t, r.store, 0)
+	rep, err := r.runner.Run(ctx, "revocation-log-retention", day0, 0)
+	must(t, err)
+	left, err := r.store.RevocationLog(ctx, 0, 0)
+	must(t, err)
+	if len(left) != 2 || left[0].Seq != all[3].Seq || rep.Found != 1 {
+		t.Fatalf("after the sweep the log holds %d entries from %d, %d "+
+			"found; want the 2 younger than 30 days, from %d, and 1 found",
+			len(left), left[0].Seq, rep.Found, all[3].Seq)
+	}
+	events, seq := auditEvents(t, r.store, seq)
+	if !slices.Contains(events, "revocation_log.pruned revocation-log") {
+		t.Errorf("audit %v does not record the prune", events)
+	}
+	rep, err = r.runner.Run(ctx, "revocation-log-retention", day0.Add(time.Minute), 0)
+	must(t, err)
+	events, _ = auditEvents(t, r.store, seq)
+	if rep.Found != 0 || slices.ContainsFunc(events, func(e string) bool {
+		return strings.HasPrefix(e, "revocation_log.pruned")
+	}) {
+		t.Errorf("a second run with nothing to prune found %d and audited %v",
+			rep.Found, events)
 	}
 }

@@ -71,6 +71,10 @@ type Deps struct {
 	// LockWarning is how long before a lock expires lock-hygiene warns of
 	// it. Default 24h.
 	LockWarning time.Duration
+	// RevocationLogKeep is how long revocation-log-retention keeps the
+	// revocation log: a stream client away longer is told it missed
+	// entries. Default 30 days.
+	RevocationLogKeep time.Duration
 }
 
 // Sweep is one of the shipped sweeps.
@@ -96,6 +100,8 @@ var shipped = []Sweep{
 		"that can list", inventorySync},
 	{"lock-hygiene", "record expired locks, warn of locks about to " +
 		"expire, report locks that match nothing live", lockHygiene},
+	{"revocation-log-retention", "prune the revocation stream's log of " +
+		"entries older than its retention", revocationLogRetention},
 }
 
 // Shipped lists the shipped sweeps.

@@ -169,6 +169,11 @@ func (s *Stream) sendAfter(ctx context.Context, c *client, after *int64,
 		return 0, err
 	}
 	var buf bytes.Buffer
+	if es[0].Seq > *after+1 {
+		if err := s.writeGap(ctx, &buf, *after); err != nil {
+			return 0, err
+		}
+	}
 	skipped := false
 	sent := 0
 	for _, e := range es {
@@ -192,6 +197,43 @@ func (s *Stream) sendAfter(ctx context.Context, c *client, after *int64,
 	}
 	s.sent.Add(float64(sent))
 	return len(es), nil
+}
+
+// Gap is the data of a "gap" event: the entries after After, up to and
+// including PrunedThrough, were pruned from the log before the client
+// read them. The client has missed revocations and must reconcile from
+// the registry (GET /v1/sessions?status=revoked, /v1/locks) before it
+// trusts the stream again.
+type Gap struct {
+	After         int64  `json:"after"`
+	PrunedThrough int64  `json:"pruned_through"`
+	Detail        string `json:"detail"`
+}
+
+// writeGap writes a gap event when entries after seq after were pruned.
+// Seq numbers are never skipped otherwise, so only a hole in them asks
+// the store. The event carries no id: the client's Last-Event-ID moves
+// with the entries that follow, and a client cut off before them is
+// told again.
+func (s *Stream) writeGap(ctx context.Context, buf *bytes.Buffer,
+	after int64) error {
+	pruned, err := s.log.RevocationLogPruned(ctx)
+	if err != nil || pruned <= after {
+		return err
+	}
+	data, err := json.Marshal(Gap{After: after, PrunedThrough: pruned,
+		Detail: fmt.Sprintf("revocation log entries %d to %d were "+
+			"pruned (past the log's retention) before this client read "+
+			"them: reconcile from GET /v1/sessions?status=revoked and "+
+			"GET /v1/locks", after+1, pruned)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(buf, "event: gap\ndata: %s\n\n", data)
+	s.logger.Warn("revocation stream client resumed before the log's "+
+		"pruned head; told it of the gap", "last_event_id", after,
+		"pruned_through", pruned)
+	return nil
 }
 
 // writeEvent writes e as one server-sent event.

@@ -30,6 +30,7 @@ import (
 type Log interface {
 	RevocationLog(ctx context.Context, after int64, limit int) ([]store.RevocationEntry, error)
 	LastRevocationSeq(ctx context.Context) (int64, error)
+	RevocationLogPruned(ctx context.Context) (int64, error)
 }
 
 // Config tunes a Stream. The zero value is usable.

@@ -305,3 +305,47 @@ func TestMetricsCountClientsAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A client that resumes before the pruned head of the log has missed
+// revocations: it is told so, then gets what is left.
+func TestResumingBeforeThePrunedHeadSendsAGap(t *testing.T) {
+	st, _ := open(t)
+	for _, target := range []string{"a", "b", "c", "d"} {
+		lock(t, st, target)
+	}
+	es, err := st.RevocationLog(t.Context(), 0, 0)
+	must(t, err)
+	n, through, err := st.PruneRevocationLog(t.Context(),
+		time.Now().Add(24*time.Hour))
+	must(t, err)
+	if n != 3 || through != es[2].Seq {
+		t.Fatalf("pruned %d through %d, want 3 through %d", n, through,
+			es[2].Seq)
+	}
+	srv := serve(t, New(st, Config{}, quiet()), nil)
+	for _, from := range []int64{0, es[0].Seq} {
+		c := connect(t, srv, fmt.Sprint(from))
+		e := c.next(t)
+		var gap Gap
+		if e.typ != "gap" || e.id != "" {
+			t.Fatalf("from %d: first event %+v, want a gap event without id",
+				from, e)
+		}
+		must(t, json.Unmarshal([]byte(e.data), &gap))
+		if gap.After != from || gap.PrunedThrough != es[2].Seq ||
+			!strings.Contains(gap.Detail, "reconcile") {
+			t.Fatalf("from %d: gap %+v, want after %d through %d", from, gap,
+				from, es[2].Seq)
+		}
+		if got := c.next(t).entry(t); got.Seq != es[3].Seq {
+			t.Fatalf("from %d: after the gap %+v, want entry %d", from, got,
+				es[3].Seq)
+		}
+		c.close()
+	}
+	c := connect(t, srv, fmt.Sprint(es[2].Seq))
+	if e := c.next(t); e.typ != store.EntryLockPlaced || e.id != fmt.Sprint(es[3].Seq) {
+		t.Fatalf("from the pruned head: %+v, want entry %d and no gap", e,
+			es[3].Seq)
+	}
+}

@@ -154,7 +154,8 @@ func sweepDeps(st store.Store, pol sweeps.SweepEvaluator,
 	cfg sweeps.Config, log *slog.Logger) sweeps.Deps {
 	d := sweeps.Deps{Store: st, Policies: pol, Pipeline: pipe,
 		Executor: exec, Connectors: conns, Clock: sweeps.SystemClock(),
-		Log: log, LockWarning: time.Duration(cfg.LockWarning)}
+		Log: log, LockWarning: time.Duration(cfg.LockWarning),
+		RevocationLogKeep: time.Duration(cfg.RevocationLogKeep)}
 	if s := inventorysync.New(st, conns, systemClock, log); len(s.Providers()) > 0 {
 		d.Syncer = s
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -143,4 +144,60 @@ func scanRevocationEntry(r rowScanner) (store.RevocationEntry, error) {
 		&e.SignalID, &e.ActionID, &e.LockTargetType, &e.LockTarget,
 		timeCol{&e.ExpiresAt})
 	return e, err
+}
+
+// PruneRevocationLog deletes the log's head up to the first entry at or
+// after before, keeping the newest entry, and records how far it went.
+func (s *Store) PruneRevocationLog(ctx context.Context,
+	before time.Time) (int, int64, error) {
+	if before.IsZero() {
+		return 0, 0, fmt.Errorf("prune revocation log: before: the zero "+
+			"time would keep everything: %w", store.ErrInvalid)
+	}
+	var deleted int
+	var through int64
+	err := s.inWrite(ctx, "prune revocation log", func(tx *sql.Tx) error {
+		// The head ends before the first entry to keep: one as new as
+		// before, or the newest entry, whichever comes first.
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT coalesce(
+			(SELECT min(seq) FROM revocation_log WHERE at >= ?),
+			(SELECT max(seq) FROM revocation_log), 0)`,
+			timeArg(before)).Scan(&last)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM revocation_log WHERE seq < ?`, last)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		deleted = int(n)
+		if deleted > 0 {
+			_, err = tx.ExecContext(ctx, `INSERT INTO revocation_log_pruned
+				(id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE
+				SET through = max(through, excluded.through)`, last-1)
+			if err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `SELECT coalesce(
+			(SELECT through FROM revocation_log_pruned), 0)`).Scan(&through)
+	})
+	return deleted, through, err
+}
+
+// RevocationLogPruned returns the seq of the newest entry ever pruned.
+func (s *Store) RevocationLogPruned(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.read.QueryRowContext(ctx, `SELECT coalesce(
+		(SELECT through FROM revocation_log_pruned), 0)`).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("revocation log pruned: %w", err)
+	}
+	return seq, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -21,6 +22,8 @@ var changeTests = []test{
 	{"Writing a live session again as revoked is logged", logReplace},
 	{"The log reads from after a sequence number, a page at a time",
 		logPaging},
+	{"Pruning the log deletes its head up to the first entry to keep, " +
+		"never the newest, and says how far it went", logPrune},
 }
 
 // changeFixture stores alice with a credential and two sessions, and a
@@ -227,4 +230,47 @@ func logPaging(t *testing.T, s store.Store) {
 	page, err := s.RevocationLog(t.Context(), all[1].Seq, 2)
 	must(t, err)
 	equal(t, "page", page, all[2:4])
+}
+
+func logPrune(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addPrincipal(t, s, "alice")
+	if through, err := s.RevocationLogPruned(ctx); err != nil || through != 0 {
+		t.Fatalf("a log never pruned says pruned through %d, %v", through, err)
+	}
+	// A lock is logged at its creation time, which need not grow with
+	// the seq: the third entry is newer than the fourth.
+	for _, sec := range []int{0, 1, 5, 2, 3} {
+		l := lock("", "alice", 0)
+		l.CreatedAt = second(sec)
+		must(t, s.PutLock(ctx, l))
+	}
+	all := logged(t, s, 0)
+	prune := func(before time.Time, deleted int, through int64) {
+		t.Helper()
+		n, got, err := s.PruneRevocationLog(ctx, before)
+		must(t, err)
+		stored, err := s.RevocationLogPruned(ctx)
+		must(t, err)
+		if n != deleted || got != through || stored != through {
+			t.Fatalf("pruned before %s: %d deleted, through %d (stored "+
+				"%d); want %d through %d", before, n, got, stored, deleted,
+				through)
+		}
+	}
+	prune(second(3), 2, all[1].Seq)
+	equal(t, "log after the first prune", logged(t, s, 0), all[2:])
+	prune(second(3), 0, all[1].Seq)
+	prune(second(100), 2, all[3].Seq)
+	equal(t, "log after pruning everything", logged(t, s, 0), all[4:])
+	prune(second(100), 0, all[3].Seq)
+	l := lock("", "alice", 0)
+	must(t, s.PutLock(ctx, l))
+	if es := logged(t, s, 0); len(es) != 2 || es[1].Seq <= all[4].Seq {
+		t.Fatalf("an entry after the prune: %+v; want a seq past %d", es,
+			all[4].Seq)
+	}
+	if _, _, err := s.PruneRevocationLog(ctx, time.Time{}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("pruning before the zero time: %v, want ErrInvalid", err)
+	}
 }
