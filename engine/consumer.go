@@ -492,8 +492,46 @@ func (c *Consumer) Idle() bool {
 	return g == nil || (g.offsets.Idle() && len(g.offsets.Pending()) == 0)
 }
 
+// kafkaRepeatWindow is how long kafkaLogger holds back a Kafka client
+// error of the same kind after logging one.
+const kafkaRepeatWindow = 30 * time.Second
+
+// kafkaLogger logs the Kafka client's errors at Warn. During an outage
+// the client reports every retry of every partition; the first of each
+// kind (its format) is logged, the repeats within kafkaRepeatWindow are
+// counted, and the next after the window is logged with that count.
 func kafkaLogger(log *slog.Logger) kafka.LoggerFunc {
+	return kafkaLoggerAt(log, time.Now)
+}
+
+func kafkaLoggerAt(log *slog.Logger, now func() time.Time) kafka.LoggerFunc {
+	type seen struct {
+		at       time.Time
+		repeated int
+	}
+	var mu sync.Mutex
+	kinds := map[string]*seen{}
 	return func(msg string, args ...any) {
-		log.Warn("kafka: " + fmt.Sprintf(msg, args...))
+		mu.Lock()
+		t := now()
+		k, ok := kinds[msg]
+		if ok && t.Sub(k.at) < kafkaRepeatWindow {
+			k.repeated++
+			mu.Unlock()
+			return
+		}
+		repeated, since := 0, time.Time{}
+		if ok {
+			repeated, since = k.repeated, k.at
+		}
+		kinds[msg] = &seen{at: t}
+		mu.Unlock()
+		line := "kafka: " + fmt.Sprintf(msg, args...)
+		if repeated > 0 {
+			log.Warn(line, "repeated", repeated, "since",
+				since.UTC().Format(time.RFC3339))
+			return
+		}
+		log.Warn(line)
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -82,4 +83,34 @@ func kafkaWarnings(logs string) []string {
 		}
 	}
 	return out
+}
+
+// During an outage the Kafka client reports every retry of every
+// partition; a responder must see the error, not a screenful of it.
+func TestKafkaClientErrorsOfOneKindAreLoggedOncePerWindow(t *testing.T) {
+	logs := &syncBuffer{}
+	now := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	logf := kafkaLoggerAt(slog.New(slog.NewTextHandler(logs, nil)),
+		func() time.Time { return now })
+	for p := range 5 {
+		logf("error reading partition %d: %v", p, "connection refused")
+	}
+	logf("unable to join group %q: %v", "killswitch", "coordinator not available")
+	now = now.Add(kafkaRepeatWindow)
+	logf("error reading partition %d: %v", 2, "connection refused")
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3 (the first of each kind, then the "+
+			"next after the window):\n%s", len(lines), logs.String())
+	}
+	for i, want := range []string{"error reading partition 0: connection refused",
+		"unable to join group", "error reading partition 2: connection refused"} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d: %s\nwant %q", i, lines[i], want)
+		}
+	}
+	if !strings.Contains(lines[2], "repeated=4 since=2026-12-04T03:00:00Z") {
+		t.Errorf("the line after the window does not count the 4 held back: %s",
+			lines[2])
+	}
 }
