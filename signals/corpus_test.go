@@ -63,10 +63,24 @@ var corpusCases = map[string]corpusCase{
 		signals.FormatGitHubSecretScanning, signals.CategorySecretExposure,
 		signals.SeverityHigh,
 		[]signals.Subject{sub(repo, "Codertocat/Hello-World", location)}},
+	"google-workspace/login-account-disabled-hijacked.json": {
+		signals.FormatGoogleWorkspace, signals.CategoryAccountDisabled,
+		signals.SeverityCritical,
+		[]signals.Subject{sub(email, "victim@example.com", target)}},
+	"google-workspace/login-success-is-suspicious-true.json": {
+		signals.FormatGoogleWorkspace, signals.CategoryThreat, signals.SeverityMedium,
+		[]signals.Subject{sub(email, "admin@example.com", actor)}},
+	"google-workspace/login-suspicious-login-account-warning.json": {
+		signals.FormatGoogleWorkspace, signals.CategoryThreat, signals.SeverityMedium,
+		[]signals.Subject{sub(email, "victim@example.com", target)}},
 	"guardduty/unauthorizedaccess-iamuser-toripcaller-sample.json": {
 		signals.FormatGuardDuty, signals.CategoryThreat, signals.SeverityMedium,
 		[]signals.Subject{sub(username, "GeneratedFindingUserName", target),
 			sub(keyID, "GeneratedFindingAccessKeyId", credential)}},
+	"ms-graph-risk/riskdetection-get-response.json": {
+		signals.FormatMSGraphRisk, signals.CategoryOther, signals.SeverityMedium,
+		[]signals.Subject{sub(email, "user3@example.com", target),
+			sub(userID, "abcdefab-af90-4edf-ac4c-742ff06735d0", target)}},
 	"ocsf/okta-account-change-3001-lock.json": {
 		signals.FormatOCSF, signals.CategoryAccountChange, signals.SeverityInfo,
 		[]signals.Subject{sub(email, "okta.test.user@example.com", target),
@@ -96,6 +110,10 @@ var corpusCases = map[string]corpusCase{
 		signals.FormatOkta, signals.CategoryAuthentication, signals.SeverityInfo,
 		[]signals.Subject{sub(email, "john.doe@example.com", actor),
 			sub(userID, "00uEXAMPLE1234567890", actor)}},
+	// A GET of an incident names no account: its owner is the analyst
+	// it is assigned to, a bystander (see TestSentinelOwnerIsNotASubject).
+	"sentinel/incident-get-by-id-closed-falsepositive.json": {
+		signals.FormatSentinel, signals.CategoryOther, signals.SeverityHigh, nil},
 }
 
 // corpusUnknown are corpus files of formats not decoded yet; each must be
@@ -105,11 +123,6 @@ var corpusUnknown = []string{
 	"elastic-ecs/okta-system-user-session-start-ecs.json",
 	"falco/read-sensitive-file-untrusted.json",
 	"falco/run-shell-untrusted-null-field.json",
-	"google-workspace/login-account-disabled-hijacked.json",
-	"google-workspace/login-success-is-suspicious-true.json",
-	"google-workspace/login-suspicious-login-account-warning.json",
-	"ms-graph-risk/riskdetection-get-response.json",
-	"sentinel/incident-get-by-id-closed-falsepositive.json",
 	"splunk/webhook-alert-action-search-one-result.json",
 	"wazuh/sshd-5710-nonexistent-user.json",
 }

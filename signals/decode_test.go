@@ -125,6 +125,8 @@ func TestDecodersAreListedInWiringOrderOneFormatEach(t *testing.T) {
 		signals.FormatOCSF, signals.FormatOkta, signals.FormatCloudTrail,
 		signals.FormatGuardDuty, signals.FormatGitHubSecretScanning,
 		signals.FormatGitGuardian, signals.FormatCAEP, signals.FormatRISC,
+		signals.FormatMSGraphRisk, signals.FormatSentinel,
+		signals.FormatGoogleWorkspace,
 	}
 	ds := signals.Decoders()
 	if len(ds) != len(want) {

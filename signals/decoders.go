@@ -13,6 +13,9 @@ var wiring = [...]Decoder{
 	gitGuardianDecoder{},
 	setDecoder{format: FormatCAEP},
 	setDecoder{format: FormatRISC},
+	graphRiskDecoder{},
+	sentinelDecoder{},
+	workspaceDecoder{},
 }
 
 // Decoders returns the decoders Decode uses, in the order it asks them.

@@ -50,3 +50,15 @@ func shorten(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// nested puts prefix before the field of a *FieldError, for a decoder
+// that reads a document found inside another ("value[0].", "object."),
+// so that the error names the field where it is in the payload.
+func nested(prefix string, err error) error {
+	if fe, ok := err.(*FieldError); ok && prefix != "" {
+		copied := *fe
+		copied.Field = prefix + fe.Field
+		return &copied
+	}
+	return err
+}

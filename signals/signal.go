@@ -21,6 +21,9 @@ const (
 	FormatGitGuardian          Format = "gitguardian"
 	FormatCAEP                 Format = "caep"
 	FormatRISC                 Format = "risc"
+	FormatMSGraphRisk          Format = "ms_graph_risk"
+	FormatSentinel             Format = "sentinel"
+	FormatGoogleWorkspace      Format = "google_workspace"
 )
 
 // Severity is the normalised severity of a signal.
