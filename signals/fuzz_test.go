@@ -14,6 +14,7 @@ func FuzzDecode(f *testing.F) {
 	for _, pattern := range []string{
 		filepath.Join(alertsDir, "*.json"),
 		filepath.Join(badDir, "*"),
+		filepath.Join(policyAlertsDir, "*.json"),
 	} {
 		files, _ := filepath.Glob(pattern)
 		for _, file := range files {
