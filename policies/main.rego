@@ -213,10 +213,13 @@ source_names := {
 	"cloudtrail": "CloudTrail",
 	"github_secret_scanning": "GitHub secret scanning",
 	"gitguardian": "GitGuardian",
+	"google_workspace": "Google Workspace",
 	"guardduty": "GuardDuty",
+	"ms_graph_risk": "Entra ID Protection",
 	"ocsf": "OCSF detector",
 	"okta": "Okta",
 	"risc": "RISC transmitter",
+	"sentinel": "Microsoft Sentinel",
 }
 
 default source_name := "an unnamed source"

@@ -1,0 +1,79 @@
+# A SIEM incident (a format in lists.incident_formats: Microsoft
+# Sentinel) is an analyst's case built from other rules' alerts; its
+# severity is the rule author's guess, and the accounts it names may be
+# victims, attackers or bystanders. So nothing is revoked on one without
+# a person: an open incident at thresholds.incident_approval_severity or
+# above proposes ending every session of each account it names, held for
+# approval (the whole decision waits until someone decides); below it,
+# each account is told. A closed incident (category other: false
+# positive, benign or dealt with) does nothing.
+package killswitch.response
+
+siem_incident if {
+	input.signal.category == "threat"
+	input.signal.format in listed("incident_formats")
+}
+
+# The incident claims the alert: the generic threat rule would end
+# sessions at high severity without asking anyone.
+specific_threats contains "siem_incident" if siem_incident
+
+siem_incident_severe if {
+	siem_incident
+	input.signal.severity in object.keys(severity_rank)
+	at_least(input.signal.severity, threshold("incident_approval_severity"))
+}
+
+scenario_severity contains input.signal.severity if {
+	siem_incident
+	input.signal.severity in object.keys(severity_rank)
+}
+
+candidate_actions contains {
+	"kind": "revoke_sessions",
+	"target": {"type": "principal", "id": p.id},
+	"scope": "all",
+	"reason": sprintf("%s; ending all their sessions once a person approves", [
+		incident_summary(p.id),
+	]),
+	"rule": "siem_incident",
+} if {
+	siem_incident_severe
+	some p in implicated_principals
+}
+
+candidate_actions contains {
+	"kind": "notify",
+	"target": {"type": "principal", "id": p.id},
+	"reason": sprintf("%s; below %s, so nothing is revoked", [
+		incident_summary(p.id), threshold("incident_approval_severity"),
+	]),
+	"rule": "siem_incident",
+} if {
+	siem_incident
+	not siem_incident_severe
+	some p in implicated_principals
+}
+
+requires_approval if {
+	some a in actions
+	a.rule == "siem_incident"
+	a.kind == "revoke_sessions"
+}
+
+# incident_summary reads like "Microsoft Sentinel incident 42 (Password
+# spray, high) names Alice Smith (p-alice)".
+incident_summary(id) := sprintf("%s %s (%s, %s) names %s", [
+	source_name,
+	incident_label,
+	threat_name,
+	severity_label,
+	principal_label(id),
+])
+
+default incident_label := "incident"
+
+incident_label := sprintf("incident %s", [n]) if {
+	n := input.signal.attributes.incident_number
+	is_string(n)
+}

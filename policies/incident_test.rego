@@ -1,0 +1,68 @@
+package killswitch.response_test
+
+incident_signal(category, severity) := {
+	"format": "sentinel",
+	"category": category,
+	"type": "Microsoft.SecurityInsights/incidents",
+	"severity": severity,
+	"time": now,
+	"dedup_key": "sentinel:inc-1:t",
+	"summary": "Password spray",
+	"subjects": [{"type": "email", "value": "alice@example.com", "role": "target"}],
+	"attributes": {"status": "active", "incident_number": "42"},
+}
+
+incident_input(category, severity, principals) := {
+	"signal": incident_signal(category, severity),
+	"principals": principals,
+	"sessions": [session("s-1", "p-alice", "")],
+	"credentials": [named(credential("alice-key", "p-alice", "active"))],
+	"now": now,
+}
+
+test_incident_high_proposes_ending_sessions_for_approval if {
+	d := decide(incident_input("threat", "high", [alice]))
+	targets(d.actions) == {["revoke_sessions", "principal", "p-alice"]}
+	d.actions[0].rule == "siem_incident"
+	d.actions[0].reason == "Microsoft Sentinel incident 42 (Password spray, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
+	d.requires_approval == true
+	d.severity == "high"
+}
+
+test_incident_medium_only_notifies_without_approval if {
+	d := decide(incident_input("threat", "medium", [alice]))
+	targets(d.actions) == {["notify", "principal", "p-alice"]}
+	d.requires_approval == false
+}
+
+test_incident_claims_the_threat_from_the_generic_rule if {
+	d := decide(incident_input("threat", "critical", [alice]))
+	every a in d.actions {
+		a.rule == "siem_incident"
+	}
+}
+
+test_closed_incident_does_nothing if {
+	d := decide(incident_input("other", "high", [alice]))
+	d.actions == []
+	d.requires_approval == false
+}
+
+test_incident_on_break_glass_asks_nothing if {
+	d := decide(incident_input("threat", "high", [object.union(alice, {"break_glass": true})]))
+	d.actions == []
+	d.requires_approval == false
+}
+
+test_incident_naming_no_one_asks_nothing if {
+	d := decide(incident_input("threat", "high", []))
+	d.actions == []
+	d.requires_approval == false
+}
+
+test_incident_format_list_comes_from_data if {
+	d := decide(incident_input("threat", "high", [alice])) with data.killswitch.lists.incident_formats as []
+	targets(d.actions) == {["revoke_sessions", "principal", "p-alice"]}
+	d.actions[0].rule == "threat"
+	d.requires_approval == false
+}
