@@ -39,6 +39,25 @@ var corpusCases = map[string]corpusCase{
 		signals.FormatRISC, signals.CategoryCredentialCompromise,
 		signals.SeverityCritical,
 		[]signals.Subject{sub(email, "joe.smith@example.com", target)}},
+	"elastic-ecs/okta-system-user-session-start-ecs.json": {
+		signals.FormatECS, signals.CategoryAuthentication, signals.SeverityInfo,
+		[]signals.Subject{sub(userID, "00uEXAMPLE0987654321", actor),
+			sub(ip, "203.0.113.47", source)}},
+	"falco/read-sensitive-file-untrusted.json": {
+		signals.FormatFalco, signals.CategoryThreat, signals.SeverityMedium,
+		[]signals.Subject{sub(device, "9656db3bb358", target),
+			sub(device, "elastic-package-service-falco-event-generator-1", target)}},
+	"falco/run-shell-untrusted-null-field.json": {
+		signals.FormatFalco, signals.CategoryThreat, signals.SeverityLow,
+		[]signals.Subject{sub(device, "84c0b936c919", target),
+			sub(device, "elastic-package-service-falco-event-generator-1", target)}},
+	"splunk/webhook-alert-action-search-one-result.json": {
+		signals.FormatSplunk, signals.CategoryThreat, signals.SeverityInfo,
+		[]signals.Subject{sub(device, "myserver", location)}},
+	"wazuh/sshd-5710-nonexistent-user.json": {
+		signals.FormatWazuh, signals.CategoryAuthentication, signals.SeverityLow,
+		[]signals.Subject{sub(username, "blimey", actor),
+			sub(ip, "198.51.100.18", source)}},
 	"cloudtrail/consolelogin-failure-assumedrole.json": {
 		signals.FormatCloudTrail, signals.CategoryAuthentication, signals.SeverityLow,
 		[]signals.Subject{
@@ -117,15 +136,10 @@ var corpusCases = map[string]corpusCase{
 }
 
 // corpusUnknown are corpus files of formats not decoded yet; each must be
-// refused rather than taken for a format it resembles (the ECS document
-// carries a whole Okta event in event.original).
-var corpusUnknown = []string{
-	"elastic-ecs/okta-system-user-session-start-ecs.json",
-	"falco/read-sensitive-file-untrusted.json",
-	"falco/run-shell-untrusted-null-field.json",
-	"splunk/webhook-alert-action-search-one-result.json",
-	"wazuh/sshd-5710-nonexistent-user.json",
-}
+// refused rather than taken for a format it resembles. Every format in
+// the corpus is decoded now; a file added in another goes here until it
+// is.
+var corpusUnknown []string
 
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
@@ -166,6 +180,9 @@ func TestCorpusFilesDecodeAndNameTheirPrincipal(t *testing.T) {
 
 func TestCorpusFilesOfOtherFormatsAreNotGuessed(t *testing.T) {
 	corpusFiles(t)
+	if len(corpusUnknown) == 0 {
+		t.Skip("every format in the corpus is decoded")
+	}
 	for _, name := range corpusUnknown {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(corpusDir, name))

@@ -126,7 +126,8 @@ func TestDecodersAreListedInWiringOrderOneFormatEach(t *testing.T) {
 		signals.FormatGuardDuty, signals.FormatGitHubSecretScanning,
 		signals.FormatGitGuardian, signals.FormatCAEP, signals.FormatRISC,
 		signals.FormatMSGraphRisk, signals.FormatSentinel,
-		signals.FormatGoogleWorkspace,
+		signals.FormatGoogleWorkspace, signals.FormatFalco,
+		signals.FormatWazuh, signals.FormatSplunk, signals.FormatECS,
 	}
 	ds := signals.Decoders()
 	if len(ds) != len(want) {
@@ -158,8 +159,8 @@ func TestDecodeAsChecksTheFormatTheCallerNamed(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "decode as cloudtrail: ") {
 		t.Errorf("okta payload as cloudtrail: %v", err)
 	}
-	_, err = signals.DecodeAs("splunk", okta)
-	if err == nil || err.Error() != `decode as "splunk": no such format` {
+	_, err = signals.DecodeAs("chronicle", okta)
+	if err == nil || err.Error() != `decode as "chronicle": no such format` {
 		t.Errorf("unknown format: %v", err)
 	}
 	_, err = signals.DecodeAs(signals.FormatOkta, []byte("[]"))

@@ -16,6 +16,10 @@ var wiring = [...]Decoder{
 	graphRiskDecoder{},
 	sentinelDecoder{},
 	workspaceDecoder{},
+	falcoDecoder{},
+	wazuhDecoder{},
+	splunkDecoder{},
+	ecsDecoder{},
 }
 
 // Decoders returns the decoders Decode uses, in the order it asks them.

@@ -3,6 +3,7 @@ package signals_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,17 +18,30 @@ const policyAlertsDir = "../policies/cases/alerts"
 // Decode asks the decoders in wiring order and takes the first that
 // accepts, so two decoders accepting one document would make the order
 // decide its format. Each Detect must be strict enough that at most one
-// accepts any payload we have: the corpus, the sample alerts, the policy
-// cases' alerts and the inline samples of the decoder tests.
+// accepts any payload we have: the corpus, the sample alerts (good and
+// malformed), the policy cases' alerts and the inline samples of the
+// decoder tests. And Decode must agree: a payload it calls of unknown
+// format is accepted by none, any other by exactly one.
 func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
-	payloads := map[string][]byte{
-		"graphRiskBase": []byte(graphRiskBase), "riskyUserBase": []byte(riskyUserBase),
-		"sentinelBase": []byte(sentinelBase), "workspaceBase": []byte(workspaceBase),
-		"oktaBase": []byte(oktaBase), "guardDutyBase": []byte(guardDutyBase),
-		"gitHubBase": []byte(gitHubBase), "gitGuardianBase": []byte(gitGuardianBase),
+	payloads := map[string][]byte{}
+	for name, p := range map[string]string{
+		"graphRiskBase": graphRiskBase, "riskyUserBase": riskyUserBase,
+		"sentinelBase": sentinelBase, "workspaceBase": workspaceBase,
+		"oktaBase": oktaBase, "guardDutyBase": guardDutyBase,
+		"gitHubBase": gitHubBase, "gitGuardianBase": gitGuardianBase,
+		"cloudTrailBase": cloudTrailBase, "ocsfBase": ocsfBase,
+		"falcoBase": falcoBase, "wazuhBase": wazuhBase,
+		"splunkBase": splunkBase, "ecsBase": ecsBase,
+		"ecsAlertDotted": ecsAlertDotted,
+		"An ECS document of a Wazuh alert": `{"@timestamp": "2026-11-30T08:00:00Z",
+			"timestamp": "2026-11-30T08:00:00.000+0000", "ecs": {"version": "8.11.0"},
+			"event": {"kind": "alert"}, "rule": {"level": 10, "id": "5763"},
+			"agent": {"id": "012", "name": "bastion-1"}}`,
+	} {
+		payloads[name] = []byte(p)
 	}
 	patterns := []string{filepath.Join(alertsDir, "*.json"),
-		filepath.Join(policyAlertsDir, "*.json")}
+		filepath.Join(badDir, "*"), filepath.Join(policyAlertsDir, "*.json")}
 	if _, err := os.Stat(corpusDir); err == nil {
 		patterns = append(patterns, filepath.Join(corpusDir, "*", "*.json"))
 	}
@@ -42,23 +56,41 @@ func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
 		}
 	}
 	for name, b := range payloads {
-		var doc map[string]any
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if err := dec.Decode(&doc); err != nil {
-			continue // not an object: no decoder is asked
-		}
-		var accepted []signals.Format
-		for _, d := range signals.Decoders() {
-			if d.Detect(doc) {
-				accepted = append(accepted, d.Format())
+		t.Run(name, func(t *testing.T) {
+			accepted := accepting(b)
+			_, err := signals.Decode(b)
+			unknown := errors.Is(err, signals.ErrUnknownFormat) ||
+				errors.Is(err, signals.ErrNotJSON)
+			switch {
+			case len(accepted) > 1:
+				t.Errorf("accepted by %v", accepted)
+			case unknown && len(accepted) != 0:
+				t.Errorf("accepted by %v, yet Decode says %v", accepted, err)
+			case !unknown && len(accepted) != 1:
+				t.Errorf("accepted by none, yet Decode says %v", err)
 			}
-		}
-		if len(accepted) > 1 {
-			t.Errorf("%s is accepted by %v", name, accepted)
-		}
+		})
 	}
 	if len(payloads) < 100 {
 		t.Errorf("only %d payloads checked", len(payloads))
 	}
+}
+
+// accepting lists the formats whose decoder accepts the payload, parsed
+// as Decode parses it (numbers as json.Number); none when it is not an
+// object.
+func accepting(b []byte) []signals.Format {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&doc) != nil {
+		return nil
+	}
+	var out []signals.Format
+	for _, d := range signals.Decoders() {
+		if d.Detect(doc) {
+			out = append(out, d.Format())
+		}
+	}
+	return out
 }

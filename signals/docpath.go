@@ -86,6 +86,18 @@ func objects(doc map[string]any, path string) []map[string]any {
 	return out
 }
 
+// strs returns the non-empty strings of the array at path, skipping
+// elements of any other type.
+func strs(doc map[string]any, path string) []string {
+	var out []string
+	for _, v := range list(doc, path) {
+		if s, ok := v.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // number returns the JSON number at path.
 func number(doc map[string]any, path string) (json.Number, bool) {
 	v, _ := lookup(doc, path)

@@ -24,6 +24,10 @@ const (
 	FormatMSGraphRisk          Format = "ms_graph_risk"
 	FormatSentinel             Format = "sentinel"
 	FormatGoogleWorkspace      Format = "google_workspace"
+	FormatFalco                Format = "falco"
+	FormatWazuh                Format = "wazuh"
+	FormatSplunk               Format = "splunk"
+	FormatECS                  Format = "ecs"
 )
 
 // Severity is the normalised severity of a signal.
