@@ -73,3 +73,32 @@ test_ordinary_failed_sign_in_does_nothing if {
 	})
 	decide(attack_input(sig, [alice])).actions == []
 }
+
+wazuh_event(rule_id, groups, subjects) := {
+	"format": "wazuh",
+	"category": "authentication",
+	"type": rule_id,
+	"severity": "medium",
+	"time": now,
+	"dedup_key": "wazuh:m:1",
+	"subjects": subjects,
+	"summary": "sshd: brute force trying to get access to the system. Authentication failed.",
+	"attributes": {"outcome": "failure", "rule_groups": groups},
+}
+
+test_wazuh_multiple_authentication_failures_lock_the_address if {
+	sig := wazuh_event("5763", "syslog,sshd,authentication_failures", alice_from("198.51.100.3"))
+	d := decide(attack_input(sig, [alice]))
+	targets(d.actions) == {
+		["lock", "origin", "198.51.100.3"],
+		["notify", "principal", "p-alice"],
+	}
+	some a in d.actions
+	a.kind == "lock"
+	a.reason == "Wazuh reported sshd: brute force trying to get access to the system. Authentication failed. from 198.51.100.3; refusing new sessions from it for 6h"
+}
+
+test_wazuh_single_failed_sign_in_does_nothing if {
+	sig := wazuh_event("5710", "syslog,sshd,invalid_login,authentication_failed", alice_from("198.51.100.3"))
+	decide(attack_input(sig, [alice])).actions == []
+}

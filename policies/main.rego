@@ -178,6 +178,14 @@ signal_kinds contains k if {
 	is_string(k)
 }
 
+# A detector's rule groups (Wazuh's rule.groups) name the event too.
+signal_kinds contains g if {
+	groups := input.signal.attributes.rule_groups
+	is_string(groups)
+	some g in split(groups, ",")
+	g != ""
+}
+
 # signal_is(list) holds when the signal is of a kind in that data list.
 signal_is(name) if {
 	some k in signal_kinds
@@ -211,6 +219,8 @@ named_credentials contains c if {
 source_names := {
 	"caep": "CAEP transmitter",
 	"cloudtrail": "CloudTrail",
+	"ecs": "Elastic (ECS)",
+	"falco": "Falco",
 	"github_secret_scanning": "GitHub secret scanning",
 	"gitguardian": "GitGuardian",
 	"google_workspace": "Google Workspace",
@@ -220,6 +230,8 @@ source_names := {
 	"okta": "Okta",
 	"risc": "RISC transmitter",
 	"sentinel": "Microsoft Sentinel",
+	"splunk": "Splunk",
+	"wazuh": "Wazuh",
 }
 
 default source_name := "an unnamed source"

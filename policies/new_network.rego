@@ -5,12 +5,15 @@
 # revoked with the sessions it backs, and new sessions from the address are
 # refused for thresholds.new_network_lock_ttl. With no credential named,
 # its owner is told and nothing is revoked. AI agents have a scope of
-# their own (agent_scope.rego).
+# their own (agent_scope.rego). Only a principal the signal names as the
+# actor, or by its credential, is calling: the target of a sign-in
+# attempt (the account an SSH brute force tries) is not.
 package killswitch.response
 
 new_network_hits contains [p.id, ip] if {
 	input.signal.category in listed("usage_categories")
 	some p in implicated_principals
+	acted(p)
 	is_non_human(p)
 	p.kind != "agent"
 	not p.id in break_glass_principals
@@ -36,6 +39,12 @@ known_network(id, ip) if {
 	some s in input.sessions
 	s.principal_id == id
 	s.origin.ip == ip
+}
+
+# acted holds for a principal named as the actor or by its credential.
+acted(p) if {
+	some m in p.matched_by
+	m.role in {"actor", "credential"}
 }
 
 default networks := {"known": [], "by_principal": {}}

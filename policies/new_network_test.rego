@@ -64,3 +64,19 @@ test_a_person_from_a_new_network_is_not_this_rule if {
 	inp := object.union(network_input("198.51.100.66", []), {"principals": [object.union(alice, {"matched_by": [{"type": "access_key_id", "value": "AKIADEPLOY", "role": "credential"}]})]})
 	decide(inp).actions == []
 }
+
+test_a_service_account_tried_from_a_new_network_is_not_calling if {
+	tried := object.union(network_input("198.51.100.66", [bot_key]), {
+		"signal": object.union(api_call("198.51.100.66"), {
+			"category": "authentication",
+			"subjects": [
+				{"type": "username", "value": "deploy-bot", "role": "target"},
+				{"type": "ip", "value": "198.51.100.66", "role": "source"},
+			],
+		}),
+		"principals": [object.union(deploy_bot, {"matched_by": [
+			{"type": "username", "value": "deploy-bot", "role": "target"},
+		]})],
+	})
+	decide(tried).actions == []
+}
