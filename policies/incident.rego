@@ -1,7 +1,10 @@
 # A SIEM incident (a format in lists.incident_formats: Microsoft
 # Sentinel) is an analyst's case built from other rules' alerts; its
 # severity is the rule author's guess, and the accounts it names may be
-# victims, attackers or bystanders. So nothing is revoked on one without
+# victims, attackers or bystanders. A Splunk search's alert is read the
+# same way: its severity is whatever field of the result row the search
+# author named severity or urgency, and its user fields name whoever the
+# row is about. So nothing is revoked on one without
 # a person: an open incident at thresholds.incident_approval_severity or
 # above proposes ending every session of each account it names, held for
 # approval (the whole decision waits until someone decides); below it,
@@ -71,9 +74,9 @@ incident_summary(id) := sprintf("%s %s (%s, %s) names %s", [
 	principal_label(id),
 ])
 
-default incident_label := "incident"
-
 incident_label := sprintf("incident %s", [n]) if {
 	n := input.signal.attributes.incident_number
 	is_string(n)
-}
+} else := "alert" if {
+	input.signal.format == "splunk"
+} else := "incident"

@@ -66,3 +66,18 @@ test_incident_format_list_comes_from_data if {
 	d.actions[0].rule == "threat"
 	d.requires_approval == false
 }
+
+test_splunk_alert_is_read_as_an_incident if {
+	search := "Okta admin role granted outside a change window"
+	inp := object.union(incident_input("threat", "high", [alice]), {"signal": {
+		"format": "splunk",
+		"type": search,
+		"summary": search,
+		"dedup_key": "splunk:sid-1:row",
+		"attributes": {"search_name": search, "incident_number": null},
+	}})
+	d := decide(inp)
+	targets(d.actions) == {["revoke_sessions", "principal", "p-alice"]}
+	d.actions[0].reason == "Splunk alert (Okta admin role granted outside a change window, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
+	d.requires_approval == true
+}
