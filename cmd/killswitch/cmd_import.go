@@ -14,7 +14,10 @@ func newImportCmd(g *globals) *cobra.Command {
 		Short: "Load an inventory of principals, aliases, sessions and credentials",
 		Long: "import reads an inventory file (YAML or JSON) and writes it " +
 			"into the registry. The whole file is checked before anything " +
-			"is written. Records with the same id are replaced.",
+			"is written. Records with the same id are replaced, except " +
+			"for what the registry learnt since: a session or credential " +
+			"revoked here stays revoked, and a principal's status, a " +
+			"creation time or an exposure the file leaves out is kept.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := inventory.Load(args[0])

@@ -35,6 +35,9 @@ type batch struct {
 	aliases     []store.Alias
 	sessions    []store.Session
 	locks       []store.Lock
+	// now is the import time: the creation time of a new record the file
+	// gives none.
+	now time.Time
 }
 
 // checker turns a file into a batch and collects its problems.
@@ -53,7 +56,8 @@ type checker struct {
 // offsets from now. Every problem is reported, up to maxErrors.
 func (f *File) build(now time.Time) (*batch, error) {
 	c := &checker{name: cmp.Or(f.name, "inventory"), now: now,
-		seen: map[string]string{}, creds: map[string]bool{}}
+		seen: map[string]string{}, creds: map[string]bool{},
+		b: batch{now: now}}
 	for _, p := range f.Principals {
 		for _, cr := range p.Credentials {
 			c.creds[cr.ID] = true
@@ -131,18 +135,20 @@ func (c *checker) time(at, s string, def time.Time) time.Time {
 	return t
 }
 
-// principal checks p and adds it with everything it owns.
+// principal checks p and adds it with everything it owns. A status or
+// creation time the file leaves out stays empty, for the import to take
+// from the registry (see merger).
 func (c *checker) principal(at string, p Principal) {
 	c.required(at+".id", p.ID)
 	c.unique(at+".id", "principal", p.ID)
 	c.oneOf(at+".kind", "kind", p.Kind, principalKinds)
-	status := cmp.Or(p.Status, store.StatusActive)
-	c.oneOf(at+".status", "status", status, principalStatuses)
+	c.oneOf(at+".status", "status", cmp.Or(p.Status, store.StatusActive),
+		principalStatuses)
 	c.b.principals = append(c.b.principals, store.Principal{ID: p.ID,
 		Kind: store.PrincipalKind(p.Kind), DisplayName: p.DisplayName,
-		Owner: p.Owner, Status: status, Labels: p.Labels,
+		Owner: p.Owner, Status: p.Status, Labels: p.Labels,
 		BreakGlass: p.BreakGlass,
-		CreatedAt:  c.time(at+".created_at", p.CreatedAt, c.now)})
+		CreatedAt:  c.time(at+".created_at", p.CreatedAt, zero)})
 	for i, a := range p.Aliases {
 		c.alias(fmt.Sprintf("%s.aliases[%d]", at, i), p.ID, "", a)
 	}

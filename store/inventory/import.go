@@ -9,17 +9,25 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// Counts is how many records an import wrote.
+// Counts is how many records an import wrote, and how many of the
+// file's it left as the registry holds them.
 type Counts struct {
 	Principals  int
 	Aliases     int
 	Sessions    int
 	Credentials int
 	Locks       int
+	// KeptSessions and KeptCredentials are the file's sessions and
+	// credentials the registry holds revoked, left revoked although the
+	// file says otherwise.
+	KeptSessions    int
+	KeptCredentials int
 }
 
 // String reads like "2 principals, 5 aliases, 3 credentials, 4
-// sessions"; locks are mentioned when there are some.
+// sessions"; locks are mentioned when there are some, and kept records
+// after a semicolon ("; kept as the registry holds them: 1 revoked
+// session").
 func (c Counts) String() string {
 	parts := []string{plural(c.Principals, "principal"),
 		plural(c.Aliases, "alias"), plural(c.Credentials, "credential"),
@@ -27,7 +35,18 @@ func (c Counts) String() string {
 	if c.Locks > 0 {
 		parts = append(parts, plural(c.Locks, "lock"))
 	}
-	return strings.Join(parts, ", ")
+	s := strings.Join(parts, ", ")
+	var kept []string
+	if c.KeptCredentials > 0 {
+		kept = append(kept, plural(c.KeptCredentials, "revoked credential"))
+	}
+	if c.KeptSessions > 0 {
+		kept = append(kept, plural(c.KeptSessions, "revoked session"))
+	}
+	if len(kept) > 0 {
+		s += "; kept as the registry holds them: " + strings.Join(kept, ", ")
+	}
+	return s
 }
 
 // plural is n and word, in the plural unless n is 1.
@@ -50,7 +69,10 @@ type LockWriter interface {
 // Import writes the file into inv, relative times counted from now:
 // principals first, then credentials, aliases, sessions and, when inv
 // can place them (see LockWriter), locks. Records with the same id are
-// replaced, so importing a file twice changes nothing. The file is
+// replaced, so importing a file twice changes nothing, except for what
+// the registry learnt that the file cannot know: a revoked session or
+// credential stays revoked, and a status, a creation time or an
+// exposure the file leaves out is kept (see merger). The file is
 // checked again before anything is written; a store error stops the
 // import and Counts says what was written before it.
 func (f *File) Import(ctx context.Context, inv store.Inventory,
@@ -71,36 +93,43 @@ func (f *File) Import(ctx context.Context, inv store.Inventory,
 // write puts the batch's records in order.
 func (b *batch) write(ctx context.Context, inv store.Inventory) (Counts, error) {
 	var n Counts
-	err := each(b.principals, &n.Principals, func(p store.Principal) error {
-		return inv.PutPrincipal(ctx, p)
-	})
+	m := merger{ctx: ctx, inv: inv, now: b.now, n: &n}
+	err := each(b.principals, &n.Principals, m.principal)
 	if err == nil {
-		err = each(b.credentials, &n.Credentials,
-			func(c store.Credential) error { return inv.PutCredential(ctx, c) })
+		err = each(b.credentials, &n.Credentials, m.credential)
 	}
 	if err == nil {
-		err = each(b.aliases, &n.Aliases,
-			func(a store.Alias) error { return inv.PutAlias(ctx, a) })
+		err = each(b.aliases, &n.Aliases, written(func(a store.Alias) error {
+			return inv.PutAlias(ctx, a)
+		}))
 	}
 	if err == nil {
-		err = each(b.sessions, &n.Sessions,
-			func(s store.Session) error { return inv.PutSession(ctx, s) })
+		err = each(b.sessions, &n.Sessions, m.session)
 	}
 	if lw, ok := inv.(LockWriter); ok && err == nil {
-		err = each(b.locks, &n.Locks,
-			func(l store.Lock) error { return lw.PutLock(ctx, l) })
+		err = each(b.locks, &n.Locks, written(func(l store.Lock) error {
+			return lw.PutLock(ctx, l)
+		}))
 	}
 	return n, err
 }
 
-// each calls put for every record, counting those written, and stops at
-// the first error.
-func each[T any](records []T, count *int, put func(T) error) error {
+// each calls put for every record, counting those it imported, and
+// stops at the first error.
+func each[T any](records []T, count *int, put func(T) (bool, error)) error {
 	for _, r := range records {
-		if err := put(r); err != nil {
+		ok, err := put(r)
+		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		*count++
+		if ok {
+			*count++
+		}
 	}
 	return nil
+}
+
+// written is put for each: every record it writes is imported.
+func written[T any](put func(T) error) func(T) (bool, error) {
+	return func(r T) (bool, error) { return true, put(r) }
 }

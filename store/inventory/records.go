@@ -19,7 +19,7 @@ func (c *checker) credential(at, principalID string, cr Credential) {
 	c.b.credentials = append(c.b.credentials, store.Credential{ID: cr.ID,
 		PrincipalID: principalID, Kind: cr.Kind, Store: cr.Store,
 		ExternalID: cr.ExternalID, Fingerprint: cr.Fingerprint,
-		CreatedAt:  c.time(at+".created_at", cr.CreatedAt, c.now),
+		CreatedAt:  c.time(at+".created_at", cr.CreatedAt, zero),
 		RotatedAt:  c.time(at+".rotated_at", cr.RotatedAt, zero),
 		LastUsedAt: c.time(at+".last_used_at", cr.LastUsedAt, zero),
 		ExpiresAt:  c.time(at+".expires_at", cr.ExpiresAt, zero),
@@ -61,7 +61,7 @@ func (c *checker) session(at, principalID string, s Session) {
 		PrincipalID: principalID, Provider: s.Provider,
 		ExternalID: s.ExternalID, Kind: s.Kind, Origin: s.Origin,
 		CredentialID: s.Credential,
-		CreatedAt:    c.time(at+".created_at", s.CreatedAt, c.now),
+		CreatedAt:    c.time(at+".created_at", s.CreatedAt, zero),
 		LastSeenAt:   c.time(at+".last_seen_at", s.LastSeenAt, zero),
 		ExpiresAt:    c.time(at+".expires_at", s.ExpiresAt, zero),
 		Status:       status})
