@@ -6,6 +6,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -52,6 +53,19 @@ type Alias struct {
 	Value        string `json:"value"`
 	PrincipalID  string `json:"principal_id"`
 	CredentialID string `json:"credential_id,omitempty"`
+}
+
+// CaseFoldedAliasTypes are the alias types whose values name the same
+// identity whatever the case of their ASCII letters: e-mail addresses
+// and user names, which identity providers (Okta, Entra ID, GitHub, AWS
+// IAM) compare so, while alerts and inventories spell them as they
+// please (Alice@Example.com, Codertocat). Every other identifier (a
+// provider's user or session id, a key id, a hash) is compared exactly.
+var CaseFoldedAliasTypes = []string{"email", "username"}
+
+// FoldsCase reports whether aliasType is one of CaseFoldedAliasTypes.
+func FoldsCase(aliasType string) bool {
+	return slices.Contains(CaseFoldedAliasTypes, aliasType)
 }
 
 // Session statuses.

@@ -177,12 +177,14 @@ type Inventory interface {
 	// PutAlias inserts or replaces the alias (Type, Value, PrincipalID).
 	PutAlias(ctx context.Context, a Alias) error
 	// ResolveAlias returns every alias with that type and value; one
-	// identifier may name several principals.
+	// identifier may name several principals. The value of a type that
+	// FoldsCase matches whatever the case of its ASCII letters.
 	ResolveAlias(ctx context.Context, typ, value string) ([]Alias, error)
 	ListAliases(ctx context.Context, principalID string) ([]Alias, error)
 	// FindAliases returns every alias with that value, whatever its
 	// type, ordered by principal id then type; for an operator who has
-	// an identifier but not the system it comes from.
+	// an identifier but not the system it comes from. An alias of a type
+	// that FoldsCase matches whatever the case, as in ResolveAlias.
 	FindAliases(ctx context.Context, value string) ([]Alias, error)
 
 	// PutSession inserts or replaces a session; its principal must exist.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
 
 const aliasCols = "type, value, principal_id, credential_id"
+
+// foldedTypes lists store.CaseFoldedAliasTypes as SQL strings.
+var foldedTypes = "'" + strings.Join(store.CaseFoldedAliasTypes, "', '") + "'"
 
 // PutAlias inserts or replaces the alias (Type, Value, PrincipalID). Its
 // principal must exist; CredentialID is kept as given. An alias of a
@@ -37,11 +41,17 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 }
 
 // ResolveAlias returns every alias with that type and value, ordered by
-// principal id; none is not an error.
+// principal id; none is not an error. A type that store.FoldsCase
+// compares with SQLite's NOCASE, which folds ASCII letters, through the
+// index of migration 0011.
 func (s *Store) ResolveAlias(ctx context.Context, typ,
 	value string) ([]store.Alias, error) {
+	match := `value = ?`
+	if store.FoldsCase(typ) {
+		match = `value = ? COLLATE NOCASE`
+	}
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
-		WHERE type = ? AND value = ? ORDER BY principal_id`,
+		WHERE type = ? AND `+match+` ORDER BY principal_id`,
 		[]any{typ, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("resolve alias %s: %w", typ, err)
@@ -55,8 +65,9 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 func (s *Store) FindAliases(ctx context.Context,
 	value string) ([]store.Alias, error) {
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
-		WHERE value = ? ORDER BY principal_id, type`,
-		[]any{value}, scanAlias)
+		WHERE value = ? OR (type IN (`+foldedTypes+`)
+		AND value = ? COLLATE NOCASE) ORDER BY principal_id, type`,
+		[]any{value, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("find aliases %q: %w", value, err)
 	}

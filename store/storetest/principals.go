@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -151,6 +152,60 @@ var aliasTests = []test{
 	{"Putting an alias again replaces its credential", aliasReplace},
 	{"A principal's aliases are listed, and only its own", aliasList},
 	{"An alias value is found whatever its type", aliasFind},
+	{"An e-mail or user name resolves whatever its case, other ids by case",
+		aliasResolveCase},
+	{"An e-mail or user name is found whatever its case", aliasFindCase},
+}
+
+// aliasResolveCase: an alert that spells alice's address or GitHub
+// login in another case than the inventory (Alice@Example.com,
+// Codertocat) named no one, and nothing was revoked. Identity providers
+// compare e-mail addresses and user names whatever the case; provider
+// ids (an Okta user id, a session id) are kept exact.
+func aliasResolveCase(t *testing.T, s store.Store) {
+	addPrincipal(t, s, "alice")
+	addPrincipal(t, s, "bob")
+	for _, a := range []store.Alias{
+		{Type: "email", Value: "alice@example.com", PrincipalID: "alice"},
+		{Type: "username", Value: "codertocat", PrincipalID: "alice"},
+		{Type: "user_id", Value: "00uAbC", PrincipalID: "alice"},
+		{Type: "user_id", Value: "00uabc", PrincipalID: "bob"},
+	} {
+		must(t, s.PutAlias(t.Context(), a))
+	}
+	for _, c := range []struct{ typ, value, want string }{
+		{"email", "Alice@Example.COM", "alice"},
+		{"username", "Codertocat", "alice"},
+		{"user_id", "00uAbC", "alice"},
+		{"user_id", "00uabc", "bob"},
+		{"user_id", "00UABC", ""},
+	} {
+		got, err := s.ResolveAlias(t.Context(), c.typ, c.value)
+		must(t, err)
+		var names []string
+		for _, a := range got {
+			names = append(names, a.PrincipalID)
+		}
+		if strings.Join(names, ",") != c.want {
+			t.Errorf("ResolveAlias(%s, %q) = %v, want %q", c.typ, c.value,
+				names, c.want)
+		}
+	}
+}
+
+func aliasFindCase(t *testing.T, s store.Store) {
+	addPrincipal(t, s, "alice")
+	must(t, s.PutAlias(t.Context(), store.Alias{Type: "email",
+		Value: "alice@example.com", PrincipalID: "alice"}))
+	must(t, s.PutAlias(t.Context(), store.Alias{Type: "user_id",
+		Value: "00ualice", PrincipalID: "alice"}))
+	got, err := s.FindAliases(t.Context(), "ALICE@example.com")
+	must(t, err)
+	equal(t, "aliases", got, []store.Alias{{Type: "email",
+		Value: "alice@example.com", PrincipalID: "alice"}})
+	got, err = s.FindAliases(t.Context(), "00UALICE")
+	must(t, err)
+	equal(t, "aliases of a provider id in another case", len(got), 0)
 }
 
 func aliasFind(t *testing.T, s store.Store) {
