@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
@@ -54,6 +55,15 @@ decision := {"actions": "everything"} if {
 	"erin" in {p.id | some p in input.principals}
 }
 `},
+	{"A decision that would run for hours", `package killswitch.response
+default decision := {"actions": []}
+` + graceRule + `
+decision := {"actions": [], "severity": "low"} if {
+	"erin" in {p.id | some p in input.principals}
+	count([1 | some x in numbers.range(1, 1000000)
+		some y in numbers.range(1, 1000000)]) > 0
+}
+`},
 	{"An action on a target the policy invented", `package killswitch.response
 default decision := {"actions": []}
 ` + graceRule + `
@@ -64,11 +74,16 @@ decision := {"actions": [{"kind": "disable_principal", "target": {"type":
 `},
 }
 
+// brokenLimit bounds each evaluation of the broken policies: far above
+// what grace's decision takes, far below what the slow one would.
+const brokenLimit = time.Second
+
 func TestBrokenPoliciesDeadLetterWithFileAndLine(t *testing.T) {
 	for _, c := range brokenPolicies {
 		t.Run(c.name, func(t *testing.T) {
 			ev, err := rules.Load(context.Background(), fstest.MapFS{
-				"broken.rego": {Data: []byte(c.src)}})
+				"broken.rego": {Data: []byte(c.src)}},
+				rules.WithEvalTimeout(brokenLimit))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -75,8 +75,12 @@ func (p *PolicySet) evaluate(ctx context.Context, e *entryPoint, in *Input,
 	return p.decide(e, rs, in)
 }
 
+// errEvalTimeout is the cause of an evaluation cut off by the set's
+// evalTimeout.
+var errEvalTimeout = errors.New("evaluation ran past its time limit")
+
 // evalValue evaluates an entry point on an input already converted to a
-// Rego value.
+// Rego value, for at most the set's evalTimeout.
 func (p *PolicySet) evalValue(ctx context.Context, e *entryPoint,
 	value ast.Value, now time.Time, tracer topdown.QueryTracer) (rego.ResultSet, error) {
 	opts := []rego.EvalOption{rego.EvalParsedInput(value)}
@@ -86,9 +90,12 @@ func (p *PolicySet) evalValue(ctx context.Context, e *entryPoint,
 	if tracer != nil {
 		opts = append(opts, rego.EvalQueryTracer(tracer))
 	}
-	rs, err := e.query.Eval(ctx, opts...)
+	ectx, cancel := context.WithTimeoutCause(ctx, p.evalTimeout,
+		errEvalTimeout)
+	defer cancel()
+	rs, err := e.query.Eval(ectx, opts...)
 	if err != nil {
-		return nil, e.evalError(ctx, err)
+		return nil, e.evalError(ctx, ectx, p.evalTimeout, err)
 	}
 	return rs, nil
 }
@@ -172,9 +179,17 @@ func nonNil[T any](s []T) []T {
 }
 
 // evalError names the failing rule when OPA knows it, else the decision.
-func (e *entryPoint) evalError(ctx context.Context, err error) error {
+// A cancelled caller's ctx is its own error; ectx, the evaluation's,
+// past its limit is the decision's fault.
+func (e *entryPoint) evalError(ctx, ectx context.Context,
+	limit time.Duration, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if context.Cause(ectx) == errEvalTimeout {
+		return &PolicyError{Code: CodeEval, File: e.file, Row: e.row,
+			Message: fmt.Sprintf("eval_timeout: %s is still evaluating "+
+				"after %s (a loop over too much data?)", e.path, limit)}
 	}
 	pe := &PolicyError{Code: CodeEval, File: e.file, Row: e.row,
 		Message: err.Error()}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -35,6 +36,8 @@ type PolicySet struct {
 	modes map[string]string
 	// guard is what data.killswitch says to the guardrails.
 	guard GuardData
+	// evalTimeout bounds one evaluation (WithEvalTimeout).
+	evalTimeout time.Duration
 }
 
 // entryPoint is one prepared decision query.
@@ -53,6 +56,22 @@ type Option func(*loadConfig)
 type loadConfig struct {
 	printOutput io.Writer
 	tracer      topdown.QueryTracer
+	evalTimeout time.Duration
+}
+
+// DefaultEvalTimeout bounds one evaluation of a decision unless
+// WithEvalTimeout says otherwise. The shipped library decides in about a
+// millisecond; OPA's tester gives a Rego test the same 5 seconds.
+const DefaultEvalTimeout = 5 * time.Second
+
+// WithEvalTimeout bounds how long one evaluation of a decision may run
+// (default DefaultEvalTimeout; zero or less keeps the default). Past it
+// the evaluation stops with a *PolicyError with code CodeEval naming the
+// decision's file and line: a policy that loops over too much is a
+// fault of the policy, and the engine dead-letters the alert instead of
+// holding its partition for as long as the policy runs.
+func WithEvalTimeout(d time.Duration) Option {
+	return func(c *loadConfig) { c.evalTimeout = d }
 }
 
 // WithPrintOutput keeps the policies' print() calls and writes their
@@ -134,7 +153,8 @@ func build(ctx context.Context, files []policyFile, cfg loadConfig) (*PolicySet,
 	if err != nil {
 		return nil, err
 	}
-	ps := &PolicySet{revision: revision(files), files: fileNames(files)}
+	ps := &PolicySet{revision: revision(files), files: fileNames(files),
+		evalTimeout: cmp.Or(max(cfg.evalTimeout, 0), DefaultEvalTimeout)}
 	if ps.modes, err = readModes(data, dataFiles); err != nil {
 		return nil, err
 	}

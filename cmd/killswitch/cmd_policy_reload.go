@@ -16,14 +16,16 @@ import (
 
 // servePolicies gives `run` its policies: the shipped library, fixed; or
 // the directory or bundle at path, reloaded on SIGHUP and whenever a file
-// in it changes, until ctx is done. Reload metrics go to reg.
+// in it changes, until ctx is done. Reload metrics go to reg; opts go to
+// every load.
 func servePolicies(ctx context.Context, path string, audit rules.AuditAppender,
-	reg prometheus.Registerer, log *slog.Logger) (engine.Evaluator, error) {
+	reg prometheus.Registerer, log *slog.Logger,
+	opts ...rules.Option) (engine.Evaluator, error) {
 	if path == "" {
-		return rules.Load(ctx, policies.FS)
+		return rules.Load(ctx, policies.FS, opts...)
 	}
 	r, err := rules.NewReloader(ctx, rules.ReloaderConfig{Path: path,
-		Log: log, Audit: audit, Registerer: reg})
+		Log: log, Audit: audit, Registerer: reg, Options: opts})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/inventorysync"
+	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -22,6 +23,7 @@ type runFlags struct {
 	embeddedPort int
 	partitions   int
 	policiesDir  string
+	policyLimit  time.Duration
 	cfg          engine.ServiceConfig
 	protected    []string
 	configPath   string
@@ -57,6 +59,9 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.policiesDir, "policies", "",
 		"Rego policy directory or bundle (.tar.gz), reloaded on change and "+
 			"on SIGHUP; empty uses the shipped library")
+	fl.DurationVar(&f.policyLimit, "policy-timeout", rules.DefaultEvalTimeout,
+		"how long one policy evaluation may run; past it the alert is "+
+			"dead-lettered as a policy error naming the decision")
 	fl.StringVar(&f.configPath, "config", "",
 		"config file (YAML) with a connectors section; none revokes in the registry only")
 	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
@@ -89,6 +94,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if err := f.ssf.validate(f.listen); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if f.policyLimit <= 0 {
+		return &exitError{code: 2, err: fmt.Errorf(
+			"--policy-timeout: %s is not positive", f.policyLimit)}
 	}
 	var l *httpListener
 	if f.listen != "" {
@@ -131,7 +140,8 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	pol, err := servePolicies(ctx, f.policiesDir, st, reg, log)
+	pol, err := servePolicies(ctx, f.policiesDir, st, reg, log,
+		rules.WithEvalTimeout(f.policyLimit))
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
