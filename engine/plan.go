@@ -41,11 +41,12 @@ type Guardrails struct {
 
 // Plan turns a decision into outbox actions. Each action's idempotency key
 // is the signal's dedup key, the action kind, the target and the scope, so
-// a redelivered signal plans the very same actions.
+// a redelivered signal plans the very same actions. A decision naming
+// one kind, target and scope twice plans it once (see distinct).
 func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
 	dec rules.Decision, revision string, now time.Time) []store.Action {
 	actions := make([]store.Action, 0, len(dec.Actions))
-	for _, a := range dec.Actions {
+	for _, a := range distinct(dec.Actions) {
 		act := newAction(signalID, sig, a, revision, now)
 		switch reason := g.holdReason(a, in, dec.Guard.BreakGlass); {
 		case reason != "":
@@ -61,6 +62,29 @@ func (g Guardrails) Plan(signalID string, sig signals.Signal, in rules.Input,
 		actions = append(actions, act)
 	}
 	return actions
+}
+
+// distinct keeps one action per kind, target and scope, the parts of
+// its idempotency key that vary within a decision: the outbox holds one
+// action per key, and the audit trail must say what it holds. Of
+// repeats it keeps the first, unless that one is monitored and a later
+// one is enforced: a rule in monitor mode never silences another's.
+func distinct(actions []rules.Action) []rules.Action {
+	out := make([]rules.Action, 0, len(actions))
+	at := make(map[string]int, len(actions))
+	for _, a := range actions {
+		key := strings.Join([]string{a.Kind,
+			a.Target.Type + ":" + a.Target.ID, a.Scope}, "|")
+		i, seen := at[key]
+		switch {
+		case !seen:
+			at[key] = len(out)
+			out = append(out, a)
+		case out[i].Mode == rules.ModeMonitor && a.Mode != rules.ModeMonitor:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 func newAction(signalID string, sig signals.Signal, a rules.Action,
