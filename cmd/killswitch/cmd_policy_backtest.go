@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -190,11 +189,11 @@ func printComparison(w io.Writer, c replay.Comparison) {
 
 func printOutcome(w io.Writer, label string, o replay.Outcome) {
 	if o.Error != "" {
-		fmt.Fprintf(w, "    %s: error: %s\n", label, o.Error)
+		fmt.Fprintf(w, "    %s: error: %s\n", label, oneLine(o.Error))
 		return
 	}
 	fmt.Fprintf(w, "    %s: cuts %s\n", label, o.Cut)
-	if len(o.Actions) > 0 {
-		fmt.Fprintf(w, "      %s\n", strings.Join(o.Actions, "\n      "))
+	for _, a := range o.Actions {
+		fmt.Fprintf(w, "      %s\n", oneLine(a))
 	}
 }

@@ -117,7 +117,8 @@ func printPlanned(w io.Writer, planned []replay.Planned) {
 			state += " (" + a.LastError + ")"
 		}
 		fmt.Fprintf(w, "  %d. %s\n     state: %s\n     reason: %s\n     touches: %s\n",
-			i+1, replay.Line(a), state, a.Reason, p.Touches)
+			i+1, oneLine(replay.Line(a)), oneLine(state), oneLine(a.Reason),
+			oneLine(p.Touches.String()))
 	}
 }
 

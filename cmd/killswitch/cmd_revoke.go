@@ -85,10 +85,10 @@ func printRevoked(g *globals, acts []store.Action) error {
 	unfinished := map[string]int{}
 	for _, a := range acts {
 		fmt.Fprintf(g.out, "%s %s:%s: %s%s\n", a.Kind, a.TargetType,
-			a.TargetID, a.State, describeRevoked(a))
+			oneLine(a.TargetID), a.State, describeRevoked(a))
 		if a.State != store.ActionDone {
 			unfinished[a.State]++
-			fmt.Fprintf(g.out, "  last error: %s\n", a.LastError)
+			fmt.Fprintf(g.out, "  last error: %s\n", oneLine(a.LastError))
 		}
 	}
 	switch {

@@ -102,9 +102,9 @@ func printAction(d *demoRun, a store.Action) {
 	w := d.g.out
 	fmt.Fprintf(w, "   %s %s:%s → %s%s\n", a.Kind, a.TargetType, a.TargetID,
 		a.State, resultText(a))
-	fmt.Fprintf(w, "      why: %s\n", a.Reason)
+	fmt.Fprintf(w, "      why: %s\n", oneLine(a.Reason))
 	if a.LastError != "" {
-		fmt.Fprintf(w, "      note: %s\n", a.LastError)
+		fmt.Fprintf(w, "      note: %s\n", oneLine(a.LastError))
 	}
 }
 

@@ -16,7 +16,7 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "killswitch:", err)
+		fmt.Fprintln(newSafeWriter(os.Stderr), "killswitch:", err)
 		os.Exit(exitCode(err))
 	}
 }

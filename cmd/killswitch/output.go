@@ -77,9 +77,9 @@ func cell(v any) string {
 		if x == "" {
 			return "-"
 		}
-		return x
+		return oneLine(x)
 	}
-	return fmt.Sprint(v)
+	return oneLine(fmt.Sprint(v))
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -12,12 +12,13 @@ import (
 func printPrincipalView(g *globals, v principalView) error {
 	p := v.Principal
 	w := g.out
-	fmt.Fprintf(w, "Principal %s (%s), %s\n", p.ID, p.Kind, p.Status)
+	fmt.Fprintf(w, "Principal %s (%s), %s\n", oneLine(p.ID), p.Kind,
+		p.Status)
 	for _, kv := range [][2]string{{"Name", p.DisplayName},
 		{"Owner", p.Owner}, {"Labels", labelList(p.Labels)},
 		{"Created", cell(p.CreatedAt)}} {
 		if kv[1] != "" {
-			fmt.Fprintf(w, "  %-8s %s\n", kv[0]+":", kv[1])
+			fmt.Fprintf(w, "  %-8s %s\n", kv[0]+":", oneLine(kv[1]))
 		}
 	}
 	if p.BreakGlass {

@@ -21,7 +21,8 @@ type globals struct {
 }
 
 func newRootCmd() *cobra.Command {
-	g := &globals{out: os.Stdout, errOut: os.Stderr}
+	g := &globals{out: newSafeWriter(os.Stdout),
+		errOut: newSafeWriter(os.Stderr)}
 	root := &cobra.Command{
 		Use:   "killswitch",
 		Short: "Cut every live session and credential of a compromised identity",
