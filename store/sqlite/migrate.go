@@ -6,6 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -34,6 +36,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := refuseNewer(ctx, db, p); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	for attempt := 1; ; attempt++ {
 		_, err = p.Up(ctx)
 		if err == nil {
@@ -51,6 +56,62 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
 		}
 	}
+}
+
+// refuseNewer refuses a registry that holds a migration this binary does
+// not know: a newer killswitch migrated it, and this one would read and
+// write it as if its schema were its own, whatever that migration
+// changed. A new file holds none.
+func refuseNewer(ctx context.Context, db *sql.DB, p *goose.Provider) error {
+	known := map[int64]bool{}
+	var newest int64
+	for _, src := range p.ListSources() {
+		known[src.Version] = true
+		newest = max(newest, src.Version)
+	}
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
+		return err
+	}
+	var unknown []string
+	for _, v := range applied {
+		if !known[v] {
+			unknown = append(unknown, strconv.FormatInt(v, 10))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the registry was migrated by a newer killswitch: "+
+		"migration %s is not known to this one, which knows up to %d; "+
+		"run that version or a later one", strings.Join(unknown, ", "),
+		newest)
+}
+
+// appliedVersions lists the migrations goose recorded, none for a new
+// file.
+func appliedVersions(ctx context.Context, db *sql.DB) ([]int64, error) {
+	var tables int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master
+		WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables)
+	if err != nil || tables == 0 {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT version_id
+		FROM goose_db_version WHERE version_id > 0 ORDER BY version_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // provider is a goose provider of the embedded migrations on db.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -51,5 +52,29 @@ func TestARegistryAheadOfALateMigrationOpens(t *testing.T) {
 	err = db.QueryRow(`SELECT count(*) FROM api_tokens`).Scan(&n)
 	if err != nil {
 		t.Fatalf("the late migration was not applied: %v", err)
+	}
+}
+
+// TestARegistryANewerBinaryMigratedIsRefused: a registry migrated by a
+// newer killswitch (a migration this binary does not know) was opened
+// and written as if its schema were this binary's, whatever the newer
+// migration changed; it is refused, naming the migration.
+func TestARegistryANewerBinaryMigratedIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ks.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.write.ExecContext(t.Context(), `INSERT INTO goose_db_version
+		(version_id, is_applied) VALUES (9001, 1)`)
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), path)
+	if err == nil || !strings.Contains(err.Error(), "9001") ||
+		!strings.Contains(err.Error(), "newer killswitch") {
+		t.Fatalf("open = %v, want it refused naming migration 9001 and "+
+			"a newer killswitch", err)
 	}
 }
