@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -34,9 +35,11 @@ type resolution struct {
 
 // Enrich builds the policy input for a signal: the principals its subjects
 // resolve to, their live sessions and credentials with derived ages, the
-// locks in force, and now.
+// locks in force, and now. A signal dated after now is shown dated now
+// (see datedByReceipt); callers take in.Signal as the signal.
 func Enrich(ctx context.Context, reg Registry, sig signals.Signal,
 	now time.Time) (rules.Input, error) {
+	sig = datedByReceipt(sig, now)
 	res, err := resolve(ctx, reg, sig)
 	if err != nil {
 		return rules.Input{}, err
@@ -52,6 +55,29 @@ func Enrich(ctx context.Context, reg Registry, sig signals.Signal,
 	}
 	in.Locks = nonNil(in.Locks)
 	return in, nil
+}
+
+// AttrTimeClaimed is the attribute that keeps the time a signal claimed
+// when it was later than the time it was received (see datedByReceipt),
+// RFC 3339.
+const AttrTimeClaimed = "time_claimed"
+
+// datedByReceipt dates a signal that claims a time after now at now, and
+// keeps the claim in AttrTimeClaimed. Nothing is reported before it
+// happens; a scanner's clock or a forged payload dated 9999 began an
+// exposure in 9999, so that its days since exposure stayed 0 and no
+// sweep would ever act on it, and showed policies a time to come.
+func datedByReceipt(sig signals.Signal, now time.Time) signals.Signal {
+	if !sig.Time.After(now) {
+		return sig
+	}
+	attrs := maps.Clone(sig.Attributes)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	attrs[AttrTimeClaimed] = sig.Time.Format(time.RFC3339Nano)
+	sig.Attributes, sig.Time = attrs, now
+	return sig
 }
 
 func resolve(ctx context.Context, reg Registry, sig signals.Signal) (resolution, error) {

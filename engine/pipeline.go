@@ -82,6 +82,7 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	if err != nil {
 		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
 	}
+	sig = in.Signal
 	dec, err := p.eval.Evaluate(ctx, in)
 	if rules.IsPolicyError(err) {
 		p.metrics.policyFailed()

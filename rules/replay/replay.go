@@ -70,6 +70,7 @@ func (r Replayer) Replay(ctx context.Context, ev engine.Evaluator,
 	if err != nil {
 		return Result{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
 	}
+	sig = in.Signal
 	res := Result{Signal: sig, Input: in, Revision: ev.Revision()}
 	res.Decision, err = ev.Evaluate(ctx, in)
 	if err != nil {
