@@ -31,7 +31,9 @@ func newImportCmd(g *globals) *cobra.Command {
 			defer st.Close()
 			n, err := f.Import(cmd.Context(), st, systemClock())
 			if err != nil {
-				return fmt.Errorf("import %s: %w", args[0], err)
+				return fmt.Errorf("import %s: stopped after %s "+
+					"(importing the file again completes it): %w",
+					args[0], n, err)
 			}
 			fmt.Fprintf(g.out, "imported %s from %s\n", n, args[0])
 			return nil
