@@ -32,7 +32,8 @@ func newImportCmd(g *globals) *cobra.Command {
 			n, err := f.Import(cmd.Context(), st, systemClock())
 			if err != nil {
 				return fmt.Errorf("import %s: stopped after %s "+
-					"(importing the file again completes it): %w",
+					"(the rest is not written: import the file again once the "+
+					"cause is gone): %w",
 					args[0], n, err)
 			}
 			fmt.Fprintf(g.out, "imported %s from %s\n", n, args[0])

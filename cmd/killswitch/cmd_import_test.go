@@ -34,7 +34,7 @@ func TestAnImportThatStopsSaysWhatItWrote(t *testing.T) {
 	}
 	out, code := ks(t, "--store", db, "import", inv)
 	want := "stopped after 2 principals, 0 aliases, 0 credentials, " +
-		"0 sessions (importing the file again completes it)"
+		"0 sessions (the rest is not written"
 	if code != 1 || !strings.Contains(out, want) {
 		t.Fatalf("import: exit %d, %s\nwant exit 1 saying %q", code, out, want)
 	}
