@@ -10,7 +10,7 @@ import (
 // TestAnImportThatStopsSaysWhatItWrote: an import cut short (a lock
 // refusing a session, an interrupt) left part of the file in the
 // registry and said only why it stopped; it says what it wrote and that
-// importing again completes it.
+// the rest is not.
 func TestAnImportThatStopsSaysWhatItWrote(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "ks.db")
