@@ -177,8 +177,9 @@ func (x *Executor) runManual(ctx context.Context, st store.Store,
 }
 
 func manualActions(req ManualRequest, id string) []store.Action {
-	base := store.Action{SignalID: "sig_" + id, Reason: req.Reason,
-		Policy: "operator:" + req.Operator, State: store.ActionRunning}
+	base := store.Action{SignalID: "sig_" + id,
+		Reason: boundedReason(req.Reason), Policy: "operator:" + req.Operator,
+		State: store.ActionRunning}
 	mk := func(kind, typ, target string) store.Action {
 		a := base
 		a.Kind, a.TargetType, a.TargetID = kind, typ, target

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/signals"
@@ -98,11 +99,32 @@ func newAction(signalID string, sig signals.Signal, a rules.Action,
 	return store.Action{
 		ID: "act_" + shortHash(key), IdempotencyKey: key,
 		SignalID: signalID, Kind: a.Kind, TargetType: a.Target.Type,
-		TargetID: a.Target.ID, Scope: a.Scope, Reason: a.Reason,
+		TargetID: a.Target.ID, Scope: a.Scope, Reason: boundedReason(a.Reason),
 		Policy: a.Rule, PolicyRevision: revision, Params: params,
 		State: store.ActionPending, CreatedAt: now, UpdatedAt: now,
 		CoalesceKey: coalesceKey(a, params),
 	}
+}
+
+// MaxReasonBytes bounds the reason an action keeps. Policies quote
+// alerts in their reasons, and an alert may be megabytes: the reason
+// goes into every revocation event, Shared Signals event, webhook and
+// audit entry of the action, and a revocation event past what Kafka
+// takes failed the action after a day of retries, enforcement points
+// never told. The decision recorded with the signal keeps it whole.
+const MaxReasonBytes = 1024
+
+// boundedReason is r cut to MaxReasonBytes at a character boundary,
+// saying how many bytes were cut.
+func boundedReason(r string) string {
+	if len(r) <= MaxReasonBytes {
+		return r
+	}
+	cut := MaxReasonBytes
+	for cut > 0 && !utf8.RuneStart(r[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes cut)", r[:cut], len(r)-cut)
 }
 
 // coalesceKey names what an action does (store.Action.CoalesceKey): its
