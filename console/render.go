@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -89,7 +91,49 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, who Caller,
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(shown(buf.Bytes()))
+}
+
+// shown makes visible what a browser would otherwise obey or hide in a
+// page. html/template escapes markup, but alerts, policies and providers
+// put other text into pages (a detector's title in a reason, a user
+// agent, a device name): a bidirectional override reverses what follows
+// it ("gpj.exe"), a zero-width character makes two names look alike, a
+// control character hides in a copied id. Every character that is not
+// graphic, except newline, carriage return and tab, is written as the
+// text \uXXXX, and a byte that is not UTF-8 as \xXX, as the CLI does.
+// The templates themselves hold no such character, so the whole page
+// can be passed through.
+func shown(page []byte) []byte {
+	clean := true
+	for _, r := range string(page) {
+		if !visible(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return page
+	}
+	out := make([]byte, 0, len(page)+64)
+	for i := 0; i < len(page); {
+		r, size := utf8.DecodeRune(page[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = fmt.Appendf(out, `\x%02x`, page[i])
+		case visible(r):
+			out = append(out, page[i:i+size]...)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	return out
+}
+
+func visible(r rune) bool {
+	return r == '\n' || r == '\r' || r == '\t' ||
+		(r != utf8.RuneError && unicode.IsGraphic(r))
 }
 
 // fail shows msg on an error page with status.
