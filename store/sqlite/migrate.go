@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -36,16 +37,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := refuseNewer(ctx, db, p); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	for attempt := 1; ; attempt++ {
-		_, err = p.Up(ctx)
-		if err == nil {
-			return nil
+		// The first read of a new file can find it locked while another
+		// process sets it up (WAL mode), so it is inside the retries.
+		err = refuseNewer(ctx, db, p)
+		var newer *newerError
+		if errors.As(err, &newer) {
+			return fmt.Errorf("migrate: %w", err)
 		}
-		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
-			return nil
+		if err == nil {
+			_, err = p.Up(ctx)
+			if err == nil {
+				return nil
+			}
+			if pending, perr := p.HasPending(ctx); perr == nil && !pending {
+				return nil
+			}
 		}
 		if attempt == migrateAttempts {
 			return fmt.Errorf("migrate: %w", err)
@@ -82,10 +89,20 @@ func refuseNewer(ctx context.Context, db *sql.DB, p *goose.Provider) error {
 	if len(unknown) == 0 {
 		return nil
 	}
-	return fmt.Errorf("the registry was migrated by a newer killswitch: "+
+	return &newerError{unknown: unknown, newest: newest}
+}
+
+// newerError: the registry holds migrations this binary does not know.
+type newerError struct {
+	unknown []string
+	newest  int64
+}
+
+func (e *newerError) Error() string {
+	return fmt.Sprintf("the registry was migrated by a newer killswitch: "+
 		"migration %s is not known to this one, which knows up to %d; "+
-		"run that version or a later one", strings.Join(unknown, ", "),
-		newest)
+		"run that version or a later one", strings.Join(e.unknown, ", "),
+		e.newest)
 }
 
 // appliedVersions lists the migrations goose recorded, none for a new
