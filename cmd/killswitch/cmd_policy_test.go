@@ -167,7 +167,7 @@ func TestPolicyBacktestShowsWhatACandidateChanges(t *testing.T) {
 		"(skipped: monitor mode)",
 		"    - only the policy in force cuts: sessions deploy-bot-ci-1, deploy-bot-ci-2; " +
 			"credentials deploy-bot-pat",
-		"10 alert(s), 2 decided differently",
+		"12 alert(s), 2 decided differently",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("backtest output lacks %q:\n%s", want, out)
