@@ -187,6 +187,35 @@ var goldens = []golden{{
 		sub(keyID, "AKIABREAKGLASS000001", credential),
 		sub(ip, "203.0.113.40", source),
 	},
+}, {
+	file:     "11-graph-risk-high-dave.json",
+	format:   signals.FormatMSGraphRisk,
+	category: signals.CategoryThreat,
+	severity: signals.SeverityHigh,
+	time:     "2026-12-02T02:41:17.5521339Z",
+	// The key carries lastUpdatedDateTime: a risk raised again later is
+	// a new signal, the same detection delivered twice is not.
+	dedupKey: "ms_graph_risk:5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e:2026-12-02T02:43:05.0318462Z",
+	subjects: []signals.Subject{
+		sub(email, "dave@example.com", target),
+		sub(userID, "d4e5f6a7-0000-4000-8000-00000000da7e", target),
+		sub(ip, "198.51.100.231", source),
+	},
+	attrs: map[string]any{"risk_state": "atRisk", "country": "NG",
+		"user_agent": "python-requests/2.32.3"},
+}, {
+	file:     "12-sentinel-incident-high-deploy-bot.json",
+	format:   signals.FormatSentinel,
+	category: signals.CategoryThreat,
+	severity: signals.SeverityHigh,
+	time:     "2026-12-02T03:21:11.4412093Z",
+	dedupKey: "sentinel:9c1e7a52-3b4d-4e6f-8a90-b1c2d3e4f5a6:2026-12-02T03:21:11.4412093Z",
+	subjects: []signals.Subject{
+		sub(username, "deploy-bot", target),
+		sub(ip, "10.40.7.21", source),
+	},
+	attrs: map[string]any{"status": "active", "tactics": "LateralMovement",
+		"analytic_rules": "prod-ssh-outside-window"},
 }}
 
 func TestSampleAlertsDecodeToTheirGoldenSignals(t *testing.T) {
