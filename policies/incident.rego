@@ -8,8 +8,10 @@
 # a person: an open incident at thresholds.incident_approval_severity or
 # above proposes ending every session of each account it names, held for
 # approval (the whole decision waits until someone decides); below it,
-# each account is told. A closed incident (category other: false
-# positive, benign or dealt with) does nothing.
+# each account is told. Whatever another rule asks on one (a search
+# named like a scenario), only telling the accounts goes without a
+# person. A closed incident (category other: false positive, benign or
+# dealt with) does nothing, whatever its title.
 package killswitch.response
 
 siem_incident if {
@@ -58,10 +60,14 @@ candidate_actions contains {
 	some p in implicated_principals
 }
 
+# Whatever rule asks for it, nothing but telling the accounts is done on
+# an incident without a person: a search or an incident named like a
+# scenario ("Impossible Travel", "MFA Fatigue") is claimed by that
+# scenario too, whose actions would otherwise run on their own.
 requires_approval if {
+	siem_incident
 	some a in actions
-	a.rule == "siem_incident"
-	a.kind == "revoke_sessions"
+	a.kind != "notify"
 }
 
 # incident_summary reads like "Microsoft Sentinel incident 42 (Password

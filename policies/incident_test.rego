@@ -81,3 +81,54 @@ test_splunk_alert_is_read_as_an_incident if {
 	d.actions[0].reason == "Splunk alert (Okta admin role granted outside a change window, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
 	d.requires_approval == true
 }
+
+# A search or an incident named like a scenario is claimed by that
+# scenario too; the scenario's actions wait for a person all the same.
+test_incident_named_like_a_scenario_still_waits_for_approval if {
+	inp := object.union(incident_input("threat", "high", [alice]), {"signal": {
+		"format": "splunk",
+		"type": "Impossible Travel",
+		"summary": "Impossible Travel",
+		"subjects": [
+			{"type": "email", "value": "alice@example.com", "role": "actor"},
+			{"type": "ip", "value": "203.0.113.80", "role": "source"},
+		],
+	}})
+	d := decide(inp)
+	some a in d.actions
+	a.rule == "impossible_travel"
+	d.requires_approval == true
+}
+
+test_low_incident_named_like_a_scenario_still_waits_for_approval if {
+	inp := object.union(incident_input("threat", "low", [alice]), {"signal": {
+		"type": "MFA Fatigue",
+		"summary": "MFA Fatigue",
+	}})
+	d := decide(inp)
+	some a in d.actions
+	a.rule == "mfa_fatigue"
+	a.kind == "revoke_sessions"
+	d.requires_approval == true
+}
+
+test_closed_incident_titled_like_a_scenario_does_nothing if {
+	inp := object.union(incident_input("other", "high", [alice]), {"signal": {
+		"summary": "MFA Fatigue",
+		"attributes": {"status": "closed", "resolved": true},
+	}})
+	d := decide(inp)
+	d.actions == []
+	d.requires_approval == false
+}
+
+test_dismissed_risk_of_a_listed_type_does_nothing if {
+	inp := object.union(incident_input("other", "high", [alice]), {"signal": {
+		"format": "ms_graph_risk",
+		"type": "mcasImpossibleTravel",
+		"summary": "mcasImpossibleTravel risk (dismissed)",
+		"attributes": {"risk_state": "dismissed", "resolved": true},
+	}})
+	d := decide(inp) with data.killswitch.lists.impossible_travel_types as ["mcasImpossibleTravel"]
+	d.actions == []
+}

@@ -186,11 +186,18 @@ signal_kinds contains g if {
 	g != ""
 }
 
-# signal_is(list) holds when the signal is of a kind in that data list.
+# signal_is(list) holds when the signal is of a kind in that data list,
+# unless the source says the finding is over (see resolved): a closed
+# false positive titled "MFA Fatigue" is no MFA fatigue.
 signal_is(name) if {
+	not resolved
 	some k in signal_kinds
 	k in listed(name)
 }
+
+# resolved holds when the decoder says the source reports the finding
+# as dealt with: a closed incident, a dismissed or remediated risk.
+resolved if input.signal.attributes.resolved == true
 
 # source_ips are the addresses the signal says the activity came from.
 source_ips contains s.value if {

@@ -19,7 +19,9 @@ import (
 //
 // Category: riskState atRisk or confirmedCompromised is threat; any
 // other state (none, confirmedSafe, remediated, dismissed) is other: the
-// risk is over, and shipped policies do nothing on it.
+// risk is over, and shipped policies do nothing on it. Such a risk has
+// the resolved attribute true, so that no policy takes it by its type
+// for the scenario it names.
 //
 // Severity follows riskLevel: high, medium and low as they are, none is
 // info; hidden (the tenant's licence does not show the level) and any
@@ -209,6 +211,9 @@ func graphRiskAttributes(o map[string]any) attrs {
 	a.text("risk_level", str(o, "riskLevel"))
 	a.text("risk_state", str(o, "riskState"))
 	a.text("risk_detail", str(o, "riskDetail"))
+	if graphRiskCategory(o) == CategoryOther {
+		a["resolved"] = true
+	}
 	return a
 }
 

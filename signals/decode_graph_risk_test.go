@@ -77,6 +77,12 @@ func TestGraphRiskStateAndLevelDecideCategoryAndSeverity(t *testing.T) {
 					t.Errorf("%s: category, severity = %s, %s; want %s, %s",
 						typ, s.Category, s.Severity, tt.category, tt.severity)
 				}
+				over := tt.category == signals.CategoryOther
+				if _, resolved := s.Attributes["resolved"]; resolved != over ||
+					over && s.Attributes["resolved"] != true {
+					t.Errorf("%s: resolved = %v, want it true only when over",
+						typ, s.Attributes["resolved"])
+				}
 			}
 		})
 	}

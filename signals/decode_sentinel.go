@@ -17,7 +17,9 @@ import (
 // has dealt with it, and shipped policies do nothing on it. New, Active
 // or any other status is threat. The status and classification are kept
 // as attributes (status "closed", classification "FalsePositive") so
-// that a closed incident shows as closed.
+// that a closed incident shows as closed, and a closed one has the
+// resolved attribute true, so that no policy takes it by its title for
+// the scenario it names ("MFA Fatigue").
 //
 // Severity: High, Medium, Low and Informational map to high, medium,
 // low and info; another value reads as high (kept in severity_label), an
@@ -153,6 +155,9 @@ func sentinelSubjects(p map[string]any) []Subject {
 func sentinelAttributes(p map[string]any) attrs {
 	a := attrs{}
 	a.lower("status", str(p, "status"))
+	if sentinelCategory(p) == CategoryOther {
+		a["resolved"] = true
+	}
 	a.text("classification", str(p, "classification"))
 	a.text("classification_reason", str(p, "classificationReason"))
 	a.text("severity_label", str(p, "severity"))

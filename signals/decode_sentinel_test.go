@@ -94,6 +94,12 @@ func TestSentinelStatusAndSeverityDecideCategoryAndSeverity(t *testing.T) {
 				t.Errorf("category, severity = %s, %s; want %s, %s",
 					s.Category, s.Severity, tt.category, tt.severity)
 			}
+			closed := tt.category == signals.CategoryOther
+			if _, resolved := s.Attributes["resolved"]; resolved != closed ||
+				closed && s.Attributes["resolved"] != true {
+				t.Errorf("resolved = %v, want it true only when closed",
+					s.Attributes["resolved"])
+			}
 		})
 	}
 }
