@@ -3,6 +3,7 @@ package signals
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,13 +44,19 @@ import (
 // The time is id.time; the dedup key is google_workspace:<customerId>:
 // <applicationName>:<id.time>:<uniqueQualifier>:<event name>.
 //
-// Subjects: the account the event is about. An account warning names it
-// in its affected_email_address parameter: that is the target. Without
-// one, the actor (actor.email, actor.profileId) is named as the actor.
-// When both are there and differ, the actor is whoever Google logged as
-// acting (an administrator, in the corpus), not the account at risk: it
-// is kept in the actor_email attribute and not named, so that no policy
-// acts on a bystander. ipAddress is the source.
+// Subjects: the account the event is about. An account warning (an
+// event of type account_warning, or one of the warnings by name:
+// account_disabled_*, suspicious_*, gov_attack_warning,
+// user_signed_out_due_to_suspicious_session_cookie) names it in its
+// affected_email_address parameter, one address or several: each is a
+// target, and the actor (actor.email, actor.profileId) only when it is
+// one of them. The actor of a warning is whoever Google logged as
+// acting (an administrator, in the corpus), not the account at risk: a
+// warning without affected_email_address names no one rather than take
+// the actor for it, and an actor not named is kept in the actor_email
+// attribute, so that no policy acts on a bystander. Any other event
+// names its actor as the actor, unless it names affected accounts.
+// ipAddress is the source.
 //
 // A parameter's value is read from value, boolValue, intValue or
 // multiValue. intValue is a number or, as Google writes 64-bit integers
@@ -105,6 +112,19 @@ var workspaceReasons = map[string]string{
 	"account_disabled_generic":                "generic",
 	"account_disabled_spamming":               "spamming",
 	"account_disabled_spamming_through_relay": "spamming_through_relay",
+}
+
+// workspaceWarnings are the login events that warn about the account in
+// their affected_email_address, whatever their type says.
+var workspaceWarnings = map[string]bool{
+	"account_disabled_hijacked": true, "account_disabled_password_leak": true,
+	"account_disabled_generic": true, "account_disabled_spamming": true,
+	"account_disabled_spamming_through_relay":          true,
+	"suspicious_login":                                 true,
+	"suspicious_login_less_secure_app":                 true,
+	"suspicious_programmatic_login":                    true,
+	"gov_attack_warning":                               true,
+	"user_signed_out_due_to_suspicious_session_cookie": true,
 }
 
 var workspaceOutcomes = map[string]string{
@@ -294,19 +314,52 @@ func (e workspaceEvent) epoch(name string) (t time.Time, ok bool, err error) {
 		at+".intValue", "not an epoch time in microseconds", v)
 }
 
+// values returns a parameter's values: value or intValue, else each
+// item of multiValue; none when the event has no such parameter.
+func (e workspaceEvent) values(name string) []string {
+	p := e.param(name)
+	if s := firstText(p, "value", "intValue"); s != "" {
+		return []string{s}
+	}
+	var out []string
+	for _, v := range list(p, "multiValue") {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// warning reports whether the event warns about an affected account.
+func (e workspaceEvent) warning() bool {
+	return str(e.doc, "type") == "account_warning" || workspaceWarnings[e.name]
+}
+
+// actorRole is the role the activity's actor is named with, or "" when
+// it is not named: see workspaceDecoder.
+func actorRole(doc map[string]any, e workspaceEvent) Role {
+	affected := e.values("affected_email_address")
+	actor := strings.TrimSpace(str(doc, "actor.email"))
+	switch {
+	case actor != "" && slices.ContainsFunc(affected, func(a string) bool {
+		return strings.EqualFold(strings.TrimSpace(a), actor)
+	}):
+		return RoleTarget
+	case len(affected) == 0 && !e.warning():
+		return RoleActor
+	}
+	return ""
+}
+
 // workspaceSubjects names the account the event is about and where the
 // activity came from; see workspaceDecoder for who that is.
 func workspaceSubjects(doc map[string]any, e workspaceEvent) []Subject {
 	var l subjectList
-	affected := e.text("affected_email_address")
-	l.addLogin(affected, RoleTarget)
-	if actor := str(doc, "actor.email"); affected == "" ||
-		strings.EqualFold(affected, actor) {
-		role := RoleActor
-		if affected != "" {
-			role = RoleTarget
-		}
-		l.addLogin(actor, role)
+	for _, a := range e.values("affected_email_address") {
+		l.addLogin(a, RoleTarget)
+	}
+	if role := actorRole(doc, e); role != "" {
+		l.addLogin(str(doc, "actor.email"), role)
 		l.add(SubjectUserID, text(doc, "actor.profileId"), role)
 	}
 	l.addIP(str(doc, "ipAddress"), RoleSource)
@@ -325,10 +378,8 @@ func workspaceAttributes(doc map[string]any, e workspaceEvent,
 		}
 		a["events"] = strings.Join(names, ",")
 	}
-	affected := e.text("affected_email_address")
-	if actor := str(doc, "actor.email"); affected != "" &&
-		!strings.EqualFold(affected, actor) {
-		a.text("actor_email", actor)
+	if actorRole(doc, e) == "" {
+		a.text("actor_email", str(doc, "actor.email"))
 	}
 	a.text("caller_type", str(doc, "actor.callerType"))
 	a.text("owner_domain", str(doc, "ownerDomain"))

@@ -166,6 +166,40 @@ func TestWorkspaceWarningNamesTheAffectedAccountNotAnotherActor(t *testing.T) {
 	}
 }
 
+// A warning's actor may be an administrator: without an affected
+// address, taking the actor for the account at risk cut the
+// administrator off (account_disabled_hijacked disables whom it names).
+// So such a warning names no one, whether its type or its name says it
+// is a warning, and several affected addresses are each named.
+func TestWorkspaceWarningNeverTakesItsActorForTheAccount(t *testing.T) {
+	bare := map[string]any{"type": "account_warning",
+		"name": "account_disabled_hijacked", "parameters": []any{}}
+	byName := map[string]any{"name": "account_disabled_password_leak"}
+	for _, event := range []map[string]any{bare, byName} {
+		s := decodeJSON(t, workspaceWith(t, []any{event}))
+		want := []signals.Subject{sub(ip, "203.0.113.50", source)}
+		if !slices.Equal(s.Subjects, want) ||
+			s.Attributes["actor_email"] != "gina@example.com" {
+			t.Errorf("%s: subjects %v, actor_email %v; want %v and the "+
+				"actor kept aside", event["name"], s.Subjects,
+				s.Attributes["actor_email"], want)
+		}
+	}
+
+	several := map[string]any{"type": "account_warning",
+		"name": "suspicious_login", "parameters": []any{map[string]any{
+			"name":       "affected_email_address",
+			"multiValue": []any{"hank@example.com", "gina@example.com"}}}}
+	s := decodeJSON(t, workspaceWith(t, []any{several}))
+	want := []signals.Subject{sub(email, "hank@example.com", target),
+		sub(email, "gina@example.com", target),
+		sub(userID, "104400000000000000001", target),
+		sub(ip, "203.0.113.50", source)}
+	if !slices.Equal(s.Subjects, want) {
+		t.Errorf("several affected:\n got %v\nwant %v", s.Subjects, want)
+	}
+}
+
 // The Reports API sends events as an array; the corpus' exporter wrote
 // one event as an object. Both read the same.
 func TestWorkspaceEventsAsAnObjectOrAnArrayReadTheSame(t *testing.T) {
