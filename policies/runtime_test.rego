@@ -6,7 +6,7 @@ payments := {
 	"display_name": "payments API",
 	"status": "active",
 	"break_glass": false,
-	"matched_by": [{"type": "device_id", "value": "payments-api", "role": "target"}],
+	"matched_by": [{"type": "device_id", "value": "payments/payments-api", "role": "target"}],
 }
 
 node := {
@@ -78,4 +78,40 @@ test_runtime_needs_the_threat_category if {
 test_runtime_threshold_comes_from_data if {
 	d := decide(runtime_input("falco", "high", [payments])) with data.killswitch.thresholds.runtime_revoke_severity as "high"
 	targets(d.actions) == {["revoke_sessions", "principal", "payments-api"]}
+}
+
+shop_web := {
+	"id": "shop-web",
+	"kind": "workload",
+	"display_name": "shop web",
+	"status": "active",
+	"break_glass": false,
+	"matched_by": [{"type": "device_id", "value": "nginx", "role": "target"}],
+}
+
+blog_web := object.union(shop_web, {"id": "blog-web", "display_name": "blog web"})
+
+test_runtime_name_of_several_principals_only_tells_them if {
+	d := decide(runtime_input("falco", "critical", [shop_web, blog_web]))
+	targets(d.actions) == {["notify", "principal", "shop-web"], ["notify", "principal", "blog-web"]}
+	some a in d.actions
+	a.reason == "Falco reported Terminal shell in container (critical) against blog web (blog-web); other principals answer to the same name, so nothing is revoked"
+}
+
+test_runtime_name_of_one_principal_still_cuts_it if {
+	pinned := object.union(shop_web, {"matched_by": [
+		{"type": "device_id", "value": "nginx", "role": "target"},
+		{"type": "device_id", "value": "shop/nginx", "role": "target"},
+	]})
+	d := decide(runtime_input("falco", "critical", [pinned, blog_web]))
+	targets(d.actions) == {["revoke_sessions", "principal", "shop-web"], ["notify", "principal", "blog-web"]}
+}
+
+test_runtime_shared_bystander_name_pins_no_one if {
+	on_node := object.union(shop_web, {"matched_by": [
+		{"type": "device_id", "value": "nginx", "role": "target"},
+		{"type": "device_id", "value": "node-7", "role": "location"},
+	]})
+	d := decide(runtime_input("falco", "critical", [on_node, blog_web]))
+	targets(d.actions) == {["notify", "principal", "shop-web"], ["notify", "principal", "blog-web"]}
 }

@@ -26,10 +26,18 @@ import (
 // Subjects, by the alert's source:
 //
 //   - syscall (or no source), a process in a container: the container
-//     (its id and name) and its Kubernetes pod ("namespace/pod") as
-//     device_id targets. A user name inside a container comes from the
-//     image's own accounts ("root") and names no one in the registry,
-//     so it is kept as an attribute only;
+//     and its Kubernetes pod as device_id targets: the container by its
+//     id, and in Kubernetes by its name and its pod's name each within
+//     its namespace ("payments/payments-api", "payments/payments-api-
+//     6c8d7f9b4-q7w2e"). A name is unique only in its namespace, and
+//     whoever may start a pod in any namespace chooses it: bare, it is
+//     named only as a device_id location (a container named
+//     "payments-api" in a sandbox namespace is not the payments API). A
+//     container outside Kubernetes (no k8s.ns.name) is the target by its
+//     bare name: naming one takes the container runtime of that host. A
+//     user name inside a container comes from the image's own accounts
+//     ("root") and names no one in the registry, so it is kept as an
+//     attribute only;
 //   - syscall, a process on the host (container.id "host"): the host
 //     (hostname) as the device_id target, and the login user
 //     (user.loginname, unless user.loginuid is -1) and the effective user
@@ -169,25 +177,33 @@ func falcoSubjects(doc, fields map[string]any) []Subject {
 		}
 		l.addLogin(falcoText(fields, "user.name"), RoleActor)
 	default:
-		l.add(SubjectDeviceID, container, RoleTarget)
-		if name := falcoText(fields, "container.name"); name != "host" {
-			l.add(SubjectDeviceID, name, RoleTarget)
-		}
-		l.add(SubjectDeviceID, falcoPod(fields), RoleTarget)
+		falcoContainer(&l, fields)
 	}
 	l.add(SubjectDeviceID, host, RoleLocation)
 	return l.list()
 }
 
-// falcoPod names a Kubernetes pod as "namespace/pod", or by its name
-// alone when the namespace is unknown.
-func falcoPod(fields map[string]any) string {
+// falcoContainer names a process's container and pod; see falcoDecoder
+// for which names are targets.
+func falcoContainer(l *subjectList, fields map[string]any) {
+	l.add(SubjectDeviceID, falcoText(fields, "container.id"), RoleTarget)
+	name := falcoText(fields, "container.name")
+	if name == "host" {
+		name = ""
+	}
 	pod := falcoText(fields, "k8s.pod.name")
 	ns := falcoText(fields, "k8s.ns.name")
-	if pod == "" || ns == "" {
-		return pod
+	if ns == "" {
+		l.add(SubjectDeviceID, name, RoleTarget)
+		l.add(SubjectDeviceID, pod, RoleLocation)
+		return
 	}
-	return ns + "/" + pod
+	for _, n := range []string{name, pod} {
+		if strings.TrimSpace(n) != "" {
+			l.add(SubjectDeviceID, ns+"/"+n, RoleTarget)
+		}
+	}
+	l.add(SubjectDeviceID, name, RoleLocation)
 }
 
 func falcoAttributes(doc, fields map[string]any) map[string]any {

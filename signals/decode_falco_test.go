@@ -96,8 +96,9 @@ func TestFalcoNamesTheContainerAndPodNotTheUserInside(t *testing.T) {
 	s := decodeJSON(t, falcoBase)
 	want := []signals.Subject{
 		sub(device, "0f1e2d3c4b5a", target),
-		sub(device, "payments-api", target),
+		sub(device, "payments/payments-api", target),
 		sub(device, "payments/payments-api-7d9f8c6b5-x2x9z", target),
+		sub(device, "payments-api", location),
 		sub(device, "node-7", location),
 	}
 	if !slices.Equal(s.Subjects, want) {
@@ -158,6 +159,22 @@ func TestFalcoNamesWhomTheSourceNames(t *testing.T) {
 		{"Another plugin source names no one",
 			map[string]any{"source": "aws_cloudtrail"}, nil,
 			[]signals.Subject{sub(device, "node-7", location)}},
+		{"A Kubernetes name counts only within its namespace: bare, anyone " +
+			"who may start a pod chooses it",
+			nil, map[string]any{"container.id": "9e8d7c6b5a4f",
+				"k8s.ns.name": "sandbox", "k8s.pod.name": "evil"},
+			[]signals.Subject{sub(device, "9e8d7c6b5a4f", target),
+				sub(device, "sandbox/payments-api", target),
+				sub(device, "sandbox/evil", target),
+				sub(device, "payments-api", location),
+				sub(device, "node-7", location)}},
+		{"Outside Kubernetes a container is named as it is, a pod alone only " +
+			"where it ran",
+			nil, map[string]any{"k8s.ns.name": nil},
+			[]signals.Subject{sub(device, "0f1e2d3c4b5a", target),
+				sub(device, "payments-api", target),
+				sub(device, "payments-api-7d9f8c6b5-x2x9z", location),
+				sub(device, "node-7", location)}},
 		{"A field Falco could not fill reads as absent",
 			nil, map[string]any{"container.name": "<NA>", "k8s.ns.name": "<NA>",
 				"k8s.pod.name": "<NA>"},
