@@ -4,7 +4,11 @@
 # victims, attackers or bystanders. A Splunk search's alert is read the
 # same way: its severity is whatever field of the result row the search
 # author named severity or urgency, and its user fields name whoever the
-# row is about. So nothing is revoked on one without
+# row is about. An Elastic Security alert (an ECS threat) is a detection
+# rule's like a Sentinel one's, and its user fields are copied from the
+# events it matched: user.name of a failed sign-in is whatever name was
+# typed, user.target whatever account the command line named. So nothing
+# is revoked on one without
 # a person: an open incident at thresholds.incident_approval_severity or
 # above proposes ending every session of each account it names, held for
 # approval (the whole decision waits until someone decides); below it,
@@ -84,5 +88,5 @@ incident_label := sprintf("incident %s", [n]) if {
 	n := input.signal.attributes.incident_number
 	is_string(n)
 } else := "alert" if {
-	input.signal.format == "splunk"
+	input.signal.format in {"splunk", "ecs"}
 } else := "incident"

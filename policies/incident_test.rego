@@ -132,3 +132,18 @@ test_dismissed_risk_of_a_listed_type_does_nothing if {
 	d := decide(inp) with data.killswitch.lists.impossible_travel_types as ["mcasImpossibleTravel"]
 	d.actions == []
 }
+
+test_ecs_alert_is_read_as_an_incident if {
+	rule := "Sign-in failures for one account from many addresses"
+	inp := object.union(incident_input("threat", "high", [alice]), {"signal": {
+		"format": "ecs",
+		"type": "user.session.start",
+		"summary": rule,
+		"dedup_key": "ecs:okta.system:alert-1",
+		"attributes": {"finding_type": rule, "incident_number": null},
+	}})
+	d := decide(inp)
+	targets(d.actions) == {["revoke_sessions", "principal", "p-alice"]}
+	d.actions[0].reason == "Elastic (ECS) alert (Sign-in failures for one account from many addresses, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
+	d.requires_approval == true
+}
