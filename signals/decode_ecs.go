@@ -53,10 +53,30 @@ var ecsSeverityLabels = map[string]Severity{
 func (ecsDecoder) Format() Format { return FormatECS }
 
 // Detect accepts a document with an ECS version, an @timestamp and event
-// fields, nested or dotted.
+// fields, nested or dotted, that no other format's decoder accepts: a
+// shipper that speaks ECS (Filebeat, Logstash) stamps those fields on
+// whatever it ships, a Falco alert or a Sentinel incident, and the
+// vendor's own fields say more of it. Wazuh alone defers to ECS (see
+// wazuhDecoder.Detect), so that each document has one decoder.
 func (ecsDecoder) Detect(doc map[string]any) bool {
 	_, stamped := doc["@timestamp"]
-	return ecsVersion(doc) != "" && stamped && hasEventFields(doc)
+	return ecsVersion(doc) != "" && stamped && hasEventFields(doc) &&
+		!claimedByVendor(doc)
+}
+
+// claimedByVendor reports whether a decoder that does not defer to ECS
+// accepts the document.
+func claimedByVendor(doc map[string]any) bool {
+	for _, d := range wiring {
+		switch d.(type) {
+		case ecsDecoder, wazuhDecoder:
+			continue
+		}
+		if d.Detect(doc) {
+			return true
+		}
+	}
+	return false
 }
 
 // markers are the fields Detect keys on, for nearMiss. Dotted members

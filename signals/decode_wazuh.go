@@ -52,13 +52,15 @@ func (wazuhDecoder) Format() Format { return FormatWazuh }
 
 // Detect accepts a document with a rule object whose level is a number
 // and whose id is a string or number, an agent object and a timestamp
-// string, and that is not an ECS document (which may copy Wazuh's rule
-// and agent, and is read as ECS).
+// string, and that the ECS decoder does not accept (an ECS document may
+// copy Wazuh's rule and agent, and is read as ECS). An ECS version
+// alone does not make one: Filebeat adds it, and @timestamp, to every
+// line of alerts.json it ships, and such an alert has no event fields.
 func (wazuhDecoder) Detect(doc map[string]any) bool {
 	_, level := number(doc, "rule.level")
 	return level && text(doc, "rule.id") != "" &&
 		obj(doc, "agent") != nil && str(doc, "timestamp") != "" &&
-		ecsVersion(doc) == ""
+		!(ecsDecoder{}).Detect(doc)
 }
 
 // markers are the fields Detect keys on, for nearMiss.

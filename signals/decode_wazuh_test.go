@@ -203,8 +203,6 @@ func TestWazuhLookalikesAreNotTakenForAlerts(t *testing.T) {
 			map[string]any{"level": "10"}), "signal wazuh: rule.level: not a number"},
 		{"No agent", withFields(t, wazuhBase, map[string]any{"agent": nil}),
 			"signal wazuh: agent: missing"},
-		{"An ECS document that copied the rule", withFields(t, wazuhBase,
-			map[string]any{"ecs": map[string]any{"version": "8.11.0"}}), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,5 +214,24 @@ func TestWazuhLookalikesAreNotTakenForAlerts(t *testing.T) {
 					s.Format, err, tt.nearMiss)
 			}
 		})
+	}
+}
+
+// Filebeat ships each line of alerts.json with an ECS version and an
+// @timestamp of its own: that is still a Wazuh alert (it fell to no
+// decoder, and was dead-lettered). An ECS document that copied Wazuh's
+// rule and agent has event fields, and is ECS.
+func TestWazuhAlertShippedByFilebeatIsWazuh(t *testing.T) {
+	shipped := withFields(t, wazuhBase, map[string]any{
+		"ecs":        map[string]any{"version": "8.11.0"},
+		"@timestamp": "2026-11-30T08:00:01.000Z",
+		"log":        map[string]any{"file": map[string]any{"path": "/var/ossec/logs/alerts/alerts.json"}}})
+	if s := decodeJSON(t, shipped); s.Format != signals.FormatWazuh {
+		t.Errorf("format = %s, want wazuh", s.Format)
+	}
+	copied := withFields(t, shipped, map[string]any{
+		"event": map[string]any{"kind": "alert"}})
+	if s := decodeJSON(t, copied); s.Format != signals.FormatECS {
+		t.Errorf("with event fields: format = %s, want ecs", s.Format)
 	}
 }

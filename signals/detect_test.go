@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,6 +38,10 @@ func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
 			"timestamp": "2026-11-30T08:00:00.000+0000", "ecs": {"version": "8.11.0"},
 			"event": {"kind": "alert"}, "rule": {"level": 10, "id": "5763"},
 			"agent": {"id": "012", "name": "bastion-1"}}`,
+		"A Wazuh alert Filebeat shipped": `{"@timestamp": "2026-11-30T08:00:01Z",
+			"timestamp": "2026-11-30T08:00:00.000+0000", "ecs": {"version": "8.11.0"},
+			"rule": {"level": 10, "id": "5763"}, "id": "1.2",
+			"agent": {"id": "012", "name": "bastion-1"}}`,
 	} {
 		payloads[name] = []byte(p)
 	}
@@ -53,6 +58,11 @@ func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
 				t.Fatal(err)
 			}
 			payloads[f] = b
+		}
+	}
+	for name, b := range maps.Clone(payloads) {
+		if shipped, ok := withECSEnvelope(b); ok {
+			payloads[name+" (with an ECS shipper's envelope)"] = shipped
 		}
 	}
 	for name, b := range payloads {
@@ -74,6 +84,22 @@ func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
 	if len(payloads) < 100 {
 		t.Errorf("only %d payloads checked", len(payloads))
 	}
+}
+
+// withECSEnvelope adds to a JSON object what a shipper that speaks ECS
+// (Filebeat, Logstash) stamps on whatever it ships: an ECS version, an
+// @timestamp and event.original. A vendor's alert so shipped is still
+// the vendor's, and no more than one decoder may take it.
+func withECSEnvelope(b []byte) ([]byte, bool) {
+	var doc map[string]any
+	if json.Unmarshal(b, &doc) != nil || doc == nil {
+		return nil, false
+	}
+	doc["ecs"] = map[string]any{"version": "8.11.0"}
+	doc["@timestamp"] = "2026-11-30T08:00:01.000Z"
+	doc["event"] = map[string]any{"original": string(b)}
+	out, err := json.Marshal(doc)
+	return out, err == nil
 }
 
 // accepting lists the formats whose decoder accepts the payload, parsed
