@@ -37,6 +37,7 @@ const (
 	ip       = signals.SubjectIP
 	session  = signals.SubjectSessionID
 	device   = signals.SubjectDeviceID
+	clientID = signals.SubjectClientID
 	hash     = signals.SubjectSecretHash
 	repo     = signals.SubjectRepository
 

@@ -8,8 +8,9 @@ import (
 
 // graphRiskDecoder decodes Microsoft Entra ID Protection risk as
 // Microsoft Graph returns it: a riskDetection (GET or list of
-// /identityProtection/riskDetections) or a riskyUser (of
-// /identityProtection/riskyUsers).
+// /identityProtection/riskDetections, or of servicePrincipalRiskDetections
+// for a workload identity), a riskyUser (of /identityProtection/riskyUsers)
+// or a riskyServicePrincipal (of riskyServicePrincipals).
 //
 // A list response, and some GET responses, wrap the objects in
 // {"value": [...]}. One payload is one signal: a wrapper holding one
@@ -32,11 +33,13 @@ import (
 // its dedup key is ms_graph_risk:<id>:<lastUpdatedDateTime> (else the
 // detection time), since each update (remediated, dismissed) is a new
 // alert. A riskyUser's time is riskLastUpdatedDateTime and its dedup key
-// ms_graph_risk:user:<id>:<riskLastUpdatedDateTime>.
+// ms_graph_risk:user:<id>:<riskLastUpdatedDateTime>; a
+// riskyServicePrincipal's likewise, with servicePrincipal for user.
 //
 // Subjects: the user, by userPrincipalName (an e-mail address or a
-// username) and userId (a riskyUser's id), as the target; ipAddress as
-// the source. ipAddress is kept verbatim in the ip_address attribute and
+// username) and userId (a riskyUser's id), or the service principal, by
+// servicePrincipalId (a riskyServicePrincipal's id) as a user_id and
+// appId as a client_id, as the target; ipAddress as the source. ipAddress is kept verbatim in the ip_address attribute and
 // named as a subject only when it is an IP address (Microsoft's own
 // example has "123.456.7.89").
 //
@@ -60,8 +63,9 @@ var graphActiveRisk = map[string]bool{
 func (graphRiskDecoder) Format() Format { return FormatMSGraphRisk }
 
 // Detect accepts a riskDetection (riskEventType, riskLevel and
-// riskState) or a riskyUser (riskLevel, riskState, userPrincipalName and
-// riskLastUpdatedDateTime, no riskEventType), alone or as the first
+// riskState), a riskyUser (riskLevel, riskState, userPrincipalName and
+// riskLastUpdatedDateTime, no riskEventType) or a riskyServicePrincipal
+// (the same with appId for userPrincipalName), alone or as the first
 // object of a value array.
 func (graphRiskDecoder) Detect(doc map[string]any) bool {
 	o, _ := graphRiskObject(doc)
@@ -90,7 +94,8 @@ func graphRiskObject(doc map[string]any) (map[string]any, string) {
 	return doc, ""
 }
 
-// graphRiskKind is "riskDetection", "riskyUser" or "".
+// graphRiskKind is "riskDetection", "riskyUser", "riskyServicePrincipal"
+// or "".
 func graphRiskKind(o map[string]any) string {
 	if str(o, "riskLevel") == "" || str(o, "riskState") == "" {
 		return ""
@@ -101,6 +106,8 @@ func graphRiskKind(o map[string]any) string {
 		return "riskDetection"
 	case updated && str(o, "userPrincipalName") != "":
 		return "riskyUser"
+	case updated && str(o, "appId") != "":
+		return "riskyServicePrincipal"
 	}
 	return ""
 }
@@ -112,11 +119,14 @@ func (graphRiskDecoder) Decode(doc map[string]any) (Signal, error) {
 			"holds %d risk objects; send each as its own message", n), nil)
 	}
 	o, prefix := graphRiskObject(doc)
-	decode := decodeRiskDetection
-	if graphRiskKind(o) == "riskyUser" {
-		decode = decodeRiskyUser
+	kind := graphRiskKind(o)
+	var s Signal
+	var err error
+	if kind == "riskDetection" {
+		s, err = decodeRiskDetection(o)
+	} else {
+		s, err = decodeRiskyPrincipal(o, kind)
 	}
-	s, err := decode(o)
 	return s, nested(prefix, err)
 }
 
@@ -137,19 +147,27 @@ func decodeRiskDetection(o map[string]any) (Signal, error) {
 	version := firstText(o, "lastUpdatedDateTime", used)
 	kind := str(o, "riskEventType")
 	return Signal{
-		Format:     f,
-		Category:   graphRiskCategory(o),
-		Type:       kind,
-		Severity:   graphRiskSeverity(o),
-		Time:       t,
-		DedupKey:   fmt.Sprintf("%s:%s:%s", f, id, version),
-		Subjects:   graphRiskSubjects(o, str(o, "userId")),
+		Format:   f,
+		Category: graphRiskCategory(o),
+		Type:     kind,
+		Severity: graphRiskSeverity(o),
+		Time:     t,
+		DedupKey: fmt.Sprintf("%s:%s:%s", f, id, version),
+		Subjects: graphRiskSubjects(o,
+			firstText(o, "userId", "servicePrincipalId")),
 		Summary:    fmt.Sprintf("%s risk (%s)", kind, str(o, "riskState")),
 		Attributes: graphDetectionAttributes(o, info),
 	}, nil
 }
 
-func decodeRiskyUser(o map[string]any) (Signal, error) {
+// graphRiskyNames are how the dedup key and the summary name the
+// principal of a riskyUser or a riskyServicePrincipal.
+var graphRiskyNames = map[string][2]string{
+	"riskyUser":             {"user", "risky user"},
+	"riskyServicePrincipal": {"servicePrincipal", "risky service principal"},
+}
+
+func decodeRiskyPrincipal(o map[string]any, kind string) (Signal, error) {
 	f := FormatMSGraphRisk
 	id, err := requireText(f, o, "id")
 	if err != nil {
@@ -164,13 +182,14 @@ func decodeRiskyUser(o map[string]any) (Signal, error) {
 	return Signal{
 		Format:   f,
 		Category: graphRiskCategory(o),
-		Type:     "riskyUser",
+		Type:     kind,
 		Severity: graphRiskSeverity(o),
 		Time:     t,
-		DedupKey: fmt.Sprintf("%s:user:%s:%s", f, id,
+		DedupKey: fmt.Sprintf("%s:%s:%s:%s", f, graphRiskyNames[kind][0], id,
 			str(o, "riskLastUpdatedDateTime")),
-		Subjects:   graphRiskSubjects(o, firstText(o, "userId", "id")),
-		Summary:    fmt.Sprintf("risky user (%s)", str(o, "riskState")),
+		Subjects: graphRiskSubjects(o, firstText(o, "userId", "id")),
+		Summary: fmt.Sprintf("%s (%s)", graphRiskyNames[kind][1],
+			str(o, "riskState")),
 		Attributes: a,
 	}, nil
 }
@@ -194,12 +213,14 @@ func graphRiskSeverity(o map[string]any) Severity {
 	return s
 }
 
-// graphRiskSubjects names the user at risk and where the risky activity
-// came from.
-func graphRiskSubjects(o map[string]any, userID string) []Subject {
+// graphRiskSubjects names the user or service principal at risk, by
+// its object id and its sign-in name or application id, and where the
+// risky activity came from.
+func graphRiskSubjects(o map[string]any, objectID string) []Subject {
 	var l subjectList
 	l.addLogin(str(o, "userPrincipalName"), RoleTarget)
-	l.add(SubjectUserID, userID, RoleTarget)
+	l.add(SubjectUserID, objectID, RoleTarget)
+	l.add(SubjectClientID, str(o, "appId"), RoleTarget)
 	l.addIP(str(o, "ipAddress"), RoleSource)
 	return l.list()
 }

@@ -112,6 +112,41 @@ func TestGraphRiskDetectionNamesTheUserAndReadsItsDetails(t *testing.T) {
 	}
 }
 
+// A workload identity's risk names a service principal, by its object
+// id and its application id, where a user's names a user (it decoded
+// naming no one, and a risky service principal was of no known format).
+func TestGraphRiskOfAServicePrincipalNamesIt(t *testing.T) {
+	detection := `{"id": "sprd-0001", "riskEventType": "leakedCredentials",
+		"riskLevel": "high", "riskState": "atRisk", "activity": "servicePrincipal",
+		"detectedDateTime": "2026-11-30T08:00:00Z",
+		"servicePrincipalId": "44444444-0000-4000-8000-000000000004",
+		"servicePrincipalDisplayName": "ci-deployer",
+		"appId": "55555555-0000-4000-8000-000000000005",
+		"keyIds": ["66666666-0000-4000-8000-000000000006"]}`
+	risky := `{"value": [{"id": "44444444-0000-4000-8000-000000000004",
+		"appId": "55555555-0000-4000-8000-000000000005",
+		"displayName": "ci-deployer", "isEnabled": true, "isProcessing": false,
+		"riskLastUpdatedDateTime": "2026-11-30T09:00:00Z", "riskLevel": "high",
+		"riskState": "confirmedCompromised", "riskDetail": "adminConfirmedServicePrincipalCompromised",
+		"servicePrincipalType": "Application"}]}`
+	want := []signals.Subject{
+		sub(userID, "44444444-0000-4000-8000-000000000004", target),
+		sub(clientID, "55555555-0000-4000-8000-000000000005", target)}
+	s := decodeJSON(t, detection)
+	if !slices.Equal(s.Subjects, want) || s.Category != signals.CategoryThreat {
+		t.Errorf("detection: %s subjects %v, want a threat naming %v",
+			s.Category, s.Subjects, want)
+	}
+	s = decodeJSON(t, risky)
+	if !slices.Equal(s.Subjects, want) || s.Type != "riskyServicePrincipal" ||
+		s.Severity != signals.SeverityHigh || s.DedupKey !=
+		"ms_graph_risk:servicePrincipal:44444444-0000-4000-8000-000000000004:"+
+			"2026-11-30T09:00:00Z" {
+		t.Errorf("risky service principal: %s %s %s subjects %v, want %v",
+			s.Type, s.Severity, s.DedupKey, s.Subjects, want)
+	}
+}
+
 // Microsoft's own example has ipAddress "123.456.7.89": it is kept as
 // written, and names no one.
 func TestGraphRiskAddressThatIsNoIPIsKeptButNotNamed(t *testing.T) {
