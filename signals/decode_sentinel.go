@@ -32,7 +32,9 @@ import (
 // Subjects come from properties.relatedEntities, which the automation
 // body carries (a GET of the incident alone does not): an Account entity
 // is the target, by userPrincipalName (accountName@upnSuffix) and
-// aadUserId, or by accountName alone; an Ip entity is the source. The
+// aadUserId, or by accountName alone; so is a Mailbox entity, by its
+// upn, mailboxPrimaryAddress and externalDirectoryObjectId (the mailbox
+// owner's Entra id); an Ip entity is the source. The
 // incident's owner is the analyst it is assigned to, a bystander: it is
 // kept in the owner attribute, never named as a subject.
 type sentinelDecoder struct{}
@@ -145,6 +147,11 @@ func sentinelSubjects(p map[string]any) []Subject {
 			}
 			l.addLogin(name, RoleTarget)
 			l.add(SubjectUserID, str(props, "aadUserId"), RoleTarget)
+		case "mailbox":
+			l.addLogin(str(props, "upn"), RoleTarget)
+			l.addLogin(str(props, "mailboxPrimaryAddress"), RoleTarget)
+			l.add(SubjectUserID, str(props, "externalDirectoryObjectId"),
+				RoleTarget)
 		case "ip":
 			l.addIP(str(props, "address"), RoleSource)
 		}

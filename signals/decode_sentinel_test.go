@@ -129,6 +129,23 @@ func TestSentinelNamesRelatedAccountsAndNeverTheOwner(t *testing.T) {
 	}
 }
 
+// A mailbox entity names its owner (it was skipped: an incident about a
+// mailbox's forwarding rule named no one).
+func TestSentinelNamesAMailboxsOwner(t *testing.T) {
+	s := decodeJSON(t, withProperties(t, map[string]any{
+		"relatedEntities": []any{map[string]any{"kind": "Mailbox",
+			"properties": map[string]any{"upn": "ivy@example.com",
+				"mailboxPrimaryAddress":     "ivy.sales@example.com",
+				"externalDirectoryObjectId": "77777777-0000-4000-8000-000000000007",
+				"displayName":               "Ivy"}}}}))
+	want := []signals.Subject{sub(email, "ivy@example.com", target),
+		sub(email, "ivy.sales@example.com", target),
+		sub(userID, "77777777-0000-4000-8000-000000000007", target)}
+	if !slices.Equal(s.Subjects, want) {
+		t.Errorf("subjects:\n got %v\nwant %v", s.Subjects, want)
+	}
+}
+
 func TestSentinelIncidentFromAnAutomationRuleIsTheSameIncident(t *testing.T) {
 	alone := decodeJSON(t, sentinelBase)
 	body := `{"eventUniqueId": "e1", "objectSchemaType": "Incident",
