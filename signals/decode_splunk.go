@@ -2,7 +2,9 @@ package signals
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,9 +40,12 @@ import (
 // privilege escalation, an account change) and the actor otherwise;
 // user_name, user_id, src_user_id, user_email and src_user_email as
 // actors, dest_user as a target; src, src_ip and client_ip as sources
-// when they are IP addresses; host as a device_id location. "unknown"
-// and "-", which the CIM and many add-ons write for no value, read as
-// absent. _raw is not read: it is the event's text, not a field.
+// when they are IP addresses; host as a device_id location. Each is
+// read bare and as a field of any data model object
+// ("Authentication.user"), as a tstats search over a CIM data model
+// returns it unless drop_dm_object_name renamed it. "unknown" and "-",
+// which the CIM and many add-ons write for no value, read as absent.
+// _raw is not read: it is the event's text, not a field.
 type splunkDecoder struct{}
 
 var splunkSeverities = map[string]Severity{
@@ -223,13 +228,13 @@ var splunkUserFields = []struct {
 
 func splunkSubjects(result map[string]any) ([]Subject, error) {
 	var l subjectList
-	escalation, err := splunkValue(result, "src_user")
+	escalation, err := splunkSubjectValues(result, "src_user")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range splunkUserFields {
 		role := f.role
-		if f.field == "user" && splunkNamed(escalation) {
+		if f.field == "user" && slices.ContainsFunc(escalation, splunkNamed) {
 			role = RoleTarget
 		}
 		if err := splunkAdd(&l, result, f.field, f.typ, role); err != nil {
@@ -237,7 +242,7 @@ func splunkSubjects(result map[string]any) ([]Subject, error) {
 		}
 	}
 	for _, field := range []string{"src", "src_ip", "client_ip"} {
-		vs, err := splunkValues(result, field)
+		vs, err := splunkSubjectValues(result, field)
 		if err != nil {
 			return nil, err
 		}
@@ -249,11 +254,32 @@ func splunkSubjects(result map[string]any) ([]Subject, error) {
 	return l.list(), err
 }
 
+// splunkSubjectValues returns the values of a field that names someone
+// or somewhere: bare, then as the field of each data model object that
+// has it, in the order of their names.
+func splunkSubjectValues(result map[string]any, field string) ([]string, error) {
+	out, err := splunkValues(result, field)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(result)) {
+		if !strings.HasSuffix(k, "."+field) {
+			continue
+		}
+		vs, err := splunkValues(result, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
 // splunkAdd adds every value of a field; a name is read as an e-mail
 // when it is one.
 func splunkAdd(l *subjectList, result map[string]any, field string,
 	typ SubjectType, r Role) error {
-	vs, err := splunkValues(result, field)
+	vs, err := splunkSubjectValues(result, field)
 	for _, v := range vs {
 		switch {
 		case !splunkNamed(v):
