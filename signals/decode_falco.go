@@ -44,6 +44,15 @@ import (
 //     (user.name) as actors;
 //   - k8s_audit: the requesting user (ka.user.name, an e-mail or a
 //     service account name) as the actor;
+//   - okta (the Okta plugin): as Okta's own events do, the actor
+//     (okta.actor.id and alternateid, unless okta.actor.Type says it is
+//     not a User; a PublicClientApp by its id as a client_id) and its
+//     session (okta.authentication.sessionid) as the actor, the target
+//     user (okta.target.user.id and alternateid) as the target, and
+//     okta.client.ip as the source;
+//   - aws_cloudtrail (the CloudTrail plugin): the caller (ct.user.arn,
+//     ct.user) as the actor, the IAM user a request names
+//     (ct.request.username) as the target, ct.srcip as the source;
 //   - any other plugin source: no one.
 //
 // Whatever the source, the host Falco ran on is named too, as a
@@ -74,7 +83,8 @@ var falcoAttributeFields = []string{
 	"proc.name", "proc.exepath", "proc.pname", "user.name", "user.uid",
 	"user.loginname", "user.loginuid", "evt.type", "evt.time.iso8601",
 	"fd.name", "ka.user.name", "ka.verb", "ka.target.resource",
-	"ka.target.namespace", "ka.target.name",
+	"ka.target.namespace", "ka.target.name", "okta.evt.type", "okta.app",
+	"okta.result", "ct.name", "ct.src", "ct.user.identitytype",
 }
 
 // Format returns FormatFalco.
@@ -169,6 +179,10 @@ func falcoSubjects(doc, fields map[string]any) []Subject {
 	switch source := str(doc, "source"); {
 	case source == "k8s_audit":
 		l.addLogin(falcoText(fields, "ka.user.name"), RoleActor)
+	case source == "okta":
+		falcoOkta(&l, fields)
+	case source == "aws_cloudtrail":
+		falcoCloudTrail(&l, fields)
 	case source != "" && source != "syscall":
 	case container == "host":
 		l.add(SubjectDeviceID, host, RoleTarget)
@@ -181,6 +195,36 @@ func falcoSubjects(doc, fields map[string]any) []Subject {
 	}
 	l.add(SubjectDeviceID, host, RoleLocation)
 	return l.list()
+}
+
+// falcoOkta names whom an alert of the Okta plugin is about.
+func falcoOkta(l *subjectList, fields map[string]any) {
+	actor := oktaValue(falcoText(fields, "okta.actor.id"))
+	switch falcoText(fields, "okta.actor.Type") {
+	case "User", "":
+		l.add(SubjectUserID, actor, RoleActor)
+		l.addLogin(oktaValue(falcoText(fields, "okta.actor.alternateid")),
+			RoleActor)
+	case "PublicClientApp":
+		l.add(SubjectClientID, actor, RoleActor)
+	}
+	l.add(SubjectSessionID,
+		oktaValue(falcoText(fields, "okta.authentication.sessionid")), RoleActor)
+	l.add(SubjectUserID, oktaValue(falcoText(fields, "okta.target.user.id")),
+		RoleTarget)
+	l.addLogin(oktaValue(falcoText(fields, "okta.target.user.alternateid")),
+		RoleTarget)
+	l.addIP(falcoText(fields, "okta.client.ip"), RoleSource)
+}
+
+// falcoCloudTrail names whom an alert of the CloudTrail plugin is about.
+func falcoCloudTrail(l *subjectList, fields map[string]any) {
+	l.add(SubjectARN, falcoText(fields, "ct.user.arn"), RoleActor)
+	if user := falcoText(fields, "ct.user"); user != cloudTrailHidden {
+		l.addLogin(user, RoleActor)
+	}
+	l.addLogin(falcoText(fields, "ct.request.username"), RoleTarget)
+	l.addIP(falcoText(fields, "ct.srcip"), RoleSource)
 }
 
 // falcoContainer names a process's container and pod; see falcoDecoder

@@ -121,12 +121,17 @@ func TestFalcoNamesTheContainerAndPodNotTheUserInside(t *testing.T) {
 }
 
 func TestFalcoKeepsNoCommandLine(t *testing.T) {
-	out, err := json.Marshal(decodeJSON(t, falcoBase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(out), "hunter2") {
-		t.Errorf("the signal keeps the command line: %s", out)
+	cloudTrail := falcoWith(t, map[string]any{"source": "aws_cloudtrail"},
+		map[string]any{"ct.request": `{"secretString": "hunter2"}`,
+			"ct.response": `{"password": "hunter2"}`, "ct.name": "CreateSecret"})
+	for _, alert := range []string{falcoBase, cloudTrail} {
+		out, err := json.Marshal(decodeJSON(t, alert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "hunter2") {
+			t.Errorf("the signal keeps a command line or a request: %s", out)
+		}
 	}
 }
 
@@ -156,8 +161,41 @@ func TestFalcoNamesWhomTheSourceNames(t *testing.T) {
 			map[string]any{"ka.user.name": "dev@example.com"},
 			[]signals.Subject{sub(email, "dev@example.com", actor),
 				sub(device, "node-7", location)}},
+		{"The Okta plugin names the actor, its session, the target and the address",
+			map[string]any{"source": "okta"}, map[string]any{
+				"okta.actor.id": "00uJANE00000000000001", "okta.actor.Type": "User",
+				"okta.actor.alternateid":        "jane@example.com",
+				"okta.authentication.sessionid": "102bZDNFfWaQSyEZQuDgWt-uQ",
+				"okta.target.user.alternateid":  "ken@example.com",
+				"okta.target.user.id":           "unknown",
+				"okta.client.ip":                "203.0.113.61"},
+			[]signals.Subject{sub(userID, "00uJANE00000000000001", actor),
+				sub(email, "jane@example.com", actor),
+				sub(session, "102bZDNFfWaQSyEZQuDgWt-uQ", actor),
+				sub(email, "ken@example.com", target),
+				sub(ip, "203.0.113.61", source), sub(device, "node-7", location)}},
+		{"An Okta app acting is a client, never a user",
+			map[string]any{"source": "okta"}, map[string]any{
+				"okta.actor.id": "0oaAPP000000000000001", "okta.actor.Type": "PublicClientApp",
+				"okta.actor.alternateid": "jane@example.com"},
+			[]signals.Subject{sub(clientID, "0oaAPP000000000000001", actor),
+				sub(device, "node-7", location)}},
+		{"The CloudTrail plugin names the caller, the user it acts on and the address",
+			map[string]any{"source": "aws_cloudtrail"}, map[string]any{
+				"ct.user.arn":         "arn:aws:iam::111122223333:user/jane",
+				"ct.user":             "jane",
+				"ct.request.username": "ken",
+				"ct.srcip":            "203.0.113.62",
+				"ct.request":          `{"secretString": "hunter2"}`},
+			[]signals.Subject{sub(arn, "arn:aws:iam::111122223333:user/jane", actor),
+				sub(username, "jane", actor), sub(username, "ken", target),
+				sub(ip, "203.0.113.62", source), sub(device, "node-7", location)}},
+		{"A user CloudTrail hides is no one",
+			map[string]any{"source": "aws_cloudtrail"}, map[string]any{
+				"ct.user": "HIDDEN_DUE_TO_SECURITY_REASONS", "ct.srcip": "AWS Internal"},
+			[]signals.Subject{sub(device, "node-7", location)}},
 		{"Another plugin source names no one",
-			map[string]any{"source": "aws_cloudtrail"}, nil,
+			map[string]any{"source": "gcp_auditlog"}, nil,
 			[]signals.Subject{sub(device, "node-7", location)}},
 		{"A Kubernetes name counts only within its namespace: bare, anyone " +
 			"who may start a pod chooses it",
