@@ -31,7 +31,8 @@ import (
 //
 // Subjects come from the ECS user fields: user, source.user, client.user
 // and user.effective as actors, user.target and destination.user as
-// targets (each by email, id and name); source.ip and client.ip as
+// targets (each by email, id and name, one value or, as Elasticsearch
+// allows any field, a list of them); source.ip and client.ip as
 // sources; host.name as a device_id location.
 //
 // event.original is not decoded, even when it holds a payload of a
@@ -225,10 +226,13 @@ func ecsCategory(e map[string]any) Category {
 }
 
 // ruleNamePath is where the detection rule's name is: an Elastic
-// Security alert's kibana.alert.rule.name, else ECS rule.name.
+// Security alert's kibana.alert.rule.name (signal.rule.name before 8.0),
+// else ECS rule.name.
 func ruleNamePath(e map[string]any) string {
-	if str(e, "kibana.alert.rule.name") != "" {
-		return "kibana.alert.rule.name"
+	for _, p := range []string{"kibana.alert.rule.name", "signal.rule.name"} {
+		if str(e, p) != "" {
+			return p
+		}
 	}
 	return "rule.name"
 }
@@ -300,14 +304,40 @@ func ecsSubjects(e map[string]any) []Subject {
 	var l subjectList
 	for _, u := range ecsUserRoles {
 		user := obj(e, u.path)
-		l.add(SubjectEmail, str(user, "email"), u.role)
-		l.add(SubjectUserID, text(user, "id"), u.role)
-		l.addLogin(str(user, "name"), u.role)
+		for _, v := range ecsValues(user, "email") {
+			l.add(SubjectEmail, v, u.role)
+		}
+		for _, v := range ecsValues(user, "id") {
+			l.add(SubjectUserID, v, u.role)
+		}
+		for _, v := range ecsValues(user, "name") {
+			l.addLogin(v, u.role)
+		}
 	}
 	l.addIP(str(e, "source.ip"), RoleSource)
 	l.addIP(str(e, "client.ip"), RoleSource)
 	l.add(SubjectDeviceID, str(e, "host.name"), RoleLocation)
 	return l.list()
+}
+
+// ecsValues returns a keyword field's values: a string or a number as
+// written, or each of a list of them.
+func ecsValues(doc map[string]any, key string) []string {
+	v, _ := lookup(doc, key)
+	values, ok := v.([]any)
+	if !ok {
+		values = []any{v}
+	}
+	var out []string
+	for _, v := range values {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case json.Number:
+			out = append(out, v.String())
+		}
+	}
+	return out
 }
 
 func ecsAttributes(e map[string]any, category Category) map[string]any {

@@ -188,6 +188,32 @@ func TestECSNamesItsUserFieldsByRole(t *testing.T) {
 	}
 }
 
+// Elasticsearch takes a list for any field: each user of one is named
+// (a list was skipped, naming no one); an alert of Elastic Security 7
+// keeps its rule's name under signal.rule (it had no summary).
+func TestECSNamesEachOfAListAndReadsARuleOfVersion7(t *testing.T) {
+	s := decodeJSON(t, withFields(t, ecsBase, map[string]any{
+		"event": map[string]any{"kind": "signal"},
+		"signal": map[string]any{"rule": map[string]any{
+			"name": "Brute force then success", "severity": "high"}},
+		"user": map[string]any{"name": []any{"carol@example.com", "dave"},
+			"id": []any{json.Number("1001"), "00udave"}},
+	}))
+	want := []signals.Subject{sub(userID, "1001", actor),
+		sub(userID, "00udave", actor), sub(email, "carol@example.com", actor),
+		sub(username, "dave", actor), sub(ip, "198.51.100.77", source),
+		sub(device, "collector-1", location)}
+	if !slices.Equal(s.Subjects, want) {
+		t.Errorf("subjects:\n got %v\nwant %v", s.Subjects, want)
+	}
+	if s.Summary != "Brute force then success" ||
+		s.Attributes["finding_type"] != s.Summary ||
+		s.Severity != signals.SeverityHigh {
+		t.Errorf("summary %q, finding type %v, severity %s", s.Summary,
+			s.Attributes["finding_type"], s.Severity)
+	}
+}
+
 // event.original may hold a whole event of a format killswitch reads;
 // the signal still comes from the ECS fields alone.
 func TestECSDoesNotDecodeTheOriginalEvent(t *testing.T) {
