@@ -106,6 +106,10 @@ func decodeSentinelIncident(inc map[string]any) (Signal, error) {
 		return Signal{}, err
 	}
 	p := obj(inc, "properties")
+	subjects, err := sentinelSubjects(p)
+	if err != nil {
+		return Signal{}, err
+	}
 	return Signal{
 		Format:     f,
 		Category:   sentinelCategory(p),
@@ -113,7 +117,7 @@ func decodeSentinelIncident(inc map[string]any) (Signal, error) {
 		Severity:   sentinelSeverity(p),
 		Time:       t,
 		DedupKey:   fmt.Sprintf("%s:%s:%s", f, name, str(inc, used)),
-		Subjects:   sentinelSubjects(p),
+		Subjects:   subjects,
 		Summary:    str(p, "title"),
 		Attributes: sentinelAttributes(p),
 	}, nil
@@ -135,9 +139,13 @@ func sentinelSeverity(p map[string]any) Severity {
 
 // sentinelSubjects names the accounts and addresses among the incident's
 // related entities.
-func sentinelSubjects(p map[string]any) []Subject {
+func sentinelSubjects(p map[string]any) ([]Subject, error) {
+	entities, err := sentinelEntities(p)
+	if err != nil {
+		return nil, err
+	}
 	var l subjectList
-	for _, e := range objects(p, "relatedEntities") {
+	for _, e := range entities {
 		props := obj(e, "properties")
 		switch strings.ToLower(str(e, "kind")) {
 		case "account":
@@ -156,7 +164,32 @@ func sentinelSubjects(p map[string]any) []Subject {
 			l.addIP(str(props, "address"), RoleSource)
 		}
 	}
-	return l.list()
+	return l.list(), nil
+}
+
+// sentinelEntities returns relatedEntities, none when absent or null.
+// Anything but an array of objects is a FieldError: an incident whose
+// entities cannot be read would otherwise name no one without a word.
+func sentinelEntities(p map[string]any) ([]map[string]any, error) {
+	const field = "properties.relatedEntities"
+	v, _ := lookup(p, "relatedEntities")
+	if v == nil {
+		return nil, nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fieldErr(FormatSentinel, field, "not an array", nil)
+	}
+	out := make([]map[string]any, 0, len(items))
+	for i, item := range items {
+		e, ok := item.(map[string]any)
+		if !ok {
+			return nil, fieldErr(FormatSentinel,
+				fmt.Sprintf("%s[%d]", field, i), "not an object", nil)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func sentinelAttributes(p map[string]any) attrs {

@@ -175,6 +175,16 @@ func TestSentinelBadFieldsAreNamedWithTheirPath(t *testing.T) {
 				"properties.createdTimeUtc: missing"},
 		{"A blank name", withFields(t, sentinelBase, map[string]any{"name": " "}),
 			"signal sentinel: name: not a non-empty string"},
+		{"Related entities as one object (they named no one)",
+			withProperties(t, map[string]any{"relatedEntities": map[string]any{
+				"kind": "Account", "properties": map[string]any{"accountName": "frank"}}}),
+			"signal sentinel: properties.relatedEntities: not an array"},
+		{"A related entity that is not an object",
+			withProperties(t, map[string]any{"relatedEntities": []any{"frank"}}),
+			"signal sentinel: properties.relatedEntities[0]: not an object"},
+		{"The same in an automation rule's body", `{"objectSchemaType": "Incident",
+			"object": ` + withProperties(t, map[string]any{"relatedEntities": "x"}) + `}`,
+			"signal sentinel: object.properties.relatedEntities: not an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,7 +59,8 @@ import (
 // ipAddress is the source.
 //
 // A parameter's value is read from value, boolValue, intValue or
-// multiValue. intValue is a number or, as Google writes 64-bit integers
+// multiValue; parameters flattened into an object from name to value,
+// as some exporters write them, read alike. intValue is a number or, as Google writes 64-bit integers
 // in JSON, a string of digits; login_timestamp (microseconds since the
 // epoch) becomes the login_time attribute in RFC 3339, and one that is
 // not an epoch time is a FieldError naming its path
@@ -271,15 +272,41 @@ func (e workspaceEvent) param(name string) map[string]any {
 	return p
 }
 
-// paramAt returns the parameter of that name and its path.
+// paramAt returns the parameter of that name and the path of its
+// intValue. Parameters are a list of {name, value | intValue |
+// boolValue | multiValue} as the Reports API sends them, or an object
+// from name to value as some exporters flatten them; a flattened value
+// is read as the member its type would have been sent in.
 func (e workspaceEvent) paramAt(name string) (map[string]any, string) {
+	if flat := obj(e.doc, "parameters"); flat != nil {
+		v, ok := flat[name]
+		if !ok {
+			return nil, ""
+		}
+		return flatParam(v), fmt.Sprintf("%s.parameters.%s", e.path, name)
+	}
 	for i, v := range list(e.doc, "parameters") {
 		p, ok := v.(map[string]any)
 		if ok && str(p, "name") == name {
-			return p, fmt.Sprintf("%s.parameters[%d]", e.path, i)
+			return p, fmt.Sprintf("%s.parameters[%d].intValue", e.path, i)
 		}
 	}
 	return nil, ""
+}
+
+// flatParam is a flattened parameter's value as the API would send it.
+func flatParam(v any) map[string]any {
+	switch v := v.(type) {
+	case bool:
+		return map[string]any{"boolValue": v}
+	case json.Number:
+		return map[string]any{"intValue": v}
+	case []any:
+		return map[string]any{"multiValue": v}
+	case string: // a text, or a 64-bit integer written as a string
+		return map[string]any{"value": v, "intValue": v}
+	}
+	return map[string]any{}
 }
 
 // text returns a parameter's value as text: value, intValue, or the
@@ -311,7 +338,7 @@ func (e workspaceEvent) epoch(name string) (t time.Time, ok bool, err error) {
 		return t, true, nil
 	}
 	return time.Time{}, false, fieldErr(FormatGoogleWorkspace,
-		at+".intValue", "not an epoch time in microseconds", v)
+		at, "not an epoch time in microseconds", v)
 }
 
 // values returns a parameter's values: value or intValue, else each

@@ -1,6 +1,7 @@
 package signals_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -198,6 +199,40 @@ func TestWorkspaceWarningNeverTakesItsActorForTheAccount(t *testing.T) {
 	if !slices.Equal(s.Subjects, want) {
 		t.Errorf("several affected:\n got %v\nwant %v", s.Subjects, want)
 	}
+}
+
+// Some exporters flatten parameters into an object from name to value:
+// read alike (an account warning so written named no one, and a
+// suspicious sign-in read as a plain one).
+func TestWorkspaceFlattenedParametersReadAlike(t *testing.T) {
+	warning := map[string]any{"type": "account_warning",
+		"name": "account_disabled_hijacked", "parameters": map[string]any{
+			"affected_email_address": "hank@example.com",
+			"login_timestamp":        json.Number("1796025600123456")}}
+	s := decodeJSON(t, workspaceWith(t, []any{warning}))
+	want := []signals.Subject{sub(email, "hank@example.com", target),
+		sub(ip, "203.0.113.50", source)}
+	if !slices.Equal(s.Subjects, want) ||
+		s.Attributes["login_time"] != "2026-11-30T08:00:00.123456Z" {
+		t.Errorf("subjects %v, login time %v; want %v", s.Subjects,
+			s.Attributes["login_time"], want)
+	}
+
+	suspicious := map[string]any{"type": "login", "name": "login_success",
+		"parameters": map[string]any{"is_suspicious": true,
+			"login_challenge_method": []any{"password", "totp"}}}
+	s = decodeJSON(t, workspaceWith(t, []any{suspicious}))
+	if s.Category != signals.CategoryThreat ||
+		s.Attributes["login_challenge_method"] != "password,totp" {
+		t.Errorf("category %s, attributes %v", s.Category, s.Attributes)
+	}
+
+	bad := map[string]any{"type": "login", "name": "login_success",
+		"parameters": map[string]any{"login_timestamp": "soon"}}
+	_, err := signals.Decode([]byte(workspaceWith(t, []any{bad})))
+	checkErr(t, err, nil, `signal google_workspace: `+
+		`events[0].parameters.login_timestamp: `+
+		`not an epoch time in microseconds ("soon")`)
 }
 
 // The Reports API sends events as an array; the corpus' exporter wrote
