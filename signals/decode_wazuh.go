@@ -29,7 +29,9 @@ import (
 //
 // Subjects: data.srcuser (who acted) as actor and data.dstuser (who it
 // was done as or to) as target, and the Windows event's subjectUserName
-// and targetUserName likewise; data.srcip and the Windows ipAddress as
+// and targetUserName likewise, except in a successful sign-in, where
+// the account signed into (dstuser, targetUserName) is who now acts,
+// and is the actor too; data.srcip and the Windows ipAddress as
 // sources; the agent's host (agent.name) as a device_id location.
 //
 // full_log is not kept: a user name an attacker or a hurried person
@@ -100,7 +102,7 @@ func (wazuhDecoder) Decode(doc map[string]any) (Signal, error) {
 		Severity:   sev,
 		Time:       t,
 		DedupKey:   key,
-		Subjects:   wazuhSubjects(doc),
+		Subjects:   wazuhSubjects(doc, outcome),
 		Summary:    str(doc, "rule.description"),
 		Attributes: wazuhAttributes(doc, groups, outcome),
 	}, nil
@@ -154,13 +156,17 @@ func wazuhOutcome(groups []string) string {
 	return outcome
 }
 
-func wazuhSubjects(doc map[string]any) []Subject {
+func wazuhSubjects(doc map[string]any, outcome string) []Subject {
 	var l subjectList
 	win := obj(doc, "data.win.eventdata")
+	signedInto := RoleTarget
+	if outcome == "success" {
+		signedInto = RoleActor
+	}
 	wazuhUser(&l, str(doc, "data.srcuser"), RoleActor)
 	wazuhUser(&l, str(win, "subjectUserName"), RoleActor)
-	wazuhUser(&l, str(doc, "data.dstuser"), RoleTarget)
-	wazuhUser(&l, str(win, "targetUserName"), RoleTarget)
+	wazuhUser(&l, str(doc, "data.dstuser"), signedInto)
+	wazuhUser(&l, str(win, "targetUserName"), signedInto)
 	l.addIP(str(doc, "data.srcip"), RoleSource)
 	l.addIP(str(win, "ipAddress"), RoleSource)
 	l.add(SubjectDeviceID, str(doc, "agent.name"), RoleLocation)

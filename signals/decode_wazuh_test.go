@@ -130,6 +130,21 @@ func TestWazuhNamesUsersAddressesAndTheAgent(t *testing.T) {
 	}
 }
 
+// A successful sign-in's account is who now acts: as a target only,
+// no policy saw a service account sign in from a new network.
+func TestWazuhSuccessfulSignInNamesTheAccountAsTheActor(t *testing.T) {
+	accepted := withFields(t, wazuhRule(t, map[string]any{"id": "5715",
+		"level": 3, "groups": []any{"syslog", "sshd", "authentication_success"}}),
+		map[string]any{"data": map[string]any{"srcip": "203.0.113.70",
+			"dstuser": "deploy-bot"}})
+	s := decodeJSON(t, accepted)
+	want := []signals.Subject{sub(username, "deploy-bot", actor),
+		sub(ip, "203.0.113.70", source), sub(device, "bastion-1", location)}
+	if !slices.Equal(s.Subjects, want) {
+		t.Errorf("subjects:\n got %v\nwant %v", s.Subjects, want)
+	}
+}
+
 func TestWazuhKeepsRuleFactsButNotTheLogLine(t *testing.T) {
 	s := decodeJSON(t, wazuhBase)
 	if s.Type != "5763" || !strings.HasPrefix(s.Summary, "sshd: brute force") {
