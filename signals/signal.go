@@ -165,7 +165,9 @@ type Signal struct {
 	Summary string `json:"summary,omitempty"`
 	// Attributes holds format-specific facts a policy may need
 	// ("secret_type", "validity", "change_type", "reason", "outcome").
-	// Values are strings, bools or json.Number; never a secret.
+	// Values are strings, bools or json.Number; never a secret. One is
+	// shared: "resolved" is true when the source reports the finding as
+	// dealt with (a closed incident, a dismissed or remediated risk).
 	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
