@@ -27,17 +27,12 @@ import (
 //   - a *FieldError when a recognised payload has a bad field.
 //
 // Every returned Signal has passed Validate.
+//
+// Mappings.Decode decodes as Decode does, and alerts of formats no
+// decoder knows by a mapping file's mappings.
 func Decode(payload []byte) (Signal, error) {
-	doc, err := parseObject(payload)
-	if err != nil {
-		return Signal{}, err
-	}
-	for _, d := range wiring {
-		if d.Detect(doc) {
-			return decodeWith(d, doc)
-		}
-	}
-	return Signal{}, unknownFormat(doc)
+	var none *Mappings
+	return none.Decode(payload)
 }
 
 // DecodeAs decodes a payload that the caller says is in format f (a

@@ -24,6 +24,31 @@ const policyAlertsDir = "../policies/cases/alerts"
 // decoder tests. And Decode must agree: a payload it calls of unknown
 // format is accepted by none, any other by exactly one.
 func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
+	payloads := knownPayloads(t)
+	for name, b := range payloads {
+		t.Run(name, func(t *testing.T) {
+			accepted := accepting(b)
+			_, err := signals.Decode(b)
+			unknown := errors.Is(err, signals.ErrUnknownFormat) ||
+				errors.Is(err, signals.ErrNotJSON)
+			switch {
+			case len(accepted) > 1:
+				t.Errorf("accepted by %v", accepted)
+			case unknown && len(accepted) != 0:
+				t.Errorf("accepted by %v, yet Decode says %v", accepted, err)
+			case !unknown && len(accepted) != 1:
+				t.Errorf("accepted by none, yet Decode says %v", err)
+			}
+		})
+	}
+}
+
+// knownPayloads is every payload we have, by name: the corpus, the
+// sample alerts (good and malformed), the policy cases' alerts and the
+// inline samples of the decoder tests, and each again in an ECS
+// shipper's envelope. It fails t when there are fewer than 100.
+func knownPayloads(t *testing.T) map[string][]byte {
+	t.Helper()
 	payloads := map[string][]byte{}
 	for name, p := range map[string]string{
 		"graphRiskBase": graphRiskBase, "riskyUserBase": riskyUserBase,
@@ -65,25 +90,10 @@ func TestNoTwoDecodersAcceptTheSameDocument(t *testing.T) {
 			payloads[name+" (with an ECS shipper's envelope)"] = shipped
 		}
 	}
-	for name, b := range payloads {
-		t.Run(name, func(t *testing.T) {
-			accepted := accepting(b)
-			_, err := signals.Decode(b)
-			unknown := errors.Is(err, signals.ErrUnknownFormat) ||
-				errors.Is(err, signals.ErrNotJSON)
-			switch {
-			case len(accepted) > 1:
-				t.Errorf("accepted by %v", accepted)
-			case unknown && len(accepted) != 0:
-				t.Errorf("accepted by %v, yet Decode says %v", accepted, err)
-			case !unknown && len(accepted) != 1:
-				t.Errorf("accepted by none, yet Decode says %v", err)
-			}
-		})
-	}
 	if len(payloads) < 100 {
 		t.Errorf("only %d payloads checked", len(payloads))
 	}
+	return payloads
 }
 
 // withECSEnvelope adds to a JSON object what a shipper that speaks ECS
