@@ -75,6 +75,12 @@ func sessionFilter(a store.Action) (store.SessionFilter, error) {
 	return f, nil
 }
 
+// revokeBatch is how many sessions an action revokes at their providers
+// before it records them in the registry, so that an attempt its lease or
+// a shutdown cuts off keeps what it did: the next attempt calls the
+// providers for the rest only.
+const revokeBatch = 50
+
 func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed, error) {
 	f, err := sessionFilter(a)
 	if err != nil {
@@ -86,12 +92,19 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 	if err != nil {
 		return executed{}, fmt.Errorf("list sessions: %w", err)
 	}
-	ok, calls, checks, connErr := x.revokeAtProviders(ctx, sessions)
-	if len(ok) > 0 {
-		_, err := x.store.RevokeSessions(ctx, store.SessionFilter{IDs: ok},
-			x.revocation(a))
-		if err != nil {
-			return executed{}, fmt.Errorf("revoke sessions in registry: %w", err)
+	calls, checks := map[string]string{}, checked{}
+	var errs []error
+	for i := 0; i < len(sessions); i += revokeBatch {
+		if ctx.Err() != nil {
+			return executed{}, fmt.Errorf("revoke sessions: %d of %d left "+
+				"for the next attempt: %w", len(sessions)-i, len(sessions),
+				context.Cause(ctx))
+		}
+		part := sessions[i:min(i+revokeBatch, len(sessions))]
+		ok, failed := x.revokeAtProviders(ctx, part, calls, checks)
+		errs = append(errs, failed...)
+		if err := x.recordRevoked(ctx, a, ok); err != nil {
+			return executed{}, err
 		}
 	}
 	mine, err := x.revokedBy(ctx, f, a.ID)
@@ -102,19 +115,39 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 		return executed{}, err
 	}
 	done := sessionsExecuted(a, mine, calls, checks, x.clock())
-	return done, connErr
+	return done, joinConnectorErrors(errs)
 }
 
-// revokeAtProviders asks each session's provider to revoke it. It returns
-// the ids now revoked at their provider (or that have no connector, and
-// so are revoked in the registry only), what each call answered, and an
-// error when some must be retried or failed for good. A session whose
-// provider accepted the revocation but, on a look, still honours it must
-// be retried.
+// recordRevoked revokes in the registry the sessions with those ids, which
+// their providers revoked. It outlives ctx by a little, within the fifth
+// of the lease kept to record an outcome: the providers have acted, and
+// a deadline that ran out during their calls must not lose that.
+func (x *Executor) recordRevoked(ctx context.Context, a store.Action,
+	ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx),
+		x.cfg.Lease/10)
+	defer cancel()
+	_, err := x.store.RevokeSessions(rctx, store.SessionFilter{IDs: ids},
+		x.revocation(a))
+	if err != nil {
+		return fmt.Errorf("revoke sessions in registry: %w", err)
+	}
+	return nil
+}
+
+// revokeAtProviders asks each session's provider to revoke it, noting
+// what each call answered in calls and checks. It returns the ids now
+// revoked at their provider (or that have no connector, and so are
+// revoked in the registry only), and the failures to retry or to fail
+// for good. A session whose provider accepted the revocation but, on a
+// look, still honours it must be retried.
 func (x *Executor) revokeAtProviders(ctx context.Context,
-	sessions []store.Session) ([]string, map[string]string, checked, error) {
+	sessions []store.Session, calls map[string]string,
+	checks checked) ([]string, []error) {
 	var ok []string
-	calls, checks := map[string]string{}, checked{}
 	var errs []error
 	for _, s := range sessions {
 		c := x.conns.For(s.Provider)
@@ -136,7 +169,7 @@ func (x *Executor) revokeAtProviders(ctx context.Context,
 		}
 		errs = append(errs, connectorError(s.Provider, "session "+s.ID, res))
 	}
-	return ok, calls, checks, joinConnectorErrors(errs)
+	return ok, errs
 }
 
 // callConnector asks c to make the change, and then, when c can look,
