@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // maxBody bounds a request body: every body of the API is a small JSON
@@ -17,9 +18,12 @@ const maxBody = 64 << 10
 
 // fields is what a JSON request body may hold, from its schema in
 // openapi.yaml: the properties of an object, each with its own fields
-// when it is an object too. A nil *fields takes any value.
+// when it is an object too, or a time (format date-time). A nil *fields
+// takes any value.
 type fields struct {
 	props map[string]*fields
+	// time is set for a string of format date-time.
+	time bool
 }
 
 // bodySchemas reads, from the spec document as JSON, the fields of the
@@ -65,6 +69,7 @@ func schemaFields(raw json.RawMessage, named map[string]json.RawMessage,
 	var s struct {
 		Ref        string                     `json:"$ref"`
 		Properties map[string]json.RawMessage `json:"properties"`
+		Format     string                     `json:"format"`
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, err
@@ -78,6 +83,9 @@ func schemaFields(raw json.RawMessage, named map[string]json.RawMessage,
 			return nil, fmt.Errorf("no schema %s", name)
 		}
 		return schemaFields(ref, named, depth+1)
+	}
+	if s.Format == "date-time" {
+		return &fields{time: true}, nil
 	}
 	if s.Properties == nil {
 		return nil, nil
@@ -94,8 +102,11 @@ func schemaFields(raw json.RawMessage, named map[string]json.RawMessage,
 }
 
 // check names the first key of v (a decoded JSON value at path) that
-// its schema does not list.
+// its schema does not list, or the first time that is Go's zero time.
 func (f *fields) check(v any, path string) error {
+	if f != nil && f.time {
+		return checkTime(v, path)
+	}
 	obj, ok := v.(map[string]any)
 	if f == nil || !ok {
 		return nil
@@ -116,6 +127,24 @@ func (f *fields) check(v any, path string) error {
 		}
 	}
 	return nil
+}
+
+// checkTime refuses a time that is Go's zero time, in any zone: decoded,
+// it cannot be told from a time left out, which means none (a lock until
+// lifted, a token that never expires). Other values are left to the
+// route's own decoding.
+func checkTime(v any, path string) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || !t.IsZero() {
+		return nil
+	}
+	return &FieldError{strings.TrimSuffix(path, "."), s, "the zero " +
+		"time, which reads as no time at all: leave the field out, or " +
+		"give a real time"}
 }
 
 // names lists the fields, for an error message.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
@@ -73,6 +74,41 @@ func TestAnOversizedBodyIsRefused(t *testing.T) {
 	b.ReadFrom(res.Body)
 	response{status: res.StatusCode, header: res.Header,
 		body: b.Bytes()}.problem(t, 400, api.ProblemCodeInvalidBody)
+	toks, err := e.st.ListAPITokens(t.Context())
+	must(t, err)
+	if len(toks) != 1 {
+		t.Errorf("%d tokens, want only the admin's", len(toks))
+	}
+}
+
+// A time given as Go's zero time (0001-01-01T00:00:00Z, in any zone) is
+// refused, naming the field: it was read as no time at all, so a lock
+// asked to expire then was placed until lifted, and a token made to
+// expire then never expired.
+func TestAZeroTimeInABodyIsRefusedByName(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	admin := e.token(api.Admin, store.TokenScopes{})
+	for _, zero := range []string{"0001-01-01T00:00:00Z",
+		"0001-01-01T02:00:00+02:00"} {
+		for path, body := range map[string]map[string]any{
+			"/v1/locks": {"target_type": "principal", "target": "alice",
+				"reason": "INC-1", "expires_at": zero},
+			"/v1/tokens": {"name": "ci", "role": "viewer",
+				"expires_at": zero},
+		} {
+			p := e.do("POST", path, admin, body).problem(t, 400,
+				api.ProblemCodeInvalidBody)
+			if p.Parameter != "expires_at" {
+				t.Errorf("POST %s with %s: problem names %q, want "+
+					"expires_at: %+v", path, zero, p.Parameter, p)
+			}
+		}
+	}
+	locks, err := e.st.ListLocks(t.Context(), time.Time{})
+	must(t, err)
+	if len(locks) != 0 {
+		t.Errorf("%d locks placed, want none: %+v", len(locks), locks)
+	}
 	toks, err := e.st.ListAPITokens(t.Context())
 	must(t, err)
 	if len(toks) != 1 {

@@ -429,6 +429,27 @@ func TestLocksArePlacedAndLiftedWithTheCaller(t *testing.T) {
 	}
 }
 
+// A lock to expire at Go's zero time is refused: it was read as no
+// expiry, and the lock was placed until lifted.
+func TestALockExpiringAtTheZeroTimeIsRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	b := f.signedIn(f.responder)
+	for _, zero := range []string{"0001-01-01T00:00:00Z",
+		"0001-01-01T02:00:00+02:00"} {
+		res, body := b.post("/locks", url.Values{"target_type": {"principal"},
+			"target": {"alice"}, "reason": {"INC-4711"}, "expires": {zero}})
+		wantStatus(t, res, body, http.StatusBadRequest)
+		wantIn(t, body, "is not after now")
+	}
+	locks, err := f.st.ListLocks(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(locks) != 0 {
+		t.Fatalf("locks = %+v, want none", locks)
+	}
+}
+
 func TestTheAuditPageVerifiesTheChain(t *testing.T) {
 	f := newFixture(t, nil)
 	b := f.signedIn(f.viewer)

@@ -147,7 +147,9 @@ func scopeProblem(sc *api.Scope, typ, id string, err error) (int, string) {
 }
 
 // parseExpiry reads when a lock ends: a positive duration from now or
-// an RFC 3339 time; empty is never.
+// an RFC 3339 time after now; empty is never. A time not after now is
+// refused here, Go's zero time among them, which would otherwise read as
+// never.
 func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
@@ -162,6 +164,9 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is neither a duration (24h, 7d) "+
 			"nor an RFC 3339 time", v)
+	}
+	if !t.After(now) {
+		return time.Time{}, fmt.Errorf("%q is not after now", v)
 	}
 	return t, nil
 }

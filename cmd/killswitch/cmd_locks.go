@@ -99,7 +99,9 @@ func newLocksAddCmd(g *globals) *cobra.Command {
 }
 
 // parseExpiry reads --expires: a positive duration from now or an RFC
-// 3339 time; empty is the zero time (never).
+// 3339 time after now; empty is the zero time (never). A time not after
+// now is refused here, Go's zero time among them, which would otherwise
+// read as never.
 func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
@@ -115,6 +117,10 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, &exitError{code: 2, err: fmt.Errorf(
 			"--expires: %q is neither a duration (24h, 7d) nor an RFC 3339 time", v)}
+	}
+	if !t.After(now) {
+		return time.Time{}, &exitError{code: 2, err: fmt.Errorf(
+			"--expires: %q is not after now", v)}
 	}
 	return t, nil
 }

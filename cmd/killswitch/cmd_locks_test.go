@@ -135,6 +135,30 @@ func TestLocksRefuseBadUsage(t *testing.T) {
 	}
 }
 
+// --expires at Go's zero time, in any zone, is a time not after now:
+// it was read as no --expires at all, so the lock was placed until lifted
+// and the token never expired.
+func TestExpiresAtTheZeroTimeIsRefused(t *testing.T) {
+	db := importedStore(t)
+	before := auditLength(t, db)
+	var cases []cliCase
+	for _, zero := range []string{"0001-01-01T00:00:00Z",
+		"0001-01-01T02:00:00+02:00"} {
+		cases = append(cases, cliCase{"A lock until " + zero, []string{
+			"--store", "DB", "locks", "add", "--principal", "dave",
+			"--reason", "INC-1", "--expires", zero},
+			2, []string{"--expires", zero, "not after now"}},
+			cliCase{"A token until " + zero, []string{"--store", "DB",
+				"tokens", "create", "--name", "oncall", "--role", "viewer",
+				"--expires", zero},
+				2, []string{"--expires", zero, "not after now"}})
+	}
+	runCLICases(t, db, cases)
+	if after := auditLength(t, db); after != before {
+		t.Errorf("refused commands wrote %d audit entries", after-before)
+	}
+}
+
 // --expires takes days as --older-than and the sweeps do: "7d" was
 // refused as neither a duration nor a time.
 func TestExpiresTakesDays(t *testing.T) {
