@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// timeArg is t as stored: NULL for the zero time, else
+// store.NormalizeTime(t), which a timestamptz holds exactly.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return store.NormalizeTime(t)
+}
+
+// timeCol scans a stored time into *t; NULL is the zero time.
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case time.Time:
+		*c.t = store.NormalizeTime(v)
+	default:
+		return fmt.Errorf("stored value of type %T, want a time", v)
+	}
+	return nil
+}
+
+// rawArg is a JSON value as stored: NULL when empty, else its exact text.
+func rawArg(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// rawCol scans stored JSON text into *r, byte for byte.
+type rawCol struct{ r *json.RawMessage }
+
+// Scan implements sql.Scanner.
+func (c rawCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		*c.r = nil
+		return err
+	}
+	*c.r = json.RawMessage(s)
+	return nil
+}
+
+// jsonArg encodes v as JSON text, or NULL when empty is true.
+func jsonArg(v any, empty bool) (any, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// jsonCol decodes stored JSON text into v; NULL leaves v alone.
+type jsonCol struct{ v any }
+
+// Scan implements sql.Scanner.
+func (c jsonCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		return err
+	}
+	return json.Unmarshal([]byte(s), c.v)
+}
+
+// text is a TEXT column's value; ok is false for NULL.
+func text(v any) (s string, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	case []byte:
+		return string(v), true, nil
+	}
+	return "", false, fmt.Errorf("stored value of type %T, want text", v)
+}
+
+// checkJSON returns an error wrapping store.ErrInvalid when b is not
+// empty and not valid JSON.
+func checkJSON(field string, b json.RawMessage) error {
+	if len(b) > 0 && !json.Valid(b) {
+		return fmt.Errorf("%s: not valid JSON: %w", field, store.ErrInvalid)
+	}
+	return nil
+}
+
+// newID returns prefix and a fresh ULID.
+func newID(prefix string) string {
+	return prefix + ulid.Make().String()
+}
+
+// revocationCols is the revoked_* columns of a credential or session.
+const revocationCols = "revoked_at, revoked_by, revoked_reason, " +
+	"revoked_signal_id, revoked_action_id"
+
+// revocationArgs are the values of revocationCols for r.
+func revocationArgs(r *store.Revocation) []any {
+	if r == nil {
+		return []any{nil, nil, nil, nil, nil}
+	}
+	return []any{timeArg(r.At), r.By, r.Reason, r.SignalID, r.ActionID}
+}
+
+// revocationScan scans revocationCols; a NULL revoked_by means none.
+type revocationScan struct {
+	at                             time.Time
+	by, reason, signalID, actionID sql.NullString
+}
+
+// dest returns the scan destinations, in revocationCols order.
+func (r *revocationScan) dest() []any {
+	return []any{timeCol{&r.at}, &r.by, &r.reason, &r.signalID, &r.actionID}
+}
+
+// value is the scanned revocation, or nil.
+func (r *revocationScan) value() *store.Revocation {
+	if !r.by.Valid {
+		return nil
+	}
+	return &store.Revocation{At: r.at, By: r.by.String,
+		Reason: r.reason.String, SignalID: r.signalID.String,
+		ActionID: r.actionID.String}
+}
+
+// checkEffect returns an error wrapping store.ErrInvalid, naming the
+// field, when e is not a revocation effect.
+func checkEffect(e store.Effect) error {
+	if !e.Valid() {
+		return fmt.Errorf("revocation_effect: unknown effect %q "+
+			"(want immediate, eventual or at_expiry): %w", e, store.ErrInvalid)
+	}
+	return nil
+}
+
+// limitClause is the LIMIT for n, where 0 means no limit.
+func limitClause(n int) (string, error) {
+	if n < 0 {
+		return "", fmt.Errorf("limit %d: must not be negative: %w",
+			n, store.ErrInvalid)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf(" LIMIT %d", n), nil
+}
+
+// where builds a WHERE clause from equality conditions on non-empty
+// values.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// eq adds "col = v" unless v is empty.
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.add(col+" = ?", v)
+	}
+}
+
+// in adds "col IN (vs...)" unless vs is empty.
+func in[T ~string](w *where, col string, vs []T) {
+	if len(vs) == 0 {
+		return
+	}
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		args[i] = string(v)
+	}
+	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
+// timeRange adds "col >= from" and "col < to" for the ends that are set.
+func (w *where) timeRange(col string, r store.TimeRange) {
+	if !r.From.IsZero() {
+		w.add(col+" >= ?", timeArg(r.From))
+	}
+	if !r.To.IsZero() {
+		w.add(col+" < ?", timeArg(r.To))
+	}
+}
+
+// keyset orders by the time column o names (one of allowed; the first
+// is the default), then id, and adds the condition that keeps the rows
+// after key. It returns the ORDER BY clause, or an error naming the
+// field order when o.By is not allowed.
+func (w *where) keyset(o store.Order, after store.PageKey,
+	allowed ...string) (string, error) {
+	col := o.By
+	if col == "" {
+		col = allowed[0]
+	}
+	if !slices.Contains(allowed, col) {
+		return "", fmt.Errorf("order: cannot sort by %q (want one of %s): %w",
+			o.By, strings.Join(allowed, ", "), store.ErrInvalid)
+	}
+	// A zero time sorts first, as -infinity.
+	key, cmp, dir := "coalesce("+col+", '-infinity')", ">", ""
+	if o.Desc {
+		cmp, dir = "<", " DESC"
+	}
+	if after.ID != "" {
+		w.add("("+key+", id) "+cmp+
+			" (coalesce(?::timestamptz, '-infinity'), ?)",
+			timeArg(after.Time), after.ID)
+	}
+	return " ORDER BY " + key + dir + ", id" + dir, nil
+}
+
+// add adds a condition with its arguments.
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// String is the clause, or "" when there are no conditions.
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// placeholders is "?, ?, ..." for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// upsert is the statement that inserts a row of cols (the first of which
+// is the primary key, id) into table, or replaces every column of the
+// row with that id: SQLite's INSERT OR REPLACE, as an update, so that
+// the update triggers of migration 0002 see the change.
+func upsert(table, cols string) string {
+	names := strings.Split(cols, ", ")
+	set := make([]string, 0, len(names)-1)
+	for _, c := range names[1:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` +
+		placeholders(len(names)) + `) ON CONFLICT (id) DO UPDATE SET ` +
+		strings.Join(set, ", ")
+}

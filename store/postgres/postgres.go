@@ -1,0 +1,287 @@
+// Package postgres is the registry backend that several killswitch
+// instances share: store.Store on a PostgreSQL database, through pgx.
+//
+// It uses pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib)
+// rather than pgxpool: the SQL, the scanning and the transactions are
+// those of store/sqlite, which is written against database/sql, so the
+// two backends read alike and one conformance suite drives both; goose
+// migrates through a *sql.DB too; and database/sql's pool, with pgx's
+// statement cache per connection, is all one registry needs.
+//
+// Each write runs in a READ COMMITTED transaction that first takes the
+// registry's write lock: a transaction-scoped advisory lock
+// (pg_advisory_xact_lock) whose key is derived from the schema the
+// registry lives in. Writers of one registry, in this process or any
+// other instance on the database, therefore run one at a time, as
+// SQLite's single writer does, and every read-then-write is as safe
+// here: two instances never claim the same outbox action, never chain
+// two audit entries onto one predecessor (a fork), never record one
+// dedup key twice (the unique index would refuse the second anyway),
+// and the numbers of registry_changes and revocation_log commit in the
+// order they are drawn, as store.Changes requires. The lock is held
+// only for the transaction's few statements; connector calls and policy
+// evaluation happen outside it. Reads take no lock; ChangedSince reads
+// in one REPEATABLE READ snapshot.
+//
+// Open applies the embedded migrations (migrations/*.sql) with goose,
+// under a session advisory lock of the same schema, so that instances
+// starting at once migrate once. The registry lives in the first schema
+// of the connection's search_path (public unless the URL sets
+// search_path=...), and several registries can share one database in
+// different schemas.
+//
+// Records inserted with an empty ID get a generated one: a prefix naming
+// the record ("ses_", "cred_", "lck_", "sig_", "act_") and a ULID, so ids
+// sort by creation time. Principals are named by their owners and must
+// come with an id.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// maxConns bounds the connections one Store opens.
+const maxConns = 8
+
+// The high halves of the advisory lock keys; the low half is the oid of
+// the registry's schema.
+const (
+	writeLockSpace   = 0x6b730001 // "ks", 1: the write lock
+	migrateLockSpace = 0x6b730002 // "ks", 2: migrations
+)
+
+// Store is the PostgreSQL registry. It is safe for concurrent use, and
+// any number of Stores, in any number of processes, may share one
+// registry.
+type Store struct {
+	db *pool
+	// writeLock is the advisory lock key every write transaction takes.
+	writeLock int64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// IsURL reports whether name is a PostgreSQL connection URL
+// (postgres:// or postgresql://) rather than an SQLite file's path.
+func IsURL(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "postgres://") ||
+		strings.HasPrefix(lower, "postgresql://")
+}
+
+// Redact returns the connection URL with its password replaced by
+// "xxxxx", for logs and messages; a name it cannot parse is replaced
+// whole, since it may hold a password.
+func Redact(connURL string) string {
+	u, err := url.Parse(connURL)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// Open connects to the registry at connURL (postgres://user@host/db?...)
+// and migrates it to the current schema. Errors name the URL with its
+// password redacted.
+func Open(ctx context.Context, connURL string) (*Store, error) {
+	name := Redact(connURL)
+	cfg, err := pgx.ParseConfig(connURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store %s: %w", name,
+			redactErr(err, connURL))
+	}
+	db := sql.OpenDB(stdlib.GetConnector(*cfg))
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s := &Store{db: &pool{db}}
+	if err := s.setUp(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres store %s: %w", name,
+			redactErr(err, connURL))
+	}
+	return s, nil
+}
+
+// setUp finds the registry's schema and migrates it.
+func (s *Store) setUp(ctx context.Context) error {
+	var schema sql.NullString
+	var oid int64
+	err := s.db.QueryRowContext(ctx, `SELECT current_schema(),
+		coalesce((SELECT oid::bigint FROM pg_namespace
+		WHERE nspname = current_schema()), 0)`).Scan(&schema, &oid)
+	if err != nil {
+		return err
+	}
+	if !schema.Valid {
+		return errors.New("search_path: names no schema that exists " +
+			"to keep the registry in")
+	}
+	s.writeLock = writeLockSpace<<32 | oid
+	return migrate(ctx, s.db.DB, migrateLockSpace<<32|oid)
+}
+
+// redactErr is err with every occurrence of the password of connURL
+// replaced, for errors that quote the connection string.
+func redactErr(err error, connURL string) error {
+	u, perr := url.Parse(connURL)
+	if perr != nil {
+		return errors.New("the URL is not valid")
+	}
+	pw, ok := u.User.Password()
+	if q := u.Query().Get("password"); q != "" {
+		pw, ok = q, true
+	}
+	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close postgres store: %w", err)
+	}
+	return nil
+}
+
+// inWrite runs fn in a write transaction holding the registry's write
+// lock and commits it, or rolls it back when fn fails. Errors are
+// wrapped with op; data PostgreSQL cannot keep (text that is not UTF-8,
+// a NUL character) is store.ErrInvalid.
+func (s *Store) inWrite(ctx context.Context, op string, fn func(*txn) error) error {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", op, err)
+	}
+	tx := &txn{t}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`,
+		s.writeLock); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: write lock: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: %w", op, invalidData(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// invalidData marks as store.ErrInvalid an error of PostgreSQL's class
+// 22, data exception: a value the column cannot hold.
+func invalidData(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return fmt.Errorf("%w: %w", err, store.ErrInvalid)
+	}
+	return err
+}
+
+// querier is what the read helpers need: the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// pool is the connection pool, taking queries written with ?
+// placeholders.
+type pool struct{ *sql.DB }
+
+// QueryContext runs q, its placeholders rebound.
+func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return p.DB.QueryContext(ctx, rebind(q), args...)
+}
+
+// QueryRowContext runs q, its placeholders rebound.
+func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return p.DB.QueryRowContext(ctx, rebind(q), args...)
+}
+
+// txn is a transaction taking queries written with ? placeholders.
+type txn struct{ *sql.Tx }
+
+// ExecContext runs q, its placeholders rebound.
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, rebind(q), args...)
+}
+
+// QueryContext runs q, its placeholders rebound.
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, rebind(q), args...)
+}
+
+// QueryRowContext runs q, its placeholders rebound.
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, rebind(q), args...)
+}
+
+// PrepareContext prepares q, its placeholders rebound.
+func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	return t.Tx.PrepareContext(ctx, rebind(q))
+}
+
+// rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...
+// The queries of this package are written with ?, as store/sqlite's, so
+// that a WHERE clause can be built in pieces without counting; none has
+// a ? inside a string literal or uses the jsonb ? operator.
+func rebind(q string) string {
+	n := strings.Count(q, "?")
+	if n == 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 2*n)
+	i := 0
+	for _, r := range q {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		i++
+		fmt.Fprintf(&b, "$%d", i)
+	}
+	return b.String()
+}
+
+// queryAll runs q and scans every row with scan.
+func queryAll[T any](ctx context.Context, db querier, q string, args []any,
+	scan func(rowScanner) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
