@@ -29,6 +29,8 @@ type guard struct {
 	queries map[string]bool
 	// bodies are the fields of each route's JSON request body.
 	bodies map[string]*fields
+	// params are the query parameters of each route of the spec.
+	params map[string]map[string]bool
 	fails  *failureLimiter
 	now    func() time.Time
 	log    *slog.Logger
@@ -68,10 +70,17 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.serveWrite(w, r, caller, pattern)
 }
 
-// serveRoute serves r by its route once its body, if the route takes
-// one, is within maxBody and holds only fields its schema lists.
+// serveRoute serves r by its route once its query holds only parameters
+// the spec lists, and its body, if the route takes one, is within
+// maxBody and holds only fields its schema lists.
 func (g *guard) serveRoute(w http.ResponseWriter, r *http.Request,
 	pattern string) {
+	if known, ok := g.params[pattern]; ok {
+		if p := checkQuery(r.URL.Query(), known); p != nil {
+			writeProblem(w, r, p)
+			return
+		}
+	}
 	if f, ok := g.bodies[pattern]; ok {
 		if err := readBody(r, f); err != nil {
 			writeProblem(w, r, asProblem(err, g.log, r))

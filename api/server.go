@@ -123,9 +123,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: openapi.yaml: %w", err)
 	}
+	params, err := queryParams(doc)
+	if err != nil {
+		return nil, fmt.Errorf("api: openapi.yaml: %w", err)
+	}
 	s.handler = &guard{auth: s.auth, audit: cfg.Store, router: router,
-		bodies: bodies,
-		roles:  roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
+		bodies: bodies, params: params,
+		roles: roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
 		requireCert: cfg.RequireClientCert,
 		fails:       newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
 	return s, nil
