@@ -121,6 +121,14 @@ func TestRolesIncludeTheOnesBeforeThem(t *testing.T) {
 		{api.Admin, api.PolicyAdmin, true},
 		{"root", api.Viewer, false},
 		{api.Admin, "root", false},
+		{api.Ingest, api.Ingest, true},
+		{api.Admin, api.Ingest, true},
+		{api.PolicyAdmin, api.Ingest, false},
+		{api.Responder, api.Ingest, false},
+		{api.Viewer, api.Ingest, false},
+		{api.Ingest, api.Viewer, false},
+		{api.Ingest, api.Responder, false},
+		{api.Ingest, api.Admin, false},
 	}
 	for _, c := range cases {
 		got := api.Caller{Role: c.have}.Can(c.need)

@@ -28,9 +28,12 @@ type fields struct {
 
 // bodySchemas reads, from the spec document as JSON, the fields of the
 // request body of every route that takes one, keyed by ServeMux pattern.
+// A route marked x-raw-body (alerts in any format) reads and bounds its
+// body itself.
 func bodySchemas(doc []byte) (map[string]*fields, error) {
 	var d struct {
 		Paths map[string]map[string]struct {
+			RawBody     bool `json:"x-raw-body"`
 			RequestBody struct {
 				Content map[string]struct {
 					Schema json.RawMessage `json:"schema"`
@@ -48,7 +51,7 @@ func bodySchemas(doc []byte) (map[string]*fields, error) {
 	for path, ops := range d.Paths {
 		for method, op := range ops {
 			s, ok := op.RequestBody.Content["application/json"]
-			if !ok {
+			if !ok || op.RawBody {
 				continue
 			}
 			f, err := schemaFields(s.Schema, d.Components.Schemas, 0)

@@ -8,7 +8,8 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-// roleRank orders the roles: each includes the ones before it.
+// roleRank orders the roles of people and tools that read and act:
+// each includes the ones before it. Ingest is not among them.
 var roleRank = map[Role]int{Viewer: 1, Responder: 2, PolicyAdmin: 3,
 	Admin: 4}
 
@@ -18,10 +19,16 @@ const (
 	Responder   = RoleResponder
 	PolicyAdmin = RolePolicyAdmin
 	Admin       = RoleAdmin
+	// Ingest may post alerts and nothing else: a SIEM's token. Admin
+	// may post them too; no other role may, and ingest includes none.
+	Ingest = RoleIngest
 )
 
 // Includes reports whether r grants everything other grants.
 func (r Role) Includes(other Role) bool {
+	if other == Ingest {
+		return r == Ingest || r == Admin
+	}
 	have, ok := roleRank[r]
 	return ok && have >= roleRank[other] && roleRank[other] > 0
 }

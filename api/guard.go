@@ -31,7 +31,7 @@ type guard struct {
 	bodies map[string]*fields
 	// params are the query parameters of each route of the spec.
 	params map[string]map[string]bool
-	fails  *failureLimiter
+	fails  *keyLimiter
 	now    func() time.Time
 	log    *slog.Logger
 	// requireCert refuses requests without a verified client certificate.
@@ -117,7 +117,7 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request,
 			"too many failed authentications from this address"))
 		return Caller{}, false
 	}
-	g.fails.fail(addr, g.now())
+	g.fails.take(addr, g.now())
 	details := map[string]string{"reason": string(code), "addr": addr,
 		"method": r.Method, "path": r.URL.Path}
 	if errors.Is(err, errNoClientCert) {

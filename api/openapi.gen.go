@@ -196,12 +196,14 @@ const (
 	ProblemCodeConflict         ProblemCode = "conflict"
 	ProblemCodeForbidden        ProblemCode = "forbidden"
 	ProblemCodeInternal         ProblemCode = "internal"
+	ProblemCodeInvalidAlert     ProblemCode = "invalid_alert"
 	ProblemCodeInvalidBody      ProblemCode = "invalid_body"
 	ProblemCodeInvalidParameter ProblemCode = "invalid_parameter"
 	ProblemCodeNotFound         ProblemCode = "not_found"
 	ProblemCodeRateLimited      ProblemCode = "rate_limited"
 	ProblemCodeTokenExpired     ProblemCode = "token_expired"
 	ProblemCodeTokenRevoked     ProblemCode = "token_revoked"
+	ProblemCodeTooLarge         ProblemCode = "too_large"
 	ProblemCodeUnauthenticated  ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable      ProblemCode = "unavailable"
 )
@@ -215,6 +217,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeInternal:
 		return true
+	case ProblemCodeInvalidAlert:
+		return true
 	case ProblemCodeInvalidBody:
 		return true
 	case ProblemCodeInvalidParameter:
@@ -227,9 +231,32 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeTokenRevoked:
 		return true
+	case ProblemCodeTooLarge:
+		return true
 	case ProblemCodeUnauthenticated:
 		return true
 	case ProblemCodeUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RejectedAlertReason.
+const (
+	RejectedAlertReasonInvalidField  RejectedAlertReason = "invalid_field"
+	RejectedAlertReasonNotJSON       RejectedAlertReason = "not_json"
+	RejectedAlertReasonUnknownFormat RejectedAlertReason = "unknown_format"
+)
+
+// Valid indicates whether the value is a known member of the RejectedAlertReason enum.
+func (e RejectedAlertReason) Valid() bool {
+	switch e {
+	case RejectedAlertReasonInvalidField:
+		return true
+	case RejectedAlertReasonNotJSON:
+		return true
+	case RejectedAlertReasonUnknownFormat:
 		return true
 	default:
 		return false
@@ -260,6 +287,7 @@ func (e RevocationEffect) Valid() bool {
 // Defines values for Role.
 const (
 	RoleAdmin       Role = "admin"
+	RoleIngest      Role = "ingest"
 	RolePolicyAdmin Role = "policy-admin"
 	RoleResponder   Role = "responder"
 	RoleViewer      Role = "viewer"
@@ -269,6 +297,8 @@ const (
 func (e Role) Valid() bool {
 	switch e {
 	case RoleAdmin:
+		return true
+	case RoleIngest:
 		return true
 	case RolePolicyAdmin:
 		return true
@@ -423,6 +453,18 @@ func (e VerdictVerdict) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AcceptedAlert defines model for AcceptedAlert.
+type AcceptedAlert struct {
+	// DedupKey the same for every delivery of the same alert; the engine acts on one
+	DedupKey string `json:"dedup_key"`
+
+	// Format the format it was decoded as (okta, ecs, caep...)
+	Format string `json:"format"`
+
+	// Line its line in the body, 1 for a lone alert
+	Line int `json:"line"`
 }
 
 // Action defines model for Action.
@@ -673,11 +715,15 @@ type PrincipalStatus string
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
+	// Accepted for alerts, those of the same body that were published all the same
+	Accepted []AcceptedAlert `json:"accepted,omitempty,omitzero"`
+
 	// Code - `unauthenticated` (401): no bearer token, or none that is known
 	// - `token_expired` (401): the token's expiry has passed
 	// - `token_revoked` (401): the token was revoked
 	// - `rate_limited` (429): too many failed authentications from this
-	//   address; retry after `Retry-After` seconds
+	//   address, or too many alerts posted with this token; retry after
+	//   `Retry-After` seconds
 	// - `forbidden` (403): the token's role is below the one required,
 	//   or the request reaches past its scopes
 	// - `invalid_parameter` (400): a query or path parameter is bad
@@ -687,6 +733,10 @@ type Problem struct {
 	// - `conflict` (409): the record exists already, or is no longer
 	//   in the state the request needs (a lock lifted, an action
 	//   decided), or a termination needs `confirm` (see `matched`)
+	// - `too_large` (413): the request body, or one alert of it, is
+	//   over the limit the detail names
+	// - `invalid_alert` (422): an alert is JSON but no format accepts
+	//   it, or a field of it is bad (see `parameter` and `line`)
 	// - `unavailable` (503): a part the request needs is not running
 	//   here or not ready yet; retry after `Retry-After` seconds
 	// - `internal` (500): the server failed; details are in its log
@@ -696,13 +746,19 @@ type Problem struct {
 	// Instance path of the request
 	Instance string `json:"instance,omitempty,omitzero"`
 
+	// Line for alerts, the line of the first alert rejected (1 for a lone alert)
+	Line int `json:"line,omitempty,omitzero"`
+
 	// Matched for a termination that needs confirming, the number of live sessions its filter matches
 	Matched int `json:"matched,omitempty,omitzero"`
 
 	// Parameter the query parameter or body field at fault
 	Parameter string `json:"parameter,omitempty,omitzero"`
-	Status    int    `json:"status"`
-	Title     string `json:"title"`
+
+	// Rejected for alerts, every alert rejected and why; each went to the dead-letter topic
+	Rejected []RejectedAlert `json:"rejected,omitempty,omitzero"`
+	Status   int             `json:"status"`
+	Title    string          `json:"title"`
 
 	// Type `urn:killswitch:problem:` followed by the code
 	Type string `json:"type"`
@@ -715,7 +771,8 @@ type Problem struct {
 //   - `token_expired` (401): the token's expiry has passed
 //   - `token_revoked` (401): the token was revoked
 //   - `rate_limited` (429): too many failed authentications from this
-//     address; retry after `Retry-After` seconds
+//     address, or too many alerts posted with this token; retry after
+//     `Retry-After` seconds
 //   - `forbidden` (403): the token's role is below the one required,
 //     or the request reaches past its scopes
 //   - `invalid_parameter` (400): a query or path parameter is bad
@@ -725,10 +782,33 @@ type Problem struct {
 //   - `conflict` (409): the record exists already, or is no longer
 //     in the state the request needs (a lock lifted, an action
 //     decided), or a termination needs `confirm` (see `matched`)
+//   - `too_large` (413): the request body, or one alert of it, is
+//     over the limit the detail names
+//   - `invalid_alert` (422): an alert is JSON but no format accepts
+//     it, or a field of it is bad (see `parameter` and `line`)
 //   - `unavailable` (503): a part the request needs is not running
 //     here or not ready yet; retry after `Retry-After` seconds
 //   - `internal` (500): the server failed; details are in its log
 type ProblemCode string
+
+// RejectedAlert defines model for RejectedAlert.
+type RejectedAlert struct {
+	// Detail the decoder's error
+	Detail string `json:"detail"`
+
+	// Field the field at fault, as the decoder names it
+	Field string `json:"field,omitempty,omitzero"`
+	Line  int    `json:"line"`
+
+	// Reason `not_json`, `unknown_format` or `invalid_field`
+	Reason RejectedAlertReason `json:"reason"`
+
+	// Value its value, quoted and shortened
+	Value string `json:"value,omitempty,omitzero"`
+}
+
+// RejectedAlertReason `not_json`, `unknown_format` or `invalid_field`
+type RejectedAlertReason string
 
 // Revocation defines model for Revocation.
 type Revocation struct {
@@ -746,7 +826,8 @@ type Revocation struct {
 // lives until it expires)
 type RevocationEffect string
 
-// Role each role includes the ones before it
+// Role each of viewer, responder, policy-admin and admin includes the
+// ones before it; ingest may only post alerts, which admin may too
 type Role string
 
 // Session defines model for Session.
@@ -928,7 +1009,8 @@ type Token struct {
 	RevokedAt  time.Time `json:"revoked_at,omitempty,omitzero"`
 	RevokedBy  string    `json:"revoked_by,omitempty,omitzero"`
 
-	// Role each role includes the ones before it
+	// Role each of viewer, responder, policy-admin and admin includes the
+	// ones before it; ingest may only post alerts, which admin may too
 	Role   Role        `json:"role"`
 	Scopes TokenScopes `json:"scopes"`
 }
@@ -938,7 +1020,8 @@ type TokenRequest struct {
 	ExpiresAt time.Time `json:"expires_at,omitempty,omitzero"`
 	Name      string    `json:"name"`
 
-	// Role each role includes the ones before it
+	// Role each of viewer, responder, policy-admin and admin includes the
+	// ones before it; ingest may only post alerts, which admin may too
 	Role   Role        `json:"role"`
 	Scopes TokenScopes `json:"scopes,omitempty,omitzero"`
 }

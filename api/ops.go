@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/killswitch-dev/killswitch/api/ingest"
 	"github.com/killswitch-dev/killswitch/api/introspect"
 	"github.com/killswitch-dev/killswitch/api/respond"
 	"github.com/killswitch-dev/killswitch/api/revstream"
@@ -33,12 +36,21 @@ type Ops struct {
 	// stream ends at most this long after its token is revoked or
 	// expires. Default 5s.
 	TokenRecheck time.Duration
+	// Ingest publishes the alerts of POST /v1/alerts.
+	Ingest *ingest.Ingester
+	// IngestRate is how many requests a second one token may make to
+	// POST /v1/alerts, and IngestBurst how many in a row; past them it
+	// is answered 429. Zero values are 50 a second and 100.
+	IngestRate  rate.Limit
+	IngestBurst int
 }
 
 // ops is Ops made ready for the handlers.
 type ops struct {
 	Ops
 	respond *respond.Responder
+	// ingestLimit counts each token's requests to post alerts.
+	ingestLimit *keyLimiter
 }
 
 func newOps(st store.Store, o Ops, now func() time.Time) ops {
@@ -46,6 +58,13 @@ func newOps(st store.Store, o Ops, now func() time.Time) ops {
 	if out.TokenRecheck <= 0 {
 		out.TokenRecheck = 5 * time.Second
 	}
+	if out.IngestRate == 0 {
+		out.IngestRate = 50
+	}
+	if out.IngestBurst <= 0 {
+		out.IngestBurst = 100
+	}
+	out.ingestLimit = newKeyLimiter(out.IngestRate, out.IngestBurst)
 	if o.Executor != nil {
 		out.respond = respond.New(st, o.Executor,
 			respond.Config{ConfirmOver: o.ConfirmOver}, now)

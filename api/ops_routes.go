@@ -22,10 +22,12 @@ const (
 	routeRevocations = "GET " + BasePath + "/revocations/stream"
 )
 
-// mountOps mounts the introspection and revocation stream routes.
+// mountOps mounts the introspection, revocation stream and alert
+// routes.
 func (s *Server) mountOps(router *http.ServeMux) {
 	router.Handle(routeIntrospect, s.introspection())
 	router.HandleFunc(routeRevocations, s.revocations)
+	router.HandleFunc(routeAlerts, s.postAlerts)
 }
 
 func (s *Server) introspection() http.Handler {

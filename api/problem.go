@@ -24,6 +24,8 @@ var codeStatus = map[ProblemCode]int{
 	ProblemCodeInvalidBody:      http.StatusBadRequest,
 	ProblemCodeNotFound:         http.StatusNotFound,
 	ProblemCodeConflict:         http.StatusConflict,
+	ProblemCodeTooLarge:         http.StatusRequestEntityTooLarge,
+	ProblemCodeInvalidAlert:     http.StatusUnprocessableEntity,
 	ProblemCodeUnavailable:      http.StatusServiceUnavailable,
 	ProblemCodeInternal:         http.StatusInternalServerError,
 }

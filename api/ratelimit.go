@@ -8,10 +8,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// failureLimiter counts failed authentications per client address. An
-// address that failed more than burst times recently is refused until
-// its allowance refills at every.
-type failureLimiter struct {
+// keyLimiter counts events per key: failed authentications per client
+// address, alerts posted per token. A key that had more than burst
+// events recently is refused until its allowance refills at every.
+type keyLimiter struct {
 	every rate.Limit
 	burst int
 
@@ -19,18 +19,18 @@ type failureLimiter struct {
 	addrs map[string]*rate.Limiter
 }
 
-// maxTrackedAddrs bounds the addresses remembered; past it, those whose
+// maxTrackedAddrs bounds the keys remembered; past it, those whose
 // allowance is full again are forgotten.
 const maxTrackedAddrs = 10000
 
-func newFailureLimiter(every rate.Limit, burst int) *failureLimiter {
-	return &failureLimiter{every: every, burst: burst,
+func newKeyLimiter(every rate.Limit, burst int) *keyLimiter {
+	return &keyLimiter{every: every, burst: burst,
 		addrs: map[string]*rate.Limiter{}}
 }
 
 // wait is how long addr must wait before it may try again; 0 when it
 // may now.
-func (l *failureLimiter) wait(addr string, now time.Time) time.Duration {
+func (l *keyLimiter) wait(addr string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.addrs[addr]
@@ -44,22 +44,40 @@ func (l *failureLimiter) wait(addr string, now time.Time) time.Duration {
 	return time.Duration(short / float64(l.every) * float64(time.Second))
 }
 
-// fail records a failed authentication from addr.
-func (l *failureLimiter) fail(addr string, now time.Time) {
+// take records an event of addr (a failed authentication).
+func (l *keyLimiter) take(addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.addrs[addr]
+	l.limiter(addr, now).AllowN(now, 1)
+}
+
+// allow takes an event of key when its allowance has one, and returns
+// 0; else it takes nothing and returns how long key must wait.
+func (l *keyLimiter) allow(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.limiter(key, now)
+	if lim.AllowN(now, 1) {
+		return 0
+	}
+	short := 1 - lim.TokensAt(now)
+	return time.Duration(short / float64(l.every) * float64(time.Second))
+}
+
+// limiter is key's limiter, made when it has none. The caller holds mu.
+func (l *keyLimiter) limiter(key string, now time.Time) *rate.Limiter {
+	lim, ok := l.addrs[key]
 	if !ok {
 		l.prune(now)
 		lim = rate.NewLimiter(l.every, l.burst)
-		l.addrs[addr] = lim
+		l.addrs[key] = lim
 	}
-	lim.AllowN(now, 1)
+	return lim
 }
 
 // prune forgets the addresses whose allowance is full again, once too
 // many are remembered. The caller holds mu.
-func (l *failureLimiter) prune(now time.Time) {
+func (l *keyLimiter) prune(now time.Time) {
 	if len(l.addrs) < maxTrackedAddrs {
 		return
 	}

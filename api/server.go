@@ -19,6 +19,12 @@
 // status it got; a method audits what it changed itself. Return a
 // *Problem, or a store error (ErrNotFound, ErrConflict), and the
 // answer is a problem document.
+//
+// An operation whose body is not one JSON schema (alerts in any format)
+// is marked x-raw-body, excluded from the generator in
+// oapi-codegen.yaml and served by a plain handler (alerts_routes.go)
+// that reads and bounds its body itself; the guard still
+// authenticates, checks its role and audits it.
 package api
 
 import (
@@ -131,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 		bodies: bodies, params: params,
 		roles: roles, queries: queryRoutes(doc), now: cfg.Now, log: log,
 		requireCert: cfg.RequireClientCert,
-		fails:       newFailureLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
+		fails:       newKeyLimiter(cfg.AuthFailures, cfg.AuthFailureBurst)}
 	return s, nil
 }
 

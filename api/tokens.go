@@ -145,7 +145,7 @@ func (s TokenSpec) validate() error {
 		return &FieldError{"name", s.Name, "required"}
 	case !s.Role.Valid():
 		return &FieldError{"role", string(s.Role),
-			"not viewer, responder, policy-admin or admin"}
+			"not viewer, responder, policy-admin, admin or ingest"}
 	case !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(s.CreatedAt):
 		return &FieldError{"expires_at", s.ExpiresAt.Format(time.RFC3339),
 			"not after the time of creation"}

@@ -38,6 +38,10 @@ const (
 	// HeaderPayloadOmitted is set when the payload was too large for the
 	// DLQ and was left out; read it at the source offset.
 	HeaderPayloadOmitted = "killswitch-payload-omitted"
+	// HeaderSource names where a payload that never was on the alerts
+	// topic came from, in place of the source topic, partition and
+	// offset: "http POST /v1/alerts line 3 token tok_...".
+	HeaderSource = "killswitch-source"
 )
 
 // ConsumerConfig configures the Kafka source.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/signals"
 	"github.com/killswitch-dev/killswitch/store/inventory"
 )
@@ -256,7 +257,7 @@ func (bc *benchCopies) alert(t alertTemplate, c, seq int) (kafka.Message, error)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("rewritten, it does not decode: %w", err)
 	}
-	return kafka.Message{Key: []byte(messageKey(sig)), Value: []byte(body)}, nil
+	return kafka.Message{Key: []byte(engine.PartitionKey(sig)), Value: []byte(body)}, nil
 }
 
 // alerts builds m alerts from the templates, each at a random copy of
@@ -277,7 +278,7 @@ func (bc *benchCopies) alerts(ts []alertTemplate, m, principals int,
 		if err != nil {
 			return nil, fmt.Errorf("alert %d from %s: %w", i, t.file, err)
 		}
-		msgs[i] = kafka.Message{Key: []byte(messageKey(sig)), Value: []byte(body)}
+		msgs[i] = kafka.Message{Key: []byte(engine.PartitionKey(sig)), Value: []byte(body)}
 	}
 	return msgs, nil
 }

@@ -31,6 +31,7 @@ type runFlags struct {
 	listen       string
 	tls          tlsFlags
 	confirmOver  int
+	ingest       ingestFlags
 	ssf          ssfFlags
 	console      consoleFlags
 }
@@ -73,6 +74,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.IntVar(&f.confirmOver, "confirm-over", 100,
 		"sessions an API termination by filter may match before it needs "+
 			"the count confirmed")
+	addIngestFlags(fl, &f.ingest)
 	addSSFFlags(fl, &f.ssf)
 	// Below the 30 s a container runtime usually waits before SIGKILL, so
 	// that the final commit and the hand-back land before it.
@@ -171,8 +173,14 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	if l != nil {
+		ops := views.ops(svc, f.confirmOver)
+		closeIngest, err := f.ingest.start(&ops, f.cfg, st, reg)
+		if err != nil {
+			return err
+		}
+		defer closeIngest()
 		apiSrv, err := mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "",
-			views.ops(svc, f.confirmOver), log)
+			ops, log)
 		if err != nil {
 			return err
 		}

@@ -60,25 +60,9 @@ func readPayloads(g *globals, files []string) ([]kafka.Message, error) {
 		if err != nil {
 			fmt.Fprintf(g.errOut, "warning: %s: %v (sending anyway)\n", f, err)
 		}
-		msgs = append(msgs, kafka.Message{Key: []byte(messageKey(sig)), Value: b})
+		msgs = append(msgs, kafka.Message{Key: []byte(engine.PartitionKey(sig)), Value: b})
 	}
 	return msgs, nil
-}
-
-// messageKey is the partition key for a signal: the first identity it names
-// as actor or target (so one principal's alerts share a partition), else
-// its first subject, else its dedup key.
-func messageKey(sig signals.Signal) string {
-	for _, s := range sig.Subjects {
-		if s.Role == signals.RoleActor || s.Role == signals.RoleTarget {
-			return string(s.Type) + ":" + s.Value
-		}
-	}
-	if len(sig.Subjects) > 0 {
-		s := sig.Subjects[0]
-		return string(s.Type) + ":" + s.Value
-	}
-	return sig.DedupKey
 }
 
 // publish writes messages with a real Kafka client, waiting for every

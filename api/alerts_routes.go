@@ -1,0 +1,182 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/killswitch-dev/killswitch/api/ingest"
+)
+
+// routeAlerts takes alerts in any format the engine decodes; it is not
+// in the generated server (oapi-codegen.yaml), as its body has no one
+// schema, and it bounds its body itself (x-raw-body).
+const routeAlerts = "POST " + BasePath + "/alerts"
+
+// MaxAlertsBody bounds a body of alerts, one or many: the size of the
+// largest message a Kafka topic takes by default.
+const MaxAlertsBody = 1 << 20
+
+// ndjson is the media type of a body of many alerts, one per line.
+const ndjson = "application/x-ndjson"
+
+// ingestRetryAfter is the Retry-After, in seconds, of an answer that
+// Kafka is unavailable.
+const ingestRetryAfter = "5"
+
+// postAlerts serves routeAlerts: see the operation in openapi.yaml.
+func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request) {
+	in := s.ops.Ingest
+	if in == nil {
+		writeProblem(w, r, unavailable("alert ingestion"))
+		return
+	}
+	c, _ := CallerFrom(r.Context())
+	if !s.allowIngest(w, r, c, "alerts") {
+		return
+	}
+	body, ok := readAlertsBody(w, r, in.Metrics(), "alerts")
+	if !ok {
+		return
+	}
+	many := isNDJSON(r)
+	alerts := []ingest.Alert{ingest.Decode(1, body)}
+	if many {
+		alerts = ingest.Split(body)
+	}
+	if len(alerts) == 0 {
+		writeProblem(w, r, problem(ProblemCodeInvalidBody,
+			"the body holds no alert"))
+		return
+	}
+	src := ingest.Source{Route: routeAlerts, Actor: c.Actor(),
+		TokenID: c.TokenID}
+	if err := in.Ingest(r.Context(), "alerts", src, alerts); err != nil {
+		writeProblem(w, r, s.ingestProblem(w, r, err))
+		return
+	}
+	accepted, rejected := sortAlerts(alerts)
+	if len(rejected) > 0 {
+		writeProblem(w, r, rejectedProblem(alerts, many, accepted, rejected))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(alertsAccepted{Accepted: accepted})
+}
+
+// alertsAccepted is the AlertsAccepted schema of openapi.yaml, which the
+// generator leaves out with the operation.
+type alertsAccepted struct {
+	Accepted []AcceptedAlert `json:"accepted"`
+}
+
+// allowIngest takes one of c's requests to route from its allowance, or
+// answers 429 and returns false.
+func (s *Server) allowIngest(w http.ResponseWriter, r *http.Request,
+	c Caller, route string) bool {
+	wait := s.ops.ingestLimit.allow(c.TokenID, s.now())
+	if wait == 0 {
+		return true
+	}
+	s.ops.Ingest.Metrics().Rejected(route, ingest.ReasonRateLimited, 1)
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+	writeProblem(w, r, problem(ProblemCodeRateLimited, fmt.Sprintf(
+		"this token may make %d requests in a row and %g a second to "+
+			"%s", s.ops.IngestBurst, float64(s.ops.IngestRate), r.URL.Path)))
+	return false
+}
+
+// readAlertsBody reads r's body up to MaxAlertsBody, or answers 413
+// (or 400 for a body cut short) and returns false.
+func readAlertsBody(w http.ResponseWriter, r *http.Request,
+	m *ingest.Metrics, route string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxAlertsBody))
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		m.Rejected(route, ingest.ReasonTooLarge, 1)
+		writeProblem(w, r, problem(ProblemCodeTooLarge, fmt.Sprintf(
+			"the body is larger than %d bytes (1 MiB), the most one "+
+				"request may carry: send fewer alerts per request",
+			MaxAlertsBody)))
+		return nil, false
+	case err != nil:
+		writeProblem(w, r, problem(ProblemCodeInvalidBody,
+			"the body was cut short: "+err.Error()))
+		return nil, false
+	}
+	return body, true
+}
+
+// isNDJSON reports whether r's body is many alerts, one per line.
+func isNDJSON(r *http.Request) bool {
+	t, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && t == ndjson
+}
+
+// ingestProblem is the answer to alerts Kafka did not take.
+func (s *Server) ingestProblem(w http.ResponseWriter, r *http.Request,
+	err error) *Problem {
+	var big *ingest.TooLargeError
+	switch {
+	case errors.As(err, &big):
+		p := problem(ProblemCodeTooLarge, big.Error())
+		p.Line = big.Line
+		return p
+	case errors.Is(err, ingest.ErrUnavailable):
+		s.log.Warn("alerts not published", "err", err)
+		w.Header().Set("Retry-After", ingestRetryAfter)
+		return problem(ProblemCodeUnavailable, "Kafka did not "+
+			"acknowledge the alerts in time; none may be taken as "+
+			"received: send them again (the engine acts once on each)")
+	}
+	return asProblem(err, s.log, r)
+}
+
+// sortAlerts lists the alerts published and those rejected, in order.
+func sortAlerts(alerts []ingest.Alert) ([]AcceptedAlert, []RejectedAlert) {
+	var acc []AcceptedAlert
+	var rej []RejectedAlert
+	for _, a := range alerts {
+		if a.Err == nil {
+			acc = append(acc, AcceptedAlert{Line: a.Line,
+				Format: string(a.Signal.Format), DedupKey: a.Signal.DedupKey})
+			continue
+		}
+		ra := RejectedAlert{Line: a.Line,
+			Reason: RejectedAlertReason(a.Reason()), Detail: a.Err.Error()}
+		if fe, ok := a.Field(); ok {
+			ra.Field, ra.Value = fe.Field, fe.Value
+		}
+		rej = append(rej, ra)
+	}
+	return acc, rej
+}
+
+// rejectedProblem answers a body with rejected alerts (each is on the
+// dead-letter topic by now): 400 when the first is not JSON, else 422,
+// naming its line and field; the lists say what became of each.
+func rejectedProblem(alerts []ingest.Alert, many bool,
+	acc []AcceptedAlert, rej []RejectedAlert) *Problem {
+	first := rej[0]
+	code := ProblemCodeInvalidAlert
+	if first.Reason == RejectedAlertReasonNotJSON {
+		code = ProblemCodeInvalidBody
+	}
+	detail := first.Detail
+	if many {
+		detail = fmt.Sprintf("line %d: %s", first.Line, detail)
+	}
+	if n := len(alerts) - len(acc); n > 1 {
+		detail += fmt.Sprintf(" (and %d more rejected; see rejected)", n-1)
+	}
+	p := problem(code, detail+"; it was sent to the dead-letter topic")
+	p.Parameter, p.Value, p.Line = first.Field, first.Value, first.Line
+	p.Rejected, p.Accepted = rej, acc
+	return p
+}
