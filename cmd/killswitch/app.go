@@ -19,12 +19,20 @@ import (
 	"github.com/killswitch-dev/killswitch/policies"
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/postgres"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
 
 // openStore opens the registry named by --store, which must exist: a
 // mistyped path must not read as an empty registry, nor revoke nothing.
 func (g *globals) openStore(ctx context.Context) (store.Store, error) {
+	if postgres.IsURL(g.storePath) {
+		st, err := postgres.OpenExisting(ctx, g.storePath)
+		if err != nil {
+			return nil, fmt.Errorf("open registry: %w", err)
+		}
+		return st, nil
+	}
 	if _, err := os.Stat(g.storePath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open registry %s: it does not exist "+
 			"(killswitch import creates it)", g.storePath)
@@ -33,13 +41,31 @@ func (g *globals) openStore(ctx context.Context) (store.Store, error) {
 }
 
 // createStore opens the registry named by --store, creating it when it
-// does not exist: for import, run and the demo.
+// does not exist: for import, run and the demo. A postgres:// or
+// postgresql:// URL names a PostgreSQL registry, anything else an
+// SQLite file.
 func (g *globals) createStore(ctx context.Context) (store.Store, error) {
+	if postgres.IsURL(g.storePath) {
+		st, err := postgres.Open(ctx, g.storePath)
+		if err != nil {
+			return nil, fmt.Errorf("open registry: %w", err)
+		}
+		return st, nil
+	}
 	st, err := sqlite.Open(ctx, g.storePath)
 	if err != nil {
 		return nil, fmt.Errorf("open registry %s: %w", g.storePath, err)
 	}
 	return st, nil
+}
+
+// storeName names the registry of --store for logs and messages: a
+// PostgreSQL URL with its password redacted.
+func (g *globals) storeName() string {
+	if postgres.IsURL(g.storePath) {
+		return postgres.Redact(g.storePath)
+	}
+	return g.storePath
 }
 
 // buildConnectors builds the connectors a --config file names; without

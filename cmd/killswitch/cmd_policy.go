@@ -14,6 +14,7 @@ import (
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/rules/replay"
 	"github.com/killswitch-dev/killswitch/signals"
+	"github.com/killswitch-dev/killswitch/store/postgres"
 )
 
 func newPolicyCmd(g *globals) *cobra.Command {
@@ -73,7 +74,8 @@ func (f *replayFlags) registry(ctx context.Context, g *globals,
 		}
 		return st, func() { st.Close() }, nil
 	}
-	if _, err := os.Stat(g.storePath); err != nil {
+	if _, err := os.Stat(g.storePath); err != nil &&
+		!postgres.IsURL(g.storePath) {
 		return nil, nil, fmt.Errorf("registry %s: %w (give --inventory FILE "+
 			"or --store DB)", g.storePath, err)
 	}

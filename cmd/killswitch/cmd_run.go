@@ -200,7 +200,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer stopSweeps()
-	log.Info("killswitch running", "store", g.storePath,
+	log.Info("killswitch running", "store", g.storeName(),
 		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
 		"dry_run", f.cfg.Guardrails.DryRun,
 		"protected", len(f.cfg.Guardrails.Protected),

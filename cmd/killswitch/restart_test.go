@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/postgres"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
 
@@ -37,6 +39,13 @@ type burst struct {
 
 func newBurst(t *testing.T) *burst {
 	t.Helper()
+	return newBurstIn(t, "")
+}
+
+// newBurstIn is newBurst on the registry db, a PostgreSQL URL, or on an
+// SQLite file of its own when db is empty.
+func newBurstIn(t *testing.T, db string) *burst {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3,
 		engine.DefaultAlertsTopic, engine.DefaultDLQTopic,
 		engine.DefaultRevocationsTopic))
@@ -45,7 +54,7 @@ func newBurst(t *testing.T) *burst {
 	}
 	t.Cleanup(c.Close)
 	b := &burst{t: t, dir: t.TempDir(), broker: c.ListenAddrs()[0]}
-	b.db = filepath.Join(b.dir, "ks.db")
+	b.db = cmp.Or(db, filepath.Join(b.dir, "ks.db"))
 	b.writeFiles()
 	if out, code := ks(t, "--store", b.db, "import", b.file("inventory.yaml")); code != 0 {
 		t.Fatalf("import exited %d: %s", code, out)
@@ -107,7 +116,13 @@ func (b *burst) send() {
 // would.
 func (b *burst) open() store.Store {
 	b.t.Helper()
-	st, err := sqlite.Open(context.Background(), b.db)
+	var st store.Store
+	var err error
+	if postgres.IsURL(b.db) {
+		st, err = postgres.Open(context.Background(), b.db)
+	} else {
+		st, err = sqlite.Open(context.Background(), b.db)
+	}
 	if err != nil {
 		b.t.Fatal(err)
 	}

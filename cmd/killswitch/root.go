@@ -36,7 +36,8 @@ func newRootCmd() *cobra.Command {
 		return &exitError{code: 2, err: err}
 	})
 	root.PersistentFlags().StringVar(&g.storePath, "store", "killswitch.db",
-		"registry: path of the SQLite database file")
+		"registry: path of the SQLite database file, or a postgres:// "+
+			"URL of a PostgreSQL database shared by several instances")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info",
 		"log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text",

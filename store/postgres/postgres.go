@@ -96,10 +96,25 @@ func Redact(connURL string) string {
 	return u.Redacted()
 }
 
+// ErrNoRegistry: OpenExisting found no registry in the schema.
+var ErrNoRegistry = errors.New("holds no registry")
+
 // Open connects to the registry at connURL (postgres://user@host/db?...)
-// and migrates it to the current schema. Errors name the URL with its
-// password redacted.
+// and migrates it to the current schema, creating it in an empty
+// schema. Errors name the URL with its password redacted.
 func Open(ctx context.Context, connURL string) (*Store, error) {
+	return open(ctx, connURL, true)
+}
+
+// OpenExisting is Open for a registry that must exist already: a schema
+// that holds none is ErrNoRegistry, so that a mistyped database or
+// search_path is not read as an empty registry.
+func OpenExisting(ctx context.Context, connURL string) (*Store, error) {
+	return open(ctx, connURL, false)
+}
+
+// open is Open, or OpenExisting unless create.
+func open(ctx context.Context, connURL string, create bool) (*Store, error) {
 	name := Redact(connURL)
 	cfg, err := pgx.ParseConfig(connURL)
 	if err != nil {
@@ -110,7 +125,7 @@ func Open(ctx context.Context, connURL string) (*Store, error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: &pool{db}}
-	if err := s.setUp(ctx); err != nil {
+	if err := s.setUp(ctx, create); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres store %s: %w", name,
 			redactErr(err, connURL))
@@ -118,8 +133,9 @@ func Open(ctx context.Context, connURL string) (*Store, error) {
 	return s, nil
 }
 
-// setUp finds the registry's schema and migrates it.
-func (s *Store) setUp(ctx context.Context) error {
+// setUp finds the registry's schema and migrates it; unless create, a
+// schema without a registry is ErrNoRegistry.
+func (s *Store) setUp(ctx context.Context, create bool) error {
 	var schema sql.NullString
 	var oid int64
 	err := s.db.QueryRowContext(ctx, `SELECT current_schema(),
@@ -133,6 +149,16 @@ func (s *Store) setUp(ctx context.Context) error {
 			"to keep the registry in")
 	}
 	s.writeLock = writeLockSpace<<32 | oid
+	if !create {
+		applied, err := appliedVersions(ctx, s.db.DB)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			return fmt.Errorf("schema %s %w (killswitch import or run "+
+				"creates it)", schema.String, ErrNoRegistry)
+		}
+	}
 	return migrate(ctx, s.db.DB, migrateLockSpace<<32|oid)
 }
 

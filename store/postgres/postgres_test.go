@@ -269,3 +269,21 @@ func TestTextPostgreSQLCannotKeepIsInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenExistingRefusesASchemaWithoutARegistry(t *testing.T) {
+	url := pgtest.Schema(t)
+	s, err := postgres.OpenExisting(t.Context(), url)
+	if err == nil {
+		s.Close()
+	}
+	if !errors.Is(err, postgres.ErrNoRegistry) {
+		t.Fatalf("open existing on an empty schema: %v, want ErrNoRegistry",
+			err)
+	}
+	s, err = postgres.Open(t.Context(), url)
+	must(t, err)
+	must(t, s.Close())
+	s, err = postgres.OpenExisting(t.Context(), url)
+	must(t, err)
+	must(t, s.Close())
+}
