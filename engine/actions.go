@@ -94,11 +94,12 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 	}
 	calls, checks := map[string]string{}, checked{}
 	var errs []error
+	revoked := 0
 	for i := 0; i < len(sessions); i += revokeBatch {
 		if ctx.Err() != nil {
-			return executed{}, fmt.Errorf("revoke sessions: %d of %d left "+
-				"for the next attempt: %w", len(sessions)-i, len(sessions),
-				context.Cause(ctx))
+			return executed{}, fmt.Errorf("revoke sessions: %d of %d not "+
+				"revoked yet, left for the next attempt: %w",
+				len(sessions)-revoked, len(sessions), context.Cause(ctx))
 		}
 		part := sessions[i:min(i+revokeBatch, len(sessions))]
 		ok, failed := x.revokeAtProviders(ctx, part, calls, checks)
@@ -106,6 +107,7 @@ func (x *Executor) revokeSessions(ctx context.Context, a store.Action) (executed
 		if err := x.recordRevoked(ctx, a, ok); err != nil {
 			return executed{}, err
 		}
+		revoked += len(ok)
 	}
 	mine, err := x.revokedBy(ctx, f, a.ID)
 	if err != nil {

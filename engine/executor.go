@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +91,53 @@ type Executor struct {
 	metrics *Metrics
 	// abandoned counts actions the end of the shutdown grace cut off.
 	abandoned atomic.Int64
+	// operators tracks the operators' revocations being executed.
+	operators inflight
+}
+
+// inflight tracks the operators' revocations an executor carries out
+// outside its loop (Revoke), so that Run bounds them by its shutdown
+// grace and waits for them before it returns.
+type inflight struct {
+	mu sync.Mutex
+	// hard ends when Run's shutdown grace runs out; nil when Run is not
+	// running (the CLI), where the caller's context alone bounds them.
+	hard context.Context
+	wg   sync.WaitGroup
+}
+
+// track bounds ctx by Run's shutdown grace, when Run is running, and
+// counts the work until done is called.
+func (f *inflight) track(ctx context.Context) (context.Context, func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hard == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(f.hard, cancel)
+	f.wg.Add(1)
+	return ctx, func() {
+		stop()
+		cancel()
+		f.wg.Done()
+	}
+}
+
+// start makes hard the bound of the work tracked from now on.
+func (f *inflight) start(hard context.Context) {
+	f.mu.Lock()
+	f.hard = hard
+	f.mu.Unlock()
+}
+
+// wait stops tracking and waits for the work tracked so far, which hard
+// ends at the latest.
+func (f *inflight) wait() {
+	f.mu.Lock()
+	f.hard = nil
+	f.mu.Unlock()
+	f.wg.Wait()
 }
 
 // NewExecutor builds an executor. conns may be empty: revocations then
@@ -123,13 +171,16 @@ func (x *Executor) Wake() {
 const approvalCheck = 5 * time.Second
 
 // Run works the outbox until ctx is done, and expires the approvals whose
-// deadline passed. Once ctx is done, the action being executed has
-// ShutdownGrace to finish; the claimed actions not started are handed
-// back to the outbox at once. Run returns an *AbandonedError when the
-// grace ran out first.
+// deadline passed. Once ctx is done, the action being executed, and the
+// operators' revocations (Revoke) in progress, have ShutdownGrace to
+// finish; the claimed actions not started are handed back to the outbox
+// at once. Run returns once they are done or handed back, with an
+// *AbandonedError when the grace ran out first.
 func (x *Executor) Run(ctx context.Context) error {
 	hard, cancel := afterGrace(ctx, x.cfg.ShutdownGrace)
 	defer cancel()
+	x.operators.start(hard)
+	defer x.operators.wait()
 	t := time.NewTicker(x.cfg.Poll)
 	defer t.Stop()
 	var nextExpiry time.Time

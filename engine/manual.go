@@ -161,10 +161,14 @@ func (x *Executor) Revoke(ctx context.Context, st store.Store,
 
 func (x *Executor) runManual(ctx context.Context, st store.Store,
 	acts []store.Action) ([]store.Action, error) {
+	// The shutdown grace bounds the work, not the answer: an action it
+	// cut off is read back handed back to the outbox.
+	work, untrack := x.operators.track(ctx)
+	defer untrack()
 	out := make([]store.Action, 0, len(acts))
 	for _, a := range acts {
 		a.Attempts = 1
-		if err := x.execute(ctx, a); err != nil {
+		if err := x.execute(work, a); err != nil {
 			return out, err
 		}
 		done, err := st.GetAction(ctx, a.ID)

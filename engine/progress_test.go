@@ -104,3 +104,53 @@ func TestAnActionLongerThanItsLeaseKeepsWhatEachAttemptDid(t *testing.T) {
 	}
 	assertAuditCount(t, st, EventSessionRevoked, len(ids))
 }
+
+// An operator's revocation being executed when the engine is asked to
+// stop gets the shutdown grace, as the outbox's actions do, and is then
+// handed back to the outbox: the caller is answered with it pending, and
+// Run returns only after. It went on for as long as its lease allowed
+// while Run returned at once, so the process exited under it: the
+// operator's request was never answered and the action waited, running,
+// for its lease to lapse after the restart.
+func TestAnOperatorsRevocationInFlightIsHandedBackAtShutdown(t *testing.T) {
+	st := demoStore(t)
+	conn := newFlakyConnector(0, connectors.Retryable)
+	conn.hang = true
+	x := NewExecutor(st, connectors.Set{"okta": conn}, nil,
+		ExecutorConfig{ShutdownGrace: 200 * time.Millisecond},
+		time.Now, slog.New(slog.DiscardHandler))
+	ctx, stop := context.WithCancel(t.Context())
+	ran := make(chan time.Time, 1)
+	go func() {
+		x.Run(ctx)
+		ran <- time.Now()
+	}()
+	time.Sleep(50 * time.Millisecond) // Run is working the outbox
+	type answer struct {
+		acts []store.Action
+		err  error
+		at   time.Time
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		acts, err := x.Revoke(t.Context(), st, ManualRequest{
+			Operator: "kim", Reason: "INC-10", SessionID: "alice-okta-laptop"})
+		answered <- answer{acts, err, time.Now()}
+	}()
+	time.Sleep(100 * time.Millisecond) // the provider is being called
+	stop()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the revocation went on 10s after the shutdown grace")
+	}
+	if a.err != nil || len(a.acts) != 1 || a.acts[0].State != store.ActionPending {
+		t.Fatalf("answer %+v, %v; want the action handed back, pending",
+			a.acts, a.err)
+	}
+	if at := <-ran; at.Before(a.at) {
+		t.Errorf("Run returned %s before the revocation was answered",
+			a.at.Sub(at))
+	}
+}

@@ -104,6 +104,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	var l *httpListener
 	if f.listen != "" {
 		l = newHTTPListener(f.listen)
+		l.drain = f.cfg.ShutdownGrace + 5*time.Second
 		if l.tls, err = f.tls.config(); err != nil {
 			return err
 		}
@@ -206,6 +207,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		"protected", len(f.cfg.Guardrails.Protected),
 		"budgets", len(f.cfg.Guardrails.Budgets))
 	err = svc.Run(ctx)
+	if l != nil {
+		l.wait() // an operator's revocation in flight is answered
+	}
 	var cut *engine.AbandonedError
 	if errors.As(err, &cut) {
 		// Nothing is lost: the next start takes the work up again.

@@ -19,15 +19,25 @@ type httpListener struct {
 	mux  *http.ServeMux
 	// tls, when set, serves HTTPS (see tlsFlags).
 	tls *tls.Config
+	// drain is how long, once run is asked to stop, requests in flight
+	// may take to be answered; default 5s. run sets it past the shutdown
+	// grace, which bounds an operator's revocation in flight.
+	drain time.Duration
+	// stopped is closed once the listener has shut down.
+	stopped chan struct{}
 }
 
 func newHTTPListener(addr string) *httpListener {
-	return &httpListener{addr: addr, mux: http.NewServeMux()}
+	return &httpListener{addr: addr, mux: http.NewServeMux(),
+		drain: 5 * time.Second, stopped: make(chan struct{})}
 }
 
 // serve binds the address (127.0.0.1:0 picks a free port, logged) and
-// serves until ctx is done, then shuts down, letting requests in flight
-// (a long poll) finish for a few seconds.
+// serves until ctx is done. It then takes no new request, ends the
+// contexts of those in flight (a revocation stream, a long poll) and
+// lets them answer for up to drain: an operator's revocation, which goes
+// on past its request's context, is answered once the engine has done it
+// or handed it back (see wait).
 func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
@@ -36,14 +46,20 @@ func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 	if l.tls != nil {
 		ln = tls.NewListener(ln, l.tls)
 	}
-	srv := &http.Server{Handler: l.mux, ReadHeaderTimeout: 10 * time.Second}
+	base, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	srv := &http.Server{Handler: l.mux, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	log.Info("http listening", "addr", ln.Addr().String(),
 		"tls", l.tls != nil)
 	go func() {
+		defer close(l.stopped)
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), l.drain)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		stopRequests()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
 	}()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -51,4 +67,10 @@ func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 		}
 	}()
 	return nil
+}
+
+// wait waits, once serve's context is done, for the requests in flight
+// to be answered, drain at most.
+func (l *httpListener) wait() {
+	<-l.stopped
 }
