@@ -260,10 +260,33 @@ func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return t.Tx.QueryRowContext(ctx, rebind(q), args...)
 }
 
-// PrepareContext prepares q, its placeholders rebound.
-func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return t.Tx.PrepareContext(ctx, rebind(q))
+// PrepareContext returns q, its placeholders rebound, to run once per
+// row of a batch. It prepares nothing itself: pgx prepares each query
+// once per connection and keeps it (its statement cache), where
+// database/sql's Prepare would parse it again in every transaction and
+// cost two more round trips.
+func (t *txn) PrepareContext(_ context.Context, q string) (*stmt, error) {
+	return &stmt{tx: t.Tx, q: rebind(q)}, nil
 }
+
+// stmt is a query of a transaction run with different arguments.
+type stmt struct {
+	tx *sql.Tx
+	q  string
+}
+
+// ExecContext runs the query with args.
+func (s *stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return s.tx.ExecContext(ctx, s.q, args...)
+}
+
+// QueryRowContext runs the query with args.
+func (s *stmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return s.tx.QueryRowContext(ctx, s.q, args...)
+}
+
+// Close does nothing: there is nothing to release.
+func (s *stmt) Close() error { return nil }
 
 // rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...
 // The queries of this package are written with ?, as store/sqlite's, so
