@@ -45,6 +45,13 @@ type Outcome struct {
 	Actions  []store.Action
 }
 
+// PayloadDecoder decodes one alert payload into a signal; an error is
+// the payload's fault, and the payload is dead-lettered with it.
+// *signals.Mappings is one. Decode is called concurrently.
+type PayloadDecoder interface {
+	Decode(payload []byte) (signals.Signal, error)
+}
+
 // Pipeline turns one payload into actions in the outbox. It is safe for
 // concurrent use; the source serialises messages of one principal.
 type Pipeline struct {
@@ -53,6 +60,8 @@ type Pipeline struct {
 	clock Clock
 	log   *slog.Logger
 	guard Guardrails
+	// decoder is ServiceConfig.Decoder; nil uses signals.Decode.
+	decoder PayloadDecoder
 	// metrics is set by NewService; nil records nothing.
 	metrics *Metrics
 }
@@ -68,7 +77,11 @@ func NewPipeline(st store.Store, ev Evaluator, g Guardrails, clock Clock,
 // to the outbox. A *PoisonError means the payload can never be processed;
 // any other error is transient and the caller retries.
 func (p *Pipeline) Process(ctx context.Context, payload []byte) (Outcome, error) {
-	sig, err := signals.Decode(payload)
+	decode := signals.Decode
+	if p.decoder != nil {
+		decode = p.decoder.Decode
+	}
+	sig, err := decode(payload)
 	if err != nil {
 		return Outcome{}, &PoisonError{Code: CodeDecodeError, Err: err}
 	}

@@ -29,6 +29,10 @@ type ServiceConfig struct {
 	// sink's error makes the executor retry the action.
 	Sinks      []Publisher
 	Guardrails Guardrails
+	// Decoder decodes each alert payload; nil uses signals.Decode (the
+	// built-in decoders only). A *signals.Mappings adds a mapping
+	// file's mappings.
+	Decoder PayloadDecoder
 	// Registerer, when set, gets the engine's metrics (see Metrics and
 	// the outbox and consumer lag gauges). One engine per registry.
 	Registerer prometheus.Registerer
@@ -75,6 +79,7 @@ func NewService(cfg ServiceConfig, st store.Store, ev Evaluator,
 	}
 	pub := NewKafkaPublisher(cfg.Consumer.Brokers, cfg.RevocationsTopic)
 	pipe := NewPipeline(st, ev, cfg.Guardrails, clock, log)
+	pipe.decoder = cfg.Decoder
 	if cfg.Executor.Budgets == nil {
 		cfg.Executor.Budgets = cfg.Guardrails.budgetsInForce(ev)
 	}

@@ -192,7 +192,7 @@ func (d *demoRun) record(r engine.Report) {
 }
 
 func (d *demoRun) send(ctx context.Context, files []string) ([][]byte, error) {
-	msgs, err := readPayloads(d.g, files)
+	msgs, err := readPayloads(d.g, files, nil)
 	if err != nil {
 		return nil, err
 	}

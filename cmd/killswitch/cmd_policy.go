@@ -35,9 +35,10 @@ func newPolicyCmd(g *globals) *cobra.Command {
 // replayFlags are the flags that say which policies and which registry a
 // replay uses.
 type replayFlags struct {
-	policies  string
-	inventory string
-	now       string
+	policies       string
+	inventory      string
+	now            string
+	signalMappings string
 }
 
 func (f *replayFlags) add(fl *pflag.FlagSet) {
@@ -48,6 +49,7 @@ func (f *replayFlags) add(fl *pflag.FlagSet) {
 			"(instead of the registry at --store)")
 	fl.StringVar(&f.now, "now", "",
 		"evaluation time, RFC 3339 (default: now)")
+	addSignalMappingsFlag(fl, &f.signalMappings)
 }
 
 // evalTime parses --now.
@@ -96,13 +98,14 @@ func loadPolicyPath(ctx context.Context, path string,
 	return rules.LoadPath(ctx, path, opts...)
 }
 
-// readSignal decodes one alert file.
-func readSignal(path string) (signals.Signal, error) {
+// readSignal decodes one alert file, with the mappings m (nil: the
+// built-in decoders only).
+func readSignal(path string, m *signals.Mappings) (signals.Signal, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return signals.Signal{}, err
 	}
-	sig, err := signals.Decode(b)
+	sig, err := m.Decode(b)
 	if err != nil {
 		return signals.Signal{}, fmt.Errorf("%s: %w", path, err)
 	}

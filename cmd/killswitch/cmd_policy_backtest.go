@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/killswitch-dev/killswitch/rules/replay"
+	"github.com/killswitch-dev/killswitch/signals"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -93,7 +94,11 @@ func policyBacktest(ctx context.Context, g *globals, f *policyBacktestFlags) err
 func (f *policyBacktestFlags) entries(ctx context.Context, reg any,
 	now time.Time) ([]replay.Entry, error) {
 	if f.alerts != "" {
-		return alertEntries(f.alerts, now)
+		mappings, err := loadSignalMappings(f.signalMappings)
+		if err != nil {
+			return nil, err
+		}
+		return alertEntries(f.alerts, now, mappings)
 	}
 	outbox, ok := reg.(store.Outbox)
 	if !ok || f.inventory != "" {
@@ -127,14 +132,15 @@ func parseDay(flag, s string) (time.Time, error) {
 // alertEntries decodes every .json file in dir; one that does not decode
 // stops the backtest, naming it, and a dir with none is refused rather
 // than replayed as nothing.
-func alertEntries(dir string, now time.Time) ([]replay.Entry, error) {
+func alertEntries(dir string, now time.Time,
+	m *signals.Mappings) ([]replay.Entry, error) {
 	names, err := alertFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]replay.Entry, 0, len(names))
 	for _, name := range names {
-		sig, err := readSignal(name)
+		sig, err := readSignal(name, m)
 		if err != nil {
 			return nil, fmt.Errorf("backtest: %w", err)
 		}

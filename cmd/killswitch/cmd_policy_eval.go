@@ -59,7 +59,11 @@ func policyEval(cmd *cobra.Command, g *globals, f *policyEvalFlags) error {
 	if err != nil {
 		return err
 	}
-	sig, err := readSignal(f.signal)
+	mappings, err := loadSignalMappings(f.signalMappings)
+	if err != nil {
+		return err
+	}
+	sig, err := readSignal(f.signal, mappings)
 	if err != nil {
 		return err
 	}

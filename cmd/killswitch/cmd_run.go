@@ -34,6 +34,7 @@ type runFlags struct {
 	ingest       ingestFlags
 	ssf          ssfFlags
 	console      consoleFlags
+	mappings     string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -84,6 +85,9 @@ func newRunCmd(g *globals) *cobra.Command {
 			"actions to the outbox) and run still exits 0; keep it below "+
 			"the time your supervisor waits before SIGKILL")
 	addConsoleFlags(fl, &f.console)
+	fl.StringVar(&f.mappings, "signal-mappings", "", signalMappingsUsage+
+		"; reloaded on change and on SIGHUP, a broken file keeping the "+
+		"mappings in force")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -117,6 +121,14 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if f.mappings != "" {
+		live, err := newLiveMappings(f.mappings, log)
+		if err != nil {
+			return err
+		}
+		f.cfg.Decoder = live
+		go live.serve(ctx)
 	}
 	reg := prometheus.NewRegistry()
 	f.cfg.Registerer = reg

@@ -17,7 +17,7 @@ import (
 )
 
 func newSendCmd(g *globals) *cobra.Command {
-	var brokers, topic string
+	var brokers, topic, mappingsPath string
 	cmd := &cobra.Command{
 		Use:   "send FILE...",
 		Short: "Publish alert payloads to the alerts topic",
@@ -31,7 +31,11 @@ func newSendCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			msgs, err := readPayloads(g, args)
+			mappings, err := loadSignalMappings(mappingsPath)
+			if err != nil {
+				return err
+			}
+			msgs, err := readPayloads(g, args, mappings)
 			if err != nil {
 				return err
 			}
@@ -46,17 +50,21 @@ func newSendCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&brokers, "kafka-brokers", "127.0.0.1:9092",
 		"comma-separated Kafka bootstrap brokers")
 	cmd.Flags().StringVar(&topic, "topic", engine.DefaultAlertsTopic, "alerts topic")
+	addSignalMappingsFlag(cmd.Flags(), &mappingsPath)
 	return cmd
 }
 
-func readPayloads(g *globals, files []string) ([]kafka.Message, error) {
+// readPayloads reads each file as one message, keyed by what it decodes
+// to with the mappings m (nil: the built-in decoders only).
+func readPayloads(g *globals, files []string,
+	m *signals.Mappings) ([]kafka.Message, error) {
 	msgs := make([]kafka.Message, 0, len(files))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		sig, err := signals.Decode(b)
+		sig, err := m.Decode(b)
 		if err != nil {
 			fmt.Fprintf(g.errOut, "warning: %s: %v (sending anyway)\n", f, err)
 		}

@@ -28,19 +28,25 @@ type decoded struct {
 
 func newSignalsDecodeCmd(g *globals) *cobra.Command {
 	out := outputFlag("json")
+	var mappingsPath string
 	cmd := &cobra.Command{
 		Use:   "decode FILE...",
 		Short: "Detect each payload's format and print the normalised signal",
 		Long: "decode prints, for each file, one JSON object with format, " +
 			"category, severity, time, dedup_key and subjects. A file no " +
 			"decoder accepts is reported with its error, and the exit code " +
-			"is 1.",
+			"is 1. With --signal-mappings, a payload no built-in decoder " +
+			"accepts is decoded by the mapping whose match it meets.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
 				return err
 			}
-			results, failed := decodeFiles(args)
+			mappings, err := loadSignalMappings(mappingsPath)
+			if err != nil {
+				return err
+			}
+			results, failed := decodeFiles(args, mappings)
 			if out == "json" {
 				for _, r := range results {
 					if err := printCompactJSON(g, r.line()); err != nil {
@@ -58,6 +64,7 @@ func newSignalsDecodeCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP((*string)(&out), "output", "o", "json", "output format: json or text")
+	addSignalMappingsFlag(cmd.Flags(), &mappingsPath)
 	return cmd
 }
 
@@ -77,14 +84,16 @@ func (d decoded) line() any {
 	return d
 }
 
-func decodeFiles(files []string) ([]decoded, int) {
+// decodeFiles decodes each file with the mappings m (nil: the built-in
+// decoders only).
+func decodeFiles(files []string, m *signals.Mappings) ([]decoded, int) {
 	results := make([]decoded, 0, len(files))
 	failed := 0
 	for _, f := range files {
 		d := decoded{File: f}
 		b, err := os.ReadFile(f)
 		if err == nil {
-			d.Signal, err = signals.Decode(b)
+			d.Signal, err = m.Decode(b)
 		}
 		if err != nil {
 			d.Error = err.Error()

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/spf13/pflag"
+
+	"github.com/killswitch-dev/killswitch/signals"
+)
+
+// signalMappingsUsage is the help of --signal-mappings.
+const signalMappingsUsage = "mapping file (YAML or JSON) describing alerts " +
+	"in formats no built-in decoder knows; see README, \"Alerts in a " +
+	"format killswitch does not know\""
+
+// addSignalMappingsFlag adds --signal-mappings to a command that decodes
+// alert payloads.
+func addSignalMappingsFlag(fl *pflag.FlagSet, path *string) {
+	fl.StringVar(path, "signal-mappings", "", signalMappingsUsage)
+}
+
+// loadSignalMappings loads --signal-mappings; none gives nil, which
+// decodes with the built-in decoders only. A broken file is a usage
+// error (exit 2) naming each fault's file, line and mapping.
+func loadSignalMappings(path string) (*signals.Mappings, error) {
+	if path == "" {
+		return nil, nil
+	}
+	m, err := signals.LoadMappings(path)
+	if err != nil {
+		return nil, &exitError{code: 2,
+			err: fmt.Errorf("--signal-mappings: %w", err)}
+	}
+	return m, nil
+}
+
+// liveMappings is the mapping set run decodes with: it reloads its file
+// on SIGHUP and when the file changes, and a file that does not load
+// leaves the set in force, as a broken policy set does.
+type liveMappings struct {
+	path    string
+	log     *slog.Logger
+	current atomic.Pointer[signals.Mappings]
+	mu      sync.Mutex // one reload at a time
+}
+
+// newLiveMappings loads path; a file that does not load is an error,
+// since there is nothing to keep in force.
+func newLiveMappings(path string, log *slog.Logger) (*liveMappings, error) {
+	m, err := loadSignalMappings(path)
+	if err != nil {
+		return nil, err
+	}
+	l := &liveMappings{path: path, log: log.With("component", "signals")}
+	l.current.Store(m)
+	l.log.Info("signal mappings loaded", "path", path,
+		"mappings", strings.Join(m.Names(), ","))
+	return l, nil
+}
+
+// Decode decodes with the mappings in force.
+func (l *liveMappings) Decode(payload []byte) (signals.Signal, error) {
+	return l.current.Load().Decode(payload)
+}
+
+// reload loads the file again and puts it in force; a file that does
+// not load is logged with its faults and the mappings in force stay.
+func (l *liveMappings) reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m, err := signals.LoadMappings(l.path)
+	if err != nil {
+		l.log.Error("signal mappings reload failed; the mappings in "+
+			"force stay", "path", l.path, "mappings_in_force",
+			strings.Join(l.current.Load().Names(), ","), "err", err)
+		return err
+	}
+	l.current.Store(m)
+	l.log.Info("signal mappings reloaded", "path", l.path,
+		"mappings", strings.Join(m.Names(), ","))
+	return nil
+}
+
+// serve reloads on SIGHUP and on a change of the file (watched through
+// its directory, since editors and deploys replace files), once per
+// burst of changes, until ctx is done.
+func (l *liveMappings) serve(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	changed, stop := l.watch()
+	defer stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = l.reload()
+		case <-changed:
+			timer.Reset(300 * time.Millisecond)
+		case <-timer.C:
+			_ = l.reload()
+		}
+	}
+}
+
+// watch reports changes of the file; when it cannot be watched it says
+// so and only SIGHUP reloads.
+func (l *liveMappings) watch() (<-chan struct{}, func()) {
+	changed := make(chan struct{}, 1)
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		err = w.Add(filepath.Dir(l.path))
+	}
+	if err != nil {
+		l.log.Error("signal mapping changes will not reload; SIGHUP "+
+			"still does", "path", l.path, "err", err)
+		if w != nil {
+			w.Close()
+		}
+		return changed, func() {}
+	}
+	want := filepath.Clean(l.path)
+	go func() {
+		for ev := range w.Events {
+			if filepath.Clean(ev.Name) != want {
+				continue
+			}
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	go func() {
+		for err := range w.Errors {
+			l.log.Warn("watch signal mappings", "err", err)
+		}
+	}()
+	return changed, func() { w.Close() }
+}

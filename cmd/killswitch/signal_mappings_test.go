@@ -1,0 +1,137 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	exampleMappings = "../../testdata/mappings/mappings.yaml"
+	mappedAlerts    = "../../testdata/mappings/alerts"
+	chronicleAlert  = mappedAlerts + "/chronicle-rule-detection-alice.json"
+)
+
+// brokenMappings writes a mapping file with two faults and returns its
+// path.
+func brokenMappings(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	err := os.WriteFile(path, []byte("mappings:\n  - name: soar\n"+
+		"    match: {}\n    time: at\n    severity: loud\n"+
+		"    category: threat\n"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCommandsDecodeWithSignalMappings(t *testing.T) {
+	db := importedStore(t)
+	broken := brokenMappings(t)
+	unknown := "../../testdata/alerts-bad/unknown-format.json"
+	_, wantUnknown := ks(t, "signals", "decode", unknown)
+	if wantUnknown != 1 {
+		t.Fatalf("unknown-format.json decodes without mappings")
+	}
+	runCLICases(t, db, []cliCase{
+		{"signals decode reads a mapped alert", []string{"signals", "decode",
+			"--signal-mappings", exampleMappings, chronicleAlert}, 0,
+			[]string{`"format":"generic:chronicle"`,
+				`"dedup_key":"generic:chronicle:de_6a1f4c52-31d0-4c7e-9a4b-0f2c5d8e7a10"`,
+				`{"type":"email","value":"alice@example.com","role":"actor"}`}},
+		{"signals decode without the mappings dead-letters it", []string{
+			"signals", "decode", chronicleAlert}, 1,
+			[]string{"no decoder recognises this payload"}},
+		{"signals decode refuses a broken mapping file", []string{"signals",
+			"decode", "--signal-mappings", broken, chronicleAlert}, 2,
+			[]string{broken + `:3: mapping "soar": match: empty`,
+				broken + `:5: mapping "soar": severity: unknown severity "loud"`}},
+		{"policy eval decodes a mapped alert", []string{"--store", "DB",
+			"policy", "eval", "--signal-mappings", exampleMappings, "--signal",
+			chronicleAlert, "--now", "2026-11-30T10:00:00Z", "-o", "json"}, 0,
+			[]string{`"format": "generic:chronicle"`, `"id": "alice"`}},
+		{"policy eval refuses a broken mapping file", []string{"--store",
+			"DB", "policy", "eval", "--signal-mappings", broken, "--signal",
+			chronicleAlert}, 2, []string{broken + ":3:"}},
+		{"policy backtest replays mapped alerts", []string{"--store", "DB",
+			"policy", "backtest", "--signal-mappings", exampleMappings,
+			"--candidate", "../../policies", "--alerts", mappedAlerts,
+			"--all"}, 0, []string{"2 alert(s)"}},
+		{"run refuses to start with a broken mapping file", []string{
+			"--store", "DB", "run", "--kafka-brokers", "127.0.0.1:1",
+			"--listen", "", "--signal-mappings", broken}, 2,
+			[]string{"--signal-mappings: " + broken + ":3:", broken + ":5:"}},
+	})
+	out, code := ks(t, "signals", "decode", "--signal-mappings",
+		exampleMappings, unknown)
+	_, bare := ks(t, "signals", "decode", unknown)
+	if code != 1 || !strings.Contains(out, "no decoder recognises") {
+		t.Errorf("unmatched payload with mappings: exit %d (without %d): %s",
+			code, bare, out)
+	}
+}
+
+// A mapping file that breaks while run serves leaves the mappings in
+// force, saying so; once it is fixed, the new one is in force.
+func TestABrokenMappingFileKeepsTheMappingsInForce(t *testing.T) {
+	good, err := os.ReadFile(exampleMappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "mappings.yaml")
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	live, err := newLiveMappings(path, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert, err := os.ReadFile(chronicleAlert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	go live.serve(ctx)
+	broken, err := os.ReadFile(brokenMappings(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(logged.String(), "reload failed")
+	})
+	if s, err := live.Decode(alert); err != nil || s.Format != "generic:chronicle" {
+		t.Errorf("after a broken reload: %v, %v", s.Format, err)
+	}
+	if !strings.Contains(logged.String(), "mappings_in_force=chronicle,acme-alerting") ||
+		!strings.Contains(logged.String(), "mappings.yaml:3: mapping") {
+		t.Errorf("the log does not say what stays and why:\n%s", logged.String())
+	}
+	renamed := strings.Replace(string(good), "name: chronicle", "name: secops", 1)
+	if err := os.WriteFile(path, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		s, err := live.Decode(alert)
+		return err == nil && s.Format == "generic:secops"
+	})
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("not within 20s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
