@@ -44,9 +44,9 @@ func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	many := isNDJSON(r)
-	alerts := []ingest.Alert{ingest.Decode(1, body)}
+	alerts := []ingest.Alert{in.Decode(1, body)}
 	if many {
-		alerts = ingest.Split(body)
+		alerts = in.Split(body)
 	}
 	if len(alerts) == 0 {
 		writeProblem(w, r, problem(ProblemCodeInvalidBody,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/signals"
 )
 
@@ -37,22 +38,37 @@ type Alert struct {
 	Err error
 }
 
-// Decode decodes payload, found at line of its request.
+// Decode decodes payload, found at line of its request, with the
+// built-in decoders (Ingester.Decode uses its Config's Decoder).
 func Decode(line int, payload []byte) Alert {
-	sig, err := signals.Decode(payload)
+	return decodeWith(nil, line, payload)
+}
+
+// decodeWith decodes with d; nil is signals.Decode.
+func decodeWith(d engine.PayloadDecoder, line int, payload []byte) Alert {
+	decode := signals.Decode
+	if d != nil {
+		decode = d.Decode
+	}
+	sig, err := decode(payload)
 	return Alert{Line: line, Payload: payload, Signal: sig, Err: err}
 }
 
 // Split decodes an NDJSON body: one alert per line that is not blank,
 // numbered from 1 with the blank lines counted. A line may end in \r\n.
+// It uses the built-in decoders (Ingester.Split its Config's Decoder).
 func Split(body []byte) []Alert {
+	return splitWith(nil, body)
+}
+
+func splitWith(d engine.PayloadDecoder, body []byte) []Alert {
 	var out []Alert
 	for i, line := range bytes.Split(body, []byte("\n")) {
 		line = bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		out = append(out, Decode(i+1, line))
+		out = append(out, decodeWith(d, i+1, line))
 	}
 	return out
 }

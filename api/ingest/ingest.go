@@ -45,6 +45,10 @@ type Config struct {
 	Timeout time.Duration
 	// Registerer gets the metrics (see Metrics); nil records none.
 	Registerer prometheus.Registerer
+	// Decoder decodes each alert, as the engine does (its
+	// ServiceConfig.Decoder: a mapping file's mappings, say); nil uses
+	// signals.Decode.
+	Decoder engine.PayloadDecoder
 }
 
 func (c Config) withDefaults() Config {
@@ -124,6 +128,17 @@ func writer(brokers []string, topic string) *kafka.Writer {
 	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic,
 		Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
 		BatchTimeout: time.Millisecond, AllowAutoTopicCreation: true}
+}
+
+// Decode decodes payload, found at line of its request, with the
+// configured Decoder.
+func (in *Ingester) Decode(line int, payload []byte) Alert {
+	return decodeWith(in.cfg.Decoder, line, payload)
+}
+
+// Split is the package's Split with the configured Decoder.
+func (in *Ingester) Split(body []byte) []Alert {
+	return splitWith(in.cfg.Decoder, body)
 }
 
 // Metrics are what the ingester counts; nil counts nothing.

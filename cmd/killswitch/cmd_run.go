@@ -128,7 +128,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 			return err
 		}
 		f.cfg.Decoder = live
-		go live.serve(ctx)
+		live.start(ctx)
 	}
 	reg := prometheus.NewRegistry()
 	f.cfg.Registerer = reg

@@ -40,7 +40,7 @@ func (f ingestFlags) start(ops *api.Ops, cfg engine.ServiceConfig,
 	}
 	in, err := ingest.New(ingest.Config{Brokers: cfg.Consumer.Brokers,
 		Topic: cfg.Consumer.Topic, DLQTopic: cfg.Consumer.DLQTopic,
-		Registerer: reg}, st, systemClock)
+		Registerer: reg, Decoder: cfg.Decoder}, st, systemClock)
 	if err != nil {
 		return nil, err
 	}

@@ -92,15 +92,22 @@ func (l *liveMappings) reload() error {
 	return nil
 }
 
-// serve reloads on SIGHUP and on a change of the file (watched through
+// start reloads on SIGHUP and on a change of the file (watched through
 // its directory, since editors and deploys replace files), once per
-// burst of changes, until ctx is done.
-func (l *liveMappings) serve(ctx context.Context) {
+// burst of changes, until ctx is done. Both are watched when it returns.
+func (l *liveMappings) start(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	changed, stop := l.watch()
-	defer stop()
+	go func() {
+		defer signal.Stop(hup)
+		defer stop()
+		l.serve(ctx, hup, changed)
+	}()
+}
+
+func (l *liveMappings) serve(ctx context.Context, hup <-chan os.Signal,
+	changed <-chan struct{}) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {

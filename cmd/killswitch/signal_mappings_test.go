@@ -97,7 +97,7 @@ func TestABrokenMappingFileKeepsTheMappingsInForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	go live.serve(ctx)
+	live.start(ctx)
 	broken, err := os.ReadFile(brokenMappings(t))
 	if err != nil {
 		t.Fatal(err)
