@@ -12,6 +12,7 @@ import (
 	"github.com/killswitch-dev/killswitch/api/introspect"
 	"github.com/killswitch-dev/killswitch/api/respond"
 	"github.com/killswitch-dev/killswitch/api/revstream"
+	"github.com/killswitch-dev/killswitch/api/setpush"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -36,10 +37,14 @@ type Ops struct {
 	// stream ends at most this long after its token is revoked or
 	// expires. Default 5s.
 	TokenRecheck time.Duration
-	// Ingest publishes the alerts of POST /v1/alerts.
+	// Ingest publishes the alerts of POST /v1/alerts and the SETs of
+	// POST /v1/ssf/push.
 	Ingest *ingest.Ingester
+	// SETReceiver verifies the SETs of POST /v1/ssf/push; without it
+	// (or Ingest) that route answers 503.
+	SETReceiver *setpush.Receiver
 	// IngestRate is how many requests a second one token may make to
-	// POST /v1/alerts, and IngestBurst how many in a row; past them it
+	// POST /v1/alerts and /v1/ssf/push together, and IngestBurst how many in a row; past them it
 	// is answered 429. Zero values are 50 a second and 100.
 	IngestRate  rate.Limit
 	IngestBurst int

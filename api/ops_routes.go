@@ -28,6 +28,7 @@ func (s *Server) mountOps(router *http.ServeMux) {
 	router.Handle(routeIntrospect, s.introspection())
 	router.HandleFunc(routeRevocations, s.revocations)
 	router.HandleFunc(routeAlerts, s.postAlerts)
+	router.HandleFunc(routeSETPush, s.pushSET)
 }
 
 func (s *Server) introspection() http.Handler {

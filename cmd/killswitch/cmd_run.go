@@ -101,6 +101,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err := f.ssf.validate(f.listen); err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if err := f.ingest.validate(f.listen); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	if f.policyLimit <= 0 {
 		return &exitError{code: 2, err: fmt.Errorf(
 			"--policy-timeout: %s is not positive", f.policyLimit)}
@@ -187,7 +190,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if l != nil {
 		ops := views.ops(svc, f.confirmOver)
-		closeIngest, err := f.ingest.start(&ops, f.cfg, st, reg)
+		closeIngest, err := f.ingest.start(ctx, &ops, f.cfg, st, reg)
 		if err != nil {
 			return err
 		}

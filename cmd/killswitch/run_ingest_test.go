@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +17,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
 // TestRunTakesAlertsOverHTTPAndActsOnceOnTheSameAlertTwice is the
@@ -130,4 +139,120 @@ func grepLines(s, words string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestRunVerifiesAndActsOnASETPushedByAConfiguredTransmitter is the
+// README's receiver flags against the real binary: a SET of Dave's
+// alert, signed with a key of the transmitter's JWKS, is accepted with
+// 202 and no body and ends his laptop session; one signed by another key
+// is refused as RFC 8935 says.
+func TestRunVerifiesAndActsOnASETPushedByAConfiguredTransmitter(t *testing.T) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := jwk.Import(priv)
+	key.Set(jwk.KeyIDKey, "k1")
+	pub, _ := key.PublicKey()
+	set := jwk.NewSet()
+	set.AddKey(pub)
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(set)
+	}))
+	defer jwks.Close()
+	db := filepath.Join(t.TempDir(), "ks.db")
+	mustKS(t, "--store", db, "import", "../../testdata/inventory.yaml")
+	tx := mintToken(t, db, "idp", "ingest")
+	port := freeTestPort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	const aud = "https://killswitch.example.com/ssf"
+	run := exec.Command(binary, "--store", db, "run", "--listen",
+		fmt.Sprintf("127.0.0.1:%d", port), "--embedded-broker-port",
+		fmt.Sprint(freeTestPort(t)), "--ssf-receiver-audience", aud,
+		"--ssf-receiver-issuer", "https://idp.example.com/="+jwks.URL)
+	var logs bytes.Buffer
+	run.Stderr = &logs
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer run.Process.Kill()
+	waitDial(t, fmt.Sprintf("127.0.0.1:%d", port))
+	var claims map[string]any
+	raw, _ := os.ReadFile("../../testdata/alerts/05-caep-session-revoked-dave.json")
+	json.Unmarshal(raw, &claims)
+	claims["aud"] = aud
+	payload, _ := json.Marshal(claims)
+
+	good, err := jws.Sign(payload, jws.WithKey(jwa.ES256(), key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := pushSET(t, base, tx, good); status != http.StatusAccepted || body != "" {
+		t.Fatalf("push = %d %q, want 202 and no body", status, body)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forged, _ := jws.Sign(payload, jws.WithKey(jwa.ES256(), other,
+		jws.WithProtectedHeaders(kidHeader("k1"))))
+	status, body := pushSET(t, base, tx, forged)
+	if status != http.StatusBadRequest || !strings.Contains(body, `"err":"authentication_failed"`) {
+		t.Fatalf("forged push = %d %s, want 400 authentication_failed", status, body)
+	}
+
+	waitMetrics(t, base, &logs, `killswitch_signals_consumed_total{format="caep",result="new"} 1`,
+		`killswitch_http_alerts_rejected_total{reason="authentication_failed",route="ssf"} 1`)
+	c := apiClient{t: t, base: base, secret: mintToken(t, db, "ops", "viewer")}
+	var acts struct {
+		Items []struct {
+			TargetID string `json:"target_id"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(acts.Items) == 0 && time.Now().Before(deadline) {
+		c.must(http.StatusOK, "GET", "/v1/actions?kind=revoke_sessions&state=done", nil, &acts)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(acts.Items) != 1 || acts.Items[0].TargetID != "dave-laptop" {
+		t.Fatalf("revoke_sessions actions done %+v, want one on dave-laptop\n%s",
+			acts.Items, logs.String())
+	}
+	run.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(run, 30*time.Second); err != nil {
+		t.Fatalf("run did not stop on SIGTERM: %v\n%s", err, logs.String())
+	}
+}
+
+func kidHeader(kid string) jws.Headers {
+	h := jws.NewHeaders()
+	h.Set(jws.KeyIDKey, kid)
+	return h
+}
+
+func pushSET(t *testing.T, base, secret string, set []byte) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/v1/ssf/push", bytes.NewReader(set))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/secevent+jwt")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestRunRefusesAReceiverHalfConfigured(t *testing.T) {
+	cases := [][]string{
+		{"--ssf-receiver-issuer", "https://idp.example.com/=https://idp.example.com/jwks"},
+		{"--ssf-receiver-audience", "https://ks.example"},
+		{"--ssf-receiver-issuer", "https://idp.example.com/", "--ssf-receiver-audience", "x"},
+		{"--ingest-rate", "0"},
+	}
+	for _, args := range cases {
+		out, code := ks(t, append([]string{"--store",
+			filepath.Join(t.TempDir(), "ks.db"), "run", "--listen", ""}, args...)...)
+		if code != 2 || !strings.Contains(out, args[0]) {
+			t.Errorf("run %v exited %d: %s, want 2 naming the flag", args, code, out)
+		}
+	}
 }
