@@ -33,6 +33,15 @@ func oktaBatch(key string, from, n int) [][2][]byte {
 	return msgs
 }
 
+// oktaBatchAbout is oktaBatch about the user with that e-mail.
+func oktaBatchAbout(email, key string, from, n int) [][2][]byte {
+	msgs := make([][2][]byte, n)
+	for i := range msgs {
+		msgs[i] = [2][]byte{[]byte(key), oktaAbout(from+i, email)}
+	}
+	return msgs
+}
+
 // With an interval that never comes, finished messages are committed by
 // count alone.
 func TestOffsetsAreCommittedEveryNMessagesWithoutWaitingForTheInterval(t *testing.T) {
@@ -160,8 +169,9 @@ func TestOnePrincipalIsSerialWhileOthersProceed(t *testing.T) {
 			close(ev.gate)
 		}
 	}()
-	// Slow's two signals first, then fast's three.
-	r.send(append(oktaBatch(slow, 0, 2), oktaBatch(fast, 100, 3)...)...)
+	// Slow's two signals about alice first, then fast's three about dave.
+	r.send(append(oktaBatch(slow, 0, 2),
+		oktaBatchAbout("dave@example.com", fast, 100, 3)...)...)
 	r.waitFor("the other principal's signals while the first is held",
 		func() bool { return len(ev.order()) == 3 })
 	close(ev.gate)

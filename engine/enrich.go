@@ -44,16 +44,23 @@ func Enrich(ctx context.Context, reg Registry, sig signals.Signal,
 	if err != nil {
 		return rules.Input{}, err
 	}
+	return enrichResolved(ctx, reg, sig, res, now)
+}
+
+// enrichResolved is Enrich for a signal dated by receipt and resolved
+// already.
+func enrichResolved(ctx context.Context, reg Registry, sig signals.Signal,
+	res resolution, now time.Time) (rules.Input, error) {
 	in := rules.Input{Signal: sig, Now: now,
 		Unresolved: nonNil(res.unresolved)}
 	if err := addPrincipals(ctx, reg, res, &in, now); err != nil {
 		return rules.Input{}, err
 	}
-	in.Locks, err = reg.ListLocks(ctx, now)
+	locks, err := reg.ListLocks(ctx, now)
 	if err != nil {
 		return rules.Input{}, fmt.Errorf("list locks: %w", err)
 	}
-	in.Locks = nonNil(in.Locks)
+	in.Locks = nonNil(locks)
 	return in, nil
 }
 

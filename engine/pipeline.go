@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/rules"
@@ -53,13 +55,16 @@ type PayloadDecoder interface {
 }
 
 // Pipeline turns one payload into actions in the outbox. It is safe for
-// concurrent use; the source serialises messages of one principal.
+// concurrent use: signals about one principal (however each names it)
+// are processed one at a time, from enrichment to the outbox write;
+// signals about different principals run side by side.
 type Pipeline struct {
-	store store.Store
-	eval  Evaluator
-	clock Clock
-	log   *slog.Logger
-	guard Guardrails
+	store  store.Store
+	eval   Evaluator
+	clock  Clock
+	log    *slog.Logger
+	guard  Guardrails
+	serial principalSerial
 	// decoder is ServiceConfig.Decoder; nil uses signals.Decode.
 	decoder PayloadDecoder
 	// metrics is set by NewService; nil records nothing.
@@ -91,7 +96,13 @@ func (p *Pipeline) Process(ctx context.Context, payload []byte) (Outcome, error)
 // ProcessSignal is Process for a signal decoded already.
 func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outcome, error) {
 	now := p.clock().UTC()
-	in, err := Enrich(ctx, p.store, sig, now)
+	sig = datedByReceipt(sig, now)
+	res, err := resolve(ctx, p.store, sig)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
+	}
+	defer p.serial.lock(slices.Collect(maps.Keys(res.principals)))()
+	in, err := enrichResolved(ctx, p.store, sig, res, now)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
 	}
