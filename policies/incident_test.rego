@@ -147,3 +147,55 @@ test_ecs_alert_is_read_as_an_incident if {
 	d.actions[0].reason == "Elastic (ECS) alert (Sign-in failures for one account from many addresses, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
 	d.requires_approval == true
 }
+
+mapped_input(format, severity) := object.union(incident_input("threat", severity, [alice]), {"signal": {
+	"format": format,
+	"type": "Suspicious OAuth consent",
+	"summary": "Suspicious OAuth consent",
+	"dedup_key": sprintf("%s:det-1", [format]),
+	"attributes": {"incident_number": null},
+}})
+
+# A mapping's author chose which paths name accounts; no decoder review
+# stands behind them, so a mapped threat's cuts wait for a person (the
+# shipped threat rule ended every session of whoever a mapped high alert
+# named, with no one asked).
+test_mapped_alert_is_read_as_an_incident if {
+	d := decide(mapped_input("generic:chronicle", "high"))
+	targets(d.actions) == {["revoke_sessions", "principal", "p-alice"]}
+	d.actions[0].rule == "siem_incident"
+	d.actions[0].reason == "chronicle (mapped) alert (Suspicious OAuth consent, high) names Alice Smith (p-alice); ending all their sessions once a person approves"
+	d.requires_approval == true
+}
+
+test_mapped_alert_below_the_threshold_only_notifies if {
+	d := decide(mapped_input("generic:chronicle", "medium"))
+	targets(d.actions) == {["notify", "principal", "p-alice"]}
+	d.requires_approval == false
+}
+
+# Taking the pattern out of the list trusts mapped alerts like any
+# detector's.
+test_mapped_alert_acts_alone_without_the_pattern if {
+	d := decide(mapped_input("generic:chronicle", "high")) with data.killswitch.lists.incident_formats as ["sentinel"]
+	d.actions[0].rule == "threat"
+	d.requires_approval == false
+}
+
+# A name beats a pattern: a mapped runtime detector listed by name in
+# runtime_formats is a runtime finding, not an incident too.
+test_mapped_format_named_as_runtime_is_not_an_incident if {
+	d := decide(mapped_input("generic:tetragon", "critical")) with data.killswitch.lists.runtime_formats as ["falco", "generic:tetragon"]
+	every a in d.actions {
+		a.rule == "runtime_threat"
+	}
+	count(d.actions) > 0
+}
+
+# The star stands for a name after the colon, not for any format.
+test_pattern_does_not_match_other_formats if {
+	d := decide(mapped_input("okta", "high")) with data.killswitch.lists.incident_formats as ["generic:*"]
+	every a in d.actions {
+		a.rule != "siem_incident"
+	}
+}

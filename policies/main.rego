@@ -95,6 +95,29 @@ severity_rank := {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 # listed is a list of data.killswitch.lists, empty when data has none.
 listed(name) := object.get(lists, name, [])
 
+# format_listed holds when the signal's format is in that data list, by
+# name or by a pattern whose * stands for any name after the colon
+# ("generic:*" is every format a mapping file names).
+format_listed(name) if input.signal.format in listed(name)
+
+format_listed(name) if {
+	some pattern in listed(name)
+	contains(pattern, "*")
+	glob.match(pattern, [":"], input.signal.format)
+	not format_named_elsewhere(name)
+}
+
+# format_named_elsewhere holds when another formats list names the
+# signal's format outright: a name beats a pattern, so a mapped runtime
+# detector listed in runtime_formats is not also an incident by
+# "generic:*" in incident_formats.
+format_named_elsewhere(name) if {
+	some other, formats in lists
+	other != name
+	endswith(other, "_formats")
+	input.signal.format in formats
+}
+
 default lists := {}
 
 lists := data.killswitch.lists
@@ -245,7 +268,9 @@ default source_name := "an unnamed source"
 
 source_name := source_names[input.signal.format]
 
-source_name := input.signal.format if {
+source_name := sprintf("%s (mapped)", [trim_prefix(input.signal.format, "generic:")]) if {
+	startswith(input.signal.format, "generic:")
+} else := input.signal.format if {
 	not source_names[input.signal.format]
 	input.signal.format != ""
 }

@@ -16,7 +16,7 @@ package killswitch.response
 
 runtime_threat if {
 	input.signal.category == "threat"
-	input.signal.format in listed("runtime_formats")
+	format_listed("runtime_formats")
 }
 
 specific_threats contains "runtime_threat" if runtime_threat
