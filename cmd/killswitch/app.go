@@ -26,6 +26,9 @@ import (
 // openStore opens the registry named by --store, which must exist: a
 // mistyped path must not read as an empty registry, nor revoke nothing.
 func (g *globals) openStore(ctx context.Context) (store.Store, error) {
+	if err := g.checkStore(); err != nil {
+		return nil, err
+	}
 	if postgres.IsURL(g.storePath) {
 		st, err := postgres.OpenExisting(ctx, g.storePath)
 		if err != nil {
@@ -45,6 +48,9 @@ func (g *globals) openStore(ctx context.Context) (store.Store, error) {
 // postgresql:// URL names a PostgreSQL registry, anything else an
 // SQLite file.
 func (g *globals) createStore(ctx context.Context) (store.Store, error) {
+	if err := g.checkStore(); err != nil {
+		return nil, err
+	}
 	if postgres.IsURL(g.storePath) {
 		st, err := postgres.Open(ctx, g.storePath)
 		if err != nil {
@@ -57,6 +63,18 @@ func (g *globals) createStore(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("open registry %s: %w", g.storePath, err)
 	}
 	return st, nil
+}
+
+// checkStore refuses a libpq key=value connection string as --store: it
+// would be taken for an SQLite file's name and shown, password and all.
+// The error does not repeat it.
+func (g *globals) checkStore() error {
+	if postgres.IsKeywordDSN(g.storePath) {
+		return &exitError{code: 2, err: errors.New("--store: a key=value " +
+			"connection string is not taken (it is not repeated here, as " +
+			"it may hold a password): give a postgres:// URL")}
+	}
+	return nil
 }
 
 // storeName names the registry of --store for logs and messages: a

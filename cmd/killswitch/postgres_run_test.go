@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,5 +84,32 @@ func TestCommandsRefuseAPostgresSchemaWithoutARegistry(t *testing.T) {
 	}
 	if strings.Contains(out, pw) {
 		t.Fatalf("the error shows the password: %s", out)
+	}
+}
+
+// TestAKeywordConnectionStringIsRefusedUnshown: a libpq key=value string
+// given as --store was taken for an SQLite file's name, created, and
+// shown in logs and errors with its password; it is refused, unshown.
+func TestAKeywordConnectionStringIsRefusedUnshown(t *testing.T) {
+	dir := t.TempDir()
+	inventory, err := filepath.Abs("../../testdata/inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := "host=127.0.0.1 dbname=test password=" + pgPassword
+	for _, args := range [][]string{{"sessions", "list"},
+		{"import", inventory}} {
+		cmd := exec.Command(binary, append([]string{"--store", dsn}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "postgres:// URL") {
+			t.Fatalf("%v with a key=value --store: %v: %s", args, err, out)
+		}
+		if strings.Contains(string(out), pgPassword) {
+			t.Fatalf("%v shows the password: %s", args, out)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a file was made of the connection string: %v", entries)
 	}
 }

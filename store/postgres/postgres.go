@@ -80,6 +80,30 @@ func IsURL(name string) bool {
 		strings.HasPrefix(lower, "postgresql://")
 }
 
+// IsKeywordDSN reports whether name is a libpq connection string of
+// key=value words (host=db user=ks password=...), which is not taken:
+// a caller that would read it as an SQLite path refuses it instead, and
+// never repeats it, since it may hold a password.
+func IsKeywordDSN(name string) bool {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return false
+	}
+	known := false
+	for _, w := range words {
+		key, _, ok := strings.Cut(w, "=")
+		if !ok {
+			return false
+		}
+		switch key {
+		case "host", "hostaddr", "port", "dbname", "user", "password",
+			"sslmode", "search_path", "connect_timeout":
+			known = true
+		}
+	}
+	return known
+}
+
 // Redact returns the connection URL with its password replaced by
 // "xxxxx", for logs and messages; a name it cannot parse is replaced
 // whole, since it may hold a password.

@@ -287,3 +287,19 @@ func TestOpenExistingRefusesASchemaWithoutARegistry(t *testing.T) {
 	must(t, err)
 	must(t, s.Close())
 }
+
+func TestIsKeywordDSN(t *testing.T) {
+	for name, want := range map[string]bool{
+		"host=db user=ks password=pw dbname=ks": true,
+		"password=pw":                           true,
+		"dbname=ks sslmode=disable":             true,
+		"killswitch.db":                         false,
+		"/srv/ks/a=b.db":                        false,
+		"postgres://ks@db/ks":                   false,
+		"":                                      false,
+	} {
+		if got := postgres.IsKeywordDSN(name); got != want {
+			t.Errorf("IsKeywordDSN(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
