@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -97,4 +98,86 @@ func VerifyAudit(ctx context.Context, a Audit) (int64, error) {
 			seq = e.Seq
 		}
 	}
+}
+
+// AuditHead names one entry of the trail by its sequence number and
+// hash. The chain proves that no entry before a head was changed, but
+// not that the newest entries are all there: someone who can write the
+// registry can delete its tail and leave a chain that verifies. A head
+// recorded outside the registry (the service logs it, `audit verify`
+// prints it) closes that gap: a trail that still holds the head with
+// the same hash has lost or changed nothing up to it.
+type AuditHead struct {
+	Seq  int64
+	Hash string
+}
+
+func (h AuditHead) String() string { return fmt.Sprintf("%d:%s", h.Seq, h.Hash) }
+
+// ParseAuditHead reads a head written as SEQ:HASH (the hash in hex,
+// optionally after "sha256:").
+func ParseAuditHead(s string) (AuditHead, error) {
+	seqText, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok {
+		return AuditHead{}, fmt.Errorf("%q is not SEQ:HASH", s)
+	}
+	hash = strings.ToLower(strings.TrimPrefix(hash, "sha256:"))
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if err != nil || seq < 1 {
+		return AuditHead{}, fmt.Errorf("%q: the sequence number %q is not a whole number of at least 1", s, seqText)
+	}
+	if len(hash) != sha256.Size*2 {
+		return AuditHead{}, fmt.Errorf("%q: the hash is %d characters, want %d hex digits", s, len(hash), sha256.Size*2)
+	}
+	if _, err := hex.DecodeString(hash); err != nil {
+		return AuditHead{}, fmt.Errorf("%q: the hash is not hexadecimal", s)
+	}
+	return AuditHead{Seq: seq, Hash: hash}, nil
+}
+
+// LatestAuditHead returns the newest entry's head; the zero AuditHead
+// for an empty trail.
+func LatestAuditHead(ctx context.Context, a Audit) (AuditHead, error) {
+	es, err := a.ListAudit(ctx, AuditFilter{Limit: 1, Latest: true})
+	if err != nil || len(es) == 0 {
+		return AuditHead{}, err
+	}
+	return AuditHead{Seq: es[0].Seq, Hash: es[0].Hash}, nil
+}
+
+// AuditHeadAt returns the head of entry seq, ErrNotFound when the trail
+// does not hold it.
+func AuditHeadAt(ctx context.Context, a Audit, seq int64) (AuditHead, error) {
+	es, err := a.ListAudit(ctx, AuditFilter{AfterSeq: seq - 1, Limit: 1})
+	if err != nil {
+		return AuditHead{}, err
+	}
+	if len(es) == 0 || es[0].Seq != seq {
+		return AuditHead{}, fmt.Errorf("audit entry %d: %w", seq, ErrNotFound)
+	}
+	return AuditHead{Seq: seq, Hash: es[0].Hash}, nil
+}
+
+// CheckAuditHead checks that a trail whose chain verified up to entry
+// last still holds h: a *ChainError says the entries from its end were
+// removed, or that the trail was rewritten up to it.
+func CheckAuditHead(ctx context.Context, a Audit, last int64, h AuditHead) error {
+	if h.Seq > last {
+		return &ChainError{Seq: h.Seq, Reason: fmt.Sprintf(
+			"missing: the trail ends at entry %d, so entries %d to at least %d were removed from its end",
+			last, last+1, h.Seq)}
+	}
+	got, err := AuditHeadAt(ctx, a, h.Seq)
+	if errors.Is(err, ErrNotFound) {
+		return &ChainError{Seq: h.Seq, Reason: "missing from the trail"}
+	}
+	if err != nil {
+		return err
+	}
+	if got.Hash != h.Hash {
+		return &ChainError{Seq: h.Seq, Reason: fmt.Sprintf(
+			"hash %s is not the head recorded (%s): the trail was rewritten up to here",
+			got.Hash, h.Hash)}
+	}
+	return nil
 }

@@ -82,11 +82,28 @@ func lastEntries(f *store.AuditFilter, n int) error {
 }
 
 func newAuditVerifyCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var heads []string
+	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the audit hash chain; exit 1 at the first bad entry",
-		Args:  cobra.NoArgs,
+		Long: `verify walks the whole audit trail and checks each entry's hash and its
+link to the one before, then prints the head (the newest entry, as
+SEQ:HASH). The chain proves nothing before an entry was changed, but
+not that the newest entries are all there: whoever can write the
+registry can delete its tail. Keep heads outside the registry (run logs
+one, "audit head", at start-up and every --audit-head-every) and give
+them back with --head: a trail that no longer holds one with the same
+hash exits 1.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			want := make([]store.AuditHead, 0, len(heads))
+			for _, h := range heads {
+				head, err := store.ParseAuditHead(h)
+				if err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--head: %w", err)}
+				}
+				want = append(want, head)
+			}
 			st, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
@@ -101,8 +118,31 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, h := range want {
+				err := store.CheckAuditHead(cmd.Context(), st, n, h)
+				if errors.As(err, &ce) {
+					return &exitError{code: 1, err: fmt.Errorf(
+						"audit trail does not hold the head %s: %w", h, err)}
+				}
+				if err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(g.out, "audit chain intact: %d entries\n", n)
+			if n > 0 {
+				head, err := store.AuditHeadAt(cmd.Context(), st, n)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "head: %s\n", head)
+			}
+			if len(want) > 0 {
+				fmt.Fprintf(g.out, "holds the %d head(s) given\n", len(want))
+			}
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&heads, "head", nil,
+		"SEQ:HASH of an entry recorded earlier, which the trail must still hold (repeatable)")
+	return cmd
 }

@@ -35,6 +35,7 @@ type runFlags struct {
 	ssf          ssfFlags
 	console      consoleFlags
 	mappings     string
+	auditHeads   time.Duration
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -88,6 +89,11 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.mappings, "signal-mappings", "", signalMappingsUsage+
 		"; reloaded on change and on SIGHUP, a broken file keeping the "+
 		"mappings in force")
+	fl.DurationVar(&f.auditHeads, "audit-head-every", time.Hour,
+		"how often to log the audit trail's head (\"audit head\": seq and "+
+			"hash; also at start and at stop) when it moved, for "+
+			"`audit verify --head` to prove later that no entry up to it "+
+			"was removed; 0 logs none")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd
 }
@@ -103,6 +109,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if err := f.ingest.validate(f.listen); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if f.auditHeads < 0 {
+		return &exitError{code: 2, err: fmt.Errorf(
+			"--audit-head-every: %s is negative (0 logs no head)", f.auditHeads)}
 	}
 	if f.policyLimit <= 0 {
 		return &exitError{code: 2, err: fmt.Errorf(
@@ -216,6 +226,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return err
 	}
 	defer stopSweeps()
+	heads := logAuditHeads(ctx, st, f.auditHeads, log)
 	log.Info("killswitch running", "store", g.storeName(),
 		"brokers", strings.Join(f.cfg.Consumer.Brokers, ","),
 		"dry_run", f.cfg.Guardrails.DryRun,
@@ -231,6 +242,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		log.Warn("stopped before in-flight work finished", "err", err)
 		err = nil
 	}
+	heads()
 	log.Info("killswitch stopped")
 	return err
 }
