@@ -205,3 +205,31 @@ type Guard interface {
 	// or credential they cover is inactive, and a new one is refused.
 	LockedBy(ctx context.Context, q LockQuery, now time.Time) ([]Lock, error)
 }
+
+// AwaitsVerdict returns ErrNotAwaiting, saying what became of a, unless a
+// awaits approval and a verdict given at may still decide it: past its
+// ApprovalDeadline the wait is over, and the action's OnTimeout decides
+// it when approvals are next expired, not a late approver. A stalled
+// expiry loop (run stopped, or between two of its rounds) let an
+// approval given after the deadline run an action whose on_timeout was
+// skip.
+func AwaitsVerdict(a Action, at time.Time) error {
+	if a.State != ActionAwaitingApproval {
+		if v := a.Verdict; v != nil {
+			return fmt.Errorf("%w: it is %s, %s by %s at %s",
+				ErrNotAwaiting, a.State, v.Verdict, v.By,
+				v.At.Format(time.RFC3339))
+		}
+		return fmt.Errorf("%w: it is %s and was never held",
+			ErrNotAwaiting, a.State)
+	}
+	if !a.ApprovalDeadline.IsZero() && !at.Before(a.ApprovalDeadline) {
+		then := "it is skipped"
+		if a.OnTimeout == OnTimeoutExecute {
+			then = "it runs"
+		}
+		return fmt.Errorf("%w: its approval deadline passed at %s; on timeout %s",
+			ErrNotAwaiting, a.ApprovalDeadline.Format(time.RFC3339), then)
+	}
+	return nil
+}

@@ -198,28 +198,13 @@ func (s *Store) DecideApproval(ctx context.Context, id string,
 		if err != nil {
 			return err
 		}
-		if err := awaiting(a); err != nil {
+		if err := store.AwaitsVerdict(a, v.At); err != nil {
 			return err
 		}
 		out, err = setVerdict(ctx, tx, a, v, state, audit)
 		return err
 	})
 	return out, err
-}
-
-// awaiting returns store.ErrNotAwaiting, saying what became of a, unless
-// a awaits approval.
-func awaiting(a store.Action) error {
-	if a.State == store.ActionAwaitingApproval {
-		return nil
-	}
-	if v := a.Verdict; v != nil {
-		return fmt.Errorf("%w: it is %s, %s by %s at %s",
-			store.ErrNotAwaiting, a.State, v.Verdict, v.By,
-			v.At.Format(time.RFC3339))
-	}
-	return fmt.Errorf("%w: it is %s and was never held",
-		store.ErrNotAwaiting, a.State)
 }
 
 // ExpireApprovals ends the waits whose deadline passed, under budgets.

@@ -45,6 +45,8 @@ var guardTests = []test{
 		approvalNotHeld},
 	{"Expired approvals run or are dropped as the action says",
 		approvalExpire},
+	{"A verdict given at or after the approval deadline decides " +
+		"nothing; the action's on-timeout does", approvalPastDeadline},
 	{"An approval timing out to execute past a budget waits for a " +
 		"person, and one let run counts from its verdict",
 		approvalExpireUnderBudget},
@@ -439,4 +441,49 @@ func approvalExpireUnderBudget(t *testing.T, s store.Store) {
 	states, _ := guarded(t, s, "after", at.Add(time.Minute),
 		[]store.Budget{perHour(1)}, saRevocation("n1", 3*time.Hour))
 	equal(t, "a new action's state", states["n1"], store.ActionAwaitingApproval)
+}
+
+// approvalPastDeadline: the expiry loop runs every few seconds while run
+// is up, and not at all while it is down; an approval given after the
+// deadline in between ran an action whose on_timeout was drop.
+func approvalPastDeadline(t *testing.T, s store.Store) {
+	drop := action("a1", "k1")
+	drop.OnTimeout = store.OnTimeoutDrop
+	drop.ApprovalDeadline = base.Add(time.Hour)
+	run := action("a2", "k2")
+	run.OnTimeout = store.OnTimeoutExecute
+	run.ApprovalDeadline = base.Add(time.Hour)
+	late := action("a3", "k3")
+	late.ApprovalDeadline = base.Add(time.Hour)
+	hold(t, s, drop, run, late)
+	before := counts(t, s)
+	for _, c := range []struct{ id, verdict string }{
+		{"a1", store.VerdictApproved}, {"a2", store.VerdictRejected}} {
+		for _, at := range []time.Time{base.Add(time.Hour), base.Add(48 * time.Hour)} {
+			_, err := s.DecideApproval(t.Context(), c.id, store.Verdict{
+				Verdict: c.verdict, By: "operator:dana", At: at},
+				verdictAudit)
+			wantErr(t, err, store.ErrNotAwaiting)
+			if !strings.Contains(err.Error(), "deadline passed") {
+				t.Errorf("%s at %s: error %q does not say the deadline passed",
+					c.id, at, err)
+			}
+		}
+	}
+	equal(t, "actions and audit entries", counts(t, s), before)
+
+	// A moment before the deadline, a verdict still decides.
+	_, err := s.DecideApproval(t.Context(), "a3", store.Verdict{
+		Verdict: store.VerdictApproved, By: "operator:dana",
+		At: base.Add(time.Hour - time.Millisecond)}, verdictAudit)
+	must(t, err)
+	equal(t, "a3's state", getAction(t, s, "a3").State, store.ActionPending)
+
+	got, _, err := s.ExpireApprovals(t.Context(), base.Add(48*time.Hour),
+		"engine", nil, nil)
+	must(t, err)
+	equal(t, "expired", ids(got, actionID), []string{"a1", "a2"})
+	equal(t, "states", [2]string{getAction(t, s, "a1").State,
+		getAction(t, s, "a2").State},
+		[2]string{store.ActionSkipped, store.ActionPending})
 }
