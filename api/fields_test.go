@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/killswitch-dev/killswitch/api"
@@ -35,4 +36,28 @@ func TestABadFieldOfAWriteIsNamed(t *testing.T) {
 				c.body, p.Parameter, p.Value, c.field, c.value)
 		}
 	}
+}
+
+// A path that exists, asked with a method it does not take, was "no
+// such endpoint" (404), which sent a caller looking for a typo in a
+// path that was right.
+func TestAMethodAPathDoesNotTakeIs405WithAllow(t *testing.T) {
+	e := newOpsEnv(t, 0)
+	admin := e.token(api.Admin, store.TokenScopes{})
+	for _, c := range []struct{ method, path, allow string }{
+		{"POST", "/v1/sessions", "GET"},
+		{"DELETE", "/v1/principals/alice", "GET"},
+		{"PUT", "/v1/locks", "GET, POST"},
+		{"GET", "/v1/sessions/terminate", "POST"},
+	} {
+		r := e.do(c.method, c.path, admin, nil)
+		p := r.problem(t, 405, api.ProblemCodeMethodNotAllowed)
+		if got := r.header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+		if !strings.Contains(p.Detail, c.allow) {
+			t.Errorf("%s %s: detail %q does not list %s", c.method, c.path, p.Detail, c.allow)
+		}
+	}
+	e.do("GET", "/v1/no-such-thing", admin, nil).problem(t, 404, api.ProblemCodeNotFound)
 }

@@ -50,8 +50,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	role, known := g.roles[pattern]
 	switch {
 	case pattern == "":
-		writeProblem(w, r, problem(ProblemCodeNotFound,
-			"no such endpoint: "+r.Method+" "+r.URL.Path))
+		g.noRoute(w, r)
 		return
 	case !known:
 		writeProblem(w, r, asProblem(errors.New("route "+pattern+
@@ -68,6 +67,33 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.serveWrite(w, r, caller, pattern)
+}
+
+// routeMethods are the methods the API's routes take.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete}
+
+// noRoute answers a request no route takes: 405 with Allow when its path
+// is a route's with another method (a POST to a GET-only listing), else
+// 404. Both said "no such endpoint", which sent a caller looking for a
+// typo in a path that was right.
+func (g *guard) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := g.router.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeProblem(w, r, problem(ProblemCodeNotFound,
+			"no such endpoint: "+r.Method+" "+r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeProblem(w, r, problem(ProblemCodeMethodNotAllowed, fmt.Sprintf(
+		"%s takes %s, not %s", r.URL.Path, strings.Join(allow, ", "), r.Method)))
 }
 
 // serveRoute serves r by its route once its query holds only parameters

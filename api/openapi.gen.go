@@ -199,6 +199,7 @@ const (
 	ProblemCodeInvalidAlert     ProblemCode = "invalid_alert"
 	ProblemCodeInvalidBody      ProblemCode = "invalid_body"
 	ProblemCodeInvalidParameter ProblemCode = "invalid_parameter"
+	ProblemCodeMethodNotAllowed ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound         ProblemCode = "not_found"
 	ProblemCodeRateLimited      ProblemCode = "rate_limited"
 	ProblemCodeTokenExpired     ProblemCode = "token_expired"
@@ -222,6 +223,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidBody:
 		return true
 	case ProblemCodeInvalidParameter:
+		return true
+	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
 		return true
@@ -730,6 +733,8 @@ type Problem struct {
 	// - `invalid_body` (400): the request body is not what the
 	//   operation takes
 	// - `not_found` (404): no such record, or none within the scopes
+	// - `method_not_allowed` (405): the path exists, but not with this
+	//   method; `Allow` lists those it takes
 	// - `conflict` (409): the record exists already, or is no longer
 	//   in the state the request needs (a lock lifted, an action
 	//   decided), or a termination needs `confirm` (see `matched`)
@@ -779,6 +784,8 @@ type Problem struct {
 //   - `invalid_body` (400): the request body is not what the
 //     operation takes
 //   - `not_found` (404): no such record, or none within the scopes
+//   - `method_not_allowed` (405): the path exists, but not with this
+//     method; `Allow` lists those it takes
 //   - `conflict` (409): the record exists already, or is no longer
 //     in the state the request needs (a lock lifted, an action
 //     decided), or a termination needs `confirm` (see `matched`)

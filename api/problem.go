@@ -23,6 +23,7 @@ var codeStatus = map[ProblemCode]int{
 	ProblemCodeInvalidParameter: http.StatusBadRequest,
 	ProblemCodeInvalidBody:      http.StatusBadRequest,
 	ProblemCodeNotFound:         http.StatusNotFound,
+	ProblemCodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	ProblemCodeConflict:         http.StatusConflict,
 	ProblemCodeTooLarge:         http.StatusRequestEntityTooLarge,
 	ProblemCodeInvalidAlert:     http.StatusUnprocessableEntity,
