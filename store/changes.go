@@ -75,7 +75,10 @@ const (
 // RevocationEntry is one entry of the append-only revocation log: a
 // session or credential revoked, a principal disabled, a lock placed or
 // lifted. Seq is assigned by the store, increases with every entry and
-// is never reused, so it can serve as a durable event id.
+// is never reused, so it can serve as a durable event id. A session or
+// credential is logged as revoked when it becomes revoked from any other
+// status, expired too, whether an update revokes it or it is written
+// again as revoked; one first written as revoked is not logged.
 type RevocationEntry struct {
 	Seq  int64  `json:"seq"`
 	Type string `json:"type"`

@@ -32,8 +32,8 @@ func (s *Store) RecordExposure(ctx context.Context,
 		if found {
 			e = merged(old, e)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO exposures (`+
-			exposureCols+`) VALUES (`+placeholders(11)+`)`, exposureArgs(e)...)
+		_, err = tx.ExecContext(ctx, upsert("exposures", exposureCols),
+			exposureArgs(e)...)
 		if err != nil || e.CredentialID == "" {
 			return err
 		}

@@ -20,6 +20,8 @@ var changeTests = []test{
 		"logged in order, with who and why", logOrder},
 	{"Revoking what is revoked already logs nothing", logOnce},
 	{"Writing a live session again as revoked is logged", logReplace},
+	{"Writing an expired session or credential again as revoked is " +
+		"logged, as revoking it by an update is", logReplaceExpired},
 	{"The log reads from after a sequence number, a page at a time",
 		logPaging},
 	{"Pruning the log deletes its head up to the first entry to keep, " +
@@ -210,6 +212,33 @@ func logReplace(t *testing.T, s store.Store) {
 	if len(es) != 1 || es[0].Type != store.EntrySessionRevoked ||
 		es[0].By != "sync:okta" || !es[0].At.Equal(at(0)) {
 		t.Fatalf("log = %+v, want the session revoked by sync:okta once", es)
+	}
+}
+
+// logReplaceExpired: a sync marks expired what a provider stopped
+// listing, which the revocation stream never announces, so a later
+// report of its revocation is the stream's only word that it is dead.
+func logReplaceExpired(t *testing.T, s store.Store) {
+	addPrincipal(t, s, "alice")
+	ended := store.Revocation{At: base, By: "sync:okta", Reason: "not listed"}
+	ses, c := webSession(), awsKey()
+	ses.Status, ses.Revocation = store.StatusExpired, &ended
+	c.Status, c.Revocation = store.StatusExpired, &ended
+	putSessions(t, s, ses)
+	putCredentials(t, s, c)
+	rev := revocation("")
+	ses.Status, ses.Revocation = store.StatusRevoked, &rev
+	c.Status, c.Revocation = store.StatusRevoked, &rev
+	for range 2 {
+		putSessions(t, s, ses)
+		putCredentials(t, s, c)
+	}
+	es := logged(t, s, 0)
+	if len(es) != 2 || es[0].Type != store.EntrySessionRevoked ||
+		es[1].Type != store.EntryCredentialRevoked ||
+		!es[0].At.Equal(at(time.Minute)) || es[1].By != rev.By {
+		t.Fatalf("log = %+v, want the session and then the credential "+
+			"revoked by %s, once each", es, rev.By)
 	}
 }
 

@@ -12,6 +12,8 @@ var exposureTests = []test{
 		"first exposure", exposureOfKnownCredential},
 	{"A repeated report refreshes last seen and keeps first seen",
 		exposureRepeated},
+	{"A refreshed entry keeps its place in the ledger among entries " +
+		"first seen at the same time", exposureRefreshKeepsPlace},
 	{"An exposure naming no credential is kept unmatched and matched " +
 		"when the credential arrives", exposureMatchedLater},
 	{"An exposure of a scanner's hash or a key id is matched by the " +
@@ -76,6 +78,29 @@ func exposureRepeated(t *testing.T, s store.Store) {
 	if !e.FirstSeen.Equal(at(0)) || !got[0].LastSeen.Equal(at(3*time.Hour)) {
 		t.Fatalf("entry = %+v, want first seen %v and last seen %v",
 			got[0], at(0), at(3*time.Hour))
+	}
+}
+
+func exposureRefreshKeepsPlace(t *testing.T, s store.Store) {
+	c := putKey(t, s)
+	github, gitlab := leak(c.ID, 0), leak(c.ID, 0)
+	gitlab.Source = "gitlab"
+	for _, e := range []store.ExposureRecord{github, gitlab, github} {
+		e.LastSeen = e.LastSeen.Add(time.Hour)
+		_, err := s.RecordExposure(t.Context(), e)
+		must(t, err)
+	}
+	got, err := s.ListExposures(t.Context(), store.ExposureFilter{})
+	must(t, err)
+	if len(got) != 2 || got[0].Source != "github" ||
+		got[1].Source != "gitlab" {
+		t.Fatalf("ledger = %+v, want github's entry, then gitlab's", got)
+	}
+	read, err := s.GetCredential(t.Context(), c.ID)
+	must(t, err)
+	if read.Exposure == nil || read.Exposure.Source != "github" {
+		t.Fatalf("exposure = %+v, want the ledger's first, github's",
+			read.Exposure)
 	}
 }
 
