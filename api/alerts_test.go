@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/engine"
@@ -333,4 +336,75 @@ func TestWithoutIngestionAlertsAreUnavailable(t *testing.T) {
 	e.post("/v1/alerts", e.token(api.Ingest, store.TokenScopes{}),
 		"application/json", readFile(t, aliceAlert)).
 		problem(t, http.StatusServiceUnavailable, api.ProblemCodeUnavailable)
+}
+
+// A body of 10,000 alerts, 9,500 of them rejected, fits the 1 MiB a
+// request may carry; its rejected alerts went to the dead-letter topic
+// one write each, past the request's timeout: 503, and a resend did
+// the same again, so the 500 good ones were never published.
+func TestTenThousandAlertsMostlyRejectedAreDeadLetteredAndPublished(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	alice := compact(t, aliceAlert)
+	var body bytes.Buffer
+	for i := range 10000 {
+		if i%20 == 0 {
+			body.Write(alice)
+		} else {
+			fmt.Fprintf(&body, `{"n":%d}`, i)
+		}
+		body.WriteByte('\n')
+	}
+
+	p := e.post("/v1/alerts", secret, "application/x-ndjson", body.Bytes()).
+		problem(t, http.StatusUnprocessableEntity, api.ProblemCodeInvalidAlert)
+
+	if len(p.Accepted) != 500 || len(p.Rejected) != 9500 || p.Line != 2 {
+		t.Fatalf("accepted %d rejected %d first line %d, want 500, 9500, 2",
+			len(p.Accepted), len(p.Rejected), p.Line)
+	}
+	if got := len(e.readAll(engine.DefaultDLQTopic)); got != 9500 {
+		t.Errorf("%d dead letters, want 9500", got)
+	}
+	if got := len(e.readAll(engine.DefaultAlertsTopic)); got != 500 {
+		t.Errorf("%d alerts published, want 500", got)
+	}
+	if got := len(e.audit(engine.EventSignalDeadLetter)); got != 9500 {
+		t.Errorf("%d dead letters audited, want 9500", got)
+	}
+}
+
+// A rejected alert larger than the dead-letter topic takes goes there
+// without its value, saying how large it was; the rejected alerts
+// beside it in the same write keep theirs and are written once.
+func TestARejectedAlertTooLargeForTheDeadLetterTopicGoesWithoutItsValue(t *testing.T) {
+	const dlq = "alerts-dlq-small"
+	e := newIngestEnv(t, func(s *ingestSetup) { s.ingest.DLQTopic = dlq })
+	cl := &kafka.Client{Addr: kafka.TCP(e.brokers...)}
+	res, err := cl.CreateTopics(t.Context(), &kafka.CreateTopicsRequest{
+		Topics: []kafka.TopicConfig{{Topic: dlq, NumPartitions: 1,
+			ReplicationFactor: 1, ConfigEntries: []kafka.ConfigEntry{
+				{ConfigName: "max.message.bytes", ConfigValue: "4096"}}}}})
+	must(t, err)
+	must(t, res.Errors[dlq])
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	big := `{"n":"` + strings.Repeat("x", 8000) + `"}`
+	body := ndjsonOf([]byte(`{"n":1}`), []byte(big), []byte(`{"n":3}`))
+
+	e.post("/v1/alerts", secret, "application/x-ndjson", body).
+		problem(t, http.StatusUnprocessableEntity, api.ProblemCodeInvalidAlert)
+
+	got := map[string]string{}
+	for _, m := range e.readPartition(dlq, 0, 3) {
+		got[header(m, engine.HeaderSource)[:len("http POST /v1/alerts line 1")]] =
+			string(m.Value) + "|" + header(m, engine.HeaderPayloadOmitted)
+	}
+	want := map[string]string{
+		"http POST /v1/alerts line 1": `{"n":1}|`,
+		"http POST /v1/alerts line 2": "|8008 bytes, too large for " + dlq,
+		"http POST /v1/alerts line 3": `{"n":3}|`,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("dead letters %v, want %v", got, want)
+	}
 }

@@ -159,16 +159,17 @@ func (in *Ingester) Ingest(ctx context.Context, route string, src Source,
 	alerts []Alert) error {
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.Timeout)
 	defer cancel()
-	var good []Alert
+	var good, bad []Alert
 	for _, a := range alerts {
 		if a.Err == nil {
 			good = append(good, a)
-			continue
+		} else {
+			bad = append(bad, a)
 		}
-		if err := in.deadLetter(ctx, src, a); err != nil {
-			in.metrics.rejected(route, ReasonUnavailable, len(alerts))
-			return err
-		}
+	}
+	if err := in.deadLetter(ctx, src, bad); err != nil {
+		in.metrics.rejected(route, ReasonUnavailable, len(alerts))
+		return err
 	}
 	if err := in.publish(ctx, good); err != nil {
 		in.metrics.rejected(route, rejectReason(err), len(good))
@@ -206,37 +207,100 @@ func (in *Ingester) publish(ctx context.Context, alerts []Alert) error {
 		in.cfg.Topic, ErrUnavailable, err)
 }
 
-// deadLetter writes an alert that did not decode to the dead-letter
-// topic with its reason, without its value when it is too large for the
-// topic, and audits it. The payload is not audited: it may hold a
-// secret.
-func (in *Ingester) deadLetter(ctx context.Context, src Source, a Alert) error {
-	code := engine.CodeDecodeError
-	where := src.Route + " line " + strconv.Itoa(a.Line)
-	m := kafka.Message{Value: a.Payload, Headers: []kafka.Header{
-		{Key: engine.HeaderErrorCode, Value: []byte(code)},
-		{Key: engine.HeaderError, Value: []byte(a.Err.Error())},
-		{Key: engine.HeaderSource, Value: []byte("http " + where +
-			" token " + src.TokenID)},
-	}}
-	err := in.dlq.WriteMessages(ctx, m)
-	if tooLargeAt(err, []kafka.Message{m}) >= 0 {
-		m.Value = nil
-		m.Headers = append(m.Headers, kafka.Header{
-			Key: engine.HeaderPayloadOmitted, Value: []byte(fmt.Sprintf(
-				"%d bytes, too large for %s", len(a.Payload),
-				in.cfg.DLQTopic))})
-		err = in.dlq.WriteMessages(ctx, m)
+// deadLetter writes the alerts that did not decode to the dead-letter
+// topic with their reasons, in one write however many there are (one
+// write each took a request of thousands past its timeout), and audits
+// them. The payloads are not audited: they may hold secrets.
+func (in *Ingester) deadLetter(ctx context.Context, src Source,
+	alerts []Alert) error {
+	if len(alerts) == 0 {
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("dead-letter the alert on line %d to %s: %w: %w",
-			a.Line, in.cfg.DLQTopic, ErrUnavailable, err)
+	msgs := make([]kafka.Message, len(alerts))
+	entries := make([]store.AuditEntry, len(alerts))
+	for i, a := range alerts {
+		where := src.Route + " line " + strconv.Itoa(a.Line)
+		msgs[i] = kafka.Message{Value: a.Payload, Headers: []kafka.Header{
+			{Key: engine.HeaderErrorCode, Value: []byte(engine.CodeDecodeError)},
+			{Key: engine.HeaderError, Value: []byte(a.Err.Error())},
+			{Key: engine.HeaderSource, Value: []byte("http " + where +
+				" token " + src.TokenID)},
+		}}
+		entries[i] = store.AuditEntry{Time: in.now(), Actor: src.Actor,
+			Event:   engine.EventSignalDeadLetter,
+			Subject: "http:" + strings.TrimPrefix(where, "POST "),
+			Details: auditDetails(engine.CodeDecodeError, a.Err.Error(),
+				in.cfg.DLQTopic)}
 	}
-	return in.audit.AppendAudit(context.WithoutCancel(ctx), store.AuditEntry{
-		Time: in.now(), Actor: src.Actor,
-		Event:   engine.EventSignalDeadLetter,
-		Subject: "http:" + strings.TrimPrefix(where, "POST "),
-		Details: auditDetails(code, a.Err.Error(), in.cfg.DLQTopic)})
+	if err := in.writeDeadLetters(ctx, msgs); err != nil {
+		return fmt.Errorf("dead-letter %d alert(s) to %s: %w: %w",
+			len(alerts), in.cfg.DLQTopic, ErrUnavailable, err)
+	}
+	return in.audit.AppendAudit(context.WithoutCancel(ctx), entries...)
+}
+
+// writeDeadLetters writes msgs to the dead-letter topic; one too large
+// for it goes without its value, saying so. A batch the broker refused
+// as too large is written again one message at a time, so that only
+// the one at fault loses its value; the others of the write are not
+// written twice.
+func (in *Ingester) writeDeadLetters(ctx context.Context,
+	msgs []kafka.Message) error {
+	err := in.writeDLQ(ctx, msgs...)
+	var each kafka.WriteErrors
+	if !errors.As(err, &each) || len(each) != len(msgs) {
+		return err
+	}
+	for i, e := range each {
+		switch {
+		case e == nil:
+		case !errors.Is(e, kafka.MessageSizeTooLarge):
+			return err
+		default:
+			if err := in.writeDeadLetter(ctx, msgs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeDeadLetter writes m alone, without its value if the broker
+// refuses it as too large.
+func (in *Ingester) writeDeadLetter(ctx context.Context, m kafka.Message) error {
+	err := in.writeDLQ(ctx, m)
+	if tooLargeAt(err, []kafka.Message{m}) < 0 {
+		return err
+	}
+	return in.writeDLQ(ctx, withoutValue(m, in.cfg.DLQTopic))
+}
+
+// writeDLQ writes msgs to the dead-letter topic; one larger than the
+// writer sends (it sends none of them then) goes without its value.
+func (in *Ingester) writeDLQ(ctx context.Context, msgs ...kafka.Message) error {
+	for {
+		err := in.dlq.WriteMessages(ctx, msgs...)
+		var one kafka.MessageTooLargeError
+		if !errors.As(err, &one) {
+			return err
+		}
+		i := tooLargeAt(err, msgs)
+		if msgs[i].Value == nil {
+			return err
+		}
+		msgs[i] = withoutValue(msgs[i], in.cfg.DLQTopic)
+	}
+}
+
+// withoutValue is m with its value left out, and a header saying how
+// large it was.
+func withoutValue(m kafka.Message, topic string) kafka.Message {
+	h := append([]kafka.Header(nil), m.Headers...)
+	m.Headers = append(h, kafka.Header{Key: engine.HeaderPayloadOmitted,
+		Value: []byte(fmt.Sprintf("%d bytes, too large for %s",
+			len(m.Value), topic))})
+	m.Value = nil
+	return m
 }
 
 // tooLargeAt is the index among msgs of the first message a write
