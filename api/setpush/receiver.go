@@ -9,7 +9,9 @@
 // issuer's JWKS (by kid when it names one; never a symmetric key, which
 // a JWKS would make public, and never alg none), when this receiver's
 // audience is among its aud, its iat is not past now plus the skew, its
-// exp (if any) not before now less the skew, and it has a jti. What is
+// exp (if any) not before now less the skew, and it has a jti; a
+// header naming critical extensions (crit) or an unencoded payload (b64)
+// is refused. What is
 // refused is an *Error with the RFC 8935 section 2.4 code.
 package setpush
 
@@ -224,8 +226,27 @@ func header(msg *jws.Message) (protected, error) {
 		return protected{}, refuse(CodeInvalidRequest, "typ %q is not "+
 			"secevent+jwt: the token is not a SET", typ)
 	}
+	if err := noExtensions(h); err != nil {
+		return protected{}, err
+	}
 	kid, _ := h.KeyID()
 	return protected{alg: alg, kid: kid}, nil
+}
+
+// noExtensions refuses a header that asks for what this receiver does
+// not do: a crit list, which RFC 7515 (4.1.11) has a receiver refuse
+// unless it understands every extension named, and an unencoded
+// payload (b64, RFC 7797), which a SET, as a JWT, never has.
+func noExtensions(h jws.Headers) error {
+	if crit, ok := h.Critical(); ok {
+		return refuse(CodeInvalidRequest, "crit %q: this receiver "+
+			"understands no critical header extension", crit)
+	}
+	if h.Has("b64") {
+		return refuse(CodeInvalidRequest, "b64: a SET's payload is "+
+			"base64url-encoded, as every JWT's")
+	}
+	return nil
 }
 
 // isSETType reports whether a typ header names a SET (RFC 8417 2.3).

@@ -1,0 +1,109 @@
+package setpush
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+)
+
+// fileReceiver is a receiver of issuer https://idp/ (no dot: an
+// unencoded payload may hold none) whose JWKS,
+// a file, holds the public half of a new ES256 key, returned.
+func fileReceiver(t *testing.T) (*Receiver, jwk.Key) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	key, err := jwk.Import(priv)
+	must(t, err)
+	must(t, key.Set(jwk.KeyIDKey, "key-1"))
+	pub, err := key.PublicKey()
+	must(t, err)
+	set := jwk.NewSet()
+	must(t, set.AddKey(pub))
+	b, err := json.Marshal(set)
+	must(t, err)
+	path := filepath.Join(t.TempDir(), "jwks.json")
+	must(t, os.WriteFile(path, b, 0o600))
+	r, err := New(t.Context(), Config{Audience: "urn:killswitch:ssf",
+		Issuers: map[string]string{"https://idp/": path}}, time.Now)
+	must(t, err)
+	return r, key
+}
+
+// setClaims are the claims of a SET this receiver takes.
+func setClaims(t *testing.T) []byte {
+	b, err := json.Marshal(map[string]any{"iss": "https://idp/",
+		"aud": "urn:killswitch:ssf", "iat": time.Now().Unix(),
+		"jti": "set-1", "events": map[string]any{}})
+	must(t, err)
+	return b
+}
+
+// signed is the claims signed with key under the extra header fields.
+func signed(t *testing.T, key jwk.Key, claims []byte,
+	fields map[string]any) []byte {
+	t.Helper()
+	h := jws.NewHeaders()
+	for k, v := range fields {
+		must(t, h.Set(k, v))
+	}
+	out, err := jws.Sign(claims, jws.WithKey(jwa.ES256(), key,
+		jws.WithProtectedHeaders(h)))
+	must(t, err)
+	return out
+}
+
+// A signed SET whose header names critical extensions was taken: RFC
+// 7515 has a receiver refuse one whose extensions it does not
+// understand, and a SET with an unencoded payload (b64 false) is no
+// JWT, whatever its claims.
+func TestASETWithHeaderExtensionsIsRefused(t *testing.T) {
+	r, key := fileReceiver(t)
+	claims := setClaims(t)
+	if _, err := r.Verify(t.Context(), signed(t, key, claims, nil)); err != nil {
+		t.Fatalf("a plain SET: %v", err)
+	}
+	cases := []struct {
+		name   string
+		fields map[string]any
+		says   string
+	}{
+		{"a critical extension it does not know", map[string]any{
+			"crit":                       []string{"urn:example:revoke-only-if"},
+			"urn:example:revoke-only-if": "tuesday"}, "crit"},
+		{"an unencoded payload, critical", map[string]any{
+			"b64": false, "crit": []string{"b64"}}, "crit"},
+		{"an unencoded payload, not critical", map[string]any{
+			"b64": false}, "b64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := r.Verify(t.Context(), signed(t, key, claims, c.fields))
+
+			var refused *Error
+			if !errors.As(err, &refused) || refused.Code != CodeInvalidRequest ||
+				!strings.Contains(refused.Description, c.says) {
+				t.Fatalf("Verify = %v, want invalid_request naming %s",
+					err, c.says)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
