@@ -1,6 +1,7 @@
 package api
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/killswitch-dev/killswitch/api/ingest"
 )
@@ -91,12 +93,17 @@ func (s *Server) allowIngest(w http.ResponseWriter, r *http.Request,
 	return false
 }
 
-// readAlertsBody reads r's body up to MaxAlertsBody, or answers 413
-// (or 400 for a body cut short) and returns false.
+// readAlertsBody reads r's body, gunzipped when its Content-Encoding is
+// gzip, up to MaxAlertsBody before and after, or answers 413 (400 for a
+// body cut short, one that does not gunzip, or another encoding) and
+// returns false. A body so refused is never dead-lettered: it is not
+// the alerts, but what the sender made of them.
 func readAlertsBody(w http.ResponseWriter, r *http.Request,
 	m *ingest.Metrics, route string) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxAlertsBody))
+	body, err := readEncoded(http.MaxBytesReader(w, r.Body, MaxAlertsBody),
+		r.Header.Get("Content-Encoding"))
 	var big *http.MaxBytesError
+	var enc *encodingError
 	switch {
 	case errors.As(err, &big):
 		m.Rejected(route, ingest.ReasonTooLarge, 1)
@@ -105,12 +112,52 @@ func readAlertsBody(w http.ResponseWriter, r *http.Request,
 				"request may carry: send fewer alerts per request",
 			MaxAlertsBody)))
 		return nil, false
+	case errors.As(err, &enc):
+		writeProblem(w, r, problem(ProblemCodeInvalidBody, enc.Error()))
+		return nil, false
 	case err != nil:
 		writeProblem(w, r, problem(ProblemCodeInvalidBody,
 			"the body was cut short: "+err.Error()))
 		return nil, false
 	}
 	return body, true
+}
+
+// encodingError is a body whose Content-Encoding is not taken, or that
+// does not decode as its Content-Encoding says.
+type encodingError struct{ msg string }
+
+func (e *encodingError) Error() string { return e.msg }
+
+// readEncoded reads body, decoded as coding says: identity (or none) or
+// gzip. A gzipped body larger than MaxAlertsBody once gunzipped is a
+// *http.MaxBytesError, as a plain one is.
+func readEncoded(body io.Reader, coding string) ([]byte, error) {
+	switch strings.ToLower(strings.TrimSpace(coding)) {
+	case "", "identity":
+		return io.ReadAll(body)
+	case "gzip", "x-gzip":
+	default:
+		return nil, &encodingError{fmt.Sprintf("Content-Encoding %q "+
+			"is not taken: send the body gzipped or as it is", coding)}
+	}
+	zr, err := gzip.NewReader(body)
+	if err == nil {
+		var out []byte
+		out, err = io.ReadAll(io.LimitReader(zr, MaxAlertsBody+1))
+		if err == nil && len(out) > MaxAlertsBody {
+			return nil, &http.MaxBytesError{Limit: MaxAlertsBody}
+		}
+		if err == nil {
+			return out, nil
+		}
+	}
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return nil, err
+	}
+	return nil, &encodingError{"Content-Encoding is gzip, and the body " +
+		"does not gunzip: " + err.Error()}
 }
 
 // isNDJSON reports whether r's body is many alerts, one per line.

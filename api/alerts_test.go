@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -406,5 +407,71 @@ func TestARejectedAlertTooLargeForTheDeadLetterTopicGoesWithoutItsValue(t *testi
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("dead letters %v, want %v", got, want)
+	}
+}
+
+// postEncoded POSTs body as NDJSON with that Content-Encoding.
+func (e *env) postEncoded(secret, coding string, body []byte) response {
+	e.t.Helper()
+	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPost,
+		e.srv.URL+"/v1/alerts", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Content-Encoding", coding)
+	res, err := e.srv.Client().Do(req)
+	must(e.t, err)
+	defer res.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(res.Body)
+	return response{status: res.StatusCode, header: res.Header,
+		body: b.Bytes()}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	_, err := zw.Write(b)
+	must(t, err)
+	must(t, zw.Close())
+	return out.Bytes()
+}
+
+// A gzipped body, as log shippers send one, was read as it came: the
+// compressed bytes were dead-lettered and audited as an alert that is
+// not JSON. It is gunzipped, within the 1 MiB a body may carry once
+// gunzipped; another encoding, or a body that does not gunzip, is
+// refused as a bad body and dead-letters nothing.
+func TestAGzippedBodyIsGunzippedAndAnotherEncodingRefused(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	body := ndjsonOf(compact(t, aliceAlert), compact(t, daveAlert))
+
+	var got accepted
+	e.postEncoded(secret, "GZIP", gzipped(t, body)).
+		want(t, http.StatusAccepted, &got)
+
+	if len(got.Accepted) != 2 || got.Accepted[1].Line != 2 {
+		t.Fatalf("accepted %+v, want lines 1 and 2", got.Accepted)
+	}
+	bomb := gzipped(t, bytes.Repeat([]byte(" "), api.MaxAlertsBody+1))
+	if len(bomb) > api.MaxAlertsBody/100 {
+		t.Fatalf("the test's bomb is %d bytes gzipped", len(bomb))
+	}
+	e.postEncoded(secret, "gzip", bomb).
+		problem(t, http.StatusRequestEntityTooLarge, api.ProblemCodeTooLarge)
+	for coding, body := range map[string][]byte{"br": body,
+		"gzip": body, "deflate": gzipped(t, body)} {
+		p := e.postEncoded(secret, coding, body).
+			problem(t, http.StatusBadRequest, api.ProblemCodeInvalidBody)
+		if !strings.Contains(p.Detail, "Content-Encoding") {
+			t.Errorf("%s: detail %q does not name Content-Encoding",
+				coding, p.Detail)
+		}
+	}
+	if got := len(e.readAll(engine.DefaultDLQTopic)); got != 0 {
+		t.Errorf("%d dead letters, want none", got)
+	}
+	if got := len(e.readAll(engine.DefaultAlertsTopic)); got != 2 {
+		t.Errorf("%d alerts published, want 2", got)
 	}
 }
