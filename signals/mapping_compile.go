@@ -441,25 +441,60 @@ func (c *mappingCtx) list(n *yaml.Node, field string) []*yaml.Node {
 }
 
 // checkSecrets reports a field declared secret that the mapping also
-// reads as text: a template would write the secret into the type,
-// summary or dedup key, a subject into the registry's lookups.
+// reads, however the path is written: a template would write the secret
+// into the type, summary or dedup key, a subject into the registry's
+// lookups, an attribute into the signal, and a time, severity or
+// category that does not read quotes the value in its error, which goes
+// to the dead-letter topic, the audit and the sender. Paths are compared
+// as the fields they reach (["token"] is token, [*] any element), and a
+// path that reaches into or holds a secret reads it too (a subject of
+// an array names each element).
 func (c *mappingCtx) checkSecrets(fields map[string]*yaml.Node, m *mapping) {
-	secret := map[string]bool{}
+	var secret []fieldPath
 	for _, a := range m.attributes {
 		if a.secret {
-			secret[a.path.text] = true
+			secret = append(secret, a.path)
 		}
 	}
 	for _, s := range m.subjects {
 		if s.secret {
-			secret[s.path.text] = true
+			secret = append(secret, s.path)
 		}
 	}
 	if len(secret) == 0 {
 		return
 	}
+	uses := secretUses(m)
+	for _, name := range slices.Sorted(maps.Keys(uses)) {
+		for _, p := range uses[name] {
+			for _, sp := range secret {
+				if !p.overlaps(sp) {
+					continue
+				}
+				as := ""
+				if sp.text != p.text {
+					as = fmt.Sprintf(" (as %q)", sp.text)
+				}
+				c.fail(fields[name], name, "reads %q, which is declared "+
+					"secret%s: it would be copied, not fingerprinted",
+					p.text, as)
+				break
+			}
+		}
+	}
+}
+
+// secretUses are the paths the mapping reads other than as a secret, by
+// the mapping's field that reads them.
+func secretUses(m *mapping) map[string][]fieldPath {
 	uses := map[string][]fieldPath{"type": m.typ.paths(),
 		"summary": m.summary.paths(), "dedup_key": m.dedupKey.paths()}
+	for name, p := range map[string]fieldPath{"time": m.time.path,
+		"severity": m.severity.path, "category": m.category.path} {
+		if p.steps != nil {
+			uses[name] = append(uses[name], p)
+		}
+	}
 	for _, s := range m.subjects {
 		if !s.secret {
 			uses["subjects"] = append(uses["subjects"], s.path)
@@ -470,12 +505,5 @@ func (c *mappingCtx) checkSecrets(fields map[string]*yaml.Node, m *mapping) {
 			uses["attributes"] = append(uses["attributes"], a.path)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(uses)) {
-		for _, p := range uses[name] {
-			if secret[p.text] {
-				c.fail(fields[name], name, "reads %q, which is declared "+
-					"secret: it would be copied, not fingerprinted", p.text)
-			}
-		}
-	}
+	return uses
 }

@@ -143,6 +143,28 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 		withLine(11, "      - {path: token, name: token, secret: true}\n    summary: 'leaked {{token}}'"),
 		`m.yaml:12: mapping "soar": summary: reads "token", which is declared secret`,
 	}, {
+		"a secret read by the severity, whose error would quote it",
+		strings.Replace(withLine(11, "      - {path: token, name: token, secret: true}"),
+			"    severity: high", "    severity: {path: token, map: {a: high}}", 1),
+		`m.yaml:6: mapping "soar": severity: reads "token", which is declared secret`,
+	}, {
+		"a secret read by the time, whose error would quote it",
+		withLine(5, "    time: {path: token, layout: rfc3339}\n    dedup_key: '{{id}}'") + "      - {path: token, name: token, secret: true}\n",
+		`m.yaml:5: mapping "soar": time: reads "token", which is declared secret`,
+	}, {
+		"a secret read as text under its quoted name",
+		withLine(11, "      - {path: token, name: token, secret: true}\n    summary: '{{[\"token\"]}}'"),
+		`m.yaml:12: mapping "soar": summary: reads "[\"token\"]", which is declared secret (as "token")`,
+	}, {
+		"one of many secrets read by its index",
+		withLine(9, "      - {path: \"keys[*]\", type: secret_hash, role: credential, secret: true}\n      - {path: \"keys[1]\", type: username, role: target}"),
+		`m.yaml:9: mapping "soar": subjects: reads "keys[1]", which is declared secret (as "keys[*]")`,
+	}, {
+		"an array holding a secret read as a subject, which names each element",
+		strings.Replace(withLine(11, "      - {path: \"keys[0]\", name: key, secret: true}"),
+			"{path: user, type: email", "{path: keys, type: username", 1),
+		`m.yaml:9: mapping "soar": subjects: reads "keys", which is declared secret (as "keys[0]")`,
+	}, {
 		"a secret subject that is not a fingerprint",
 		withLine(9, "      - {path: token, type: username, role: credential, secret: true}"),
 		`m.yaml:9: mapping "soar": subjects[0].secret: a secret is named by its fingerprint: give type secret_hash`,

@@ -50,6 +50,26 @@ func (p fieldPath) wildcard() bool {
 	return false
 }
 
+// overlaps reports whether p and q may reach one value, or one the
+// value within the other: step by step as far as the shorter goes, one
+// name against the same name, an index against the same index or [*].
+func (p fieldPath) overlaps(q fieldPath) bool {
+	for i := range min(len(p.steps), len(q.steps)) {
+		a, b := p.steps[i], q.steps[i]
+		switch {
+		case a.kind == stepName || b.kind == stepName:
+			if a.kind != b.kind || a.name != b.name {
+				return false
+			}
+		case a.kind == stepIndex && b.kind == stepIndex:
+			if a.index != b.index {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // parsePath parses a path, saying what is wrong and at which byte.
 func parsePath(s string) (fieldPath, error) {
 	p := fieldPath{text: s}
