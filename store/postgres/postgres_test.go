@@ -224,7 +224,8 @@ func TestAnOriginIsInANetworkAsNetipSaysSo(t *testing.T) {
 		Kind: store.KindHuman}))
 	ips := []string{"198.51.100.20", "::ffff:198.51.100.21",
 		"198.51.101.1", "2001:db8::7", "fe80::1%eth0", "", "not an ip",
-		"198.51.100.22/24", "198.51.100", " 198.51.100.23"}
+		"198.51.100.22/24", "198.51.100", " 198.51.100.23",
+		"198.51.100.024", "::ffff:198.051.100.25"}
 	for i, ip := range ips {
 		must(t, s.PutSession(ctx, store.Session{ID: fmt.Sprint("s", i),
 			PrincipalID: "alice", Origin: store.Origin{IP: ip}}))

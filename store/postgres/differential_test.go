@@ -1,0 +1,147 @@
+package postgres_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/sqlite"
+)
+
+// differential is a PostgreSQL registry and an SQLite one, written
+// alike, whose answers must be the same.
+type differential struct {
+	pg, lite store.Store
+}
+
+func newDifferential(t *testing.T) differential {
+	t.Helper()
+	lite, err := sqlite.Open(t.Context(), ":memory:")
+	must(t, err)
+	t.Cleanup(func() { lite.Close() })
+	return differential{pg: open(t), lite: lite}
+}
+
+// both runs write on each store; a store that refuses what the other
+// takes fails the test.
+func (d differential) both(t *testing.T, what string,
+	write func(store.Store) error) {
+	t.Helper()
+	errPG, errLite := write(d.pg), write(d.lite)
+	if (errPG == nil) != (errLite == nil) {
+		t.Fatalf("%s: postgres %v, sqlite %v", what, errPG, errLite)
+	}
+}
+
+// same fails the test unless read answers alike on both stores.
+func same[T any](t *testing.T, d differential, what string,
+	read func(store.Store) (T, error)) {
+	t.Helper()
+	gotPG, errPG := read(d.pg)
+	gotLite, errLite := read(d.lite)
+	if (errPG == nil) != (errLite == nil) {
+		t.Fatalf("%s: postgres %v, sqlite %v", what, errPG, errLite)
+	}
+	if !reflect.DeepEqual(gotPG, gotLite) {
+		t.Errorf("%s:\npostgres %+v\nsqlite   %+v", what, gotPG, gotLite)
+	}
+}
+
+// randomIP is an origin address in one of the shapes alerts carry, or
+// something close to one that is not an address.
+func randomIP(r *rand.Rand) string {
+	octet := func() string {
+		n := r.IntN(256)
+		if r.IntN(8) == 0 {
+			return fmt.Sprintf("%03d", n) // a leading zero
+		}
+		return fmt.Sprint(n)
+	}
+	v4 := func() string {
+		return strings.Join([]string{octet(), octet(), octet(), octet()}, ".")
+	}
+	group := func() string {
+		return []string{"%x", "%04x", "%X"}[r.IntN(3)]
+	}
+	v6 := func(groups int) string {
+		g := make([]string, groups)
+		for i := range g {
+			g[i] = fmt.Sprintf(group(), r.IntN(1<<16))
+		}
+		return strings.Join(g, ":")
+	}
+	switch r.IntN(10) {
+	case 0, 1, 2:
+		return v4()
+	case 3:
+		return v6(8)
+	case 4:
+		return v6(3) + "::" + v6(2)
+	case 5:
+		return []string{"::ffff:", "::FFFF:", "::", "64:ff9b::"}[r.IntN(4)] +
+			v4()
+	case 6:
+		return "fe80::" + v6(1) + "%eth" + fmt.Sprint(r.IntN(2))
+	case 7:
+		return []string{" ", "", "\t"}[r.IntN(3)] + v4() +
+			[]string{"", " ", "/24", ".1"}[r.IntN(4)]
+	case 8:
+		return []string{"", "10.1", "10", "1.2.3", "::1::2", "0x0a.0.0.1",
+			"localhost", "10.0.0.256", "::", "0.0.0.0"}[r.IntN(10)]
+	default:
+		return "10." + octet() + "." + octet() + "." + octet()
+	}
+}
+
+// randomPrefix is a network an operator may filter sessions by.
+func randomPrefix(r *rand.Rand) netip.Prefix {
+	var p string
+	switch r.IntN(5) {
+	case 0:
+		p = fmt.Sprintf("10.%d.0.0/%d", r.IntN(4), 8+r.IntN(17))
+	case 1:
+		p = fmt.Sprintf("%d.0.0.0/%d", r.IntN(256), r.IntN(9))
+	case 2:
+		p = fmt.Sprintf("fe80::/%d", 10+r.IntN(60))
+	case 3:
+		p = fmt.Sprintf("::ffff:10.0.0.0/%d", 96+r.IntN(33))
+	default:
+		p = fmt.Sprintf("%x::/%d", r.IntN(1<<16), r.IntN(33))
+	}
+	return netip.MustParsePrefix(p)
+}
+
+// TestNetworkFilterAgreesWithSQLite: ListSessions by network answers as
+// store/sqlite does for random origins and networks.
+func TestNetworkFilterAgreesWithSQLite(t *testing.T) {
+	d := newDifferential(t)
+	ctx := t.Context()
+	r := rand.New(rand.NewPCG(7, uint64(len(t.Name()))))
+	d.both(t, "put alice", func(s store.Store) error {
+		return s.PutPrincipal(ctx, store.Principal{ID: "alice",
+			Kind: store.KindHuman})
+	})
+	ips := map[string]string{}
+	for i := range 400 {
+		ses := store.Session{ID: fmt.Sprintf("s%03d", i),
+			PrincipalID: "alice", Origin: store.Origin{IP: randomIP(r)}}
+		ips[ses.ID] = ses.Origin.IP
+		d.both(t, "put session with origin "+ses.Origin.IP,
+			func(s store.Store) error { return s.PutSession(ctx, ses) })
+	}
+	for range 60 {
+		p := randomPrefix(r)
+		same(t, d, "sessions in "+p.String(), func(s store.Store) ([]string, error) {
+			ss, err := s.ListSessions(ctx, store.SessionFilter{Network: p})
+			var out []string
+			for _, ses := range ss {
+				out = append(out, ses.ID+"="+ips[ses.ID])
+			}
+			return out, err
+		})
+	}
+}
