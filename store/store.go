@@ -182,9 +182,9 @@ type Inventory interface {
 	ResolveAlias(ctx context.Context, typ, value string) ([]Alias, error)
 	ListAliases(ctx context.Context, principalID string) ([]Alias, error)
 	// FindAliases returns every alias with that value, whatever its
-	// type, ordered by principal id then type; for an operator who has
-	// an identifier but not the system it comes from. An alias of a type
-	// that FoldsCase matches whatever the case, as in ResolveAlias.
+	// type, ordered by principal id, type and value; for an operator who
+	// has an identifier but not the system it comes from. An alias of a
+	// type that FoldsCase matches whatever the case, as in ResolveAlias.
 	FindAliases(ctx context.Context, value string) ([]Alias, error)
 
 	// PutSession inserts or replaces a session; its principal must exist.

@@ -50,9 +50,9 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 }
 
 // ResolveAlias returns every alias with that type and value, ordered by
-// principal id; none is not an error. A type that store.FoldsCase
-// compares with its ASCII letters folded, through the index
-// aliases_value_folded.
+// principal id and value (a folded type's values may differ in case);
+// none is not an error. A type that store.FoldsCase compares with its
+// ASCII letters folded, through the index aliases_value_folded.
 func (s *Store) ResolveAlias(ctx context.Context, typ,
 	value string) ([]store.Alias, error) {
 	match := `value = ?`
@@ -60,7 +60,7 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 		match = foldedMatch
 	}
 	as, err := queryAll(ctx, s.db, `SELECT `+aliasCols+` FROM aliases
-		WHERE type = ? AND `+match+` ORDER BY principal_id`,
+		WHERE type = ? AND `+match+` ORDER BY principal_id, value`,
 		[]any{typ, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("resolve alias %s: %w", typ, err)
@@ -69,13 +69,13 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 }
 
 // FindAliases returns every alias with that value, of any type, ordered
-// by principal id and type, through the indexes aliases_value and
+// by principal id, type and value, through the indexes aliases_value and
 // aliases_value_folded.
 func (s *Store) FindAliases(ctx context.Context,
 	value string) ([]store.Alias, error) {
 	as, err := queryAll(ctx, s.db, `SELECT `+aliasCols+` FROM aliases
 		WHERE value = ? OR (type IN (`+foldedTypes+`)
-		AND `+foldedMatch+`) ORDER BY principal_id, type`,
+		AND `+foldedMatch+`) ORDER BY principal_id, type, value`,
 		[]any{value, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("find aliases %q: %w", value, err)

@@ -145,3 +145,58 @@ func TestNetworkFilterAgreesWithSQLite(t *testing.T) {
 		})
 	}
 }
+
+// randomName is an e-mail address or user name with letters in either
+// case, some beyond ASCII that fold in Unicode but not in ASCII.
+func randomName(r *rand.Rand) string {
+	letters := []string{"a", "A", "l", "L", "i", "I", "k", "K", "s", "S",
+		"é", "É", "ß", "ẞ", "İ", "ı", "\u212a", "ſ", ".", "@", "_", "0"}
+	var b strings.Builder
+	for range 1 + r.IntN(5) {
+		b.WriteString(letters[r.IntN(len(letters))])
+	}
+	return b.String()
+}
+
+// TestAliasesAgreeWithSQLite: ResolveAlias, FindAliases and ListAliases
+// answer as store/sqlite does for random names in any case, of types
+// compared with and without case.
+func TestAliasesAgreeWithSQLite(t *testing.T) {
+	d := newDifferential(t)
+	ctx := t.Context()
+	r := rand.New(rand.NewPCG(11, uint64(len(t.Name()))))
+	types := []string{"email", "username", "okta_user_id"}
+	owners := []string{"alice", "bob", "carol"}
+	for _, id := range owners {
+		d.both(t, "put "+id, func(s store.Store) error {
+			return s.PutPrincipal(ctx, store.Principal{ID: id,
+				Kind: store.KindHuman})
+		})
+	}
+	var names []string
+	for range 300 {
+		a := store.Alias{Type: types[r.IntN(len(types))],
+			Value: randomName(r), PrincipalID: owners[r.IntN(3)]}
+		names = append(names, a.Value)
+		d.both(t, fmt.Sprintf("put alias %+v", a),
+			func(s store.Store) error { return s.PutAlias(ctx, a) })
+	}
+	for range 300 {
+		v := names[r.IntN(len(names))]
+		if r.IntN(2) == 0 {
+			v = randomName(r)
+		}
+		typ := types[r.IntN(len(types))]
+		same(t, d, "resolve "+typ+" "+v, func(s store.Store) ([]store.Alias, error) {
+			return s.ResolveAlias(ctx, typ, v)
+		})
+		same(t, d, "find "+v, func(s store.Store) ([]store.Alias, error) {
+			return s.FindAliases(ctx, v)
+		})
+	}
+	for _, id := range owners {
+		same(t, d, "aliases of "+id, func(s store.Store) ([]store.Alias, error) {
+			return s.ListAliases(ctx, id)
+		})
+	}
+}

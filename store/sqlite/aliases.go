@@ -41,9 +41,10 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 }
 
 // ResolveAlias returns every alias with that type and value, ordered by
-// principal id; none is not an error. A type that store.FoldsCase
-// compares with SQLite's NOCASE, which folds ASCII letters, through the
-// index of migration 0011.
+// principal id and value (a folded type's values may differ in case);
+// none is not an error. A type that store.FoldsCase compares with
+// SQLite's NOCASE, which folds ASCII letters, through the index of
+// migration 0011.
 func (s *Store) ResolveAlias(ctx context.Context, typ,
 	value string) ([]store.Alias, error) {
 	match := `value = ?`
@@ -51,7 +52,7 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 		match = `value = ? COLLATE NOCASE`
 	}
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
-		WHERE type = ? AND `+match+` ORDER BY principal_id`,
+		WHERE type = ? AND `+match+` ORDER BY principal_id, value`,
 		[]any{typ, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("resolve alias %s: %w", typ, err)
@@ -60,13 +61,13 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 }
 
 // FindAliases returns every alias with that value, of any type, ordered
-// by principal id and type. The primary key leads with the type, so this
+// by principal id, type and value. The primary key leads with the type, so this
 // reads the whole table: it serves an operator's look-up, not the engine.
 func (s *Store) FindAliases(ctx context.Context,
 	value string) ([]store.Alias, error) {
 	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
 		WHERE value = ? OR (type IN (`+foldedTypes+`)
-		AND value = ? COLLATE NOCASE) ORDER BY principal_id, type`,
+		AND value = ? COLLATE NOCASE) ORDER BY principal_id, type, value`,
 		[]any{value, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("find aliases %q: %w", value, err)
