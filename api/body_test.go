@@ -135,6 +135,10 @@ func TestAnUnknownQueryParameterIsRefusedByName(t *testing.T) {
 		{"POST", "/v1/introspect?session_id=x", "session_id",
 			map[string]any{"session_id": "alice-okta-laptop"}},
 		{"DELETE", "/v1/locks/lck_none?reason=x&by=me", "by", nil},
+		// No parameter takes a list: a second value was dropped.
+		{"GET", "/v1/sessions?principal=alice&principal=frank", "principal", nil},
+		{"GET", "/v1/sessions?limit=1&limit=2", "limit", nil},
+		{"DELETE", "/v1/locks/lck_none?reason=x&reason=y", "reason", nil},
 	} {
 		p := e.do(c.method, c.path, admin, c.body).problem(t, 400,
 			api.ProblemCodeInvalidParameter)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -63,6 +64,15 @@ func checkQuery(q url.Values, known map[string]bool) *Problem {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if known[n] && len(q[n]) > 1 {
+			// No parameter takes a list: the generated code read the first
+			// and dropped the rest, so principal=a&principal=b listed a's
+			// sessions only, and limit=1&limit=2 was "not the type it must
+			// be".
+			return badParam(n, strings.Join(q[n], ", "), fmt.Sprintf(
+				"given %d times; it takes one value (for several, make "+
+					"one request each)", len(q[n])))
+		}
 		if known[n] {
 			continue
 		}
