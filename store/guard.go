@@ -118,6 +118,12 @@ func CheckOrigin(target string) error {
 	case p.Addr().Is4In6():
 		return fmt.Errorf("%q: an IPv4-mapped prefix matches no origin: "+
 			"write it as an IPv4 prefix", target)
+	case p != p.Masked():
+		// 10.0.0.1/8 is stored as typed and locks all of 10.0.0.0/8;
+		// whoever typed it may have meant the one address.
+		return fmt.Errorf("%q sets address bits past /%d: write %s for "+
+			"the whole network or %s for the one address", target,
+			p.Bits(), p.Masked(), netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
 	}
 	return nil
 }

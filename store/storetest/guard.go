@@ -118,7 +118,9 @@ func lockRefusesByTarget(t *testing.T, s store.Store) {
 func lockOriginInvalid(t *testing.T, s store.Store) {
 	for _, target := range []string{"garbage", "0.0.0.0/0", "::/0",
 		"0.0.0.0", "::", "fe80::1%eth0", "::ffff:198.51.100.0/120",
-		"198.51.100.0/33"} {
+		"198.51.100.0/33",
+		// Bits past the prefix: the whole network, or the one address?
+		"198.51.100.7/24", "2001:db8::1/32"} {
 		err := s.PutLock(t.Context(), soon("bad", "origin", target))
 		wantField(t, err, "target")
 	}
