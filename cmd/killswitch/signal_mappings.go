@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -53,16 +54,27 @@ type liveMappings struct {
 	log     *slog.Logger
 	current atomic.Pointer[signals.Mappings]
 	mu      sync.Mutex // one reload at a time
+	// read is the digest of the file's content last read, loaded or
+	// not: a change seen in the directory that left it as it was is no
+	// reason to reload.
+	read [sha256.Size]byte
 }
 
 // newLiveMappings loads path; a file that does not load is an error,
 // since there is nothing to keep in force.
 func newLiveMappings(path string, log *slog.Logger) (*liveMappings, error) {
-	m, err := loadSignalMappings(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, &exitError{code: 2,
+			err: fmt.Errorf("--signal-mappings: signal mappings: %w", err)}
 	}
-	l := &liveMappings{path: path, log: log.With("component", "signals")}
+	m, err := signals.ParseMappings(path, b)
+	if err != nil {
+		return nil, &exitError{code: 2,
+			err: fmt.Errorf("--signal-mappings: %w", err)}
+	}
+	l := &liveMappings{path: path, log: log.With("component", "signals"),
+		read: sha256.Sum256(b)}
 	l.current.Store(m)
 	l.log.Info("signal mappings loaded", "path", path,
 		"mappings", strings.Join(m.Names(), ","))
@@ -76,10 +88,25 @@ func (l *liveMappings) Decode(payload []byte) (signals.Signal, error) {
 
 // reload loads the file again and puts it in force; a file that does
 // not load is logged with its faults and the mappings in force stay.
-func (l *liveMappings) reload() error {
+// Unless forced (SIGHUP), a file whose content is the one last read is
+// left alone.
+func (l *liveMappings) reload(force bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	m, err := signals.LoadMappings(l.path)
+	b, err := os.ReadFile(l.path)
+	if err == nil {
+		sum := sha256.Sum256(b)
+		if sum == l.read && !force {
+			return nil
+		}
+		l.read = sum
+	}
+	var m *signals.Mappings
+	if err == nil {
+		m, err = signals.ParseMappings(l.path, b)
+	} else {
+		err = fmt.Errorf("signal mappings: %w", err)
+	}
 	if err != nil {
 		l.log.Error("signal mappings reload failed; the mappings in "+
 			"force stay", "path", l.path, "mappings_in_force",
@@ -115,17 +142,20 @@ func (l *liveMappings) serve(ctx context.Context, hup <-chan os.Signal,
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_ = l.reload()
+			_ = l.reload(true)
 		case <-changed:
 			timer.Reset(300 * time.Millisecond)
 		case <-timer.C:
-			_ = l.reload()
+			_ = l.reload(false)
 		}
 	}
 }
 
-// watch reports changes of the file; when it cannot be watched it says
-// so and only SIGHUP reloads.
+// watch reports changes in the file's directory, and in its target's
+// when it is a link: a Kubernetes ConfigMap's file is a link that never
+// changes, through a ..data link swapped for a new directory on each
+// update, and a link's target may be edited where it is. When the file
+// cannot be watched it says so and only SIGHUP reloads.
 func (l *liveMappings) watch() (<-chan struct{}, func()) {
 	changed := make(chan struct{}, 1)
 	w, err := fsnotify.NewWatcher()
@@ -140,12 +170,12 @@ func (l *liveMappings) watch() (<-chan struct{}, func()) {
 		}
 		return changed, func() {}
 	}
-	want := filepath.Clean(l.path)
+	if target, err := filepath.EvalSymlinks(l.path); err == nil &&
+		filepath.Dir(target) != filepath.Dir(l.path) {
+		_ = w.Add(filepath.Dir(target))
+	}
 	go func() {
-		for ev := range w.Events {
-			if filepath.Clean(ev.Name) != want {
-				continue
-			}
+		for range w.Events {
 			select {
 			case changed <- struct{}{}:
 			default:

@@ -135,3 +135,57 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A mapping file mounted from a Kubernetes ConfigMap is a link that
+// never changes, through a ..data link that each update swaps for a new
+// directory: no event named the file, so an update was never loaded
+// (SIGHUP alone did). A change that leaves the file as it was reloads
+// nothing.
+func TestAMappingFileUpdatedAsAConfigMapIsReloaded(t *testing.T) {
+	good, err := os.ReadFile(exampleMappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	version := func(name string, content []byte) {
+		t.Helper()
+		must(t, os.Mkdir(filepath.Join(dir, name), 0o700))
+		must(t, os.WriteFile(filepath.Join(dir, name, "mappings.yaml"),
+			content, 0o600))
+		must(t, os.Symlink(name, filepath.Join(dir, "..data_tmp")))
+		must(t, os.Rename(filepath.Join(dir, "..data_tmp"),
+			filepath.Join(dir, "..data")))
+	}
+	version("..2026_01_01", good)
+	path := filepath.Join(dir, "mappings.yaml")
+	must(t, os.Symlink("..data/mappings.yaml", path))
+	var logged syncBuffer
+	live, err := newLiveMappings(path,
+		slog.New(slog.NewTextHandler(&logged, nil)))
+	must(t, err)
+	alert, err := os.ReadFile(chronicleAlert)
+	must(t, err)
+	live.start(t.Context())
+
+	version("..2026_01_02", good)
+	renamed := strings.Replace(string(good), "name: chronicle",
+		"name: secops", 1)
+	version("..2026_01_03", []byte(renamed))
+	must(t, os.RemoveAll(filepath.Join(dir, "..2026_01_01")))
+
+	waitFor(t, func() bool {
+		s, err := live.Decode(alert)
+		return err == nil && s.Format == "generic:secops"
+	})
+	if n := strings.Count(logged.String(), "signal mappings reloaded"); n != 1 {
+		t.Errorf("reloaded %d times, want once (an update that changed "+
+			"nothing is no reload):\n%s", n, logged.String())
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
