@@ -101,7 +101,15 @@ func (p *Pipeline) ProcessSignal(ctx context.Context, sig signals.Signal) (Outco
 	if err != nil {
 		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)
 	}
-	defer p.serial.lock(slices.Collect(maps.Keys(res.principals)))()
+	ids := slices.Collect(maps.Keys(res.principals))
+	defer p.serial.lock(ids)()
+	if l, ok := p.store.(PrincipalLocker); ok {
+		unlock, err := l.LockPrincipals(ctx, ids)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("signal %s: %w", sig.DedupKey, err)
+		}
+		defer unlock()
+	}
 	in, err := enrichResolved(ctx, p.store, sig, res, now)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("enrich signal %s: %w", sig.DedupKey, err)

@@ -1,9 +1,18 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"sync"
 )
+
+// PrincipalLocker is a registry several instances share that can make
+// their signals about one principal take turns too, as principalSerial
+// does within one (store/postgres). LockPrincipals holds ids until
+// unlock is called.
+type PrincipalLocker interface {
+	LockPrincipals(ctx context.Context, ids []string) (unlock func(), err error)
+}
 
 // principalSerial lets one signal at a time work on a principal, from
 // resolution to the outbox write. The source keeps one Kafka key on one

@@ -68,6 +68,10 @@ type Store struct {
 	db *pool
 	// writeLock is the advisory lock key every write transaction takes.
 	writeLock int64
+	// lockDB holds the connections of principal locks (LockPrincipals);
+	// schemaKey is the first half of their keys, the schema's oid.
+	lockDB    *sql.DB
+	schemaKey int32
 }
 
 var _ store.Store = (*Store)(nil)
@@ -148,9 +152,14 @@ func open(ctx context.Context, connURL string, create bool) (*Store, error) {
 	db := sql.OpenDB(stdlib.GetConnector(*cfg))
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: &pool{db}}
+	// Opens no connection until a principal is first locked.
+	lockDB := sql.OpenDB(stdlib.GetConnector(*cfg))
+	lockDB.SetMaxOpenConns(maxLockConns)
+	lockDB.SetMaxIdleConns(4)
+	s := &Store{db: &pool{db}, lockDB: lockDB}
 	if err := s.setUp(ctx, create); err != nil {
 		db.Close()
+		lockDB.Close()
 		return nil, fmt.Errorf("open postgres store %s: %w", name,
 			redactErr(err, connURL))
 	}
@@ -173,6 +182,7 @@ func (s *Store) setUp(ctx context.Context, create bool) error {
 			"to keep the registry in")
 	}
 	s.writeLock = writeLockSpace<<32 | oid
+	s.schemaKey = int32(uint32(oid))
 	if !create {
 		applied, err := appliedVersions(ctx, s.db.DB)
 		if err != nil {
@@ -205,6 +215,7 @@ func redactErr(err error, connURL string) error {
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.lockDB.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close postgres store: %w", err)
 	}
