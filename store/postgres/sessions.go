@@ -16,6 +16,14 @@ const sessionCols = "id, principal_id, provider, external_id, kind, " +
 	"origin, credential_id, created_at, last_seen_at, expires_at, " +
 	"status, " + revocationCols + ", revocation_effect"
 
+// originField is the SQL of a session's origin as jsonb, to take a field
+// from with ->>. Origins are stored as Go's JSON text, which writes a NUL
+// character (one a user agent may hold) as \u0000, an escape jsonb
+// refuses: it would fail the whole query. Here it reads as U+FFFD, so a
+// field holding one matches no network and no country filter a caller
+// can give, as in store/sqlite.
+const originField = `replace(origin, '\u0000', '\ufffd')::jsonb`
+
 // sessionStatuses are the statuses a session may have.
 var sessionStatuses = []string{store.StatusActive, store.StatusRevoked,
 	store.StatusExpired}
@@ -146,10 +154,10 @@ func sessionWhere(f store.SessionFilter) *where {
 			kinds.String()+")", kinds.args...)
 	}
 	if f.Country != "" {
-		w.add("origin::jsonb ->> 'country' = ?", f.Country)
+		w.add(originField+" ->> 'country' = ?", f.Country)
 	}
 	if f.Network.IsValid() {
-		w.add("killswitch_in_network(origin::jsonb ->> 'ip', ?::cidr)",
+		w.add("killswitch_in_network("+originField+" ->> 'ip', ?::cidr)",
 			f.Network.Masked().String())
 	}
 	w.eq("revocation_effect", string(f.Effect))

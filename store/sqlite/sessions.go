@@ -150,7 +150,10 @@ func sessionWhere(f store.SessionFilter) *where {
 		w.add("json_extract(origin, '$.country') = ?", f.Country)
 	}
 	if f.Network.IsValid() {
-		w.add(inNetwork+"(json_extract(origin, '$.ip'), ?)",
+		// The function is given the address cut at a NUL character,
+		// so one holding a NUL is refused here: it is not an address.
+		w.add("instr(CAST(json_extract(origin, '$.ip') AS BLOB), X'00') = 0"+
+			" AND "+inNetwork+"(json_extract(origin, '$.ip'), ?)",
 			f.Network.String())
 	}
 	w.eq("revocation_effect", string(f.Effect))

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -20,8 +22,35 @@ var sessionTests = []test{
 	{"Sessions are filtered by every field of the filter", sessionFilter},
 	{"Sessions are filtered by principal kinds and providers",
 		sessionScopes},
+	{"A NUL character in one session's origin neither stops the filters " +
+		"by network and country nor puts it in a network", sessionOriginNUL},
 	{"Sessions page in list order, those without a creation time first",
 		sessionPaging},
+}
+
+// sessionOriginNUL: an origin's user agent comes from whoever signed
+// in, so it holds whatever they sent.
+func sessionOriginNUL(t *testing.T, s store.Store) {
+	addPrincipal(t, s, "alice")
+	odd, nulIP := webSession(), webSession()
+	odd.ID, nulIP.ID = "alice-odd", "alice-nul-ip"
+	odd.Origin.UserAgent = "Mozilla/5.0\x00<script>"
+	nulIP.Origin.IP = "198.51.100.21\x00"
+	putSessions(t, s, webSession(), odd, nulIP)
+	got, err := s.GetSession(t.Context(), odd.ID)
+	must(t, err)
+	equal(t, "origin", got.Origin, odd.Origin)
+	for _, f := range []store.SessionFilter{{Country: "US"},
+		{Network: netip.MustParsePrefix("198.51.100.0/24")}} {
+		ss, err := s.ListSessions(t.Context(), f)
+		must(t, err)
+		want := []string{"alice-odd", "alice-web"}
+		if f.Country != "" {
+			want = append(want, "alice-nul-ip")
+		}
+		sameSet(t, fmt.Sprintf("sessions of %+v", f), ids(ss, sessionID),
+			want)
+	}
 }
 
 // webSession is an active browser session of alice with every field set
