@@ -39,6 +39,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -227,15 +228,9 @@ func (s *Store) Close() error {
 // wrapped with op; data PostgreSQL cannot keep (text that is not UTF-8,
 // a NUL character) is store.ErrInvalid.
 func (s *Store) inWrite(ctx context.Context, op string, fn func(*txn) error) error {
-	t, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", op, err)
-	}
-	tx := &txn{t}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`,
-		s.writeLock); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("%s: write lock: %w", op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
@@ -245,6 +240,45 @@ func (s *Store) inWrite(ctx context.Context, op string, fn func(*txn) error) err
 		return fmt.Errorf("%s: commit: %w", op, err)
 	}
 	return nil
+}
+
+// begin starts a write transaction and takes the registry's write lock.
+// A pooled connection the server ended while it was idle (a failover,
+// an idle timeout, pg_terminate_backend) fails its first statement;
+// nothing was written, so begin tries the next, up to one more than the
+// pool holds, rather than fail the write.
+func (s *Store) begin(ctx context.Context) (*txn, error) {
+	for attempt := 0; ; attempt++ {
+		tx, err := s.beginOnce(ctx)
+		if err == nil || !connectionLost(err) || attempt == maxConns {
+			return tx, err
+		}
+	}
+}
+
+// beginOnce is begin on one connection.
+func (s *Store) beginOnce(ctx context.Context) (*txn, error) {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	tx := &txn{t}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`,
+		s.writeLock); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("write lock: %w", err)
+	}
+	return tx, nil
+}
+
+// connectionLost reports whether err says the connection was gone:
+// the server ended it (SQLSTATE class 57P) or it was closed under us.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
 }
 
 // invalidData marks as store.ErrInvalid an error of PostgreSQL's class
