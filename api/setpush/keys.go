@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -35,27 +37,60 @@ func (r *Receiver) keysOf(ctx context.Context, iss string) (jwk.Set, error) {
 
 // refetch fetches the JWKS at url anew, unless it was fetched so less
 // than RefetchEvery ago; nil, nil then.
-func (r *Receiver) refetch(ctx context.Context, url string) (jwk.Set, error) {
+func (r *Receiver) refetch(ctx context.Context, src string) (jwk.Set, error) {
 	r.mu.Lock()
 	now := r.now()
-	last, seen := r.fetched[url]
+	last, seen := r.fetched[src]
 	due := !seen || now.Sub(last) >= r.cfg.RefetchEvery
 	if due {
-		r.fetched[url] = now
+		r.fetched[src] = now
 	}
 	r.mu.Unlock()
 	if !due {
-		set, err := r.cache.Lookup(ctx, url)
+		set, err := r.cache.Lookup(ctx, src)
 		if err != nil {
-			return nil, fmt.Errorf("jwks %s: %w", url, ErrKeysUnavailable)
+			return nil, fmt.Errorf("jwks %s: %w", shownURL(src), ErrKeysUnavailable)
 		}
 		return set, nil
 	}
-	set, err := r.cache.Refresh(ctx, url)
+	set, err := r.cache.Refresh(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("jwks %s: %w: %w", url, ErrKeysUnavailable, err)
+		return nil, fmt.Errorf("jwks %s: %w: %s", shownURL(src), ErrKeysUnavailable,
+			scrubURL(err.Error(), src))
 	}
 	return set, nil
+}
+
+// scrubURL is msg with the credentials of the JWKS URL src (its
+// password, its query) replaced wherever they appear: an HTTP client's
+// error quotes the URL it asked, query and all.
+func scrubURL(msg, src string) string {
+	msg = strings.ReplaceAll(msg, src, shownURL(src))
+	u, err := url.Parse(src)
+	if err != nil {
+		return strings.ReplaceAll(msg, src, shownURL(src))
+	}
+	if u.RawQuery != "" {
+		msg = strings.ReplaceAll(msg, u.RawQuery, "...")
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
+}
+
+// shownURL is a JWKS URL as logs and errors show it: without a password
+// or query, either of which may carry a credential (a JWKS behind a
+// token in its query string was logged with the token).
+func shownURL(src string) string {
+	u, err := url.Parse(src)
+	if err != nil {
+		return "(a JWKS URL that does not parse)"
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "..."
+	}
+	return u.Redacted()
 }
 
 // verifySignature verifies the SET with the issuer's key its kid names

@@ -158,7 +158,8 @@ func New(ctx context.Context, cfg Config, now func() time.Time) (*Receiver, erro
 	}
 	for u := range urls {
 		if err := cache.Register(ctx, u, jwk.WithWaitReady(false)); err != nil {
-			return nil, fmt.Errorf("jwks %s: %w", u, err)
+			return nil, fmt.Errorf("jwks %s: %s", shownURL(u),
+				scrubURL(err.Error(), u))
 		}
 	}
 	r.cache = cache

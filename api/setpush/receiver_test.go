@@ -107,3 +107,27 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A JWKS URL behind a token in its query string (or a password) was
+// shown whole in the error of a fetch that failed, and so logged.
+func TestAJWKSURLsCredentialsNeverReachAnError(t *testing.T) {
+	const secret = "jwks-query-token-b2f1"
+	src := "http://jwks-user:" + secret + "-pw@127.0.0.1:1/keys?access_token=" + secret
+	r, err := New(t.Context(), Config{Audience: "urn:killswitch:ssf",
+		Issuers: map[string]string{"https://idp/": src}}, time.Now)
+	must(t, err)
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	key, err := jwk.Import(priv)
+	must(t, err)
+	_, err = r.Verify(t.Context(), signed(t, key, setClaims(t), nil))
+	if !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("err = %v, want ErrKeysUnavailable", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatalf("the error shows the URL's credentials: %v", err)
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1/keys") {
+		t.Errorf("the error does not say which JWKS: %v", err)
+	}
+}
