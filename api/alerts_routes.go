@@ -160,10 +160,18 @@ func readEncoded(body io.Reader, coding string) ([]byte, error) {
 		"does not gunzip: " + err.Error()}
 }
 
+// lineTypes are the media types of a body of many JSON values, one per
+// line, under the names shippers send it by: a Vector or Fluent Bit sink
+// saying application/jsonl had its whole body dead-lettered as one bad
+// alert.
+var lineTypes = map[string]bool{ndjson: true, "application/ndjson": true,
+	"application/jsonl": true, "application/x-jsonlines": true,
+	"application/jsonlines": true}
+
 // isNDJSON reports whether r's body is many alerts, one per line.
 func isNDJSON(r *http.Request) bool {
 	t, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && t == ndjson
+	return err == nil && lineTypes[t]
 }
 
 // ingestProblem is the answer to alerts Kafka did not take.

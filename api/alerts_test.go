@@ -158,6 +158,22 @@ func TestManyAlertsArePublishedInOrderKeyedByTheirPrincipal(t *testing.T) {
 	}
 }
 
+// Shippers name a body of JSON lines in several ways; a sink saying
+// application/jsonl had its whole body dead-lettered as one bad alert.
+func TestJSONLinesUnderEachOfTheirNamesAreManyAlerts(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	body := ndjsonOf(compact(t, aliceAlert), compact(t, daveAlert))
+	for _, typ := range []string{"application/ndjson", "application/jsonl",
+		"application/x-jsonlines", "Application/JSONL; charset=utf-8"} {
+		var got accepted
+		e.post("/v1/alerts", secret, typ, body).want(t, http.StatusAccepted, &got)
+		if len(got.Accepted) != 2 {
+			t.Errorf("%s: accepted %+v, want both lines", typ, got.Accepted)
+		}
+	}
+}
+
 func TestBadAlertsAreProblemsNamingLineAndFieldAndAreDeadLettered(t *testing.T) {
 	e := newIngestEnv(t, func(*ingestSetup) {})
 	secret := e.token(api.Ingest, store.TokenScopes{})
