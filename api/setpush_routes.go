@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/killswitch-dev/killswitch/api/ingest"
 	"github.com/killswitch-dev/killswitch/api/setpush"
+	"github.com/killswitch-dev/killswitch/store"
 )
 
 // routeSETPush receives Security Event Tokens pushed by a Shared Signals
@@ -36,10 +38,45 @@ func (s *Server) pushSET(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := s.verifySET(w, r, rc)
-	if err == nil {
+	if ev, ok := setpush.StreamEventOf(claims); err == nil && ok {
+		err = s.recordStreamEvent(r, c, ev)
+	} else if err == nil {
 		err = s.ingestSET(r, c, claims)
 	}
 	s.answerSET(w, r, err)
+}
+
+// EventSSFStreamEvent is the audit event of an SSF framework event a
+// transmitter pushed (a verification, a stream's new status).
+const EventSSFStreamEvent = "ssf.stream_event"
+
+// recordStreamEvent audits and logs an SSF framework event: it names no
+// subject, so it is no alert, but the operator who asked a transmitter
+// to verify the stream learns here that it works end to end. Refusing
+// it, as the decoders would, failed the verification SSF 1.0 asks
+// receivers to make and dead-lettered it.
+func (s *Server) recordStreamEvent(r *http.Request, c Caller,
+	ev setpush.StreamEvent) error {
+	details, _ := json.Marshal(map[string]string{"iss": ev.Issuer,
+		"jti": ev.JTI, "state": clip(ev.State), "status": ev.Status,
+		"reason": clip(ev.Reason)})
+	err := s.st.AppendAudit(context.WithoutCancel(r.Context()),
+		store.AuditEntry{Time: s.now(), Actor: c.Actor(),
+			Event: EventSSFStreamEvent, Subject: ev.Type, Details: details})
+	if err != nil {
+		return fmt.Errorf("audit SSF %s event: %w", ev.Type, err)
+	}
+	s.log.Info("shared signals stream event received", "event", ev.Type,
+		"issuer", ev.Issuer, "status", ev.Status)
+	return nil
+}
+
+// clip bounds a transmitter's free text kept in the audit.
+func clip(s string) string {
+	if len(s) > 256 {
+		return s[:256]
+	}
+	return s
 }
 
 // verifySET reads and verifies the pushed SET and returns its claims; a

@@ -510,3 +510,49 @@ func TestASymmetricKeyAJWKSPublishesIsNeverUsed(t *testing.T) {
 
 	refused(t, r, setpush.CodeInvalidKey)
 }
+
+// A transmitter answers a receiver's verification request (SSF 1.0
+// section 8.1.4) with a verification event pushed like any SET, and
+// tells of a stream's new status with stream-updated (8.1.5). Neither
+// names a subject: both are taken, audited, and neither published nor
+// dead-lettered. They were refused as invalid_request (no decoder took
+// them), so a receiver could never verify its stream from killswitch.
+func TestSSFStreamEventsAreTakenAndAuditedNotDecoded(t *testing.T) {
+	const iss = "https://killswitch-a.example.com"
+	e := newSETEnv(t, []string{iss}, false)
+	events := map[string]map[string]any{
+		"verification":   {"state": "VGhpcyBpcyBhIHN0YXRl"},
+		"stream-updated": {"status": "paused", "reason": "maintenance"},
+	}
+	for name, members := range events {
+		claims := map[string]any{"iss": iss, "jti": "j-" + name,
+			"iat": time.Now().Unix(), "aud": receiverAudience,
+			"sub_id": map[string]any{"format": "opaque", "id": "str_1"},
+			"events": map[string]any{
+				"https://schemas.openid.net/secevent/ssf/event-type/" + name: members}}
+
+		r := e.push(e.tx.sign(claims, "key-1"))
+
+		if r.status != http.StatusAccepted || len(r.body) != 0 {
+			t.Fatalf("%s: push = %d %s, want 202 with no body", name, r.status, r.body)
+		}
+	}
+	for _, topic := range []string{engine.DefaultAlertsTopic, engine.DefaultDLQTopic} {
+		if got := len(e.readAll(topic)); got != 0 {
+			t.Errorf("%d messages on %s, want none", got, topic)
+		}
+	}
+	entries, err := e.st.ListAudit(t.Context(), store.AuditFilter{})
+	must(t, err)
+	got := map[string]string{}
+	for _, a := range entries {
+		if a.Event == api.EventSSFStreamEvent {
+			got[a.Subject] = string(a.Details)
+		}
+	}
+	if !strings.Contains(got["verification"], `"state":"VGhpcyBpcyBhIHN0YXRl"`) ||
+		!strings.Contains(got["stream-updated"], `"status":"paused"`) ||
+		!strings.Contains(got["verification"], `"iss":"`+iss+`"`) {
+		t.Fatalf("audited stream events %v, want both with issuer, state and status", got)
+	}
+}

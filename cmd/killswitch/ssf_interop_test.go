@@ -97,7 +97,8 @@ func setDedupKey(issuer string) *regexp.Regexp {
 // complex sub_id (Alice's e-mail and the session's provider id), and its
 // shipped session_revoked policy ends that session, and only it, in B's
 // registry. B's audit names A's issuer and SET (dedup key caep:ISS#jti)
-// as the signal it decided on.
+// as the signal it decided on, and the verification event A sent when
+// asked to verify the stream (SSF 1.0 section 8.1.4).
 func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	portA, portB := freeTestPort(t), freeTestPort(t)
@@ -114,6 +115,9 @@ func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 		"--ssf-receiver-audience", audienceB)
 
 	stream := apiClient{t: t, base: a.base, secret: ssfToken}
+	var created struct {
+		ID string `json:"stream_id"`
+	}
 	stream.must(201, "POST", "/v1/ssf/streams", map[string]any{
 		"aud": audienceB,
 		"delivery": map[string]any{"method": "urn:ietf:rfc:8935",
@@ -121,7 +125,11 @@ func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 			"authorization_header": "Bearer " + pushToken},
 		"events_requested": []string{
 			"https://schemas.openid.net/secevent/caep/event-type/session-revoked"},
-	}, nil)
+	}, &created)
+	if got := stream.call("POST", "/v1/ssf/verify", map[string]any{
+		"stream_id": created.ID, "state": "is-b-listening"}, nil); got != 204 {
+		t.Fatalf("POST /v1/ssf/verify = %d, want 204", got)
+	}
 
 	responder := apiClient{t: t, base: a.base,
 		secret: mintToken(t, a.db, "dana", "responder")}
@@ -148,6 +156,7 @@ func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 			"ended another", got["alice-okta-phone"])
 	}
 	checkDecidedOnASETOf(t, viewer, issuerA)
+	checkVerified(t, viewer, issuerA, "is-b-listening")
 
 	for _, p := range []*peer{a, b} {
 		p.stop(t)
@@ -191,4 +200,23 @@ func checkDecidedOnASETOf(t *testing.T, c apiClient, issuer string) {
 			"session: %s", d.DedupKey, e.Details)
 	}
 	t.Fatalf("B's audit has no decision on a SET of %s: %+v", issuer, page.Items)
+}
+
+// checkVerified asserts that B's audit holds the verification event of
+// issuer with the state the stream's owner asked A for.
+func checkVerified(t *testing.T, c apiClient, issuer, state string) {
+	t.Helper()
+	var page struct {
+		Items []auditEntry `json:"items"`
+	}
+	c.must(200, "GET", "/v1/audit?event=ssf.stream_event", nil, &page)
+	for _, e := range page.Items {
+		var d map[string]string
+		json.Unmarshal(e.Details, &d)
+		if e.Subject == "verification" && d["iss"] == issuer && d["state"] == state {
+			return
+		}
+	}
+	t.Fatalf("B's audit has no verification from %s with state %q: %+v",
+		issuer, state, page.Items)
 }
