@@ -224,8 +224,10 @@ const maxIdentifierDepth = 4
 
 // setSubjects names the token's subject: sub_id (RFC 9493), or the
 // event's subject member in tokens written to earlier drafts. An opaque
-// identifier names a session in a CAEP session-revoked event, and a user
-// otherwise.
+// subject names a session in a CAEP session-revoked event, and a user
+// otherwise; so does the opaque user member of a complex subject, which
+// is how killswitch's transmitter names a principal it knows no e-mail
+// address of.
 func setSubjects(doc, event map[string]any, f Format,
 	name string) []Subject {
 	id := obj(doc, "sub_id")
@@ -255,7 +257,9 @@ func addIdentifier(l *subjectList, id map[string]any, kind idKind,
 	}
 	switch format := identifierFormat(id); format {
 	case "complex":
-		addIdentifier(l, obj(id, "user"), idPrincipal, sessionEvent, depth+1)
+		// The user member names a user even in a session event: only a
+		// subject that is itself opaque stands for the session.
+		addIdentifier(l, obj(id, "user"), idPrincipal, false, depth+1)
 		addIdentifier(l, obj(id, "session"), idSession, sessionEvent, depth+1)
 		addIdentifier(l, obj(id, "device"), idDevice, sessionEvent, depth+1)
 	case "aliases":

@@ -126,6 +126,15 @@ func TestSETSubjectIdentifierFormats(t *testing.T) {
 				"tenant": map[string]any{"format": "opaque", "id": "t-1"}},
 			[]signals.Subject{sub(email, "ivy@example.com", target),
 				sub(session, "s-1", target), sub(device, "dev-7", target)}},
+		{"An opaque user of a revoked session is a user, not a session", revoked,
+			map[string]any{"format": "complex",
+				"user":    map[string]any{"format": "opaque", "id": "deploy-bot"},
+				"session": map[string]any{"format": "opaque", "id": "s-1"}},
+			[]signals.Subject{sub(userID, "deploy-bot", target),
+				sub(session, "s-1", target)}},
+		{"An opaque subject of session-revoked is the session", revoked,
+			map[string]any{"format": "opaque", "id": "s-1"},
+			[]signals.Subject{sub(session, "s-1", target)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
