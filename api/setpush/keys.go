@@ -20,7 +20,7 @@ func (r *Receiver) keysOf(ctx context.Context, iss string) (jwk.Set, error) {
 	src, ok := r.cfg.Issuers[iss]
 	if !ok {
 		return nil, refuse(CodeInvalidIssuer, "iss %q is not an issuer "+
-			"this receiver accepts SETs from", iss)
+			"this receiver accepts SETs from%s", iss, r.nearIssuer(iss))
 	}
 	if set, ok := r.files[iss]; ok {
 		return set, nil
@@ -33,6 +33,22 @@ func (r *Receiver) keysOf(ctx context.Context, iss string) (jwk.Set, error) {
 		return nil, err
 	}
 	return set, nil
+}
+
+// nearIssuer names, for an iss not configured, a configured issuer that
+// differs from it only by a trailing slash or in case: issuers are
+// compared exactly (RFC 7519), and killswitch's transmitter writes its
+// --ssf-issuer without one, so a receiver configured with the URL as an
+// operator typed it refused every SET with no clue why.
+func (r *Receiver) nearIssuer(iss string) string {
+	want := strings.ToLower(strings.TrimSuffix(iss, "/"))
+	for c := range r.cfg.Issuers {
+		if strings.ToLower(strings.TrimSuffix(c, "/")) == want {
+			return fmt.Sprintf(" (%q is, and issuers are compared "+
+				"exactly: configure the iss as the transmitter sends it)", c)
+		}
+	}
+	return ""
 }
 
 // refetch fetches the JWKS at url anew, unless it was fetched so less

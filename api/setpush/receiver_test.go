@@ -131,3 +131,30 @@ func TestAJWKSURLsCredentialsNeverReachAnError(t *testing.T) {
 		t.Errorf("the error does not say which JWKS: %v", err)
 	}
 }
+
+// Issuers are compared exactly, as RFC 7519 has it; an iss that differs
+// from a configured one by a trailing slash alone (killswitch's own
+// transmitter drops the slash of --ssf-issuer) is refused with the
+// configured one named, so that the operator sees the mismatch.
+func TestAnIssuerDifferingByATrailingSlashIsRefusedNamingTheConfiguredOne(t *testing.T) {
+	r, key := fileReceiver(t)
+	for iss, near := range map[string]bool{"https://idp": true,
+		"HTTPS://IDP/": true, "https://idp.example/": false} {
+		var c map[string]any
+		must(t, json.Unmarshal(setClaims(t), &c))
+		c["iss"] = iss
+		b, err := json.Marshal(c)
+		must(t, err)
+
+		_, err = r.Verify(t.Context(), signed(t, key, b, nil))
+
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeInvalidIssuer {
+			t.Fatalf("iss %q: %v, want invalid_issuer", iss, err)
+		}
+		if got := strings.Contains(e.Description, `"https://idp/" is`); got != near {
+			t.Errorf("iss %q: description %q names the configured issuer: %v, want %v",
+				iss, e.Description, got, near)
+		}
+	}
+}
