@@ -18,10 +18,11 @@ import (
 )
 
 type policyTestFlags struct {
-	cases    string
-	corpus   string
-	coverage bool
-	verbose  bool
+	cases          string
+	corpus         string
+	signalMappings string
+	coverage       bool
+	verbose        bool
 }
 
 // testTally counts outcomes for the closing lines, and why cases were
@@ -40,7 +41,9 @@ func newPolicyTestCmd(g *globals) *cobra.Command {
 			"tester, then every case in DIR/cases (YAML or JSON files: an " +
 			"alert, the registry it meets, and the actions or policy error " +
 			"expected), decoding each alert and building its input with the " +
-			"engine's own enrichment. A failing case prints the expected and " +
+			"engine's own enrichment (alerts of mapped formats through the " +
+			"case file's signal_mappings, or else --signal-mappings). " +
+			"A failing case prints the expected and " +
 			"actual actions as a diff. DIR defaults to policies. Exit 1 when " +
 			"anything fails.",
 		Args: cobra.MaximumNArgs(1),
@@ -56,6 +59,8 @@ func newPolicyTestCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.cases, "cases", "", "directory of case files (default DIR/cases)")
 	fl.StringVar(&f.corpus, "corpus", "../shared/corpus",
 		"the shared alert corpus that \"corpus:\" signals name")
+	fl.StringVar(&f.signalMappings, "signal-mappings", "", signalMappingsUsage+
+		"; for case files that name no signal_mappings of their own")
 	fl.BoolVar(&f.coverage, "coverage", false, "report which policy lines ran")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing tests and cases too")
 	return cmd
@@ -137,8 +142,12 @@ func runCases(ctx context.Context, w io.Writer, ps *rules.PolicySet, dir string,
 	if err != nil {
 		return err
 	}
+	mappings, err := loadSignalMappings(f.signalMappings)
+	if err != nil {
+		return err
+	}
 	r := cases.Runner{Policies: ps, Data: data, CorpusDir: f.corpus,
-		CI: os.Getenv("CI") == "true"}
+		CI: os.Getenv("CI") == "true", Mappings: mappings}
 	for _, res := range r.Run(ctx, files) {
 		printCase(w, res, f.verbose, t)
 	}

@@ -189,3 +189,45 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A case of a mapped format fails without mappings, naming the case and
+// where to give them, and passes with --signal-mappings.
+func TestPolicyTestDecodesMappedCasesWithSignalMappings(t *testing.T) {
+	alert, err := filepath.Abs(chronicleAlert)
+	must(t, err)
+	dir := t.TempDir()
+	note := "A Chronicle detection about Alice waits for a person"
+	writeFile(t, filepath.Join(dir, "mapped.yaml"), `now: 2026-12-01T12:00:00Z
+inventory:
+  principals:
+    - {id: alice, kind: human, aliases: [{type: email, value: alice@example.com}]}
+cases:
+  - note: `+note+`
+    signal: `+alert+`
+    want:
+      actions: [revoke_sessions principal:alice scope=all rule=siem_incident]
+      requires_approval: true
+`)
+	out, code := ks(t, "policy", "test", shippedDir, "--cases", dir)
+	for _, want := range []string{"FAIL " + dir + "/mapped.yaml: " + note,
+		"no decoder recognises this payload", `add "signal_mappings: FILE"`,
+		"give --signal-mappings FILE", " passed, 1 failed, 0 skipped"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("without mappings: exit %d, want 1 and %q in:\n%s",
+				code, want, out)
+		}
+	}
+	out, code = ks(t, "policy", "test", shippedDir, "--cases", dir, "-v",
+		"--signal-mappings", exampleMappings)
+	if code != 0 || !strings.Contains(out, "PASS "+dir+"/mapped.yaml: "+note) {
+		t.Errorf("with --signal-mappings: exit %d, want 0 and the case "+
+			"passed:\n%s", code, out)
+	}
+	broken := brokenMappings(t)
+	out, code = ks(t, "policy", "test", shippedDir, "--cases", dir,
+		"--signal-mappings", broken)
+	if code != 2 || !strings.Contains(out, "--signal-mappings: "+broken+":3:") {
+		t.Errorf("a broken mapping file: exit %d, want 2 naming it:\n%s",
+			code, out)
+	}
+}

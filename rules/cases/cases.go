@@ -8,6 +8,9 @@
 //	inventory: inventory/demo.yaml   # default for every case: a path
 //	                                 # (relative to this file) or inline
 //	now: 2025-06-01T12:00:00Z        # default evaluation time
+//	signal_mappings: ../mappings.yaml # optional: a mapping file (relative
+//	                                 # to this file) for alerts of mapped
+//	                                 # formats (generic:NAME)
 //	cases:
 //	  - note: GitHub secret scanning revokes the exposed PAT
 //	    signal: alerts/github-pat.json       # a path, or the payload inline
@@ -21,7 +24,8 @@
 //	    signal: alerts/github-pat.json
 //	    want: {error: decision_invalid}
 //
-// Each signal is decoded with signals.Decode and its input built with the
+// Each signal is decoded as the engine decodes it (with the file's
+// signal mappings, or else the Runner's), and its input built with the
 // real engine.Enrich over the inventory imported into a private in-memory
 // registry, so a case sees what the engine would. An action is written as
 // replay.ActionLine renders it. A signal path starting with "corpus:" is
@@ -39,6 +43,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/killswitch-dev/killswitch/signals"
 )
 
 // File is one case file.
@@ -47,7 +53,13 @@ type File struct {
 	Path      string          `json:"-"`
 	Inventory json.RawMessage `json:"inventory,omitempty"`
 	Now       string          `json:"now,omitempty"`
-	Cases     []Case          `json:"cases"`
+	// SignalMappings is a mapping file, relative to the case file, that
+	// decodes its alerts of formats no built-in decoder knows. It is
+	// loaded by ReadFile and beats the Runner's Mappings.
+	SignalMappings string `json:"signal_mappings,omitempty"`
+	Cases          []Case `json:"cases"`
+
+	mappings *signals.Mappings
 }
 
 // Case is one alert and what the policy set must decide about it.
@@ -101,7 +113,20 @@ func ReadFile(path string) (*File, error) {
 			return nil, fmt.Errorf("policy cases %s: cases[%d]: %w", path, i, err)
 		}
 	}
+	if err := f.loadMappings(); err != nil {
+		return nil, fmt.Errorf("policy cases %s: signal_mappings: %w", path, err)
+	}
 	return f, nil
+}
+
+// loadMappings loads the file's signal_mappings, if it names one.
+func (f *File) loadMappings() error {
+	if f.SignalMappings == "" {
+		return nil
+	}
+	m, err := signals.LoadMappings(f.beside(f.SignalMappings))
+	f.mappings = m
+	return err
 }
 
 func (c Case) check() error {

@@ -45,6 +45,10 @@ type Runner struct {
 	CorpusDir string
 	// CI makes a case that needs the absent corpus fail, not skip.
 	CI bool
+	// Mappings decode the alerts of mapped formats in case files that
+	// name no signal_mappings of their own. Nil decodes with the
+	// built-in decoders only.
+	Mappings *signals.Mappings
 	// Options are passed to rules.Load for a case's own Modules.
 	Options []rules.Option
 }
@@ -120,11 +124,32 @@ func (r *Runner) signal(f *File, c Case) (signals.Signal, string, error) {
 	if err != nil {
 		return signals.Signal{}, "", fmt.Errorf("signal: %w", err)
 	}
-	sig, err := signals.Decode(payload)
+	sig, err := r.decode(f, payload)
 	if err != nil {
 		return signals.Signal{}, "", fmt.Errorf("signal: %w", err)
 	}
 	return sig, "", nil
+}
+
+// decode decodes with the file's mappings, or else the Runner's. A
+// payload nothing recognises says where mappings come from: its format
+// may be one a mapping file describes.
+func (r *Runner) decode(f *File, payload []byte) (signals.Signal, error) {
+	m := f.mappings
+	if m == nil {
+		m = r.Mappings
+	}
+	sig, err := m.Decode(payload)
+	switch {
+	case !errors.Is(err, signals.ErrUnknownFormat):
+		return sig, err
+	case m == nil:
+		return sig, fmt.Errorf("%w; no signal mappings were given: if a "+
+			"mapping file describes this alert, add \"signal_mappings: "+
+			"FILE\" (relative to the case file) to %s, or give "+
+			"--signal-mappings FILE", err, f.Path)
+	}
+	return sig, fmt.Errorf("%w, nor does any mapping of %s", err, m.File())
 }
 
 type corpusAbsentError struct{ dir string }
@@ -146,7 +171,16 @@ func (f *File) resolve(raw json.RawMessage, corpusDir string) ([]byte, error) {
 		}
 		return os.ReadFile(filepath.Join(corpusDir, rest))
 	}
-	return os.ReadFile(filepath.Join(filepath.Dir(f.Path), p))
+	return os.ReadFile(f.beside(p))
+}
+
+// beside is a path a case file names: relative to the file, unless it
+// is absolute.
+func (f *File) beside(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(f.Path), p)
 }
 
 func (f *File) registry(ctx context.Context, c Case, now time.Time) (closer, error) {
@@ -159,7 +193,7 @@ func (f *File) registry(ctx context.Context, c Case, now time.Time) (closer, err
 	}
 	var p string
 	if json.Unmarshal(raw, &p) == nil {
-		return replay.OpenInventory(ctx, filepath.Join(filepath.Dir(f.Path), p), now)
+		return replay.OpenInventory(ctx, f.beside(p), now)
 	}
 	return replay.ParseInventory(ctx, raw, f.Path+": inventory", now)
 }
