@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 const actionCols = "id, idempotency_key, signal_id, kind, target_type, " +
@@ -159,7 +160,7 @@ func (s *Store) FinishAction(ctx context.Context, id, state string,
 		if err != nil {
 			return err
 		}
-		if err := mustAffect(res, "action", id); err != nil {
+		if err := sqlstore.MustAffect(res, "action", id); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, audit)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // changePage is the default page of ChangedSince and RevocationLog.
@@ -63,7 +64,7 @@ func changedSince(ctx context.Context, tx *sql.Tx, cursor int64,
 		ids["principal"], scanPrincipal); err != nil {
 		return cs, err
 	}
-	cs.Locks, err = byIDs(ctx, tx, "locks", lockCols, ids["lock"], scanLock)
+	cs.Locks, err = byIDs(ctx, tx, "locks", sqlstore.LockCols, ids["lock"], scanLock)
 	return cs, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 const deliveryCols = "id, stream_id, event_type, body, state, attempts, " +
@@ -185,7 +186,7 @@ func (s *Store) RetryDelivery(ctx context.Context, streamID, id,
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "running delivery", id)
+		return sqlstore.MustAffect(res, "running delivery", id)
 	})
 }
 

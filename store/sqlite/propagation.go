@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // RotateSigningKey stores k as the active signing key and retires every
@@ -261,6 +262,6 @@ func (s *Store) DeleteStream(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "stream", id)
+		return sqlstore.MustAffect(res, "stream", id)
 	})
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
+// tokenCols are the columns of api_tokens.
 const tokenCols = "id, name, secret_hash, role, scopes, created_by, " +
 	"created_at, expires_at, last_used_at, revoked_at, revoked_by"
 
@@ -25,12 +26,13 @@ func (s *Store) CreateAPIToken(ctx context.Context, t store.APIToken) error {
 	if err != nil {
 		return fmt.Errorf("%s: scopes: %w", op, err)
 	}
-	return s.inWrite(ctx, op, func(tx *txn) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (`+
 			tokenCols+`) VALUES (`+placeholders(11)+`)
 			ON CONFLICT DO NOTHING`, t.ID, t.Name, t.SecretHash, t.Role,
-			scopes, t.CreatedBy, timeArg(t.CreatedAt), timeArg(t.ExpiresAt),
-			timeArg(t.LastUsedAt), timeArg(t.RevokedAt), t.RevokedBy)
+			scopes, t.CreatedBy, s.TimeArg(t.CreatedAt),
+			s.TimeArg(t.ExpiresAt), s.TimeArg(t.LastUsedAt),
+			s.TimeArg(t.RevokedAt), t.RevokedBy)
 		if err != nil {
 			return err
 		}
@@ -55,7 +57,7 @@ func checkToken(t store.APIToken) error {
 
 // APITokenByHash returns the token whose secret hashes to hash.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (store.APIToken, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+tokenCols+
+	row := s.Read.QueryRowContext(ctx, `SELECT `+tokenCols+
 		` FROM api_tokens WHERE secret_hash = ?`, hash)
 	t, err := scanToken(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +71,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (store.APIToken
 
 // ListAPITokens returns every token in creation order.
 func (s *Store) ListAPITokens(ctx context.Context) ([]store.APIToken, error) {
-	ts, err := queryAll(ctx, s.db, `SELECT `+tokenCols+
+	ts, err := queryAll(ctx, s.Read, `SELECT `+tokenCols+
 		` FROM api_tokens ORDER BY seq`, nil, scanToken)
 	if err != nil {
 		return nil, fmt.Errorf("list api tokens: %w", err)
@@ -83,7 +85,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, by string,
 	at time.Time) (bool, error) {
 	op := fmt.Sprintf("revoke api token %q", id)
 	var changed bool
-	err := s.inWrite(ctx, op, func(tx *txn) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx,
 			`SELECT 1 FROM api_tokens WHERE id = ?`, id).Scan(&one)
@@ -95,7 +97,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, by string,
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens
 			SET revoked_at = ?, revoked_by = ?
-			WHERE id = ? AND revoked_at IS NULL`, timeArg(at), by, id)
+			WHERE id = ? AND revoked_at IS NULL`, s.TimeArg(at), by, id)
 		if err != nil {
 			return err
 		}
@@ -109,11 +111,11 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, by string,
 // TouchAPIToken records a use of the token, keeping a later one.
 func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	op := fmt.Sprintf("touch api token %q", id)
-	return s.inWrite(ctx, op, func(tx *txn) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE api_tokens
 			SET last_used_at = ? WHERE id = ?
 			AND (last_used_at IS NULL OR last_used_at < ?)`,
-			timeArg(at), id, timeArg(at))
+			s.TimeArg(at), id, s.TimeArg(at))
 		return err
 	})
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,8 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
-const lockCols = "id, target_type, target, reason, created_by, " +
+// LockCols are the columns of locks, in ScanLock order.
+const LockCols = "id, target_type, target, reason, created_by, " +
 	"created_at, expires_at, lifted_at, lifted_by, lift_reason"
 
 // lockTargets are the kinds of thing a lock may hold.
@@ -23,7 +24,7 @@ var lockTargets = []string{"principal", "credential", "device", "origin"}
 // store.CheckOrigin accepts.
 func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 	if l.ID == "" {
-		l.ID = newID("lck_")
+		l.ID = NewID("lck_")
 	}
 	op := fmt.Sprintf("put lock %q", l.ID)
 	switch {
@@ -37,15 +38,15 @@ func (s *Store) PutLock(ctx context.Context, l store.Lock) error {
 			return fmt.Errorf("%s: target: %v: %w", op, err, store.ErrInvalid)
 		}
 	}
-	return s.inWrite(ctx, op, func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO locks (`+lockCols+
+	return s.Write(ctx, op, func(tx Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO locks (`+LockCols+
 			`) VALUES (`+placeholders(10)+`) ON CONFLICT (id) DO UPDATE SET
 			target_type = excluded.target_type, target = excluded.target,
 			reason = excluded.reason, created_by = excluded.created_by,
 			created_at = excluded.created_at,
 			expires_at = excluded.expires_at`+keepLift, l.ID, l.TargetType,
-			l.Target, l.Reason, l.CreatedBy, timeArg(l.CreatedAt),
-			timeArg(l.ExpiresAt), timeArg(l.LiftedAt), l.LiftedBy,
+			l.Target, l.Reason, l.CreatedBy, s.TimeArg(l.CreatedAt),
+			s.TimeArg(l.ExpiresAt), s.TimeArg(l.LiftedAt), l.LiftedBy,
 			l.LiftReason)
 		return err
 	})
@@ -65,7 +66,7 @@ const keepLift = `,
 // after now, and never expiring or expiring after now), or every lock
 // when now is zero, oldest first.
 func (s *Store) ListLocks(ctx context.Context, now time.Time) ([]store.Lock, error) {
-	ls, err := listLocks(ctx, s.db, now)
+	ls, err := s.listLocks(ctx, s.Read, now)
 	if err != nil {
 		return nil, fmt.Errorf("list locks: %w", err)
 	}
@@ -73,19 +74,20 @@ func (s *Store) ListLocks(ctx context.Context, now time.Time) ([]store.Lock, err
 }
 
 // listLocks is ListLocks through db.
-func listLocks(ctx context.Context, db querier, now time.Time) ([]store.Lock, error) {
+func (d Dialect) listLocks(ctx context.Context, db Querier,
+	now time.Time) ([]store.Lock, error) {
 	var w where
 	if !now.IsZero() {
-		at := timeArg(now)
+		at := d.TimeArg(now)
 		w.add("(expires_at IS NULL OR expires_at > ?)", at)
 		w.add("(lifted_at IS NULL OR lifted_at > ?)", at)
 	}
-	return queryAll(ctx, db, `SELECT `+lockCols+` FROM locks`+
-		w.String()+` ORDER BY created_at, id`, w.args, scanLock)
+	return queryAll(ctx, db, `SELECT `+LockCols+` FROM locks`+
+		w.String()+` ORDER BY created_at, id`, w.args, ScanLock)
 }
 
-// scanLock scans lockCols.
-func scanLock(r rowScanner) (store.Lock, error) {
+// ScanLock scans LockCols.
+func ScanLock(r rowScanner) (store.Lock, error) {
 	var l store.Lock
 	err := r.Scan(&l.ID, &l.TargetType, &l.Target, &l.Reason,
 		&l.CreatedBy, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt},
@@ -102,9 +104,9 @@ func (s *Store) LiftLock(ctx context.Context, id, by, reason string,
 		at = time.Now()
 	}
 	var l store.Lock
-	err := s.inWrite(ctx, op, func(tx *txn) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		var err error
-		l, err = scanLock(tx.QueryRowContext(ctx, `SELECT `+lockCols+
+		l, err = ScanLock(tx.QueryRowContext(ctx, `SELECT `+LockCols+
 			` FROM locks WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound // op names the lock
@@ -120,7 +122,7 @@ func (s *Store) LiftLock(ctx context.Context, id, by, reason string,
 		l.LiftedBy, l.LiftReason = by, reason
 		_, err = tx.ExecContext(ctx, `UPDATE locks SET lifted_at = ?,
 			lifted_by = ?, lift_reason = ? WHERE id = ?`,
-			timeArg(at), by, reason, id)
+			s.TimeArg(at), by, reason, id)
 		return err
 	})
 	if err != nil {
@@ -141,7 +143,7 @@ func lockEnd(l store.Lock) string {
 // LockedBy returns the locks in force at now that cover q, oldest first.
 func (s *Store) LockedBy(ctx context.Context, q store.LockQuery,
 	now time.Time) ([]store.Lock, error) {
-	ls, err := lockedBy(ctx, s.db, q, now)
+	ls, err := s.lockedBy(ctx, s.Read, q, now)
 	if err != nil {
 		return nil, fmt.Errorf("locked by: %w", err)
 	}
@@ -151,9 +153,9 @@ func (s *Store) LockedBy(ctx context.Context, q store.LockQuery,
 // lockedBy is LockedBy through db. Origin locks hold CIDR prefixes,
 // which SQL does not match, so the locks in force are matched here: they
 // are few.
-func lockedBy(ctx context.Context, db querier, q store.LockQuery,
+func (d Dialect) lockedBy(ctx context.Context, db Querier, q store.LockQuery,
 	now time.Time) ([]store.Lock, error) {
-	all, err := listLocks(ctx, db, now)
+	all, err := d.listLocks(ctx, db, now)
 	if err != nil {
 		return nil, err
 	}
@@ -166,19 +168,19 @@ func lockedBy(ctx context.Context, db querier, q store.LockQuery,
 	return out, nil
 }
 
-// refuseLocked returns a *store.LockedError when a lock in force now
-// covers q; what names the record being registered.
-func refuseLocked(ctx context.Context, tx *txn, what string,
+// RefuseLocked returns a *store.LockedError when a lock in force now
+// covers q; what names the record being registered through tx.
+func (d Dialect) RefuseLocked(ctx context.Context, tx Querier, what string,
 	q store.LockQuery) error {
-	ls, err := lockedBy(ctx, tx, q, time.Now())
+	ls, err := d.lockedBy(ctx, tx, q, time.Now())
 	if err != nil || len(ls) == 0 {
 		return err
 	}
 	return &store.LockedError{What: what, Lock: ls[0]}
 }
 
-// mustAffect returns store.ErrNotFound when res changed no row.
-func mustAffect(res sql.Result, what, id string) error {
+// MustAffect returns store.ErrNotFound when res changed no row.
+func MustAffect(res sql.Result, what, id string) error {
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 {
 		err = fmt.Errorf("no %s %q: %w", what, id, store.ErrNotFound)

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -22,13 +21,13 @@ func (s *Store) AcquireSweepLease(ctx context.Context, sweep, owner string,
 			"required: %w", op, store.ErrInvalid)
 	}
 	var got bool
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sweep_leases (sweep,
 			owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (sweep) DO UPDATE
 			SET owner = excluded.owner, expires_at = excluded.expires_at
 			WHERE sweep_leases.owner = excluded.owner
 			OR sweep_leases.expires_at <= ?`, sweep, owner,
-			timeArg(now.Add(ttl)), timeArg(now))
+			s.TimeArg(now.Add(ttl)), s.TimeArg(now))
 		if err != nil {
 			return err
 		}
@@ -42,7 +41,7 @@ func (s *Store) AcquireSweepLease(ctx context.Context, sweep, owner string,
 // ReleaseSweepLease deletes owner's lease on the sweep, if it holds it.
 func (s *Store) ReleaseSweepLease(ctx context.Context, sweep, owner string) error {
 	op := fmt.Sprintf("release lease on sweep %q", sweep)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sweep_leases
 			WHERE sweep = ? AND owner = ?`, sweep, owner)
 		return err
@@ -62,10 +61,10 @@ func (s *Store) StartSweepRun(ctx context.Context, r store.SweepRun) (bool, erro
 		r.Outcome = store.SweepRunning
 	}
 	var inserted bool
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sweep_runs (`+
 			sweepRunCols+`) VALUES (`+placeholders(9)+`)
-			ON CONFLICT (sweep, scheduled_at) DO NOTHING`, sweepRunArgs(r)...)
+			ON CONFLICT (sweep, scheduled_at) DO NOTHING`, s.sweepRunArgs(r)...)
 		if err != nil {
 			return err
 		}
@@ -79,10 +78,11 @@ func (s *Store) StartSweepRun(ctx context.Context, r store.SweepRun) (bool, erro
 // FinishSweepRun records the outcome of a started run.
 func (s *Store) FinishSweepRun(ctx context.Context, r store.SweepRun) error {
 	op := fmt.Sprintf("finish sweep run %q", r.ID)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sweep_runs SET finished_at = ?,
 			outcome = ?, error = ?, report = ? WHERE id = ?`,
-			timeArg(r.FinishedAt), r.Outcome, r.Error, rawArg(r.Report), r.ID)
+			s.TimeArg(r.FinishedAt), r.Outcome, r.Error, rawArg(r.Report),
+			r.ID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (s *Store) ListSweepRuns(ctx context.Context, sweep string,
 	}
 	var w where
 	w.eq("sweep", sweep)
-	rs, err := queryAll(ctx, s.read, `SELECT `+sweepRunCols+
+	rs, err := queryAll(ctx, s.Read, `SELECT `+sweepRunCols+
 		` FROM sweep_runs`+w.String()+` ORDER BY started_at DESC, seq DESC`+
 		lim, w.args, scanSweepRun)
 	if err != nil {
@@ -111,12 +111,14 @@ func (s *Store) ListSweepRuns(ctx context.Context, sweep string,
 	return rs, nil
 }
 
-func sweepRunArgs(r store.SweepRun) []any {
-	return []any{r.ID, r.Sweep, timeArg(r.ScheduledAt), r.Owner,
-		timeArg(r.StartedAt), timeArg(r.FinishedAt), r.Outcome, r.Error,
-		rawArg(r.Report)}
+// sweepRunArgs are the values of sweepRunCols for r.
+func (s *Store) sweepRunArgs(r store.SweepRun) []any {
+	return []any{r.ID, r.Sweep, s.TimeArg(r.ScheduledAt), r.Owner,
+		s.TimeArg(r.StartedAt), s.TimeArg(r.FinishedAt), r.Outcome,
+		r.Error, rawArg(r.Report)}
 }
 
+// scanSweepRun scans sweepRunCols.
 func scanSweepRun(r rowScanner) (store.SweepRun, error) {
 	var run store.SweepRun
 	err := r.Scan(&run.ID, &run.Sweep, timeCol{&run.ScheduledAt}, &run.Owner,

@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// timeCol scans a stored time into *t: timeLayout text (SQLite) or a
+// time (PostgreSQL); NULL is the zero time.
+type timeCol struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	if t, ok := v.(time.Time); ok {
+		*c.t = store.NormalizeTime(t)
+		return nil
+	}
+	s, ok, err := text(v)
+	if err != nil || !ok {
+		*c.t = time.Time{}
+		return err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("stored time %q: %w", s, err)
+	}
+	*c.t = store.NormalizeTime(t)
+	return nil
+}
+
+// rawArg is a JSON value as stored: NULL when empty, else its exact text.
+func rawArg(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// rawCol scans stored JSON text into *r, byte for byte.
+type rawCol struct{ r *json.RawMessage }
+
+// Scan implements sql.Scanner.
+func (c rawCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		*c.r = nil
+		return err
+	}
+	*c.r = json.RawMessage(s)
+	return nil
+}
+
+// jsonArg encodes v as JSON text, or NULL when empty is true.
+func jsonArg(v any, empty bool) (any, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// jsonCol decodes stored JSON text into v; NULL leaves v alone.
+type jsonCol struct{ v any }
+
+// Scan implements sql.Scanner.
+func (c jsonCol) Scan(v any) error {
+	s, ok, err := text(v)
+	if !ok {
+		return err
+	}
+	return json.Unmarshal([]byte(s), c.v)
+}
+
+// text is a TEXT column's value; ok is false for NULL.
+func text(v any) (s string, ok bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	case []byte:
+		return string(v), true, nil
+	}
+	return "", false, fmt.Errorf("stored value of type %T, want text", v)
+}
+
+// limitClause is the LIMIT for n, where 0 means no limit.
+func limitClause(n int) (string, error) {
+	if n < 0 {
+		return "", fmt.Errorf("limit %d: must not be negative: %w",
+			n, store.ErrInvalid)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf(" LIMIT %d", n), nil
+}
+
+// placeholders is "?, ?, ..." for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// NewID returns prefix and a fresh ULID.
+func NewID(prefix string) string {
+	return prefix + ulid.Make().String()
+}

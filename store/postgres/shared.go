@@ -1,0 +1,40 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
+)
+
+// shared is the part of the store that store/sqlite shares, over this
+// store's pool.
+func (s *Store) shared() *sqlstore.Store {
+	return &sqlstore.Store{Dialect: sqlstore.PostgreSQL, Read: s.db,
+		Write: s.inTx}
+}
+
+// inTx is inWrite for the shared code.
+func (s *Store) inTx(ctx context.Context, op string,
+	fn func(sqlstore.Tx) error) error {
+	return s.inWrite(ctx, op, func(tx *txn) error {
+		return fn(batchTx{tx})
+	})
+}
+
+// batchTx is a transaction whose batches run one rebound query.
+type batchTx struct{ *txn }
+
+// Prepare returns q, its placeholders rebound, to run once per row.
+func (t batchTx) Prepare(ctx context.Context, q string) (sqlstore.Stmt, error) {
+	return t.PrepareContext(ctx, q)
+}
+
+// refuseLocked is sqlstore's RefuseLocked in a write transaction.
+func refuseLocked(ctx context.Context, tx *txn, what string,
+	q store.LockQuery) error {
+	return sqlstore.PostgreSQL.RefuseLocked(ctx, tx, what, q)
+}
+
+// scanLock is sqlstore.ScanLock, for byIDs.
+func scanLock(r rowScanner) (store.Lock, error) { return sqlstore.ScanLock(r) }

@@ -1,0 +1,45 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
+)
+
+// shared is the part of the store that store/postgres shares, over this
+// store's pools.
+func (s *Store) shared() *sqlstore.Store {
+	return &sqlstore.Store{Dialect: sqlstore.SQLite, Read: s.read,
+		Write: s.inTx}
+}
+
+// inTx is inWrite for the shared code.
+func (s *Store) inTx(ctx context.Context, op string,
+	fn func(sqlstore.Tx) error) error {
+	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+		return fn(batchTx{tx})
+	})
+}
+
+// batchTx is a transaction that prepares a batch's statement once.
+type batchTx struct{ *sql.Tx }
+
+// Prepare prepares q within the transaction.
+func (t batchTx) Prepare(ctx context.Context, q string) (sqlstore.Stmt, error) {
+	stmt, err := t.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return stmt, nil
+}
+
+// refuseLocked is sqlstore's RefuseLocked in a write transaction.
+func refuseLocked(ctx context.Context, tx *sql.Tx, what string,
+	q store.LockQuery) error {
+	return sqlstore.SQLite.RefuseLocked(ctx, tx, what, q)
+}
+
+// scanLock is sqlstore.ScanLock, for byIDs.
+func scanLock(r rowScanner) (store.Lock, error) { return sqlstore.ScanLock(r) }
