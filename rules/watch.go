@@ -2,6 +2,8 @@ package rules
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,11 +14,15 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Watch reloads the set whenever a policy or data file under the path
-// changes (for a bundle, when the bundle file does), once per burst of
-// changes: after Debounce without another. It returns when ctx is done,
-// or with an error when the path cannot be watched. A reload that fails
-// is logged and audited by Reload and the watch goes on.
+// Watch reloads the set whenever what the loader reads at the path
+// changes, once per burst of changes: after Debounce without another.
+// Any change in a watched directory is looked at, since a file mounted
+// from a Kubernetes ConfigMap is a link that never changes, through a
+// ..data link each update swaps, so no event names the file itself; a
+// burst that left the content as it was reloads nothing. It returns
+// when ctx is done, or with an error when the path cannot be watched. A
+// reload that fails is logged and audited by Reload and the watch goes
+// on.
 func (r *Reloader) Watch(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -29,26 +35,34 @@ func (r *Reloader) Watch(ctx context.Context) error {
 	r.cfg.Log.Info("watching policies for changes", "path", r.cfg.Path)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	read := r.sourceDigest()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case ev := <-w.Events:
-			if r.relevant(w, ev) {
-				timer.Reset(r.cfg.Debounce)
-			}
+			r.watchCreated(w, ev)
+			timer.Reset(r.cfg.Debounce)
 		case err := <-w.Errors:
 			r.cfg.Log.Warn("watch policies", "err", err)
 		case <-timer.C:
-			_ = r.Reload(ctx)
+			if d := r.sourceDigest(); d != read {
+				read = d
+				_ = r.Reload(ctx)
+			}
 		}
 	}
 }
 
-// addWatches watches a bundle's directory, or a policy directory and
-// every directory below it that the loader reads.
+// addWatches watches a bundle's directory, and its link target's when
+// the bundle is a link elsewhere (edited where it is), or a policy
+// directory and every directory below it that the loader reads.
 func (r *Reloader) addWatches(w *fsnotify.Watcher) error {
 	if IsBundle(r.cfg.Path) {
+		if target, err := filepath.EvalSymlinks(r.cfg.Path); err == nil &&
+			filepath.Dir(target) != filepath.Dir(r.cfg.Path) {
+			_ = w.Add(filepath.Dir(target))
+		}
 		return w.Add(filepath.Dir(r.cfg.Path))
 	}
 	return filepath.WalkDir(r.cfg.Path, func(p string, d fs.DirEntry, err error) error {
@@ -62,21 +76,35 @@ func (r *Reloader) addWatches(w *fsnotify.Watcher) error {
 	})
 }
 
-// relevant reports whether an event can change the set, and watches a
-// directory created under a policy directory.
-func (r *Reloader) relevant(w *fsnotify.Watcher, ev fsnotify.Event) bool {
+// watchCreated watches a directory created under a policy directory,
+// unless hidden (the loader skips those, a ConfigMap's ..2026_... ones
+// among them).
+func (r *Reloader) watchCreated(w *fsnotify.Watcher, ev fsnotify.Event) {
+	if IsBundle(r.cfg.Path) || !ev.Has(fsnotify.Create) ||
+		strings.HasPrefix(filepath.Base(ev.Name), ".") {
+		return
+	}
+	if info, err := os.Stat(ev.Name); err == nil && info.IsDir() {
+		_ = w.Add(ev.Name)
+	}
+}
+
+// sourceDigest identifies what the loader would read at the path now:
+// the bundle's bytes, or the policy directory's files and contents (as
+// Revision, test files included); a path that cannot be read is its
+// error, so that the same failure is not reloaded and audited again.
+func (r *Reloader) sourceDigest() string {
 	if IsBundle(r.cfg.Path) {
-		return filepath.Clean(ev.Name) == filepath.Clean(r.cfg.Path)
-	}
-	if ev.Has(fsnotify.Create) {
-		if info, err := os.Stat(ev.Name); err == nil && info.IsDir() {
-			_ = w.Add(ev.Name)
-			return true
+		b, err := os.ReadFile(r.cfg.Path)
+		if err != nil {
+			return "error: " + err.Error()
 		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
 	}
-	base := filepath.Base(ev.Name)
-	if strings.HasPrefix(base, ".") {
-		return false
+	files, err := readPolicyFiles(os.DirFS(r.cfg.Path))
+	if err != nil {
+		return "error: " + err.Error()
 	}
-	return isPolicyFile(base) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
+	return revision(files)
 }
