@@ -17,7 +17,7 @@ func BearerAuth(token store.Secret) func(http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token.Reveal()))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearerToken(r.Header.Get("Authorization"))
 			sum := sha256.Sum256([]byte(got))
 			if !ok || token == "" || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="killswitch"`)
@@ -28,4 +28,15 @@ func BearerAuth(token store.Secret) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// bearerToken is the token of an Authorization header of the Bearer
+// scheme, which is matched without regard to case (RFC 9110 11.1, RFC
+// 6750 2.1): a receiver sending "bearer <token>" was refused.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
