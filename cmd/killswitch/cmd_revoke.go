@@ -17,7 +17,7 @@ import (
 
 func newRevokeCmd(g *globals) *cobra.Command {
 	var req engine.ManualRequest
-	var brokers, topic, configPath string
+	var brokers, topic, configPath, issuer string
 	cmd := &cobra.Command{
 		Use:   "revoke",
 		Short: "Revoke a session, all of a principal's sessions, or a credential",
@@ -26,7 +26,8 @@ func newRevokeCmd(g *globals) *cobra.Command {
 		Example: "  killswitch revoke --principal alice --reason \"phished, INC-4711\"",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRevoke(cmd, g, req, brokers, topic, configPath)
+			return runRevoke(cmd, g, req, revokeOutputs{brokers: brokers,
+				topic: topic, config: configPath, issuer: issuer})
 		},
 	}
 	fl := cmd.Flags()
@@ -41,11 +42,19 @@ func newRevokeCmd(g *globals) *cobra.Command {
 		"topic for revocation events")
 	fl.StringVar(&configPath, "config", "",
 		"config file (YAML) with a connectors section; none revokes in the registry only")
+	addSSFIssuerFlag(fl, &issuer)
 	return cmd
 }
 
+// revokeOutputs are where revoke carries its revocations besides the
+// registry: providers (the config's connectors), a Kafka topic, the
+// registry's Shared Signals streams.
+type revokeOutputs struct {
+	brokers, topic, config, issuer string
+}
+
 func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
-	brokers, topic, configPath string) error {
+	o revokeOutputs) error {
 	log, err := g.logger()
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -55,21 +64,25 @@ func runRevoke(cmd *cobra.Command, g *globals, req engine.ManualRequest,
 		return err
 	}
 	defer st.Close()
-	conns, err := buildConnectors(configPath, log)
+	conns, err := buildConnectors(o.config, log)
 	if err != nil {
 		return err
 	}
-	var pub engine.Publisher
-	if brokers != "" {
-		list, err := brokerList(brokers)
+	tx, err := cliTransmitter(cmd.Context(), st, o.issuer, log)
+	if err != nil {
+		return err
+	}
+	var kafka engine.Publisher
+	if o.brokers != "" {
+		list, err := brokerList(o.brokers)
 		if err != nil {
 			return err
 		}
-		kp := engine.NewKafkaPublisher(list, topic)
+		kp := engine.NewKafkaPublisher(list, o.topic)
 		defer kp.Close()
-		pub = kp
+		kafka = kp
 	}
-	x := engine.NewExecutor(st, conns, pub, engine.ExecutorConfig{
+	x := engine.NewExecutor(st, conns, publishers(kafka, tx), engine.ExecutorConfig{
 		Owner: "cli:" + req.Operator}, systemClock, log)
 	acts, err := x.Revoke(cmd.Context(), st, req)
 	if errors.Is(err, engine.ErrBadRequest) {

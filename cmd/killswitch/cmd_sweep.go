@@ -24,6 +24,7 @@ type sweepFlags struct {
 	configPath  string
 	policiesDir string
 	dryRun      bool
+	issuer      string
 	output      outputFlag
 }
 
@@ -66,6 +67,7 @@ func newSweepRunCmd(g *globals, f *sweepFlags) *cobra.Command {
 		"Rego policy directory or bundle; empty uses the shipped library")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false,
 		"plan and audit actions but execute none")
+	addSSFIssuerFlag(cmd.Flags(), &f.issuer)
 	return cmd
 }
 
@@ -102,8 +104,12 @@ func runSweepNow(cmd *cobra.Command, g *globals, f *sweepFlags, name string) err
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
+	tx, err := cliTransmitter(ctx, st, f.issuer, log)
+	if err != nil {
+		return err
+	}
 	pipe := engine.NewPipeline(st, pol, guard, systemClock, log)
-	exec := engine.NewExecutor(st, conns, nil,
+	exec := engine.NewExecutor(st, conns, publishers(tx),
 		engine.ExecutorConfig{Owner: "cli:" + instanceName()}, systemClock, log)
 	runner := sweeps.NewRunner(sweepDeps(st, pol, pipe, exec, conns, cfg, log),
 		instanceName())

@@ -73,6 +73,26 @@ func statusesOf(c apiClient, principal string) map[string]string {
 	return out
 }
 
+// waitStatus waits up to 60s for B (c) to hold session of principal in
+// status, and returns the statuses of the principal's sessions.
+func waitStatus(t *testing.T, c apiClient, principal, session, status string,
+	a, b *peer) map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got := statusesOf(c, principal)
+		if got[session] == status {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's %s is not %s within 60s: %v\nA logged:\n%s\n"+
+				"B logged:\n%s", session, status, got, a.logs.String(),
+				b.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // auditEntry is one entry of GET /v1/audit, as the interop test reads it.
 type auditEntry struct {
 	Event   string          `json:"event"`
@@ -98,7 +118,9 @@ func setDedupKey(issuer string) *regexp.Regexp {
 // shipped session_revoked policy ends that session, and only it, in B's
 // registry. B's audit names A's issuer and SET (dedup key caep:ISS#jti)
 // as the signal it decided on, and the verification event A sent when
-// asked to verify the stream (SSF 1.0 section 8.1.4).
+// asked to verify the stream (SSF 1.0 section 8.1.4). A revocation made
+// with `killswitch revoke --ssf-issuer` on A's registry reaches B too,
+// through the queue A's run works.
 func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 	a, b := newPeer(t, "a"), newPeer(t, "b")
 	portA, portB := freeTestPort(t), freeTestPort(t)
@@ -138,25 +160,28 @@ func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 
 	viewer := apiClient{t: t, base: b.base,
 		secret: mintToken(t, b.db, "ops", "viewer")}
-	deadline := time.Now().Add(60 * time.Second)
-	var got map[string]string
-	for {
-		got = statusesOf(viewer, "alice")
-		if got["alice-okta-laptop"] == "revoked" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("B did not revoke alice-okta-laptop within 60s: %v\n"+
-				"A logged:\n%s\nB logged:\n%s", got, a.logs.String(), b.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	got := waitStatus(t, viewer, "alice", "alice-okta-laptop", "revoked", a, b)
 	if got["alice-okta-phone"] != "active" {
 		t.Errorf("B's alice-okta-phone is %q: a SET about one session "+
 			"ended another", got["alice-okta-phone"])
 	}
 	checkDecidedOnASETOf(t, viewer, issuerA)
 	checkVerified(t, viewer, issuerA, "is-b-listening")
+
+	// An operator's revoke at the command line, on A's registry, is
+	// queued for A's streams when it names A's issuer; A's run pushes it.
+	out := mustKS(t, "--store", a.db, "revoke", "--session",
+		"alice-okta-phone", "--reason", "phone lost", "--ssf-issuer", issuerA)
+	waitStatus(t, viewer, "alice", "alice-okta-phone", "revoked", a, b)
+	if strings.Contains(out, "will not hear") {
+		t.Errorf("revoke with --ssf-issuer warned of streams left out: %s", out)
+	}
+	out = mustKS(t, "--store", a.db, "revoke", "--session",
+		"frank-okta-web", "--reason", "test")
+	if !strings.Contains(out, "will not hear of these revocations") {
+		t.Errorf("revoke without --ssf-issuer did not warn that A's "+
+			"stream is left out: %s", out)
+	}
 
 	for _, p := range []*peer{a, b} {
 		p.stop(t)
