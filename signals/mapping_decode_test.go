@@ -185,3 +185,74 @@ func TestUnixMillisAndDefaults(t *testing.T) {
 		}
 	}
 }
+
+// listMapping names subjects through [*], as SIEM exports' lists.
+const listMapping = `mappings:
+  - name: siem
+    match: {vendor: {equals: siem}}
+    time: {path: at, layout: unix_seconds}
+    severity: high
+    category: threat
+    subjects:
+      - {path: 'users[*]', type: login, role: actor}
+      - {path: 'hosts[*].ip', type: ip, role: source}
+`
+
+// A scalar where [*] expects an array is that array of one element, as
+// SIEM exports write a list of one flat; any other value of the wrong
+// shape is a FieldError naming where it is, not an alert about no one.
+func TestASubjectPathMeetingAValueOfAnotherShape(t *testing.T) {
+	m, err := signals.ParseMappings("m.yaml", []byte(listMapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := sub(email, "carol@example.com", actor)
+	dave := sub(username, "dave", actor)
+	addr := sub(ip, "198.51.100.9", source)
+	for _, tc := range []struct {
+		name, fields string
+		want         []signals.Subject
+		err          string
+	}{
+		{"an array names each element",
+			`"users": ["carol@example.com", "dave"]`,
+			[]signals.Subject{carol, dave}, ""},
+		{"a string written flat names one",
+			`"users": "carol@example.com"`, []signals.Subject{carol}, ""},
+		{"a number written flat names one",
+			`"users": 1234`, []signals.Subject{sub(username, "1234", actor)}, ""},
+		{"an object where a list of objects belongs is an error",
+			`"hosts": {"ip": "198.51.100.9"}`, nil,
+			`signal generic:siem: hosts: an object where the path needs an ` +
+				`array (subject path "hosts[*].ip")`},
+		{"an object where the list belongs is an error",
+			`"users": {"name": "carol"}`, nil,
+			`signal generic:siem: users: an object where the path needs an ` +
+				`array (subject path "users[*]")`},
+		{"a string where the path reads a member is an error",
+			`"hosts": ["198.51.100.9"]`, nil,
+			`signal generic:siem: hosts[0]: a string where the path needs ` +
+				`an object (subject path "hosts[*].ip")`},
+		{"null and a missing field name no one",
+			`"users": null`, []signals.Subject{}, ""},
+		{"an array of objects names each member",
+			`"hosts": [{"ip": "198.51.100.9"}, {"name": "db"}]`,
+			[]signals.Subject{addr}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := `{"vendor": "siem", "at": 1796030100, ` + tc.fields + `}`
+			s, err := m.Decode([]byte(p))
+			var fe *signals.FieldError
+			switch {
+			case tc.err != "" && (!errors.As(err, &fe) || err.Error() != tc.err):
+				t.Fatalf("err = %v\nwant the FieldError %s", err, tc.err)
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			}
+			if got, w := mustJSON(t, s.Subjects), mustJSON(t, tc.want); tc.err == "" &&
+				string(got) != string(w) {
+				t.Errorf("subjects %s, want %s", got, w)
+			}
+		})
+	}
+}

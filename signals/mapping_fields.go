@@ -2,6 +2,7 @@ package signals
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -158,15 +159,21 @@ type subjectField struct {
 
 func (sf subjectField) read(f Format, doc map[string]any, l *subjectList) error {
 	var err error
-	sf.path.each(doc, func(at string, v any) {
+	shape := sf.path.each(doc, func(at string, v any) error {
 		if items, ok := v.([]any); ok {
 			for i, item := range items {
 				err = firstErr(err, sf.add(f, fmt.Sprintf("%s[%d]", at, i), item, l))
 			}
-			return
+			return nil
 		}
 		err = firstErr(err, sf.add(f, at, v, l))
+		return nil
 	})
+	var se *shapeError
+	if errors.As(shape, &se) {
+		return fieldErr(f, se.at, fmt.Sprintf("%s (subject path %q)",
+			se.Error(), sf.path), nil)
+	}
 	return err
 }
 

@@ -187,29 +187,85 @@ func (s pathStep) one(v any) (any, bool) {
 }
 
 // each calls fn with every value the path reaches, [*] taking every
-// element of an array, in payload order. fn gets the concrete path of
-// the value ("a[2].b"), for errors.
-func (p fieldPath) each(doc map[string]any, fn func(at string, v any)) {
-	walkSteps(doc, p.steps, "", fn)
+// element of an array, in payload order; fn gets the concrete path of
+// the value ("a[2].b"), for errors. A missing member, an index past the
+// end and null reach nothing. A scalar where an array is expected is
+// taken as an array of that one element, as SIEM exports write a list
+// of one flat ([*] and [0] reach it); a step that meets any other value
+// of the wrong shape (an object for [*], an array or a scalar for a
+// member name) is a *shapeError, not silence: the path names no one.
+func (p fieldPath) each(doc map[string]any, fn func(at string, v any) error) error {
+	return walkSteps(doc, p.steps, "", fn)
 }
 
 func walkSteps(v any, steps []pathStep, at string,
-	fn func(at string, v any)) {
+	fn func(at string, v any) error) error {
 	if len(steps) == 0 {
-		fn(at, v)
-		return
+		return fn(at, v)
 	}
-	s := steps[0]
-	if s.kind != stepEvery {
-		if next, ok := s.one(v); ok {
-			walkSteps(next, steps[1:], at+s.text(at == ""), fn)
+	s, rest := steps[0], steps[1:]
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return s.walkArray(x, rest, at, fn)
+	case map[string]any:
+		if s.kind != stepName {
+			return &shapeError{at: at, got: "an object", want: "an array"}
 		}
-		return
+		if next, ok := x[s.name]; ok {
+			return walkSteps(next, rest, at+s.text(at == ""), fn)
+		}
+		return nil
 	}
-	a, _ := v.([]any)
+	switch {
+	case s.kind == stepName:
+		return &shapeError{at: at, got: "a " + jsonKind(v), want: "an object"}
+	case s.kind == stepEvery || s.index == 0:
+		return walkSteps(v, rest, at, fn)
+	}
+	return nil
+}
+
+// walkArray takes step s from the array a.
+func (s pathStep) walkArray(a []any, rest []pathStep, at string,
+	fn func(at string, v any) error) error {
+	switch {
+	case s.kind == stepName:
+		return &shapeError{at: at, got: "an array", want: "an object"}
+	case s.kind == stepIndex && s.index < len(a):
+		return walkSteps(a[s.index], rest, at+s.text(false), fn)
+	case s.kind == stepIndex:
+		return nil
+	}
 	for i, el := range a {
-		walkSteps(el, steps[1:], at+"["+strconv.Itoa(i)+"]", fn)
+		err := walkSteps(el, rest, at+"["+strconv.Itoa(i)+"]", fn)
+		if err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// shapeError is a path's step meeting a value it cannot take.
+type shapeError struct {
+	at        string // the concrete path of the value
+	got, want string
+}
+
+func (e *shapeError) Error() string {
+	return e.got + " where the path needs " + e.want
+}
+
+// jsonKind names a JSON scalar's type.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	}
+	return "number"
 }
 
 // text writes the step back as it appears in a concrete path.
