@@ -38,3 +38,6 @@ func refuseLocked(ctx context.Context, tx *txn, what string,
 
 // scanLock is sqlstore.ScanLock, for byIDs.
 func scanLock(r rowScanner) (store.Lock, error) { return sqlstore.ScanLock(r) }
+
+// covers is sqlstore.Covers.
+func covers(into, a store.Action) bool { return sqlstore.Covers(into, a) }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
@@ -82,4 +83,127 @@ func (s *Store) LiftLock(ctx context.Context, id, by, reason string,
 func (s *Store) LockedBy(ctx context.Context, q store.LockQuery,
 	now time.Time) ([]store.Lock, error) {
 	return s.shared().LockedBy(ctx, q, now)
+}
+
+// AppendAudit implements store.Store.
+func (s *Store) AppendAudit(ctx context.Context, entries ...store.AuditEntry) error {
+	return s.shared().AppendAudit(ctx, entries...)
+}
+
+// ListAudit implements store.Store.
+func (s *Store) ListAudit(ctx context.Context,
+	f store.AuditFilter) ([]store.AuditEntry, error) {
+	return s.shared().ListAudit(ctx, f)
+}
+
+// ClaimActions implements store.Store.
+func (s *Store) ClaimActions(ctx context.Context, owner string,
+	now time.Time, lease time.Duration, limit int) ([]store.Action, error) {
+	return s.shared().ClaimActions(ctx, owner, now, lease, limit)
+}
+
+// FinishAction implements store.Store.
+func (s *Store) FinishAction(ctx context.Context, id, state string,
+	result json.RawMessage, lastErr string, audit []store.AuditEntry) error {
+	return s.shared().FinishAction(ctx, id, state, result, lastErr, audit)
+}
+
+// RetryAction implements store.Store.
+func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
+	notBefore time.Time) error {
+	return s.shared().RetryAction(ctx, id, lastErr, notBefore)
+}
+
+// GetAction implements store.Store.
+func (s *Store) GetAction(ctx context.Context, id string) (store.Action, error) {
+	return s.shared().GetAction(ctx, id)
+}
+
+// ListActions implements store.Store.
+func (s *Store) ListActions(ctx context.Context,
+	f store.ActionFilter) ([]store.Action, error) {
+	return s.shared().ListActions(ctx, f)
+}
+
+// RecordSignal implements store.Store.
+func (s *Store) RecordSignal(ctx context.Context, rec store.SignalRecord,
+	actions []store.Action, audit []store.AuditEntry) (bool, error) {
+	return s.shared().RecordSignal(ctx, rec, actions, audit)
+}
+
+// GetSignal implements store.Store.
+func (s *Store) GetSignal(ctx context.Context, id string) (store.SignalRecord, error) {
+	return s.shared().GetSignal(ctx, id)
+}
+
+// ListSignals implements store.Store.
+func (s *Store) ListSignals(ctx context.Context,
+	limit int) ([]store.SignalRecord, error) {
+	return s.shared().ListSignals(ctx, limit)
+}
+
+// FindSignals implements store.Store.
+func (s *Store) FindSignals(ctx context.Context,
+	f store.SignalFilter) ([]store.SignalRecord, error) {
+	return s.shared().FindSignals(ctx, f)
+}
+
+// RecordGuarded implements store.Store.
+func (s *Store) RecordGuarded(ctx context.Context, rec store.SignalRecord,
+	actions []store.Action, budgets []store.Budget, now time.Time,
+	audit store.GuardAudit) (bool, []store.Action, []store.Trip, error) {
+	return s.shared().RecordGuarded(ctx, rec, actions, budgets, now, audit)
+}
+
+// DecideApproval implements store.Store.
+func (s *Store) DecideApproval(ctx context.Context, id string,
+	v store.Verdict, audit func(store.Action) []store.AuditEntry) (store.Action, error) {
+	return s.shared().DecideApproval(ctx, id, v, audit)
+}
+
+// ExpireApprovals implements store.Store.
+func (s *Store) ExpireApprovals(ctx context.Context, now time.Time,
+	by string, budgets []store.Budget,
+	audit store.GuardAudit) ([]store.Action, []store.Trip, error) {
+	return s.shared().ExpireApprovals(ctx, now, by, budgets, audit)
+}
+
+// EnqueueDeliveries implements store.Store.
+func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
+	return s.shared().EnqueueDeliveries(ctx, ds)
+}
+
+// ClaimDeliveries implements store.Store.
+func (s *Store) ClaimDeliveries(ctx context.Context,
+	c store.DeliveryClaim) ([]store.Delivery, error) {
+	return s.shared().ClaimDeliveries(ctx, c)
+}
+
+// FinishDeliveries implements store.Store.
+func (s *Store) FinishDeliveries(ctx context.Context, streamID string,
+	ids []string, state, lastErr string, at time.Time) (int, error) {
+	return s.shared().FinishDeliveries(ctx, streamID, ids, state, lastErr, at)
+}
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, streamID, id,
+	lastErr string, notBefore time.Time) error {
+	return s.shared().RetryDelivery(ctx, streamID, id, lastErr, notBefore)
+}
+
+// ListDeliveries implements store.Store.
+func (s *Store) ListDeliveries(ctx context.Context,
+	f store.DeliveryFilter) ([]store.Delivery, error) {
+	return s.shared().ListDeliveries(ctx, f)
+}
+
+// ExpireDeliveries implements store.Store.
+func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
+	lastErr string, at time.Time) (int, error) {
+	return s.shared().ExpireDeliveries(ctx, cutoff, lastErr, at)
+}
+
+// PruneDeliveries implements store.Store.
+func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.shared().PruneDeliveries(ctx, cutoff)
 }

@@ -114,3 +114,12 @@ func placeholders(n int) string {
 func NewID(prefix string) string {
 	return prefix + ulid.Make().String()
 }
+
+// checkJSON returns an error wrapping store.ErrInvalid when b is not
+// empty and not valid JSON.
+func checkJSON(field string, b json.RawMessage) error {
+	if len(b) > 0 && !json.Valid(b) {
+		return fmt.Errorf("%s: not valid JSON: %w", field, store.ErrInvalid)
+	}
+	return nil
+}

@@ -33,3 +33,13 @@ func (d Dialect) TimeArg(t time.Time) any {
 	}
 	return store.NormalizeTime(t).Format(timeLayout)
 }
+
+// deliveryRow is the select list of a delivery's values in
+// EnqueueDeliveries' INSERT ... SELECT, whose columns PostgreSQL does not
+// infer: id, stream_id, event_type, body, state, created_at, not_before.
+func (d Dialect) deliveryRow() string {
+	if d == PostgreSQL {
+		return "?, ?, ?, ?::bytea, ?, ?::timestamptz, ?::timestamptz"
+	}
+	return "?, ?, ?, ?, ?, ?, ?"
+}

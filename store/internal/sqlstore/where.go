@@ -1,6 +1,10 @@
 package sqlstore
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/killswitch-dev/killswitch/store"
+)
 
 // where builds a WHERE clause from equality conditions on non-empty
 // values.
@@ -28,4 +32,27 @@ func (w *where) String() string {
 		return ""
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// in adds "col IN (vs...)" unless vs is empty.
+func in[T ~string](w *where, col string, vs []T) {
+	if len(vs) == 0 {
+		return
+	}
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		args[i] = string(v)
+	}
+	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
+// timeRange adds "col >= from" and "col < to" for the ends that are set,
+// as d stores them.
+func (w *where) timeRange(d Dialect, col string, r store.TimeRange) {
+	if !r.From.IsZero() {
+		w.add(col+" >= ?", d.TimeArg(r.From))
+	}
+	if !r.To.IsZero() {
+		w.add(col+" < ?", d.TimeArg(r.To))
+	}
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
-	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 const actionCols = "id, idempotency_key, signal_id, kind, target_type, " +
@@ -24,11 +23,11 @@ const guardCols = "principal_kind, approval_deadline, on_timeout, " +
 
 // insertActions inserts actions, skipping those whose idempotency key
 // exists.
-func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) error {
+func (s *Store) insertActions(ctx context.Context, tx Tx, actions []store.Action) error {
 	if len(actions) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO actions (`+actionCols+
+	stmt, err := tx.Prepare(ctx, `INSERT INTO actions (`+actionCols+
 		`) VALUES (`+placeholders(26)+`)
 		ON CONFLICT (idempotency_key) DO NOTHING`)
 	if err != nil {
@@ -36,7 +35,7 @@ func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) erro
 	}
 	defer stmt.Close()
 	for i, a := range actions {
-		if _, err := stmt.ExecContext(ctx, actionArgs(a)...); err != nil {
+		if _, err := stmt.ExecContext(ctx, s.actionArgs(a)...); err != nil {
 			return fmt.Errorf("actions[%d]: %w", i, err)
 		}
 	}
@@ -44,23 +43,23 @@ func insertActions(ctx context.Context, tx *sql.Tx, actions []store.Action) erro
 }
 
 // actionArgs are the values of actionCols for a.
-func actionArgs(a store.Action) []any {
+func (s *Store) actionArgs(a store.Action) []any {
 	args := []any{a.ID, a.IdempotencyKey, a.SignalID, a.Kind, a.TargetType,
 		a.TargetID, a.Scope, a.Reason, a.Policy, a.PolicyRevision,
 		rawArg(a.Params), a.State, a.Attempts, a.LastError,
-		rawArg(a.Result), timeArg(a.CreatedAt), timeArg(a.UpdatedAt),
-		timeArg(a.LeaseUntil), string(a.PrincipalKind),
-		timeArg(a.ApprovalDeadline), a.OnTimeout}
-	args = append(args, verdictArgs(a.Verdict)...)
+		rawArg(a.Result), s.TimeArg(a.CreatedAt), s.TimeArg(a.UpdatedAt),
+		s.TimeArg(a.LeaseUntil), string(a.PrincipalKind),
+		s.TimeArg(a.ApprovalDeadline), a.OnTimeout}
+	args = append(args, s.verdictArgs(a.Verdict)...)
 	return append(args, a.CoalesceKey)
 }
 
 // verdictArgs are the values of the verdict columns: empty for none.
-func verdictArgs(v *store.Verdict) []any {
+func (s *Store) verdictArgs(v *store.Verdict) []any {
 	if v == nil {
 		return []any{"", "", nil, ""}
 	}
-	return []any{v.Verdict, v.By, timeArg(v.At), v.Reason}
+	return []any{v.Verdict, v.By, s.TimeArg(v.At), v.Reason}
 }
 
 // scanAction scans actionCols.
@@ -96,18 +95,18 @@ func (s *Store) ClaimActions(ctx context.Context, owner string,
 			op, lease, limit, store.ErrInvalid)
 	}
 	var claimed []store.Action
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		var err error
-		claimed, err = claim(ctx, tx, owner, now, lease, limit)
+		claimed, err = s.claim(ctx, tx, owner, now, lease, limit)
 		return err
 	})
 	return claimed, err
 }
 
 // claim is ClaimActions inside tx.
-func claim(ctx context.Context, tx *sql.Tx, owner string, now time.Time,
+func (s *Store) claim(ctx context.Context, tx Tx, owner string, now time.Time,
 	lease time.Duration, limit int) ([]store.Action, error) {
-	at := timeArg(now)
+	at := s.TimeArg(now)
 	ids, err := queryAll(ctx, tx, `SELECT id FROM actions
 		WHERE (state = ? AND (lease_until IS NULL OR lease_until <= ?))
 		OR (state = ? AND lease_until < ?)
@@ -117,7 +116,7 @@ func claim(ctx context.Context, tx *sql.Tx, owner string, now time.Time,
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE actions SET state = ?,
+	stmt, err := tx.Prepare(ctx, `UPDATE actions SET state = ?,
 		attempts = attempts + 1, lease_until = ?, lease_owner = ?,
 		updated_at = ? WHERE id = ? RETURNING `+actionCols)
 	if err != nil {
@@ -127,7 +126,7 @@ func claim(ctx context.Context, tx *sql.Tx, owner string, now time.Time,
 	out := make([]store.Action, len(ids))
 	for i, id := range ids {
 		row := stmt.QueryRowContext(ctx, store.ActionRunning,
-			timeArg(now.Add(lease)), owner, at, id)
+			s.TimeArg(now.Add(lease)), owner, at, id)
 		if out[i], err = scanAction(row); err != nil {
 			return nil, err
 		}
@@ -152,18 +151,18 @@ func (s *Store) FinishAction(ctx context.Context, id, state string,
 	if err := checkJSON("result", result); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 			result = ?, last_error = ?, lease_until = NULL,
 			lease_owner = '', updated_at = ? WHERE id = ?`, state,
-			rawArg(result), lastErr, timeArg(time.Now()), id)
+			rawArg(result), lastErr, s.TimeArg(time.Now()), id)
 		if err != nil {
 			return err
 		}
-		if err := sqlstore.MustAffect(res, "action", id); err != nil {
+		if err := MustAffect(res, "action", id); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, audit)
+		return s.appendAudit(ctx, tx, audit)
 	})
 }
 
@@ -173,7 +172,7 @@ func (s *Store) FinishAction(ctx context.Context, id, state string,
 func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
 	notBefore time.Time) error {
 	op := fmt.Sprintf("retry action %q", id)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		a, err := getAction(ctx, tx, id)
 		if err != nil {
 			return err
@@ -185,14 +184,14 @@ func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
 		_, err = tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 			last_error = ?, lease_until = ?, lease_owner = '',
 			updated_at = ? WHERE id = ?`, store.ActionPending, lastErr,
-			timeArg(notBefore), timeArg(time.Now()), id)
+			s.TimeArg(notBefore), s.TimeArg(time.Now()), id)
 		return err
 	})
 }
 
 // GetAction returns the action with that id, or store.ErrNotFound.
 func (s *Store) GetAction(ctx context.Context, id string) (store.Action, error) {
-	a, err := getAction(ctx, s.read, id)
+	a, err := getAction(ctx, s.Read, id)
 	if err != nil {
 		return store.Action{}, fmt.Errorf("get action %q: %w", id, err)
 	}
@@ -200,7 +199,7 @@ func (s *Store) GetAction(ctx context.Context, id string) (store.Action, error) 
 }
 
 // getAction reads one action through db.
-func getAction(ctx context.Context, db querier, id string) (store.Action, error) {
+func getAction(ctx context.Context, db Querier, id string) (store.Action, error) {
 	a, err := scanAction(db.QueryRowContext(ctx, `SELECT `+actionCols+
 		` FROM actions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -223,12 +222,12 @@ func (s *Store) ListActions(ctx context.Context,
 	w.eq("target_type", f.TargetType)
 	w.eq("target_id", f.TargetID)
 	in(&w, "principal_kind", f.PrincipalKinds)
-	w.timeRange("created_at", f.Created)
+	w.timeRange(s.Dialect, "created_at", f.Created)
 	if f.AfterID != "" {
 		w.add(`(created_at, seq) > (SELECT created_at, seq FROM actions
 			WHERE id = ?)`, f.AfterID)
 	}
-	as, err := queryAll(ctx, s.read, `SELECT `+actionCols+` FROM actions`+
+	as, err := queryAll(ctx, s.Read, `SELECT `+actionCols+` FROM actions`+
 		w.String()+` ORDER BY created_at, seq`+limit, w.args, scanAction)
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -22,15 +22,16 @@ func (s *Store) AppendAudit(ctx context.Context, entries ...store.AuditEntry) er
 	if len(entries) == 0 {
 		return nil
 	}
-	return s.inWrite(ctx, "append audit", func(tx *sql.Tx) error {
-		return appendAudit(ctx, tx, entries)
+	return s.Write(ctx, "append audit", func(tx Tx) error {
+		return s.appendAudit(ctx, tx, entries)
 	})
 }
 
 // appendAudit chains entries onto the last one inside tx. The write
-// transaction holds SQLite's write lock from its start, so no other
-// append can read the same last entry and fork the chain.
-func appendAudit(ctx context.Context, tx *sql.Tx, entries []store.AuditEntry) error {
+// transaction holds the registry's write lock from its start, so no
+// other append, from this instance or another, can read the same last
+// entry and fork the chain.
+func (s *Store) appendAudit(ctx context.Context, tx Tx, entries []store.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -38,7 +39,7 @@ func appendAudit(ctx context.Context, tx *sql.Tx, entries []store.AuditEntry) er
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit (`+auditCols+
+	stmt, err := tx.Prepare(ctx, `INSERT INTO audit (`+auditCols+
 		`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
@@ -50,7 +51,7 @@ func appendAudit(ctx context.Context, tx *sql.Tx, entries []store.AuditEntry) er
 			return err
 		}
 		e = chain(e, seq+1, prev, now)
-		if _, err := stmt.ExecContext(ctx, e.Seq, timeArg(e.Time), e.Actor,
+		if _, err := stmt.ExecContext(ctx, e.Seq, s.TimeArg(e.Time), e.Actor,
 			e.Event, e.Subject, rawArg(e.Details), e.PrevHash, e.Hash); err != nil {
 			return err
 		}
@@ -72,7 +73,7 @@ func chain(e store.AuditEntry, seq int64, prev string, now time.Time) store.Audi
 
 // lastAudit returns the last entry's seq and hash, or 0 and
 // store.GenesisHash for an empty trail.
-func lastAudit(ctx context.Context, tx *sql.Tx) (int64, string, error) {
+func lastAudit(ctx context.Context, tx Tx) (int64, string, error) {
 	var seq int64
 	var hash string
 	err := tx.QueryRowContext(ctx,
@@ -100,7 +101,7 @@ func (s *Store) ListAudit(ctx context.Context,
 	if f.Latest {
 		order = ` ORDER BY seq DESC`
 	}
-	es, err := queryAll(ctx, s.read, `SELECT `+auditCols+` FROM audit`+
+	es, err := queryAll(ctx, s.Read, `SELECT `+auditCols+` FROM audit`+
 		w.String()+order+limit, w.args, scanAudit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"cmp"
@@ -24,7 +24,7 @@ const signalCols = "id, dedup_key, format, category, severity, time, " +
 func (s *Store) RecordSignal(ctx context.Context, rec store.SignalRecord,
 	actions []store.Action, audit []store.AuditEntry) (bool, error) {
 	if rec.ID == "" {
-		rec.ID = newID("sig_")
+		rec.ID = NewID("sig_")
 	}
 	op := fmt.Sprintf("record signal %q", rec.ID)
 	actions, err := prepareActions(rec.ID, actions, time.Now())
@@ -35,16 +35,16 @@ func (s *Store) RecordSignal(ctx context.Context, rec store.SignalRecord,
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	var recorded bool
-	err = s.inWrite(ctx, op, func(tx *txn) error {
+	err = s.Write(ctx, op, func(tx Tx) error {
 		var err error
-		recorded, err = insertSignal(ctx, tx, rec)
+		recorded, err = s.insertSignal(ctx, tx, rec)
 		if err != nil || !recorded {
 			return err
 		}
-		if err := insertActions(ctx, tx, actions); err != nil {
+		if err := s.insertActions(ctx, tx, actions); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, audit)
+		return s.appendAudit(ctx, tx, audit)
 	})
 	return recorded, err
 }
@@ -61,11 +61,11 @@ func checkSignal(rec store.SignalRecord) error {
 }
 
 // insertSignal inserts rec; false means its dedup key exists.
-func insertSignal(ctx context.Context, tx *txn, rec store.SignalRecord) (bool, error) {
+func (s *Store) insertSignal(ctx context.Context, tx Tx, rec store.SignalRecord) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO signals (`+signalCols+
 		`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		rec.ID, rec.DedupKey, rec.Format, rec.Category, rec.Severity,
-		timeArg(rec.Time), timeArg(rec.ReceivedAt), rec.PolicyRevision,
+		s.TimeArg(rec.Time), s.TimeArg(rec.ReceivedAt), rec.PolicyRevision,
 		rawArg(rec.Signal), rawArg(rec.Decision))
 	if err != nil {
 		return false, err
@@ -85,7 +85,7 @@ func insertSignal(ctx context.Context, tx *txn, rec store.SignalRecord) (bool, e
 
 // GetSignal returns the signal with that id, or store.ErrNotFound.
 func (s *Store) GetSignal(ctx context.Context, id string) (store.SignalRecord, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+signalCols+
+	row := s.Read.QueryRowContext(ctx, `SELECT `+signalCols+
 		` FROM signals WHERE id = ?`, id)
 	rec, err := scanSignal(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -105,7 +105,7 @@ func (s *Store) ListSignals(ctx context.Context,
 	if err != nil {
 		return nil, fmt.Errorf("list signals: %w", err)
 	}
-	recs, err := queryAll(ctx, s.db, `SELECT `+signalCols+
+	recs, err := queryAll(ctx, s.Read, `SELECT `+signalCols+
 		` FROM signals ORDER BY seq DESC`+lim, nil, scanSignal)
 	if err != nil {
 		return nil, fmt.Errorf("list signals: %w", err)
@@ -124,11 +124,11 @@ func (s *Store) FindSignals(ctx context.Context,
 	w.eq("format", f.Format)
 	w.eq("category", f.Category)
 	w.eq("severity", f.Severity)
-	w.timeRange("received_at", f.Received)
+	w.timeRange(s.Dialect, "received_at", f.Received)
 	if f.AfterID != "" {
 		w.add("seq < (SELECT seq FROM signals WHERE id = ?)", f.AfterID)
 	}
-	recs, err := queryAll(ctx, s.db, `SELECT `+signalCols+
+	recs, err := queryAll(ctx, s.Read, `SELECT `+signalCols+
 		` FROM signals`+w.String()+` ORDER BY seq DESC`+lim, w.args,
 		scanSignal)
 	if err != nil {
@@ -159,7 +159,7 @@ func prepareActions(signalID string, actions []store.Action,
 	for i := range out {
 		a := &out[i]
 		if a.ID == "" {
-			a.ID = newID("act_")
+			a.ID = NewID("act_")
 		}
 		a.SignalID = cmp.Or(a.SignalID, signalID)
 		a.State = cmp.Or(a.State, store.ActionPending)

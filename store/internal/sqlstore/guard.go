@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func (s *Store) RecordGuarded(ctx context.Context, rec store.SignalRecord,
 	actions []store.Action, budgets []store.Budget, now time.Time,
 	audit store.GuardAudit) (bool, []store.Action, []store.Trip, error) {
 	if rec.ID == "" {
-		rec.ID = newID("sig_")
+		rec.ID = NewID("sig_")
 	}
 	op := fmt.Sprintf("record signal %q", rec.ID)
 	actions, err := prepareActions(rec.ID, actions, now)
@@ -34,25 +34,25 @@ func (s *Store) RecordGuarded(ctx context.Context, rec store.SignalRecord,
 	}
 	var recorded bool
 	var trips []store.Trip
-	err = s.inWrite(ctx, op, func(tx *txn) error {
+	err = s.Write(ctx, op, func(tx Tx) error {
 		var err error
-		recorded, err = insertSignal(ctx, tx, rec)
+		recorded, err = s.insertSignal(ctx, tx, rec)
 		if err != nil || !recorded {
 			return err
 		}
 		if err := coalesce(ctx, tx, actions); err != nil {
 			return err
 		}
-		if trips, err = applyBudgets(ctx, tx, actions, budgets, now); err != nil {
+		if trips, err = s.applyBudgets(ctx, tx, actions, budgets, now); err != nil {
 			return err
 		}
-		if err := insertActions(ctx, tx, actions); err != nil {
+		if err := s.insertActions(ctx, tx, actions); err != nil {
 			return err
 		}
 		if audit == nil {
 			return nil
 		}
-		return appendAudit(ctx, tx, audit(actions, trips))
+		return s.appendAudit(ctx, tx, audit(actions, trips))
 	})
 	if err != nil || !recorded {
 		return false, nil, nil, err
@@ -75,7 +75,7 @@ func checkBudgets(budgets []store.Budget) error {
 // applyBudgets holds for approval each pending action that would take a
 // budget past its limit, counting the stored actions in each budget's
 // window and those of this batch that were let through before it.
-func applyBudgets(ctx context.Context, tx *txn, actions []store.Action,
+func (s *Store) applyBudgets(ctx context.Context, tx Tx, actions []store.Action,
 	budgets []store.Budget, now time.Time) ([]store.Trip, error) {
 	if len(budgets) == 0 {
 		return nil, nil
@@ -94,7 +94,7 @@ func applyBudgets(ctx context.Context, tx *txn, actions []store.Action,
 			}
 			continue
 		}
-		trip, err := firstTrip(ctx, tx, *a, budgets, used, counted, now)
+		trip, err := s.firstTrip(ctx, tx, *a, budgets, used, counted, now)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func applyBudgets(ctx context.Context, tx *txn, actions []store.Action,
 // firstTrip returns the first budget that a would take past its limit.
 // used holds each budget's count so far, read from the store the first
 // time the budget matters (counted).
-func firstTrip(ctx context.Context, tx *txn, a store.Action,
+func (s *Store) firstTrip(ctx context.Context, tx Tx, a store.Action,
 	budgets []store.Budget, used []int, counted []bool,
 	now time.Time) (*store.Trip, error) {
 	for j, b := range budgets {
@@ -119,7 +119,7 @@ func firstTrip(ctx context.Context, tx *txn, a store.Action,
 			continue
 		}
 		if !counted[j] {
-			n, err := countBudget(ctx, tx, b, now)
+			n, err := s.countBudget(ctx, tx, b, now)
 			if err != nil {
 				return nil, fmt.Errorf("count budget %s: %w", b.Name, err)
 			}
@@ -141,10 +141,10 @@ func tripReason(t store.Trip) string {
 
 // countBudget counts the stored actions b matches let run in its window
 // before now (see store.BudgetedStates), in the states budgets count.
-func countBudget(ctx context.Context, tx *txn, b store.Budget,
+func (s *Store) countBudget(ctx context.Context, tx Tx, b store.Budget,
 	now time.Time) (int, error) {
 	var w where
-	w.add("coalesce(verdict_at, created_at) > ?", timeArg(now.Add(-b.Window)))
+	w.add("coalesce(verdict_at, created_at) > ?", s.TimeArg(now.Add(-b.Window)))
 	w.add("state IN ("+placeholders(len(store.BudgetedStates))+")",
 		anySlice(store.BudgetedStates)...)
 	w.eq("kind", b.Kind)
@@ -166,7 +166,7 @@ func anySlice(ss []string) []any {
 
 // actionKeyExists reports whether an action with that idempotency key is
 // stored: inserting it again does nothing, so it does not count.
-func actionKeyExists(ctx context.Context, tx *txn, key string) (bool, error) {
+func actionKeyExists(ctx context.Context, tx Tx, key string) (bool, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM actions
 		WHERE idempotency_key = ?`, key).Scan(&one)
@@ -193,7 +193,7 @@ func (s *Store) DecideApproval(ctx context.Context, id string,
 			store.ErrInvalid)
 	}
 	var out store.Action
-	err := s.inWrite(ctx, op, func(tx *txn) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		a, err := getAction(ctx, tx, id)
 		if err != nil {
 			return err
@@ -201,7 +201,7 @@ func (s *Store) DecideApproval(ctx context.Context, id string,
 		if err := store.AwaitsVerdict(a, v.At); err != nil {
 			return err
 		}
-		out, err = setVerdict(ctx, tx, a, v, state, audit)
+		out, err = s.setVerdict(ctx, tx, a, v, state, audit)
 		return err
 	})
 	return out, err
@@ -216,19 +216,19 @@ func (s *Store) ExpireApprovals(ctx context.Context, now time.Time,
 	}
 	var out []store.Action
 	var trips []store.Trip
-	err := s.inWrite(ctx, "expire approvals", func(tx *txn) error {
+	err := s.Write(ctx, "expire approvals", func(tx Tx) error {
 		due, err := queryAll(ctx, tx, `SELECT `+actionCols+` FROM actions
 			WHERE state = ? AND approval_deadline IS NOT NULL
 			AND approval_deadline <= ? ORDER BY created_at, seq`,
-			[]any{store.ActionAwaitingApproval, timeArg(now)}, scanAction)
+			[]any{store.ActionAwaitingApproval, s.TimeArg(now)}, scanAction)
 		if err != nil {
 			return err
 		}
-		out, trips, err = expire(ctx, tx, due, by, budgets, now)
+		out, trips, err = s.expire(ctx, tx, due, by, budgets, now)
 		if err != nil || audit == nil {
 			return err
 		}
-		return appendAudit(ctx, tx, audit(out, trips))
+		return s.appendAudit(ctx, tx, audit(out, trips))
 	})
 	if err != nil {
 		return nil, nil, err
@@ -239,7 +239,7 @@ func (s *Store) ExpireApprovals(ctx context.Context, now time.Time,
 // expire ends the waits of due: those to execute that a budget allows
 // become pending, the others it holds without a deadline, and the rest
 // are skipped.
-func expire(ctx context.Context, tx *txn, due []store.Action, by string,
+func (s *Store) expire(ctx context.Context, tx Tx, due []store.Action, by string,
 	budgets []store.Budget, now time.Time) ([]store.Action, []store.Trip, error) {
 	v := store.Verdict{Verdict: store.VerdictExpired, By: by, At: now,
 		Reason: "no verdict before the approval deadline"}
@@ -251,20 +251,20 @@ func expire(ctx context.Context, tx *txn, due []store.Action, by string,
 		state := store.ActionSkipped
 		if a.OnTimeout == store.OnTimeoutExecute {
 			state = store.ActionPending
-			trip, err := firstTrip(ctx, tx, a, budgets, used, counted, now)
+			trip, err := s.firstTrip(ctx, tx, a, budgets, used, counted, now)
 			if err != nil {
 				return nil, nil, err
 			}
 			if trip != nil {
 				trips = append(trips, *trip)
-				if err := holdOverBudget(ctx, tx, a, *trip); err != nil {
+				if err := s.holdOverBudget(ctx, tx, a, *trip); err != nil {
 					return nil, nil, err
 				}
 				continue
 			}
 			countUse(a, budgets, used)
 		}
-		done, err := setVerdict(ctx, tx, a, v, state, nil)
+		done, err := s.setVerdict(ctx, tx, a, v, state, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -284,18 +284,18 @@ func countUse(a store.Action, budgets []store.Budget, used []int) {
 
 // holdOverBudget keeps a awaiting approval with no deadline: its timeout
 // would have let it run past a budget, so a person decides.
-func holdOverBudget(ctx context.Context, tx *txn, a store.Action,
+func (s *Store) holdOverBudget(ctx context.Context, tx Tx, a store.Action,
 	t store.Trip) error {
 	_, err := tx.ExecContext(ctx, `UPDATE actions SET last_error = ?,
 		approval_deadline = NULL, on_timeout = '', updated_at = ?
 		WHERE id = ?`, tripReason(t),
-		timeArg(store.NormalizeTime(time.Now())), a.ID)
+		s.TimeArg(store.NormalizeTime(time.Now())), a.ID)
 	return err
 }
 
 // setVerdict records v on a, moves it to state (a skipped one with v as
 // its last error) and appends audit(a).
-func setVerdict(ctx context.Context, tx *txn, a store.Action,
+func (s *Store) setVerdict(ctx context.Context, tx Tx, a store.Action,
 	v store.Verdict, state string,
 	audit func(store.Action) []store.AuditEntry) (store.Action, error) {
 	if v.At.IsZero() {
@@ -307,8 +307,8 @@ func setVerdict(ctx context.Context, tx *txn, a store.Action,
 		a.LastError = fmt.Sprintf("%s by %s: %s", v.Verdict, v.By, v.Reason)
 	}
 	a.UpdatedAt = store.NormalizeTime(time.Now())
-	args := append([]any{a.State, a.LastError, timeArg(a.UpdatedAt)},
-		verdictArgs(a.Verdict)...)
+	args := append([]any{a.State, a.LastError, s.TimeArg(a.UpdatedAt)},
+		s.verdictArgs(a.Verdict)...)
 	_, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 		last_error = ?, updated_at = ?, lease_until = NULL,
 		lease_owner = '', verdict = ?, verdict_by = ?, verdict_at = ?,
@@ -316,5 +316,5 @@ func setVerdict(ctx context.Context, tx *txn, a store.Action,
 	if err != nil || audit == nil {
 		return a, err
 	}
-	return a, appendAudit(ctx, tx, audit(a))
+	return a, s.appendAudit(ctx, tx, audit(a))
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // for it. It runs in the write transaction that inserts actions, before
 // budgets count them, so that the pending action cannot be claimed in
 // between.
-func coalesce(ctx context.Context, tx *sql.Tx, actions []store.Action) error {
+func coalesce(ctx context.Context, tx Tx, actions []store.Action) error {
 	batch := map[string]store.Action{}
 	for i := range actions {
 		a := &actions[i]
@@ -24,7 +24,7 @@ func coalesce(ctx context.Context, tx *sql.Tx, actions []store.Action) error {
 			continue
 		}
 		into, ok := batch[a.CoalesceKey]
-		if !ok || !covers(into, *a) {
+		if !ok || !Covers(into, *a) {
 			var err error
 			if into, err = waitingWithKey(ctx, tx, *a); err != nil {
 				return err
@@ -47,17 +47,17 @@ func coalescible(a store.Action) bool {
 		a.State == store.ActionAwaitingApproval)
 }
 
-// covers reports whether into, with a's key, covers a: a pending one
+// Covers reports whether into, with a's key, covers a: a pending one
 // covers any; one held for approval covers only another held one, as a
 // pending action must not wait for an approval it does not need.
-func covers(into, a store.Action) bool {
+func Covers(into, a store.Action) bool {
 	return into.State == store.ActionPending ||
 		a.State == store.ActionAwaitingApproval
 }
 
 // waitingWithKey returns the oldest stored action with a's CoalesceKey,
 // other than a itself, that covers a, or the zero Action.
-func waitingWithKey(ctx context.Context, tx *sql.Tx, a store.Action) (store.Action, error) {
+func waitingWithKey(ctx context.Context, tx Tx, a store.Action) (store.Action, error) {
 	states := []any{store.ActionPending}
 	if a.State == store.ActionAwaitingApproval {
 		states = append(states, store.ActionAwaitingApproval)

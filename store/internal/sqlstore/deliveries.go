@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
-	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 const deliveryCols = "id, stream_id, event_type, body, state, attempts, " +
@@ -23,11 +22,10 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) erro
 				"and body are required: %w", i, store.ErrInvalid)
 		}
 	}
-	return s.inWrite(ctx, "enqueue deliveries", func(tx *txn) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
+	return s.Write(ctx, "enqueue deliveries", func(tx Tx) error {
+		stmt, err := tx.Prepare(ctx, `INSERT INTO deliveries
 			(id, stream_id, event_type, body, state, created_at, not_before)
-			SELECT ?, ?, ?, ?::bytea, ?, ?::timestamptz, ?::timestamptz
-			WHERE EXISTS
+			SELECT `+s.deliveryRow()+` WHERE EXISTS
 			(SELECT 1 FROM streams WHERE id = ?)
 			ON CONFLICT (stream_id, id) DO NOTHING`)
 		if err != nil {
@@ -36,8 +34,8 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) erro
 		defer stmt.Close()
 		for i, d := range ds {
 			res, err := stmt.ExecContext(ctx, d.ID, d.StreamID, d.EventType,
-				d.Body, store.DeliveryPending, timeArg(d.CreatedAt),
-				timeArg(d.NotBefore), d.StreamID)
+				d.Body, store.DeliveryPending, s.TimeArg(d.CreatedAt),
+				s.TimeArg(d.NotBefore), d.StreamID)
 			if err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
@@ -51,7 +49,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) erro
 
 // knownStream tells an insert skipped for an unknown stream from one
 // skipped as a repeat.
-func knownStream(ctx context.Context, tx *txn, res sql.Result, id string) error {
+func knownStream(ctx context.Context, tx Tx, res sql.Result, id string) error {
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
@@ -77,18 +75,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context,
 			op, c.Lease, c.Limit, store.ErrInvalid)
 	}
 	var out []store.Delivery
-	err := s.inWrite(ctx, op, func(tx *txn) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		var err error
-		out, err = claimDeliveries(ctx, tx, c)
+		out, err = s.claimDeliveries(ctx, tx, c)
 		return err
 	})
 	return out, err
 }
 
 // claimDeliveries is ClaimDeliveries inside tx.
-func claimDeliveries(ctx context.Context, tx *txn,
+func (s *Store) claimDeliveries(ctx context.Context, tx Tx,
 	c store.DeliveryClaim) ([]store.Delivery, error) {
-	at := timeArg(c.Now)
+	at := s.TimeArg(c.Now)
 	w := where{}
 	w.add(`((d.state = ? AND (d.not_before IS NULL OR d.not_before <= ?))
 		OR (d.state = ? AND d.lease_until < ?))`, store.DeliveryPending, at,
@@ -113,7 +111,7 @@ func claimDeliveries(ctx context.Context, tx *txn,
 	if err != nil || len(seqs) == 0 {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?,
+	stmt, err := tx.Prepare(ctx, `UPDATE deliveries SET state = ?,
 		attempts = attempts + 1, lease_until = ?, lease_owner = ?
 		WHERE seq = ? RETURNING `+deliveryCols)
 	if err != nil {
@@ -123,7 +121,7 @@ func claimDeliveries(ctx context.Context, tx *txn,
 	out := make([]store.Delivery, len(seqs))
 	for i, seq := range seqs {
 		row := stmt.QueryRowContext(ctx, store.DeliveryRunning,
-			timeArg(c.Now.Add(c.Lease)), c.Owner, seq)
+			s.TimeArg(c.Now.Add(c.Lease)), c.Owner, seq)
 		if out[i], err = scanDelivery(row); err != nil {
 			return nil, err
 		}
@@ -151,8 +149,8 @@ func (s *Store) FinishDeliveries(ctx context.Context, streamID string,
 			op, state, store.ErrInvalid)
 	}
 	var n int64
-	err := s.inWrite(ctx, op, func(tx *txn) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?,
+	err := s.Write(ctx, op, func(tx Tx) error {
+		stmt, err := tx.Prepare(ctx, `UPDATE deliveries SET state = ?,
 			last_error = ?, finished_at = ?, lease_until = NULL,
 			lease_owner = '' WHERE stream_id = ? AND id = ?
 			AND state IN (?, ?)`)
@@ -161,7 +159,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, streamID string,
 		}
 		defer stmt.Close()
 		for _, id := range ids {
-			res, err := stmt.ExecContext(ctx, state, lastErr, timeArg(at),
+			res, err := stmt.ExecContext(ctx, state, lastErr, s.TimeArg(at),
 				streamID, id, store.DeliveryPending, store.DeliveryRunning)
 			if err != nil {
 				return err
@@ -178,16 +176,16 @@ func (s *Store) FinishDeliveries(ctx context.Context, streamID string,
 func (s *Store) RetryDelivery(ctx context.Context, streamID, id,
 	lastErr string, notBefore time.Time) error {
 	op := fmt.Sprintf("retry delivery %q of stream %q", id, streamID)
-	return s.inWrite(ctx, op, func(tx *txn) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?,
 			last_error = ?, not_before = ?, lease_until = NULL,
 			lease_owner = '' WHERE stream_id = ? AND id = ? AND state = ?`,
-			store.DeliveryPending, lastErr, timeArg(notBefore), streamID,
+			store.DeliveryPending, lastErr, s.TimeArg(notBefore), streamID,
 			id, store.DeliveryRunning)
 		if err != nil {
 			return err
 		}
-		return sqlstore.MustAffect(res, "running delivery", id)
+		return MustAffect(res, "running delivery", id)
 	})
 }
 
@@ -201,7 +199,7 @@ func (s *Store) ListDeliveries(ctx context.Context,
 	var w where
 	w.eq("stream_id", f.StreamID)
 	w.eq("state", f.State)
-	ds, err := queryAll(ctx, s.db, `SELECT `+deliveryCols+
+	ds, err := queryAll(ctx, s.Read, `SELECT `+deliveryCols+
 		` FROM deliveries`+w.String()+` ORDER BY seq`+limit, w.args,
 		scanDelivery)
 	if err != nil {
@@ -215,13 +213,13 @@ func (s *Store) ListDeliveries(ctx context.Context,
 func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
 	lastErr string, at time.Time) (int, error) {
 	var n int64
-	err := s.inWrite(ctx, "expire deliveries", func(tx *txn) error {
+	err := s.Write(ctx, "expire deliveries", func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?,
 			last_error = ?, finished_at = ?, lease_until = NULL,
 			lease_owner = '' WHERE created_at < ? AND (state = ?
 			OR (state = ? AND lease_until < ?))`, store.DeliveryFailed,
-			lastErr, timeArg(at), timeArg(cutoff), store.DeliveryPending,
-			store.DeliveryRunning, timeArg(at))
+			lastErr, s.TimeArg(at), s.TimeArg(cutoff), store.DeliveryPending,
+			store.DeliveryRunning, s.TimeArg(at))
 		if err != nil {
 			return err
 		}
@@ -235,10 +233,10 @@ func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
 // cutoff.
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
-	err := s.inWrite(ctx, "prune deliveries", func(tx *txn) error {
+	err := s.Write(ctx, "prune deliveries", func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries
 			WHERE state IN (?, ?) AND finished_at < ?`, store.DeliveryDone,
-			store.DeliveryFailed, timeArg(cutoff))
+			store.DeliveryFailed, s.TimeArg(cutoff))
 		if err != nil {
 			return err
 		}
