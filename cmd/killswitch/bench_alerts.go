@@ -37,6 +37,9 @@ type benchCopies struct {
 	// fingerprint of a credential in the inventory: a copy's credential
 	// has the fingerprint of the copy's rewrite of the secret.
 	secrets map[string]string
+	// mappings decode sample alerts of mapped formats (--signal-mappings);
+	// nil decodes with the built-in decoders only.
+	mappings *signals.Mappings
 }
 
 // trailingHex is a run of hex digits at the end of an identifier, kept
@@ -177,7 +180,7 @@ func (bc *benchCopies) template(file string) (alertTemplate, error) {
 	if err != nil {
 		return alertTemplate{}, err
 	}
-	sig, err := signals.Decode(raw)
+	sig, err := bc.mappings.Decode(raw)
 	if err != nil {
 		return alertTemplate{}, err
 	}
@@ -223,7 +226,7 @@ func (bc *benchCopies) check(t alertTemplate, orig signals.Signal,
 	if err != nil {
 		return signals.Signal{}, err
 	}
-	got, _ := signals.Decode(msg.Value)
+	got, _ := bc.mappings.Decode(msg.Value)
 	rw, idrw := bc.rewriter(c), idRewriter(t.id, seq)
 	if len(got.Subjects) != len(orig.Subjects) {
 		return got, fmt.Errorf("rewritten, it names %d subjects, not %d",
@@ -253,7 +256,7 @@ func idRewriter(id string, seq int) *strings.Replacer {
 // like send keys it.
 func (bc *benchCopies) alert(t alertTemplate, c, seq int) (kafka.Message, error) {
 	body := idRewriter(t.id, seq).Replace(bc.rewriter(c).Replace(t.raw))
-	sig, err := signals.Decode([]byte(body))
+	sig, err := bc.mappings.Decode([]byte(body))
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("rewritten, it does not decode: %w", err)
 	}
@@ -274,7 +277,7 @@ func (bc *benchCopies) alerts(ts []alertTemplate, m, principals int,
 		}
 		t := ts[i%len(ts)]
 		body := idRewriter(t.id, i).Replace(rws[c].Replace(t.raw))
-		sig, err := signals.Decode([]byte(body))
+		sig, err := bc.mappings.Decode([]byte(body))
 		if err != nil {
 			return nil, fmt.Errorf("alert %d from %s: %w", i, t.file, err)
 		}

@@ -22,6 +22,7 @@ type benchFlags struct {
 	alerts     int
 	policies   string
 	testdata   string
+	mappings   string
 	lookupTime time.Duration
 	timeout    time.Duration
 	seed       uint64
@@ -36,7 +37,8 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Long: "bench starts what demo starts (an in-process Kafka-protocol " +
 			"broker, a temporary SQLite registry, the policies), imports " +
 			"--principals copies of the demo principals, publishes --alerts " +
-			"sample alerts re-targeted at random copies through a Kafka " +
+			"sample alerts (those of mapped formats decoded through " +
+			"--signal-mappings) re-targeted at random copies through a Kafka " +
 			"client, lets the engine consume them and execute their actions " +
 			"(in the registry: no connector is configured), and reports " +
 			"throughput, decision latency, memory and store size, then " +
@@ -59,6 +61,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		"policy directory or bundle (default: the shipped library)")
 	fl.StringVar(&f.testdata, "testdata", "testdata",
 		"directory with inventory.yaml and alerts/")
+	addSignalMappingsFlag(fl, &f.mappings)
 	fl.DurationVar(&f.lookupTime, "lookup-time", time.Second,
 		"how long to measure introspection lookups, each way")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute,
@@ -110,10 +113,15 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
+	mappings, err := loadSignalMappings(f.mappings)
+	if err != nil {
+		return err
+	}
 	bc, err := loadBenchCopies(f.testdata)
 	if err != nil {
 		return err
 	}
+	bc.mappings = mappings
 	ts, skipped, err := bc.loadTemplates(f.testdata)
 	if err != nil {
 		return err
@@ -123,6 +131,9 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 		return err
 	}
 	defer b.close()
+	if mappings != nil {
+		b.cfg.Decoder = mappings
+	}
 	rep := &benchReport{Principals: f.principals, Alerts: f.alerts,
 		Templates: len(ts), Skipped: skipped}
 	if err := b.importCopies(ctx, bc, rep); err != nil {

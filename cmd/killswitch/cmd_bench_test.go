@@ -89,3 +89,37 @@ func TestBenchBadInputNamesTheFlag(t *testing.T) {
 			[]string{"--output", `"yaml"`}},
 	})
 }
+
+// Sample alerts of a mapped format are re-targeted and decided through
+// --signal-mappings; without it they cannot be decoded.
+func TestBenchDecodesMappedAlertsWithSignalMappings(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "alerts"), 0o700))
+	for link, target := range map[string]string{
+		"inventory.yaml":        "../../testdata/inventory.yaml",
+		"alerts/chronicle.json": chronicleAlert} {
+		abs, err := filepath.Abs(target)
+		must(t, err)
+		must(t, os.Symlink(abs, filepath.Join(dir, link)))
+	}
+	args := []string{"bench", "--principals", "20", "--alerts", "50",
+		"--lookup-time", "50ms", "--testdata", dir, "-o", "json"}
+	out, code := ks(t, args...)
+	if code == 0 || !strings.Contains(out, "no decoder recognises") {
+		t.Errorf("bench of a mapped alert without mappings: exit %d: %s",
+			code, out)
+	}
+	out, code = ks(t, append(args, "--signal-mappings", exampleMappings)...)
+	if code != 0 {
+		t.Fatalf("bench with --signal-mappings exited %d: %s", code, out)
+	}
+	var r benchReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench -o json: %v: %s", err, out)
+	}
+	if res := r.Result; r.Templates != 1 || res.Decided != 50 ||
+		res.DeadLettered+res.Deduplicated+res.Unprocessed != 0 {
+		t.Errorf("%d templates, result %+v: want the mapped alert's 50 "+
+			"rewrites decided", r.Templates, res)
+	}
+}
