@@ -130,11 +130,13 @@ func TestTwoDeploymentsShareARevocationOverSharedSignals(t *testing.T) {
 	const ssfToken = "stream-admin-SECRET-of-a"
 	pushToken := mintToken(t, b.db, "killswitch-a", "ingest")
 
-	a.start(t, portA, []string{"KILLSWITCH_SSF_TOKEN=" + ssfToken},
-		"--ssf-issuer", issuerA)
+	// B starts first: its first fetch of A's JWKS finds nothing there,
+	// and a SET must still verify once A is up.
 	b.start(t, portB, nil, "--ssf-receiver-issuer",
 		issuerA+"="+issuerA+"/v1/ssf/jwks.json",
 		"--ssf-receiver-audience", audienceB)
+	a.start(t, portA, []string{"KILLSWITCH_SSF_TOKEN=" + ssfToken},
+		"--ssf-issuer", issuerA)
 
 	stream := apiClient{t: t, base: a.base, secret: ssfToken}
 	var created struct {
