@@ -88,8 +88,8 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 		Short: "Check the audit hash chain; exit 1 at the first bad entry",
 		Long: `verify walks the whole audit trail and checks each entry's hash and its
 link to the one before, then prints the head (the newest entry, as
-SEQ:HASH). The chain proves nothing before an entry was changed, but
-not that the newest entries are all there: whoever can write the
+SEQ:HASH). The chain proves that no entry was changed, but not
+that the newest entries are all there: whoever can write the
 registry can delete its tail. Keep heads outside the registry (run logs
 one, "audit head", at start-up and every --audit-head-every) and give
 them back with --head: a trail that no longer holds one with the same

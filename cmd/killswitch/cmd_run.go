@@ -66,7 +66,9 @@ func newRunCmd(g *globals) *cobra.Command {
 		"how long one policy evaluation may run; past it the alert is "+
 			"dead-lettered as a policy error naming the decision")
 	fl.StringVar(&f.configPath, "config", "",
-		"config file (YAML) with a connectors section; none revokes in the registry only")
+		"config file (YAML): its connectors, guardrails and sweeps "+
+			"sections; without connectors, revocations take effect in the "+
+			"registry only")
 	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
 		"how often to sync sessions and credentials from the connectors "+
 			"that can list (as killswitch sync does); 0 turns it off")
@@ -92,7 +94,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.auditHeads, "audit-head-every", time.Hour,
 		"how often to log the audit trail's head (\"audit head\": seq and "+
 			"hash; also at start and at stop) when it moved, for "+
-			"`audit verify --head` to prove later that no entry up to it "+
+			"audit verify --head to prove later that no entry up to it "+
 			"was removed; 0 logs none")
 	addEngineFlags(fl, &f.cfg, &f.protected)
 	return cmd

@@ -40,7 +40,7 @@ func newSweepCmd(g *globals) *cobra.Command {
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.configPath, "config", "",
-		"config file (YAML) with connectors and sweeps sections")
+		"config file (YAML): its connectors, guardrails and sweeps sections")
 	pf.StringVarP((*string)(&f.output), "output", "o", "text",
 		"output format: text or json")
 	cmd.AddCommand(newSweepRunCmd(g, f), newSweepListCmd(g, f),

@@ -21,8 +21,9 @@ func addTLSFlags(fl *pflag.FlagSet, f *tlsFlags) {
 		"PEM certificate (chain) of the listener; with --tls-key serves HTTPS")
 	fl.StringVar(&f.key, "tls-key", "", "PEM private key of --tls-cert")
 	fl.StringVar(&f.clientCA, "tls-client-ca", "",
-		"PEM CA bundle: every /v1 request must also present a client "+
-			"certificate it signed (mTLS; /metrics and /healthz do not)")
+		"PEM CA bundle: every /v1 request and console page must also "+
+			"present a client certificate it signed (mTLS; /metrics, "+
+			"/livez and /healthz do not)")
 }
 
 // config is the listener's TLS configuration, nil for plain HTTP.
