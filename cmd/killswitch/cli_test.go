@@ -288,3 +288,29 @@ func TestAuditListLastShowsTheNewestEntries(t *testing.T) {
 			"--last", "-1"}, 2, []string{"--last", "-1"}},
 	})
 }
+
+// TestRunSaysWhatToDoWhenItsPortIsTaken holds the embedded broker's
+// port, then the listener's, as a second killswitch run would: run
+// said only "bind: address already in use", which told a new user
+// neither which flag moves it nor that the other commands must follow.
+func TestRunSaysWhatToDoWhenItsPortIsTaken(t *testing.T) {
+	db := importedStore(t)
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	addr := held.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	free := fmt.Sprint(freeTestPort(t))
+	runCLICases(t, db, []cliCase{
+		{"The embedded broker's", []string{"--store", "DB", "run",
+			"--embedded-broker-port", port, "--listen", ""},
+			2, []string{"address already in use", "--embedded-broker-port",
+				"--kafka-brokers"}},
+		{"The listener's", []string{"--store", "DB", "run",
+			"--embedded-broker-port", free, "--listen", addr},
+			2, []string{"address already in use", "move it with --listen",
+				`--listen ""`}},
+	})
+}

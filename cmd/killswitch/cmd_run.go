@@ -151,7 +151,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		b, err := startEmbeddedBroker(f.embeddedPort, f.partitions,
 			engineTopics(f.cfg)...)
 		if err != nil {
-			return err
+			return portTaken(err, "move it with --embedded-broker-port "+
+				"(and give send that port in --kafka-brokers), or give "+
+				"--kafka-brokers a cluster's brokers")
 		}
 		defer b.Close()
 		f.cfg.Consumer.Brokers = b.addrs

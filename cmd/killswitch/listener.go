@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 )
 
@@ -41,7 +42,9 @@ func newHTTPListener(addr string) *httpListener {
 func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("--listen %s: %w", l.addr, err)}
+		return portTaken(fmt.Errorf("--listen %s: %w", l.addr, err),
+			"move it with --listen (and use that address with curl and "+
+				"the console), or give --listen \"\" to serve no HTTP")
 	}
 	if l.tls != nil {
 		ln = tls.NewListener(ln, l.tls)
@@ -73,4 +76,14 @@ func (l *httpListener) serve(ctx context.Context, log *slog.Logger) error {
 // to be answered, drain at most.
 func (l *httpListener) wait() {
 	<-l.stopped
+}
+
+// portTaken is the error of run's listener or embedded broker failing
+// to bind its address: exit 2, and when another process (most often
+// another killswitch run) holds the address, what to do about it.
+func portTaken(err error, hint string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		err = fmt.Errorf("%w (another killswitch run?): %s", err, hint)
+	}
+	return &exitError{code: 2, err: err}
 }
