@@ -45,7 +45,7 @@ func newPrincipalsListCmd(g *globals) *cobra.Command {
 			"identifier names, whatever system it comes from; --limit " +
 			"with --after pages through a large registry: when a page is " +
 			"full, the next one starts after its last id.",
-		Example: "  killswitch principals list --kind agent --provider github\n" +
+		Example: "  killswitch principals list --kind agent --provider openai\n" +
 			"  killswitch principals list --alias alice@example.com",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
