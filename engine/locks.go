@@ -59,7 +59,7 @@ func (r LockRequest) validate(now time.Time) error {
 type lockStore interface {
 	GetPrincipal(ctx context.Context, id string) (store.Principal, error)
 	GetCredential(ctx context.Context, id string) (store.Credential, error)
-	ResolveAlias(ctx context.Context, typ, value string) ([]store.Alias, error)
+	FindAliases(ctx context.Context, value string) ([]store.Alias, error)
 	PutLock(ctx context.Context, l store.Lock) error
 	LiftLock(ctx context.Context, id, by, reason string, at time.Time) (store.Lock, error)
 	AppendAudit(ctx context.Context, entries ...store.AuditEntry) error
@@ -93,14 +93,10 @@ func PlaceLock(ctx context.Context, st lockStore, req LockRequest,
 	return l, nil
 }
 
-// aliasTypes are the aliases an operator is likely to name a principal
-// by, looked up to say which principal a lock should name.
-var aliasTypes = []string{"email", "username", "user_id", "client_id"}
-
 // checkHeld refuses a lock on a principal or a credential the registry
 // does not hold: it would match nothing (a lock compares ids), while the
 // operator believes the account locked. When the target is an alias, the
-// error names the principal to lock instead.
+// error names the principal or credential to lock instead.
 func checkHeld(ctx context.Context, st lockStore, req LockRequest) error {
 	var err error
 	switch req.TargetType {
@@ -116,24 +112,45 @@ func checkHeld(ctx context.Context, st lockStore, req LockRequest) error {
 	}
 	why := fmt.Sprintf("%s %q is not in the registry: a lock on it "+
 		"would refuse nothing", req.TargetType, req.Target)
-	for _, typ := range aliasTypes {
-		as, err := st.ResolveAlias(ctx, typ, req.Target)
-		if err != nil {
-			return err
+	owner, err := aliasOwner(ctx, st, req.TargetType, req.Target)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s%s", ErrBadRequest, why, owner)
+}
+
+// aliasFinder finds the aliases that hold a value, of any type.
+type aliasFinder interface {
+	FindAliases(ctx context.Context, value string) ([]store.Alias, error)
+}
+
+// aliasOwner says, for an operator's request naming a principal or a
+// credential by a value that is no id in the registry, whose alias that
+// value is: "; it is an alias of principal alice", or "" when it is
+// none of a principal (for what "principal") or of a credential (for
+// "credential").
+func aliasOwner(ctx context.Context, st aliasFinder, what, value string) (string, error) {
+	as, err := st.FindAliases(ctx, value)
+	if err != nil {
+		return "", fmt.Errorf("find aliases: %w", err)
+	}
+	var ids []string
+	for _, a := range as {
+		id := a.PrincipalID
+		if what == "credential" {
+			id = a.CredentialID
 		}
-		for _, a := range as {
-			switch {
-			case req.TargetType == "principal":
-				why += "; it is an alias of principal " + a.PrincipalID
-			case a.CredentialID != "":
-				why += "; it is an alias of credential " + a.CredentialID
-			default:
-				continue
-			}
-			return fmt.Errorf("%w: %s", ErrBadRequest, why)
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrBadRequest, why)
+	switch len(ids) {
+	case 0:
+		return "", nil
+	case 1:
+		return "; it is an alias of " + what + " " + ids[0], nil
+	}
+	return "; it is an alias of " + what + "s " + strings.Join(ids, ", "), nil
 }
 
 // LiftLock ends a lock in force, keeping it in history, and audits who

@@ -96,13 +96,20 @@ func (r ManualRequest) checkTarget(ctx context.Context, st store.Store) error {
 		what, id = "credential", r.CredentialID
 		_, err = st.GetCredential(ctx, r.CredentialID)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%s %q is not in the registry: %w", what, id, err)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("read %s %q: %w", what, id, err)
 	}
-	return nil
+	if err == nil {
+		return nil
+	}
+	owner := ""
+	if what != "session" {
+		if owner, err = aliasOwner(ctx, st, what, id); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s %q is not in the registry%s: %w", what, id,
+		owner, store.ErrNotFound)
 }
 
 // checkSessions makes sure the registry holds every session of ids; the

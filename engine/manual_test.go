@@ -73,6 +73,44 @@ func TestManualRevokeRefusesWhatTheRegistryDoesNotHold(t *testing.T) {
 	}
 }
 
+// TestManualRevokeByAnAliasNamesTheIdToGive: a responder who pastes an
+// e-mail or an access key id into revoke was told only that it "is not
+// in the registry", as if the account were unknown, while a lock on the
+// same value named the principal to give.
+func TestManualRevokeByAnAliasNamesTheIdToGive(t *testing.T) {
+	st := demoStore(t)
+	x := NewExecutor(st, connectors.Set{}, nil, ExecutorConfig{}, time.Now,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cases := []struct {
+		name string
+		req  ManualRequest
+		want string
+	}{
+		{"A principal's e-mail", ManualRequest{PrincipalID: "alice@example.com"},
+			"it is an alias of principal alice"},
+		{"A principal's user name, in capitals", ManualRequest{PrincipalID: "ALICE"},
+			"it is an alias of principal alice"},
+		{"A principal's access key id", ManualRequest{PrincipalID: "AKIAALICEDEMO0000001"},
+			"it is an alias of principal alice"},
+		{"A credential's access key id", ManualRequest{CredentialID: "AKIAALICEDEMO0000001"},
+			"it is an alias of credential alice-aws-key"},
+		{"A credential named by its owner's e-mail", ManualRequest{CredentialID: "alice@example.com"},
+			"is not in the registry: not found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.req.Operator, c.req.Reason = "tester", "INC-1"
+			_, err := x.Revoke(context.Background(), st, c.req)
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("err = %v, want one wrapping %v", err, store.ErrNotFound)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %q, does not say %q", err, c.want)
+			}
+		})
+	}
+}
+
 func TestManualRevokeOfASetRevokesThoseSessionsOnly(t *testing.T) {
 	st := demoStore(t)
 	ctx := context.Background()
