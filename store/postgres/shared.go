@@ -11,8 +11,14 @@ import (
 // store's pool.
 func (s *Store) shared() *sqlstore.Store {
 	return &sqlstore.Store{Dialect: sqlstore.PostgreSQL, Read: s.db,
-		Write: s.inTx}
+		Write: s.inTx, Credentials: credentialTable}
 }
+
+// credentialTable is how the shared code reads this store's credentials.
+var credentialTable = sqlstore.CredentialTable{Cols: credentialCols,
+	Scan: func(r sqlstore.RowScanner) (store.Credential, error) {
+		return scanCredential(r)
+	}}
 
 // inTx is inWrite for the shared code.
 func (s *Store) inTx(ctx context.Context, op string,
@@ -41,3 +47,17 @@ func scanLock(r rowScanner) (store.Lock, error) { return sqlstore.ScanLock(r) }
 
 // covers is sqlstore.Covers.
 func covers(into, a store.Action) bool { return sqlstore.Covers(into, a) }
+
+// firstSeenOf is sqlstore.FirstSeenOf, for credentialWhere.
+const firstSeenOf = sqlstore.FirstSeenOf
+
+// matchExposures is sqlstore's MatchExposures in a write transaction.
+func matchExposures(ctx context.Context, tx *txn, c store.Credential) error {
+	return sqlstore.PostgreSQL.MatchExposures(ctx, batchTx{tx}, c)
+}
+
+// matchAliasExposures is sqlstore's MatchAliasExposures in a write
+// transaction.
+func matchAliasExposures(ctx context.Context, tx *txn, a store.Alias) error {
+	return sqlstore.PostgreSQL.MatchAliasExposures(ctx, batchTx{tx}, a)
+}

@@ -207,3 +207,27 @@ func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
 	return s.shared().PruneDeliveries(ctx, cutoff)
 }
+
+// RecordExposure implements store.Store.
+func (s *Store) RecordExposure(ctx context.Context,
+	e store.ExposureRecord) (store.ExposureRecord, error) {
+	return s.shared().RecordExposure(ctx, e)
+}
+
+// ListExposures implements store.Store.
+func (s *Store) ListExposures(ctx context.Context,
+	f store.ExposureFilter) ([]store.ExposureRecord, error) {
+	return s.shared().ListExposures(ctx, f)
+}
+
+// SetExposureValidity implements store.Store.
+func (s *Store) SetExposureValidity(ctx context.Context, credentialID string,
+	v store.Validity, at time.Time) error {
+	return s.shared().SetExposureValidity(ctx, credentialID, v, at)
+}
+
+// ListExposedCredentials implements store.Store.
+func (s *Store) ListExposedCredentials(ctx context.Context,
+	f store.ExposedFilter) ([]store.ExposedCredential, error) {
+	return s.shared().ListExposedCredentials(ctx, f)
+}

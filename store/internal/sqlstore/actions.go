@@ -63,7 +63,7 @@ func (s *Store) verdictArgs(v *store.Verdict) []any {
 }
 
 // scanAction scans actionCols.
-func scanAction(r rowScanner) (store.Action, error) {
+func scanAction(r RowScanner) (store.Action, error) {
 	var a store.Action
 	var v store.Verdict
 	err := r.Scan(&a.ID, &a.IdempotencyKey, &a.SignalID, &a.Kind,
@@ -112,7 +112,7 @@ func (s *Store) claim(ctx context.Context, tx Tx, owner string, now time.Time,
 		OR (state = ? AND lease_until < ?)
 		ORDER BY created_at, seq LIMIT ?`,
 		[]any{store.ActionPending, at, store.ActionRunning, at, limit},
-		func(r rowScanner) (id string, err error) { return id, r.Scan(&id) })
+		func(r RowScanner) (id string, err error) { return id, r.Scan(&id) })
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}

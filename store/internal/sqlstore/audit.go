@@ -113,7 +113,7 @@ func (s *Store) ListAudit(ctx context.Context,
 }
 
 // scanAudit scans auditCols.
-func scanAudit(r rowScanner) (store.AuditEntry, error) {
+func scanAudit(r RowScanner) (store.AuditEntry, error) {
 	var e store.AuditEntry
 	err := r.Scan(&e.Seq, timeCol{&e.Time}, &e.Actor, &e.Event,
 		&e.Subject, rawCol{&e.Details}, &e.PrevHash, &e.Hash)

@@ -110,6 +110,22 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// upsert is the statement that inserts a row of cols (the first of which
+// is id, unique) into table, or updates every column of the row with
+// that id. Unlike SQLite's INSERT OR REPLACE, which deletes the row and
+// inserts another, the row keeps its seq, and with it its place among
+// rows of the same time, and update triggers see the change.
+func upsert(table, cols string) string {
+	names := strings.Split(cols, ", ")
+	set := make([]string, 0, len(names)-1)
+	for _, c := range names[1:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` +
+		placeholders(len(names)) + `) ON CONFLICT (id) DO UPDATE SET ` +
+		strings.Join(set, ", ")
+}
+
 // NewID returns prefix and a fresh ULID.
 func NewID(prefix string) string {
 	return prefix + ulid.Make().String()

@@ -107,7 +107,7 @@ func (s *Store) claimDeliveries(ctx context.Context, tx Tx,
 	seqs, err := queryAll(ctx, tx, `SELECT d.seq FROM deliveries d
 		JOIN streams s ON s.id = d.stream_id`+w.String()+
 		` ORDER BY d.seq LIMIT ?`, append(w.args, c.Limit),
-		func(r rowScanner) (n int64, err error) { return n, r.Scan(&n) })
+		func(r RowScanner) (n int64, err error) { return n, r.Scan(&n) })
 	if err != nil || len(seqs) == 0 {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Store) claimDeliveries(ctx context.Context, tx Tx,
 }
 
 // scanDelivery scans deliveryCols.
-func scanDelivery(r rowScanner) (store.Delivery, error) {
+func scanDelivery(r RowScanner) (store.Delivery, error) {
 	var d store.Delivery
 	err := r.Scan(&d.ID, &d.StreamID, &d.EventType, &d.Body, &d.State,
 		&d.Attempts, &d.LastError, timeCol{&d.CreatedAt},

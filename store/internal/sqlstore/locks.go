@@ -87,7 +87,7 @@ func (d Dialect) listLocks(ctx context.Context, db Querier,
 }
 
 // ScanLock scans LockCols.
-func ScanLock(r rowScanner) (store.Lock, error) {
+func ScanLock(r RowScanner) (store.Lock, error) {
 	var l store.Lock
 	err := r.Scan(&l.ID, &l.TargetType, &l.Target, &l.Reason,
 		&l.CreatedBy, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt},

@@ -138,7 +138,7 @@ func (s *Store) FindSignals(ctx context.Context,
 }
 
 // scanSignal scans signalCols.
-func scanSignal(r rowScanner) (store.SignalRecord, error) {
+func scanSignal(r RowScanner) (store.SignalRecord, error) {
 	var rec store.SignalRecord
 	err := r.Scan(&rec.ID, &rec.DedupKey, &rec.Format, &rec.Category,
 		&rec.Severity, timeCol{&rec.Time}, timeCol{&rec.ReceivedAt},

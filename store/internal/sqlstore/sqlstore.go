@@ -13,6 +13,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+
+	"github.com/killswitch-dev/killswitch/store"
 )
 
 // Querier runs queries: a read pool or a write transaction.
@@ -49,11 +51,22 @@ type Store struct {
 	Read Querier
 	// Write runs the write transactions.
 	Write WriteFunc
+	// Credentials reads rows of credentials, whose code the backend
+	// keeps, for ListExposedCredentials.
+	Credentials CredentialTable
+}
+
+// CredentialTable is how a backend reads a row of credentials.
+type CredentialTable struct {
+	// Cols is the select list Scan reads.
+	Cols string
+	// Scan scans a row of Cols.
+	Scan func(RowScanner) (store.Credential, error)
 }
 
 // queryAll runs q and scans every row with scan.
 func queryAll[T any](ctx context.Context, db Querier, q string, args []any,
-	scan func(rowScanner) (T, error)) ([]T, error) {
+	scan func(RowScanner) (T, error)) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -70,7 +83,7 @@ func queryAll[T any](ctx context.Context, db Querier, q string, args []any,
 	return out, rows.Err()
 }
 
-// rowScanner is a *sql.Row or *sql.Rows.
-type rowScanner interface {
+// RowScanner is a *sql.Row or *sql.Rows.
+type RowScanner interface {
 	Scan(dest ...any) error
 }

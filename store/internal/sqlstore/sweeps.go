@@ -119,7 +119,7 @@ func (s *Store) sweepRunArgs(r store.SweepRun) []any {
 }
 
 // scanSweepRun scans sweepRunCols.
-func scanSweepRun(r rowScanner) (store.SweepRun, error) {
+func scanSweepRun(r RowScanner) (store.SweepRun, error) {
 	var run store.SweepRun
 	err := r.Scan(&run.ID, &run.Sweep, timeCol{&run.ScheduledAt}, &run.Owner,
 		timeCol{&run.StartedAt}, timeCol{&run.FinishedAt}, &run.Outcome,

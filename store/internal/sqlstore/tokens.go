@@ -121,7 +121,7 @@ func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) erro
 }
 
 // scanToken scans tokenCols.
-func scanToken(r rowScanner) (store.APIToken, error) {
+func scanToken(r RowScanner) (store.APIToken, error) {
 	var t store.APIToken
 	err := r.Scan(&t.ID, &t.Name, &t.SecretHash, &t.Role,
 		jsonCol{&t.Scopes}, &t.CreatedBy, timeCol{&t.CreatedAt},

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/killswitch-dev/killswitch/store"
 )
 
+// exposureCols are the columns of exposures, in scanExposure order.
 const exposureCols = "id, credential_id, fingerprint, key_id, source, " +
 	"place, first_seen, last_seen, signal_id, validity, checked_at"
 
@@ -21,7 +22,7 @@ func (s *Store) RecordExposure(ctx context.Context,
 	if err := checkExposure(&e); err != nil {
 		return store.ExposureRecord{}, fmt.Errorf("%s: %w", op, err)
 	}
-	err := s.inWrite(ctx, op, func(tx *txn) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		if err := matchCredential(ctx, tx, &e); err != nil {
 			return err
 		}
@@ -33,11 +34,11 @@ func (s *Store) RecordExposure(ctx context.Context,
 			e = merged(old, e)
 		}
 		_, err = tx.ExecContext(ctx, upsert("exposures", exposureCols),
-			exposureArgs(e)...)
+			s.exposureArgs(e)...)
 		if err != nil || e.CredentialID == "" {
 			return err
 		}
-		return refreshExposure(ctx, tx, e.CredentialID)
+		return s.refreshExposure(ctx, tx, e.CredentialID)
 	})
 	return e, err
 }
@@ -65,7 +66,7 @@ func checkExposure(e *store.ExposureRecord) error {
 		e.LastSeen = e.FirstSeen
 	}
 	if e.ID == "" {
-		e.ID = newID("exp_")
+		e.ID = NewID("exp_")
 	}
 	return nil
 }
@@ -74,10 +75,9 @@ func checkExposure(e *store.ExposureRecord) error {
 // when it names none, finds it: by fingerprint, by external id, and then
 // by the credential aliases that name the secret (a secret_hash alias
 // for a scanner's own hash of it, any alias for a key id).
-func matchCredential(ctx context.Context, tx *txn, e *store.ExposureRecord) error {
+func matchCredential(ctx context.Context, tx Tx, e *store.ExposureRecord) error {
 	if e.CredentialID != "" {
-		_, err := getCredential(ctx, tx, e.CredentialID)
-		return err
+		return credentialExists(ctx, tx, e.CredentialID)
 	}
 	for _, m := range []struct{ q, v string }{
 		{credentialBy("fingerprint"), e.Fingerprint},
@@ -110,9 +110,21 @@ func aliasBy(cond string) string {
 		ORDER BY c.created_at, c.id LIMIT 1`
 }
 
+// credentialExists returns store.ErrNotFound, naming id, when no
+// credential has that id.
+func credentialExists(ctx context.Context, db Querier, id string) error {
+	var one int
+	err := db.QueryRowContext(ctx, `SELECT 1 FROM credentials WHERE id = ?`,
+		id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no credential %q: %w", id, store.ErrNotFound)
+	}
+	return err
+}
+
 // sameExposure finds the entry e repeats: the same secret, source and
 // place.
-func sameExposure(ctx context.Context, tx *txn,
+func sameExposure(ctx context.Context, tx Tx,
 	e store.ExposureRecord) (store.ExposureRecord, bool, error) {
 	q := `SELECT ` + exposureCols + ` FROM exposures WHERE source = ? AND
 		place = ? AND credential_id = ?`
@@ -148,13 +160,15 @@ func merged(old, e store.ExposureRecord) store.ExposureRecord {
 	return old
 }
 
-func exposureArgs(e store.ExposureRecord) []any {
+// exposureArgs are the values of exposureCols for e.
+func (d Dialect) exposureArgs(e store.ExposureRecord) []any {
 	return []any{e.ID, e.CredentialID, e.Fingerprint, e.KeyID, e.Source,
-		e.Where, timeArg(e.FirstSeen), timeArg(e.LastSeen), e.SignalID,
-		string(e.Validity), timeArg(e.CheckedAt)}
+		e.Where, d.TimeArg(e.FirstSeen), d.TimeArg(e.LastSeen), e.SignalID,
+		string(e.Validity), d.TimeArg(e.CheckedAt)}
 }
 
-func scanExposure(r rowScanner) (store.ExposureRecord, error) {
+// scanExposure scans exposureCols.
+func scanExposure(r RowScanner) (store.ExposureRecord, error) {
 	var e store.ExposureRecord
 	err := r.Scan(&e.ID, &e.CredentialID, &e.Fingerprint, &e.KeyID,
 		&e.Source, &e.Where, timeCol{&e.FirstSeen}, timeCol{&e.LastSeen},
@@ -162,20 +176,21 @@ func scanExposure(r rowScanner) (store.ExposureRecord, error) {
 	return e, err
 }
 
-// matchExposures gives credential c the unmatched exposures of its
-// secret, by fingerprint or external id, and refreshes its Exposure.
-func matchExposures(ctx context.Context, tx *txn, c store.Credential) error {
+// MatchExposures gives credential c the unmatched exposures of its
+// secret, by fingerprint or external id, and refreshes its Exposure;
+// PutCredential calls it in its write transaction.
+func (d Dialect) MatchExposures(ctx context.Context, tx Tx, c store.Credential) error {
 	if c.Fingerprint == "" && c.ExternalID == "" {
-		return refreshExposure(ctx, tx, c.ID)
+		return d.refreshExposure(ctx, tx, c.ID)
 	}
-	return claimExposures(ctx, tx, c.ID, c.Fingerprint, c.ExternalID)
+	return d.claimExposures(ctx, tx, c.ID, c.Fingerprint, c.ExternalID)
 }
 
-// matchAliasExposures gives the credential an alias names the unmatched
+// MatchAliasExposures gives the credential an alias names the unmatched
 // exposures of the secret the alias names: by a secret_hash alias's
 // value as the exposure's fingerprint, by any alias's value as its key
-// id.
-func matchAliasExposures(ctx context.Context, tx *txn, a store.Alias) error {
+// id. PutAlias calls it in its write transaction.
+func (d Dialect) MatchAliasExposures(ctx context.Context, tx Tx, a store.Alias) error {
 	if a.CredentialID == "" {
 		return nil
 	}
@@ -183,18 +198,18 @@ func matchAliasExposures(ctx context.Context, tx *txn, a store.Alias) error {
 	if a.Type == "secret_hash" {
 		fingerprint = a.Value
 	}
-	if _, err := getCredential(ctx, tx, a.CredentialID); err != nil {
+	if err := credentialExists(ctx, tx, a.CredentialID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // an alias may arrive before its credential
 		}
 		return err
 	}
-	return claimExposures(ctx, tx, a.CredentialID, fingerprint, a.Value)
+	return d.claimExposures(ctx, tx, a.CredentialID, fingerprint, a.Value)
 }
 
 // claimExposures gives the credential id the unmatched exposures with
 // that fingerprint or key id, and refreshes its Exposure.
-func claimExposures(ctx context.Context, tx *txn, id, fingerprint,
+func (d Dialect) claimExposures(ctx context.Context, tx Tx, id, fingerprint,
 	keyID string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE exposures SET credential_id = ?
 		WHERE credential_id = '' AND ((fingerprint != '' AND fingerprint = ?)
@@ -202,12 +217,13 @@ func claimExposures(ctx context.Context, tx *txn, id, fingerprint,
 	if err != nil {
 		return fmt.Errorf("match exposures: %w", err)
 	}
-	return refreshExposure(ctx, tx, id)
+	return d.refreshExposure(ctx, tx, id)
 }
 
 // refreshExposure sets the credential's Exposure to its earliest ledger
 // entry when that is earlier than the one it has (MarkExposed's rule).
-func refreshExposure(ctx context.Context, tx *txn, credentialID string) error {
+func (d Dialect) refreshExposure(ctx context.Context, tx Tx,
+	credentialID string) error {
 	first, err := scanExposure(tx.QueryRowContext(ctx, `SELECT `+exposureCols+
 		` FROM exposures WHERE credential_id = ? ORDER BY first_seen, seq
 		LIMIT 1`, credentialID))
@@ -219,8 +235,8 @@ func refreshExposure(ctx context.Context, tx *txn, credentialID string) error {
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE credentials SET exposed_at = ?,
 		exposure_source = ?, exposure_where = ? WHERE id = ? AND
-		(exposed_at IS NULL OR exposed_at > ?)`, timeArg(first.FirstSeen),
-		first.Source, first.Where, credentialID, timeArg(first.FirstSeen))
+		(exposed_at IS NULL OR exposed_at > ?)`, d.TimeArg(first.FirstSeen),
+		first.Source, first.Where, credentialID, d.TimeArg(first.FirstSeen))
 	return err
 }
 
@@ -236,7 +252,7 @@ func (s *Store) ListExposures(ctx context.Context,
 	if f.Unmatched {
 		w.add("credential_id = ''")
 	}
-	es, err := queryAll(ctx, s.db, `SELECT `+exposureCols+
+	es, err := queryAll(ctx, s.Read, `SELECT `+exposureCols+
 		` FROM exposures`+w.String()+` ORDER BY first_seen, seq`+limit,
 		w.args, scanExposure)
 	if err != nil {
@@ -254,9 +270,9 @@ func (s *Store) SetExposureValidity(ctx context.Context, credentialID string,
 		return fmt.Errorf("%s: validity: unknown validity %q: %w", op, v,
 			store.ErrInvalid)
 	}
-	return s.inWrite(ctx, op, func(tx *txn) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE exposures SET validity = ?,
-			checked_at = ? WHERE credential_id = ?`, string(v), timeArg(at),
+			checked_at = ? WHERE credential_id = ?`, string(v), s.TimeArg(at),
 			credentialID)
 		if err != nil {
 			return err
@@ -268,8 +284,9 @@ func (s *Store) SetExposureValidity(ctx context.Context, credentialID string,
 	})
 }
 
-// firstSeenOf is the SQL for a credential's first exposure.
-const firstSeenOf = `(SELECT MIN(e.first_seen) FROM exposures e
+// FirstSeenOf is the SQL for the first exposure of the credential in
+// the current row.
+const FirstSeenOf = `(SELECT MIN(e.first_seen) FROM exposures e
 	WHERE e.credential_id = credentials.id)`
 
 // ListExposedCredentials returns the exposed credentials matching f with
@@ -281,18 +298,18 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 		return nil, fmt.Errorf("list exposed credentials: %w", err)
 	}
 	var w where
-	w.add(firstSeenOf + " IS NOT NULL")
+	w.add(FirstSeenOf + " IS NOT NULL")
 	w.eq("principal_id", f.PrincipalID)
 	w.eq("status", f.Status)
 	if !f.ExposedBefore.IsZero() {
-		w.add(firstSeenOf+" < ?", timeArg(f.ExposedBefore))
+		w.add(FirstSeenOf+" < ?", s.TimeArg(f.ExposedBefore))
 	}
 	if f.StillValid {
 		w.add(latestValidity+" = ?", string(store.ValidityValid))
 	}
-	cs, err := queryAll(ctx, s.db, `SELECT `+credentialCols+
-		` FROM credentials`+w.String()+` ORDER BY `+firstSeenOf+`, id`+limit,
-		w.args, scanCredential)
+	cs, err := queryAll(ctx, s.Read, `SELECT `+s.Credentials.Cols+
+		` FROM credentials`+w.String()+` ORDER BY `+FirstSeenOf+`, id`+limit,
+		w.args, s.Credentials.Scan)
 	if err != nil {
 		return nil, fmt.Errorf("list exposed credentials: %w", err)
 	}
@@ -306,3 +323,9 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 	}
 	return out, nil
 }
+
+// latestValidity is the SQL for the newest validity check of the
+// exposures of the credential in the current row.
+const latestValidity = `(SELECT e.validity FROM exposures e
+	WHERE e.credential_id = credentials.id AND e.validity != ''
+	ORDER BY e.checked_at DESC LIMIT 1)`
