@@ -46,13 +46,21 @@ type ConfirmError struct {
 
 func (e *ConfirmError) Error() string {
 	if e.Confirmed != 0 {
-		return fmt.Sprintf("the filter matches %d live sessions, not the "+
-			"%d confirmed: look again and confirm %d", e.Matched,
+		return fmt.Sprintf("the filter matches %s, not the "+
+			"%d confirmed: look again and confirm %d", liveSessions(e.Matched),
 			e.Confirmed, e.Matched)
 	}
-	return fmt.Sprintf("the filter matches %d live sessions, more than "+
-		"%d: send confirm: %d to terminate them all", e.Matched, e.Over,
-		e.Matched)
+	return fmt.Sprintf("the filter matches %s, more than "+
+		"%d: send confirm: %d to terminate them all", liveSessions(e.Matched),
+		e.Over, e.Matched)
+}
+
+// liveSessions is "1 live session" or "N live sessions".
+func liveSessions(n int) string {
+	if n == 1 {
+		return "1 live session"
+	}
+	return fmt.Sprintf("%d live sessions", n)
 }
 
 // Termination is what a termination did.

@@ -93,7 +93,8 @@ func newRunCmd(g *globals) *cobra.Command {
 		"mappings in force")
 	fl.DurationVar(&f.auditHeads, "audit-head-every", time.Hour,
 		"how often to log the audit trail's head (\"audit head\": seq and "+
-			"hash; also at start and at stop) when it moved, for "+
+			"hash; also at start and at stop, once the trail holds an "+
+			"entry) when it moved, for "+
 			"audit verify --head to prove later that no entry up to it "+
 			"was removed; 0 logs none")
 	addEngineFlags(fl, &f.cfg, &f.protected)
