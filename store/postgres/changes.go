@@ -30,8 +30,7 @@ func (s *Store) ChangedSince(ctx context.Context, cursor int64,
 	if limit == 0 {
 		limit = changePage
 	}
-	t, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true,
-		Isolation: sql.LevelRepeatableRead})
+	t, err := s.db.beginRead(ctx, sql.LevelRepeatableRead)
 	if err != nil {
 		return store.ChangeSet{}, fmt.Errorf("changed since %d: %w", cursor, err)
 	}

@@ -48,3 +48,73 @@ func TestAWriteOutlivesTheServerEndingIdleConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestAReadOutlivesTheServerEndingIdleConnections: as a write, a read
+// that finds the pool's idle connections ended by the server (a failover,
+// an idle timeout, pg_terminate_backend) runs on a live one instead of
+// failing: a row, a list, a change feed page and a principal lock (on a
+// pool of its own), each on a store of its own. Only this test's
+// connections are ended, by their application_name.
+func TestAReadOutlivesTheServerEndingIdleConnections(t *testing.T) {
+	schema := pgtest.Schema(t)
+	reads := map[string]func(*postgres.Store) error{
+		"get principal": func(s *postgres.Store) error {
+			_, err := s.GetPrincipal(t.Context(), "alice")
+			return err
+		},
+		"list principals": func(s *postgres.Store) error {
+			_, err := s.ListPrincipals(t.Context(), store.PrincipalFilter{})
+			return err
+		},
+		"changed since": func(s *postgres.Store) error {
+			_, err := s.ChangedSince(t.Context(), 0, 0)
+			return err
+		},
+		"lock principals": func(s *postgres.Store) error {
+			unlock, err := s.LockPrincipals(t.Context(), []string{"alice"})
+			if err == nil {
+				unlock()
+			}
+			return err
+		},
+	}
+	admin := rawDB(t, pgtest.ServerURL())
+	i := 0
+	for what, read := range reads {
+		i++
+		name := fmt.Sprint("ks_connloss_", t.Name()[len(t.Name())-8:], i)
+		s, err := postgres.Open(t.Context(), schema+"&application_name="+name)
+		must(t, err)
+		t.Cleanup(func() { s.Close() })
+		must(t, s.PutPrincipal(t.Context(), store.Principal{ID: "alice",
+			Kind: store.KindHuman}))
+		warm(t, func() error { return read(s) })
+		var ended int
+		must(t, admin.QueryRowContext(t.Context(), `SELECT
+			count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE application_name = $1`, name).Scan(&ended))
+		if ended == 0 {
+			t.Fatal("no connection of the store to end")
+		}
+		for range ended {
+			if err := read(s); err != nil {
+				t.Errorf("%s after the server ended %d idle connections: %v",
+					what, ended, err)
+				break
+			}
+		}
+	}
+}
+
+// warm runs read on four connections at once, so that several sit idle
+// in the pool.
+func warm(t *testing.T, read func() error) {
+	t.Helper()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- read() }()
+	}
+	for range 4 {
+		must(t, <-errs)
+	}
+}

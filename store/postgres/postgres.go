@@ -301,14 +301,45 @@ type querier interface {
 // placeholders.
 type pool struct{ *sql.DB }
 
-// QueryContext runs q, its placeholders rebound.
+// QueryContext runs q, its placeholders rebound. A pooled connection the
+// server ended while it was idle fails the query before it returns a row
+// (the driver reads the first row before it answers); nothing was read,
+// so the query runs again on the next, up to one more than the pool
+// holds, as a write begins again (see begin).
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return p.DB.QueryContext(ctx, rebind(q), args...)
+	q = rebind(q)
+	for attempt := 0; ; attempt++ {
+		rows, err := p.DB.QueryContext(ctx, q, args...)
+		if err == nil || !connectionLost(err) || attempt == maxConns {
+			return rows, err
+		}
+	}
 }
 
-// QueryRowContext runs q, its placeholders rebound.
+// QueryRowContext runs q, its placeholders rebound, again on the next
+// connection while the one it got was ended by the server, as
+// QueryContext.
 func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return p.DB.QueryRowContext(ctx, rebind(q), args...)
+	q = rebind(q)
+	for attempt := 0; ; attempt++ {
+		row := p.DB.QueryRowContext(ctx, q, args...)
+		if err := row.Err(); err == nil || !connectionLost(err) ||
+			attempt == maxConns {
+			return row
+		}
+	}
+}
+
+// beginRead starts a read-only transaction at isolation level iso, on
+// the next connection while the one it got was ended by the server.
+func (p *pool) beginRead(ctx context.Context, iso sql.IsolationLevel) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true, Isolation: iso}
+	for attempt := 0; ; attempt++ {
+		t, err := p.DB.BeginTx(ctx, opts)
+		if err == nil || !connectionLost(err) || attempt == maxConns {
+			return t, err
+		}
+	}
 }
 
 // txn is a transaction taking queries written with ? placeholders.

@@ -35,6 +35,19 @@ func (s *Store) LockPrincipals(ctx context.Context, ids []string) (unlock func()
 	if len(ids) == 0 {
 		return func() {}, nil
 	}
+	// A connection the server ended while it sat idle fails its first
+	// lock; its session, and every lock it took, ended with it, so the
+	// locks are taken again on the next, as a read runs again.
+	for attempt := 0; ; attempt++ {
+		unlock, err = s.lockOnce(ctx, ids)
+		if err == nil || !connectionLost(err) || attempt == maxLockConns {
+			return unlock, err
+		}
+	}
+}
+
+// lockOnce is LockPrincipals on one connection.
+func (s *Store) lockOnce(ctx context.Context, ids []string) (unlock func(), err error) {
 	conn, err := s.lockDB.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock principals: %w", err)
