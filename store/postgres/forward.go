@@ -231,3 +231,44 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 	f store.ExposedFilter) ([]store.ExposedCredential, error) {
 	return s.shared().ListExposedCredentials(ctx, f)
 }
+
+// RotateSigningKey implements store.Store.
+func (s *Store) RotateSigningKey(ctx context.Context, k store.SigningKey) error {
+	return s.shared().RotateSigningKey(ctx, k)
+}
+
+// ListSigningKeys implements store.Store.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	return s.shared().ListSigningKeys(ctx)
+}
+
+// PruneSigningKeys implements store.Store.
+func (s *Store) PruneSigningKeys(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.shared().PruneSigningKeys(ctx, cutoff)
+}
+
+// PutStream implements store.Store.
+func (s *Store) PutStream(ctx context.Context, st store.Stream) error {
+	return s.shared().PutStream(ctx, st)
+}
+
+// UpdateStream implements store.Store.
+func (s *Store) UpdateStream(ctx context.Context, id string,
+	change func(*store.Stream) error) (store.Stream, error) {
+	return s.shared().UpdateStream(ctx, id, change)
+}
+
+// GetStream implements store.Store.
+func (s *Store) GetStream(ctx context.Context, id string) (store.Stream, error) {
+	return s.shared().GetStream(ctx, id)
+}
+
+// ListStreams implements store.Store.
+func (s *Store) ListStreams(ctx context.Context) ([]store.Stream, error) {
+	return s.shared().ListStreams(ctx)
+}
+
+// DeleteStream implements store.Store.
+func (s *Store) DeleteStream(ctx context.Context, id string) error {
+	return s.shared().DeleteStream(ctx, id)
+}

@@ -43,3 +43,12 @@ func (d Dialect) deliveryRow() string {
 	}
 	return "?, ?, ?, ?, ?, ?, ?"
 }
+
+// authorizationCol is the column of streams holding a stream's
+// Authorization header: PostgreSQL reserves the word authorization.
+func (d Dialect) authorizationCol() string {
+	if d == PostgreSQL {
+		return "authorization_header"
+	}
+	return "authorization"
+}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
-	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // RotateSigningKey stores k as the active signing key and retires every
@@ -29,26 +28,26 @@ func (s *Store) RotateSigningKey(ctx context.Context, k store.SigningKey) error 
 	case k.CreatedAt.IsZero():
 		return fmt.Errorf("%s: created_at: required: %w", op, store.ErrInvalid)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys
 			SET retired_at = ? WHERE retired_at IS NULL`,
-			timeArg(k.CreatedAt)); err != nil {
+			s.TimeArg(k.CreatedAt)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys
 			(kid, alg, private_der, created_at) VALUES (?, ?, ?, ?)`,
 			k.ID, k.Algorithm, []byte(k.Private.Reveal()),
-			timeArg(k.CreatedAt))
+			s.TimeArg(k.CreatedAt))
 		return err
 	})
 }
 
 // ListSigningKeys returns every signing key, newest first.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	ks, err := queryAll(ctx, s.read, `SELECT kid, alg, private_der,
+	ks, err := queryAll(ctx, s.Read, `SELECT kid, alg, private_der,
 		created_at, retired_at FROM signing_keys
 		ORDER BY created_at DESC, kid DESC`, nil,
-		func(r rowScanner) (store.SigningKey, error) {
+		func(r RowScanner) (store.SigningKey, error) {
 			var k store.SigningKey
 			var der []byte
 			err := r.Scan(&k.ID, &k.Algorithm, &der,
@@ -65,9 +64,9 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 // PruneSigningKeys deletes the keys retired before cutoff.
 func (s *Store) PruneSigningKeys(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
-	err := s.inWrite(ctx, "prune signing keys", func(tx *sql.Tx) error {
+	err := s.Write(ctx, "prune signing keys", func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys
-			WHERE retired_at IS NOT NULL AND retired_at < ?`, timeArg(cutoff))
+			WHERE retired_at IS NOT NULL AND retired_at < ?`, s.TimeArg(cutoff))
 		if err != nil {
 			return err
 		}
@@ -77,9 +76,13 @@ func (s *Store) PruneSigningKeys(ctx context.Context, cutoff time.Time) (int, er
 	return int(n), err
 }
 
-const streamCols = "id, audience, method, endpoint_url, authorization, " +
-	"signing_secret, events_requested, events_delivered, description, " +
-	"status, status_reason, excluded, created_at, updated_at"
+// streamCols are the columns of streams, in scanStream order, with d's
+// name for the Authorization header's.
+func (d Dialect) streamCols() string {
+	return "id, audience, method, endpoint_url, " + d.authorizationCol() +
+		", signing_secret, events_requested, events_delivered, " +
+		"description, status, status_reason, excluded, created_at, updated_at"
+}
 
 // streamMethods are the delivery methods a stream may use.
 var streamMethods = []string{store.DeliveryPush, store.DeliveryPoll,
@@ -93,7 +96,7 @@ var streamStatuses = []string{store.StreamEnabled, store.StreamPaused,
 // "str_" one, and an empty status is enabled.
 func (s *Store) PutStream(ctx context.Context, st store.Stream) error {
 	if st.ID == "" {
-		st.ID = newID("str_")
+		st.ID = NewID("str_")
 	}
 	if st.Status == "" {
 		st.Status = store.StreamEnabled
@@ -102,29 +105,32 @@ func (s *Store) PutStream(ctx context.Context, st store.Stream) error {
 	if err := checkStream(st); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	args, err := streamArgs(st)
+	args, err := s.streamArgs(st)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, upsertStream, args...)
+	return s.Write(ctx, op, func(tx Tx) error {
+		_, err := tx.ExecContext(ctx, s.upsertStream(), args...)
 		return err
 	})
 }
 
 // upsertStream inserts or replaces a stream, given streamArgs.
-var upsertStream = `INSERT INTO streams (` + streamCols + `) VALUES (` +
-	placeholders(strings.Count(streamCols, ",")+1) + `)
-	ON CONFLICT (id) DO UPDATE SET audience = excluded.audience,
-	method = excluded.method, endpoint_url = excluded.endpoint_url,
-	authorization = excluded.authorization,
-	signing_secret = excluded.signing_secret,
-	events_requested = excluded.events_requested,
-	events_delivered = excluded.events_delivered,
-	description = excluded.description, status = excluded.status,
-	status_reason = excluded.status_reason,
-	excluded = excluded.excluded, created_at = excluded.created_at,
-	updated_at = excluded.updated_at`
+func (d Dialect) upsertStream() string {
+	cols, auth := d.streamCols(), d.authorizationCol()
+	return `INSERT INTO streams (` + cols + `) VALUES (` +
+		placeholders(strings.Count(cols, ",")+1) + `)
+		ON CONFLICT (id) DO UPDATE SET audience = excluded.audience,
+		method = excluded.method, endpoint_url = excluded.endpoint_url,
+		` + auth + ` = excluded.` + auth + `,
+		signing_secret = excluded.signing_secret,
+		events_requested = excluded.events_requested,
+		events_delivered = excluded.events_delivered,
+		description = excluded.description, status = excluded.status,
+		status_reason = excluded.status_reason,
+		excluded = excluded.excluded, created_at = excluded.created_at,
+		updated_at = excluded.updated_at`
+}
 
 // UpdateStream changes a stream in one write transaction (see
 // store.Propagation).
@@ -132,9 +138,9 @@ func (s *Store) UpdateStream(ctx context.Context, id string,
 	change func(*store.Stream) error) (store.Stream, error) {
 	op := fmt.Sprintf("update stream %q", id)
 	var out store.Stream
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		st, err := scanStream(tx.QueryRowContext(ctx,
-			`SELECT `+streamCols+` FROM streams WHERE id = ?`, id))
+			`SELECT `+s.streamCols()+` FROM streams WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -148,12 +154,12 @@ func (s *Store) UpdateStream(ctx context.Context, id string,
 		if err := checkStream(st); err != nil {
 			return err
 		}
-		args, err := streamArgs(st)
+		args, err := s.streamArgs(st)
 		if err != nil {
 			return err
 		}
 		out = st
-		_, err = tx.ExecContext(ctx, upsertStream, args...)
+		_, err = tx.ExecContext(ctx, s.upsertStream(), args...)
 		return err
 	})
 	return out, err
@@ -182,7 +188,7 @@ func checkStream(st store.Stream) error {
 }
 
 // streamArgs are the values of streamCols for st.
-func streamArgs(st store.Stream) ([]any, error) {
+func (d Dialect) streamArgs(st store.Stream) ([]any, error) {
 	lists := make([]any, 4)
 	for i, v := range []any{orEmpty(st.Audience), orEmpty(st.EventsRequested),
 		orEmpty(st.EventsDelivered), orEmpty(st.Excluded)} {
@@ -195,7 +201,7 @@ func streamArgs(st store.Stream) ([]any, error) {
 	return []any{st.ID, lists[0], st.Method, st.EndpointURL,
 		st.Authorization.Reveal(), st.SigningSecret.Reveal(), lists[1],
 		lists[2], st.Description, st.Status, st.StatusReason, lists[3],
-		timeArg(st.CreatedAt), timeArg(st.UpdatedAt)}, nil
+		d.TimeArg(st.CreatedAt), d.TimeArg(st.UpdatedAt)}, nil
 }
 
 // orEmpty is s, or an empty slice for nil, so that it encodes as [].
@@ -207,7 +213,7 @@ func orEmpty[T any](s []T) []T {
 }
 
 // scanStream scans streamCols.
-func scanStream(r rowScanner) (store.Stream, error) {
+func scanStream(r RowScanner) (store.Stream, error) {
 	var st store.Stream
 	var auth, secret string
 	err := r.Scan(&st.ID, jsonCol{&st.Audience}, &st.Method,
@@ -233,8 +239,8 @@ func nilIfEmpty[T any](s []T) []T {
 
 // GetStream returns the stream, or store.ErrNotFound.
 func (s *Store) GetStream(ctx context.Context, id string) (store.Stream, error) {
-	st, err := scanStream(s.read.QueryRowContext(ctx,
-		`SELECT `+streamCols+` FROM streams WHERE id = ?`, id))
+	st, err := scanStream(s.Read.QueryRowContext(ctx,
+		`SELECT `+s.streamCols()+` FROM streams WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return st, fmt.Errorf("get stream %q: %w", id, store.ErrNotFound)
 	}
@@ -246,7 +252,7 @@ func (s *Store) GetStream(ctx context.Context, id string) (store.Stream, error) 
 
 // ListStreams returns every stream, oldest first.
 func (s *Store) ListStreams(ctx context.Context) ([]store.Stream, error) {
-	sts, err := queryAll(ctx, s.read, `SELECT `+streamCols+
+	sts, err := queryAll(ctx, s.Read, `SELECT `+s.streamCols()+
 		` FROM streams ORDER BY created_at, id`, nil, scanStream)
 	if err != nil {
 		return nil, fmt.Errorf("list streams: %w", err)
@@ -257,11 +263,11 @@ func (s *Store) ListStreams(ctx context.Context) ([]store.Stream, error) {
 // DeleteStream deletes a stream and, by cascade, its deliveries.
 func (s *Store) DeleteStream(ctx context.Context, id string) error {
 	op := fmt.Sprintf("delete stream %q", id)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM streams WHERE id = ?`, id)
 		if err != nil {
 			return err
 		}
-		return sqlstore.MustAffect(res, "stream", id)
+		return MustAffect(res, "stream", id)
 	})
 }
