@@ -50,6 +50,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // maxConns bounds the connections one Store opens.
@@ -66,6 +67,9 @@ const (
 // any number of Stores, in any number of processes, may share one
 // registry.
 type Store struct {
+	// Store is the SQL the two backends share (store/internal/sqlstore):
+	// most store.Store methods are its.
+	*sqlstore.Store
 	db *pool
 	// writeLock is the advisory lock key every write transaction takes.
 	writeLock int64
@@ -157,7 +161,7 @@ func open(ctx context.Context, connURL string, create bool) (*Store, error) {
 	lockDB := sql.OpenDB(stdlib.GetConnector(*cfg))
 	lockDB.SetMaxOpenConns(maxLockConns)
 	lockDB.SetMaxIdleConns(4)
-	s := &Store{db: &pool{db}, lockDB: lockDB}
+	s := withShared(&Store{db: &pool{db}, lockDB: lockDB})
 	if err := s.setUp(ctx, create); err != nil {
 		db.Close()
 		lockDB.Close()

@@ -7,11 +7,12 @@ import (
 	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
-// shared is the part of the store that store/sqlite shares, over this
-// store's pool.
-func (s *Store) shared() *sqlstore.Store {
-	return &sqlstore.Store{Dialect: sqlstore.PostgreSQL, Read: s.db,
+// withShared gives s the shared part of the store, which reads from s's
+// pool and writes through s.inWrite.
+func withShared(s *Store) *Store {
+	s.Store = &sqlstore.Store{Dialect: sqlstore.PostgreSQL, Read: s.db,
 		Write: s.inTx, Credentials: credentialTable}
+	return s
 }
 
 // credentialTable is how the shared code reads this store's credentials.

@@ -8,11 +8,12 @@ import (
 	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
-// shared is the part of the store that store/postgres shares, over this
-// store's pools.
-func (s *Store) shared() *sqlstore.Store {
-	return &sqlstore.Store{Dialect: sqlstore.SQLite, Read: s.read,
+// withShared gives s the shared part of the store, which reads from s's
+// read pool and writes through s.inWrite.
+func withShared(s *Store) *Store {
+	s.Store = &sqlstore.Store{Dialect: sqlstore.SQLite, Read: s.read,
 		Write: s.inTx, Credentials: credentialTable}
+	return s
 }
 
 // credentialTable is how the shared code reads this store's credentials.

@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // busyTimeout is how long a connection waits for another process's write
@@ -36,6 +37,9 @@ const readConns = 4
 
 // Store is the SQLite registry. It is safe for concurrent use.
 type Store struct {
+	// Store is the SQL the two backends share (store/internal/sqlstore):
+	// most store.Store methods are its.
+	*sqlstore.Store
 	write *sql.DB
 	read  *sql.DB
 }
@@ -73,7 +77,7 @@ func openPools(path string) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	if path == ":memory:" {
-		return &Store{write: write, read: write}, nil
+		return withShared(&Store{write: write, read: write}), nil
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -82,7 +86,7 @@ func openPools(path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
-	return &Store{write: write, read: read}, nil
+	return withShared(&Store{write: write, read: read}), nil
 }
 
 // dsn is the data source name for path. The pragmas are in the DSN so
