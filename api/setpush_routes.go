@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/killswitch-dev/killswitch/api/ingest"
 	"github.com/killswitch-dev/killswitch/api/setpush"
@@ -153,10 +155,25 @@ func (s *Server) answerSET(w http.ResponseWriter, r *http.Request, err error) {
 		json.NewEncoder(w).Encode(refused)
 	case errors.Is(err, setpush.ErrKeysUnavailable):
 		s.log.Warn("SET not verified: its issuer's keys are away", "err", err)
-		w.Header().Set("Retry-After", ingestRetryAfter)
-		writeProblem(w, r, problem(ProblemCodeUnavailable, "the "+
-			"issuer's JWKS cannot be fetched now; send the SET again"))
+		retry, detail := keysWait(err)
+		w.Header().Set("Retry-After", retry)
+		writeProblem(w, r, problem(ProblemCodeUnavailable, detail))
 	default:
 		writeProblem(w, r, s.ingestProblem(w, r, err))
 	}
+}
+
+// keysWait is the Retry-After, in seconds, and the detail of the answer
+// to a SET whose keys are away: until its issuer's JWKS may be fetched
+// again, when that is the reason, else ingestRetryAfter.
+func keysWait(err error) (string, string) {
+	var wait *setpush.WaitError
+	if !errors.As(err, &wait) {
+		return ingestRetryAfter, "the issuer's JWKS cannot be fetched " +
+			"now; send the SET again"
+	}
+	secs := strconv.Itoa(int(math.Ceil(wait.Wait.Seconds())))
+	return secs, "the SET's kid is not in its issuer's JWKS, fetched " +
+		"moments ago; it is fetched again in " + secs + "s: send the " +
+		"SET again then (it is refused if the key is still not there)"
 }

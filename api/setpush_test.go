@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -431,9 +432,17 @@ func TestAKeyRotatedInIsFetchedButNotMoreThanOnceAMinute(t *testing.T) {
 			e.tx.fetches.Load()-before)
 	}
 	e.tx.addKey("key-3", false)
-	refused(t, e.push(e.tx.sign(c, "key-3")), setpush.CodeInvalidKey)
+	r := e.push(e.tx.sign(c, "key-3"))
 	if e.tx.fetches.Load() != before+1 {
 		t.Fatal("an unknown kid fetched the JWKS again within a minute")
+	}
+	// Refused, the SET would be dropped by its transmitter: key-3 may be
+	// rotated in before the next fetch.
+	r.problem(t, http.StatusServiceUnavailable, api.ProblemCodeUnavailable)
+	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil ||
+		secs < 1 || secs > 60 {
+		t.Errorf("Retry-After %q, want the seconds until the next fetch",
+			r.header.Get("Retry-After"))
 	}
 }
 

@@ -7,32 +7,38 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
-// keysOf is the JWKS of issuer iss: invalid_issuer for one not
-// configured, ErrKeysUnavailable for a URL not fetched yet that does not
-// answer now.
-func (r *Receiver) keysOf(ctx context.Context, iss string) (jwk.Set, error) {
+// keysOf is the JWKS of issuer iss, and whether it was fetched for this
+// call: invalid_issuer for one not configured, ErrKeysUnavailable for a
+// URL not fetched yet that does not answer now.
+func (r *Receiver) keysOf(ctx context.Context, iss string) (jwk.Set, bool, error) {
 	src, ok := r.cfg.Issuers[iss]
 	if !ok {
-		return nil, refuse(CodeInvalidIssuer, "iss %q is not an issuer "+
-			"this receiver accepts SETs from%s", iss, r.nearIssuer(iss))
+		return nil, false, refuse(CodeInvalidIssuer, "iss %q is not an "+
+			"issuer this receiver accepts SETs from%s", iss, r.nearIssuer(iss))
 	}
 	if set, ok := r.files[iss]; ok {
-		return set, nil
+		return set, false, nil
 	}
 	set, err := r.cache.Lookup(ctx, src)
 	if err == nil {
-		return set, nil
+		return set, false, nil
 	}
-	if set, err = r.refetch(ctx, src); err != nil {
-		return nil, err
+	set, err = r.refetch(ctx, src)
+	var wait *WaitError
+	if errors.As(err, &wait) {
+		// Another request's fetch may have landed since.
+		if set, err := r.cache.Lookup(ctx, src); err == nil {
+			return set, false, nil
+		}
 	}
-	return set, nil
+	return set, err == nil, err
 }
 
 // nearIssuer names, for an iss not configured, a configured issuer that
@@ -51,23 +57,30 @@ func (r *Receiver) nearIssuer(iss string) string {
 	return ""
 }
 
-// refetch fetches the JWKS at url anew, unless it was fetched so less
-// than RefetchEvery ago; nil, nil then.
+// WaitError is an issuer's JWKS that may not be fetched again yet: it
+// was fetched less than Config.RefetchEvery ago, for a kid it lacked.
+// It wraps ErrKeysUnavailable: the SET is neither taken nor refused,
+// and the transmitter sends it again once Wait has passed.
+type WaitError struct {
+	// URL is the JWKS URL as errors show it (shownURL).
+	URL string
+	// Wait is how long until it may be fetched again.
+	Wait time.Duration
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("jwks %s was fetched less than a refetch period "+
+		"ago; it may be fetched again in %s", e.URL, e.Wait.Round(time.Second))
+}
+
+// Unwrap makes a WaitError an ErrKeysUnavailable.
+func (e *WaitError) Unwrap() error { return ErrKeysUnavailable }
+
+// refetch fetches the JWKS at src anew, unless it was fetched so less
+// than RefetchEvery ago: it fails with a *WaitError then.
 func (r *Receiver) refetch(ctx context.Context, src string) (jwk.Set, error) {
-	r.mu.Lock()
-	now := r.now()
-	last, seen := r.fetched[src]
-	due := !seen || now.Sub(last) >= r.cfg.RefetchEvery
-	if due {
-		r.fetched[src] = now
-	}
-	r.mu.Unlock()
-	if !due {
-		set, err := r.cache.Lookup(ctx, src)
-		if err != nil {
-			return nil, fmt.Errorf("jwks %s: %w", shownURL(src), ErrKeysUnavailable)
-		}
-		return set, nil
+	if wait := r.claimFetch(src); wait > 0 {
+		return nil, &WaitError{URL: shownURL(src), Wait: wait}
 	}
 	set, err := r.cache.Refresh(ctx, src)
 	if err != nil {
@@ -75,6 +88,21 @@ func (r *Receiver) refetch(ctx context.Context, src string) (jwk.Set, error) {
 			scrubURL(err.Error(), src))
 	}
 	return set, nil
+}
+
+// claimFetch records a fetch of src now and returns 0 when src was not
+// fetched in the last RefetchEvery; else how long until it may be.
+func (r *Receiver) claimFetch(src string) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if last, seen := r.fetched[src]; seen {
+		if wait := r.cfg.RefetchEvery - now.Sub(last); wait > 0 {
+			return wait
+		}
+	}
+	r.fetched[src] = now
+	return 0
 }
 
 // scrubURL is msg with the credentials of the JWKS URL src (its
@@ -111,19 +139,24 @@ func shownURL(src string) string {
 
 // verifySignature verifies the SET with the issuer's key its kid names
 // (every key, for a SET that names none), fetching the issuer's JWKS
-// anew once for a kid it lacks: the transmitter may have rotated.
+// anew for a kid it lacks (unless fresh says keys were fetched just
+// now): the transmitter may have rotated. A kid is refused only once a
+// fetch made after the SET arrived lacks it too:
+// while the JWKS may not be fetched again (RefetchEvery) or does not
+// answer, the SET waits (ErrKeysUnavailable), as a transmitter drops a
+// SET refused, and one signed by a key rotated in within a minute of
+// another unknown kid was lost.
 func (r *Receiver) verifySignature(ctx context.Context, set []byte,
-	h protected, iss string, keys jwk.Set) error {
+	h protected, iss string, keys jwk.Set, fresh bool) error {
 	cands := candidates(keys, h.kid)
-	if len(cands) == 0 && r.cache != nil {
+	if len(cands) == 0 && r.cache != nil && !fresh {
 		if _, isFile := r.files[iss]; !isFile {
-			fresh, err := r.refetch(ctx, r.cfg.Issuers[iss])
-			if err != nil && !errors.Is(err, ErrKeysUnavailable) {
-				return err
+			again, err := r.refetch(ctx, r.cfg.Issuers[iss])
+			if err != nil {
+				return fmt.Errorf("kid %q is not in the JWKS of %s as "+
+					"last fetched: %w", h.kid, iss, err)
 			}
-			if fresh != nil {
-				cands = candidates(fresh, h.kid)
-			}
+			cands = candidates(again, h.kid)
 		}
 	}
 	if len(cands) == 0 {

@@ -190,11 +190,12 @@ func (r *Receiver) Verify(ctx context.Context, set []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := r.keysOf(ctx, c.Issuer)
+	keys, fresh, err := r.keysOf(ctx, c.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.verifySignature(ctx, set, h, c.Issuer, keys); err != nil {
+	err = r.verifySignature(ctx, set, h, c.Issuer, keys, fresh)
+	if err != nil {
 		return nil, err
 	}
 	if err := r.checkClaims(c); err != nil {

@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,5 +159,94 @@ func TestAnIssuerDifferingByATrailingSlashIsRefusedNamingTheConfiguredOne(t *tes
 			t.Errorf("iss %q: description %q names the configured issuer: %v, want %v",
 				iss, e.Description, got, near)
 		}
+	}
+}
+
+// urlReceiver is a receiver of issuer https://idp/ whose JWKS is served
+// by an HTTP server publishing the public halves of the keys in pub,
+// counting its fetches, on the clock *now.
+func urlReceiver(t *testing.T, pub *[]jwk.Key, fetches *atomic.Int64,
+	now *time.Time) *Receiver {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter,
+		_ *http.Request) {
+		fetches.Add(1)
+		set := jwk.NewSet()
+		for _, k := range *pub {
+			p, err := k.PublicKey()
+			must(t, err)
+			must(t, set.AddKey(p))
+		}
+		json.NewEncoder(w).Encode(set)
+	}))
+	t.Cleanup(srv.Close)
+	r, err := New(t.Context(), Config{Audience: "urn:killswitch:ssf",
+		Issuers: map[string]string{"https://idp/": srv.URL}},
+		func() time.Time { return *now })
+	must(t, err)
+	// The cache fetches the JWKS once of itself: let it, so as to
+	// count only the receiver's fetches.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, err := r.cache.Lookup(t.Context(), srv.URL); err == nil {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the JWKS cache never fetched the JWKS")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// newKey is a new ES256 key named kid.
+func newKey(t *testing.T, kid string) jwk.Key {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	k, err := jwk.Import(priv)
+	must(t, err)
+	must(t, k.Set(jwk.KeyIDKey, kid))
+	return k
+}
+
+// A kid the JWKS lacked within a minute of the last fetch was refused
+// invalid_key, and a transmitter drops a SET refused: a key rotated in
+// a moment after another unknown kid (a stray SET, a premature one)
+// lost every SET it signed that minute. Such a SET now waits for the
+// next fetch, and is refused only when a fetch made after it arrived
+// lacks its kid too.
+func TestAKidNotYetFetchedWaitsForTheNextFetchRatherThanBeingRefused(t *testing.T) {
+	k1, k2, k3 := newKey(t, "k1"), newKey(t, "k2"), newKey(t, "k3")
+	pub := []jwk.Key{k1}
+	var fetches atomic.Int64
+	now := time.Now()
+	r := urlReceiver(t, &pub, &fetches, &now)
+	claims := setClaims(t)
+	verify := func(k jwk.Key) error {
+		_, err := r.Verify(t.Context(), signed(t, k, claims, nil))
+		return err
+	}
+	must(t, verify(k1))
+
+	// k2 is unknown: fetched once, still absent, refused.
+	var e *Error
+	if err := verify(k2); !errors.As(err, &e) || e.Code != CodeInvalidKey {
+		t.Fatalf("a kid absent from a fresh fetch: %v, want invalid_key", err)
+	}
+	before := fetches.Load()
+	pub = append(pub, k3)
+	now = now.Add(10 * time.Second)
+
+	err := verify(k3)
+	var wait *WaitError
+	if !errors.As(err, &wait) || !errors.Is(err, ErrKeysUnavailable) ||
+		wait.Wait != 50*time.Second {
+		t.Fatalf("k3 rotated in 10s after a fetch: %v, want to wait 50s", err)
+	}
+	if fetches.Load() != before {
+		t.Fatal("the JWKS was fetched again within a minute")
+	}
+	now = now.Add(50 * time.Second)
+	must(t, verify(k3))
+	if fetches.Load() != before+1 {
+		t.Fatalf("%d fetches for k3, want 1", fetches.Load()-before)
 	}
 }
