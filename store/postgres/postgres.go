@@ -61,6 +61,7 @@ const maxConns = 8
 const (
 	writeLockSpace   = 0x6b730001 // "ks", 1: the write lock
 	migrateLockSpace = 0x6b730002 // "ks", 2: migrations
+	// leaderLockSpace, "ks", 3: the leader (leader.go)
 )
 
 // Store is the PostgreSQL registry. It is safe for concurrent use, and
@@ -77,6 +78,12 @@ type Store struct {
 	// schemaKey is the first half of their keys, the schema's oid.
 	lockDB    *sql.DB
 	schemaKey int32
+	// leaderLock is the key of the leader's lock, taken on a connection
+	// of its own made from connConfig (ElectLeader); connURL redacts
+	// its errors.
+	leaderLock int64
+	connConfig *pgx.ConnConfig
+	connURL    string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -161,7 +168,8 @@ func open(ctx context.Context, connURL string, create bool) (*Store, error) {
 	lockDB := sql.OpenDB(stdlib.GetConnector(*cfg))
 	lockDB.SetMaxOpenConns(maxLockConns)
 	lockDB.SetMaxIdleConns(4)
-	s := withShared(&Store{db: &pool{db}, lockDB: lockDB})
+	s := withShared(&Store{db: &pool{db}, lockDB: lockDB, connConfig: cfg,
+		connURL: connURL})
 	if err := s.setUp(ctx, create); err != nil {
 		db.Close()
 		lockDB.Close()
@@ -188,6 +196,7 @@ func (s *Store) setUp(ctx context.Context, create bool) error {
 	}
 	s.writeLock = writeLockSpace<<32 | oid
 	s.schemaKey = int32(uint32(oid))
+	s.leaderLock = leaderLockSpace<<32 | oid
 	if !create {
 		applied, err := appliedVersions(ctx, s.db.DB)
 		if err != nil {
@@ -216,6 +225,11 @@ func redactErr(err error, connURL string) error {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+}
+
+// redact is err with the password of the store's URL replaced.
+func (s *Store) redact(err error) error {
+	return redactErr(err, s.connURL)
 }
 
 // Close closes the connection pool.
