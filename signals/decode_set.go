@@ -98,6 +98,9 @@ func (d setDecoder) Decode(doc map[string]any) (Signal, error) {
 	if err != nil {
 		return Signal{}, err
 	}
+	if err := checkSubject(d.format, doc, event, name); err != nil {
+		return Signal{}, err
+	}
 	category, severity := setClassify(d.format, name, event)
 	return Signal{
 		Format:     d.format,

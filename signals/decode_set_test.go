@@ -217,3 +217,69 @@ func TestSETWithoutIssuerOrKnownEventIsUnknown(t *testing.T) {
 		}
 	}
 }
+
+// A SET whose subject identifier could not be read (none at all, a
+// format misspelt, its value member missing) was taken naming no one,
+// so an IdP's session-revoked event was dropped without a word.
+func TestSETSubjectThatCannotBeReadIsRefusedNamingWhere(t *testing.T) {
+	revoked := caepURI + "session-revoked"
+	tests := []struct {
+		name  string
+		subID any
+		want  string
+	}{
+		{"No subject at all", nil, "signal caep: sub_id: missing: " +
+			"a SET names its subject (RFC 9493)"},
+		{"A subject that is a bare string", "ivy@example.com",
+			`signal caep: sub_id: not a subject identifier object ` +
+				`("ivy@example.com")`},
+		{"No format", map[string]any{"email": "ivy@example.com"},
+			"signal caep: sub_id.format: missing"},
+		{"A format misspelt", map[string]any{"format": "emial",
+			"email": "ivy@example.com"}, `signal caep: sub_id.format: not ` +
+			`a subject identifier format (one of account, aliases, ` +
+			`complex, did, email, iss_sub, jwt_id, opaque, phone_number, ` +
+			`saml_assertion_id, uri) ("emial")`},
+		{"An e-mail identifier without its e-mail",
+			map[string]any{"format": "email", "mail": "ivy@example.com"},
+			"signal caep: sub_id.email: missing: format email " +
+				"carries its value there"},
+		{"An iss_sub without its sub", map[string]any{"format": "iss_sub",
+			"iss": "https://idp.example.com/"}, "signal caep: sub_id.sub: " +
+			"missing: format iss_sub carries its value there"},
+		{"Aliases with no identifier", map[string]any{"format": "aliases",
+			"identifiers": []any{}}, "signal caep: sub_id.identifiers: " +
+			"missing or not a list of identifiers"},
+		{"Aliases with a bad one", map[string]any{"format": "aliases",
+			"identifiers": []any{emailID, map[string]any{"format": "opaque"}}},
+			"signal caep: sub_id.identifiers[1].id: missing: format " +
+				"opaque carries its value there"},
+		{"A complex subject with no member", map[string]any{
+			"format": "complex"}, "signal caep: sub_id: a complex " +
+			"identifier with none of application, device, group, " +
+			"org_unit, session, tenant, user"},
+		{"A complex subject's bad user", map[string]any{"format": "complex",
+			"user": map[string]any{"format": "opaque", "id": ""}},
+			"signal caep: sub_id.user.id: missing: format opaque " +
+				"carries its value there"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := map[string]any{"iss": "https://idp.example.com/",
+				"jti": "j1", "iat": 1796038800,
+				"events": map[string]any{revoked: map[string]any{}}}
+			if tt.subID != nil {
+				doc["sub_id"] = tt.subID
+			}
+			payload, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = signals.Decode(payload)
+			var fe *signals.FieldError
+			if !errors.As(err, &fe) || err.Error() != tt.want {
+				t.Errorf("error = %v\n         want %s", err, tt.want)
+			}
+		})
+	}
+}
