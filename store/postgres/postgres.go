@@ -309,12 +309,6 @@ func invalidData(err error) error {
 	return err
 }
 
-// querier is what the read helpers need: the pool or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
 // pool is the connection pool, taking queries written with ?
 // placeholders.
 type pool struct{ *sql.DB }
@@ -427,28 +421,4 @@ func rebind(q string) string {
 		fmt.Fprintf(&b, "$%d", i)
 	}
 	return b.String()
-}
-
-// queryAll runs q and scans every row with scan.
-func queryAll[T any](ctx context.Context, db querier, q string, args []any,
-	scan func(rowScanner) (T, error)) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// rowScanner is a *sql.Row or *sql.Rows.
-type rowScanner interface {
-	Scan(dest ...any) error
 }

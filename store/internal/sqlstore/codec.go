@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,4 +140,72 @@ func checkJSON(field string, b json.RawMessage) error {
 		return fmt.Errorf("%s: not valid JSON: %w", field, store.ErrInvalid)
 	}
 	return nil
+}
+
+// revocationCols is the revoked_* columns of a credential or session.
+const revocationCols = "revoked_at, revoked_by, revoked_reason, " +
+	"revoked_signal_id, revoked_action_id"
+
+// revocationArgs are the values of revocationCols for r.
+func (d Dialect) revocationArgs(r *store.Revocation) []any {
+	if r == nil {
+		return []any{nil, nil, nil, nil, nil}
+	}
+	return []any{d.TimeArg(r.At), r.By, r.Reason, r.SignalID, r.ActionID}
+}
+
+// revocationScan scans revocationCols; a NULL revoked_by means none.
+type revocationScan struct {
+	at                             time.Time
+	by, reason, signalID, actionID sql.NullString
+}
+
+// dest returns the scan destinations, in revocationCols order.
+func (r *revocationScan) dest() []any {
+	return []any{timeCol{&r.at}, &r.by, &r.reason, &r.signalID, &r.actionID}
+}
+
+// value is the scanned revocation, or nil.
+func (r *revocationScan) value() *store.Revocation {
+	if !r.by.Valid {
+		return nil
+	}
+	return &store.Revocation{At: r.at, By: r.by.String,
+		Reason: r.reason.String, SignalID: r.signalID.String,
+		ActionID: r.actionID.String}
+}
+
+// checkEffect returns an error wrapping store.ErrInvalid, naming the
+// field, when e is not a revocation effect.
+func checkEffect(e store.Effect) error {
+	if !e.Valid() {
+		return fmt.Errorf("revocation_effect: unknown effect %q "+
+			"(want immediate, eventual or at_expiry): %w", e, store.ErrInvalid)
+	}
+	return nil
+}
+
+// keyset orders by the time column o names (one of allowed; the first
+// is the default), then id, and adds the condition that keeps the rows
+// after key, as d stores times. It returns the ORDER BY clause, or an error naming the
+// field order when o.By is not allowed.
+func (w *where) keyset(d Dialect, o store.Order, after store.PageKey,
+	allowed ...string) (string, error) {
+	col := o.By
+	if col == "" {
+		col = allowed[0]
+	}
+	if !slices.Contains(allowed, col) {
+		return "", fmt.Errorf("order: cannot sort by %q (want one of %s): %w",
+			o.By, strings.Join(allowed, ", "), store.ErrInvalid)
+	}
+	key, cmp, dir := d.sortKey(col), ">", ""
+	if o.Desc {
+		cmp, dir = "<", " DESC"
+	}
+	if after.ID != "" {
+		w.add("("+key+", id) "+cmp+" ("+d.sortKeyArg()+", ?)",
+			d.TimeArg(after.Time), after.ID)
+	}
+	return " ORDER BY " + key + dir + ", id" + dir, nil
 }

@@ -307,9 +307,9 @@ func (s *Store) ListExposedCredentials(ctx context.Context,
 	if f.StillValid {
 		w.add(latestValidity+" = ?", string(store.ValidityValid))
 	}
-	cs, err := queryAll(ctx, s.Read, `SELECT `+s.Credentials.Cols+
+	cs, err := queryAll(ctx, s.Read, `SELECT `+credentialCols+
 		` FROM credentials`+w.String()+` ORDER BY `+FirstSeenOf+`, id`+limit,
-		w.args, s.Credentials.Scan)
+		w.args, scanCredential)
 	if err != nil {
 		return nil, fmt.Errorf("list exposed credentials: %w", err)
 	}

@@ -13,8 +13,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-
-	"github.com/killswitch-dev/killswitch/store"
 )
 
 // Querier runs queries: a read pool or a write transaction.
@@ -51,17 +49,9 @@ type Store struct {
 	Read Querier
 	// Write runs the write transactions.
 	Write WriteFunc
-	// Credentials reads rows of credentials, whose code the backend
-	// keeps, for ListExposedCredentials.
-	Credentials CredentialTable
-}
-
-// CredentialTable is how a backend reads a row of credentials.
-type CredentialTable struct {
-	// Cols is the select list Scan reads.
-	Cols string
-	// Scan scans a row of Cols.
-	Scan func(RowScanner) (store.Credential, error)
+	// Snapshot begins a read-only transaction that reads one snapshot
+	// of the registry; done ends it.
+	Snapshot func(ctx context.Context) (tx Querier, done func(), err error)
 }
 
 // queryAll runs q and scans every row with scan.

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -24,7 +23,7 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 		return fmt.Errorf("%s: type and value: required: %w",
 			op, store.ErrInvalid)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		err := principalRef(ctx, tx, "principal_id", a.PrincipalID)
 		if err != nil {
 			return err
@@ -36,22 +35,21 @@ func (s *Store) PutAlias(ctx context.Context, a store.Alias) error {
 		if err != nil {
 			return err
 		}
-		return matchAliasExposures(ctx, tx, a)
+		return s.MatchAliasExposures(ctx, tx, a)
 	})
 }
 
 // ResolveAlias returns every alias with that type and value, ordered by
 // principal id and value (a folded type's values may differ in case);
-// none is not an error. A type that store.FoldsCase compares with
-// SQLite's NOCASE, which folds ASCII letters, through the index of
-// migration 0011.
+// none is not an error. A type that store.FoldsCase compares with its
+// ASCII letters folded, through an index (Dialect.foldedMatch).
 func (s *Store) ResolveAlias(ctx context.Context, typ,
 	value string) ([]store.Alias, error) {
 	match := `value = ?`
 	if store.FoldsCase(typ) {
-		match = `value = ? COLLATE NOCASE`
+		match = s.foldedMatch()
 	}
-	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+	as, err := queryAll(ctx, s.Read, `SELECT `+aliasCols+` FROM aliases
 		WHERE type = ? AND `+match+` ORDER BY principal_id, value`,
 		[]any{typ, value}, scanAlias)
 	if err != nil {
@@ -61,13 +59,13 @@ func (s *Store) ResolveAlias(ctx context.Context, typ,
 }
 
 // FindAliases returns every alias with that value, of any type, ordered
-// by principal id, type and value. The primary key leads with the type, so this
-// reads the whole table: it serves an operator's look-up, not the engine.
+// by principal id, type and value. It serves an operator's look-up, not
+// the engine.
 func (s *Store) FindAliases(ctx context.Context,
 	value string) ([]store.Alias, error) {
-	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+	as, err := queryAll(ctx, s.Read, `SELECT `+aliasCols+` FROM aliases
 		WHERE value = ? OR (type IN (`+foldedTypes+`)
-		AND value = ? COLLATE NOCASE) ORDER BY principal_id, type, value`,
+		AND `+s.foldedMatch()+`) ORDER BY principal_id, type, value`,
 		[]any{value, value}, scanAlias)
 	if err != nil {
 		return nil, fmt.Errorf("find aliases %q: %w", value, err)
@@ -78,7 +76,7 @@ func (s *Store) FindAliases(ctx context.Context,
 // ListAliases returns a principal's aliases ordered by type and value.
 func (s *Store) ListAliases(ctx context.Context,
 	principalID string) ([]store.Alias, error) {
-	as, err := queryAll(ctx, s.read, `SELECT `+aliasCols+` FROM aliases
+	as, err := queryAll(ctx, s.Read, `SELECT `+aliasCols+` FROM aliases
 		WHERE principal_id = ? ORDER BY type, value`,
 		[]any{principalID}, scanAlias)
 	if err != nil {
@@ -88,7 +86,7 @@ func (s *Store) ListAliases(ctx context.Context,
 }
 
 // scanAlias scans aliasCols.
-func scanAlias(r rowScanner) (store.Alias, error) {
+func scanAlias(r RowScanner) (store.Alias, error) {
 	var a store.Alias
 	err := r.Scan(&a.Type, &a.Value, &a.PrincipalID, &a.CredentialID)
 	return a, err

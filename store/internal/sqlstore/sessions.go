@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -24,7 +24,7 @@ var sessionStatuses = []string{store.StatusActive, store.StatusRevoked,
 // empty id gets a generated "ses_" one and an empty status is "active".
 func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 	if ses.ID == "" {
-		ses.ID = newID("ses_")
+		ses.ID = NewID("ses_")
 	}
 	op := fmt.Sprintf("put session %q", ses.ID)
 	if ses.Status == "" {
@@ -43,19 +43,19 @@ func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 	}
 	args := append([]any{ses.ID, ses.PrincipalID, ses.Provider,
 		ses.ExternalID, ses.Kind, origin, ses.CredentialID,
-		timeArg(ses.CreatedAt), timeArg(ses.LastSeenAt),
-		timeArg(ses.ExpiresAt), ses.Status}, revocationArgs(ses.Revocation)...)
+		s.TimeArg(ses.CreatedAt), s.TimeArg(ses.LastSeenAt),
+		s.TimeArg(ses.ExpiresAt), ses.Status}, s.revocationArgs(ses.Revocation)...)
 	args = append(args, string(ses.Effect))
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		err := principalRef(ctx, tx, "principal_id", ses.PrincipalID)
 		if err != nil {
 			return err
 		}
-		if err := refuseNewSession(ctx, tx, ses); err != nil {
+		if err := s.refuseNewSession(ctx, tx, ses); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (`+
-			sessionCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
+		_, err = tx.ExecContext(ctx, s.replaceRow("sessions", sessionCols),
+			args...)
 		return err
 	})
 }
@@ -63,7 +63,7 @@ func (s *Store) PutSession(ctx context.Context, ses store.Session) error {
 // refuseNewSession refuses to make ses live when a lock in force covers
 // it and it was not live already: refreshing a live session, or ending
 // one, is never refused.
-func refuseNewSession(ctx context.Context, tx *sql.Tx, ses store.Session) error {
+func (d Dialect) refuseNewSession(ctx context.Context, tx Tx, ses store.Session) error {
 	if ses.Status != store.StatusActive {
 		return nil
 	}
@@ -71,13 +71,13 @@ func refuseNewSession(ctx context.Context, tx *sql.Tx, ses store.Session) error 
 	if err != nil || live {
 		return err
 	}
-	return refuseLocked(ctx, tx, "session "+ses.ID,
+	return d.RefuseLocked(ctx, tx, "session "+ses.ID,
 		store.SessionLockQuery(ses))
 }
 
 // isActive reports whether the record with that id in table exists and
 // is active.
-func isActive(ctx context.Context, tx *sql.Tx, table, id string) (bool, error) {
+func isActive(ctx context.Context, tx Tx, table, id string) (bool, error) {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+
 		` WHERE id = ?`, id).Scan(&status)
@@ -89,7 +89,7 @@ func isActive(ctx context.Context, tx *sql.Tx, table, id string) (bool, error) {
 
 // GetSession returns the session with that id, or store.ErrNotFound.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+sessionCols+
+	row := s.Read.QueryRowContext(ctx, `SELECT `+sessionCols+
 		` FROM sessions WHERE id = ?`, id)
 	ses, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -104,7 +104,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 // ListSessions returns the sessions matching f, oldest first.
 func (s *Store) ListSessions(ctx context.Context,
 	f store.SessionFilter) ([]store.Session, error) {
-	ses, err := listSessions(ctx, s.read, f)
+	ses, err := s.listSessions(ctx, s.Read, f)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -112,14 +112,14 @@ func (s *Store) ListSessions(ctx context.Context,
 }
 
 // listSessions selects the sessions matching f through db.
-func listSessions(ctx context.Context, db querier,
+func (d Dialect) listSessions(ctx context.Context, db Querier,
 	f store.SessionFilter) ([]store.Session, error) {
 	limit, err := limitClause(f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	w := sessionWhere(f)
-	order, err := w.keyset(f.Order, f.After, "created_at", "last_seen_at",
+	w := d.sessionWhere(f)
+	order, err := w.keyset(d, f.Order, f.After, "created_at", "last_seen_at",
 		"expires_at")
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func listSessions(ctx context.Context, db querier,
 }
 
 // sessionWhere is the WHERE clause for f.
-func sessionWhere(f store.SessionFilter) *where {
+func (d Dialect) sessionWhere(f store.SessionFilter) *where {
 	w := &where{}
 	in(w, "id", f.IDs)
 	w.eq("principal_id", f.PrincipalID)
@@ -147,18 +147,15 @@ func sessionWhere(f store.SessionFilter) *where {
 			kinds.String()+")", kinds.args...)
 	}
 	if f.Country != "" {
-		w.add("json_extract(origin, '$.country') = ?", f.Country)
+		w.add(d.originField("country")+" = ?", f.Country)
 	}
 	if f.Network.IsValid() {
-		// The function is given the address cut at a NUL character,
-		// so one holding a NUL is refused here: it is not an address.
-		w.add("instr(CAST(json_extract(origin, '$.ip') AS BLOB), X'00') = 0"+
-			" AND "+inNetwork+"(json_extract(origin, '$.ip'), ?)",
-			f.Network.String())
+		cond, arg := d.inNetwork(f.Network)
+		w.add(cond, arg)
 	}
 	w.eq("revocation_effect", string(f.Effect))
-	w.timeRange("created_at", f.Created)
-	w.timeRange("last_seen_at", f.LastSeen)
+	w.timeRange(d, "created_at", f.Created)
+	w.timeRange(d, "last_seen_at", f.LastSeen)
 	return w
 }
 
@@ -166,13 +163,13 @@ func sessionWhere(f store.SessionFilter) *where {
 // provider, largest group first.
 func (s *Store) CountSessions(ctx context.Context,
 	f store.SessionFilter) ([]store.SessionCount, error) {
-	w := sessionWhere(f)
+	w := s.sessionWhere(f)
 	q := `SELECT p.kind, x.provider, COUNT(*) AS n FROM (SELECT ` +
 		`principal_id, provider FROM sessions` + w.String() + `) x ` +
 		`JOIN principals p ON p.id = x.principal_id ` +
 		`GROUP BY p.kind, x.provider ORDER BY n DESC, p.kind, x.provider`
-	out, err := queryAll(ctx, s.read, q, w.args,
-		func(r rowScanner) (store.SessionCount, error) {
+	out, err := queryAll(ctx, s.Read, q, w.args,
+		func(r RowScanner) (store.SessionCount, error) {
 			var c store.SessionCount
 			err := r.Scan(&c.PrincipalKind, &c.Provider, &c.Count)
 			return c, err
@@ -184,7 +181,7 @@ func (s *Store) CountSessions(ctx context.Context,
 }
 
 // scanSession scans sessionCols.
-func scanSession(r rowScanner) (store.Session, error) {
+func scanSession(r RowScanner) (store.Session, error) {
 	var ses store.Session
 	var rev revocationScan
 	dest := append([]any{&ses.ID, &ses.PrincipalID, &ses.Provider,
@@ -211,26 +208,26 @@ func (s *Store) RevokeSessions(ctx context.Context, f store.SessionFilter,
 	}
 	f.Status = store.StatusActive
 	var out []store.Session
-	err := s.inWrite(ctx, "revoke sessions", func(tx *sql.Tx) error {
+	err := s.Write(ctx, "revoke sessions", func(tx Tx) error {
 		var err error
-		out, err = revokeSessions(ctx, tx, f, rev)
+		out, err = s.revokeSessions(ctx, tx, f, rev)
 		return err
 	})
 	return out, err
 }
 
 // revokeSessions is RevokeSessions inside tx.
-func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter,
+func (d Dialect) revokeSessions(ctx context.Context, tx Tx, f store.SessionFilter,
 	rev store.Revocation) ([]store.Session, error) {
 	earlier, err := revokedBy(ctx, tx, rev.ActionID)
 	if err != nil {
 		return nil, err
 	}
-	now, err := listSessions(ctx, tx, f)
+	now, err := d.listSessions(ctx, tx, f)
 	if err != nil {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE sessions SET status = ?, (`+
+	stmt, err := tx.Prepare(ctx, `UPDATE sessions SET status = ?, (`+
 		revocationCols+`) = (?, ?, ?, ?, ?) WHERE id = ?`)
 	if err != nil {
 		return nil, err
@@ -238,7 +235,7 @@ func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter,
 	defer stmt.Close()
 	r := normalizedRevocation(rev)
 	for i := range now {
-		args := append([]any{store.StatusRevoked}, revocationArgs(r)...)
+		args := append([]any{store.StatusRevoked}, d.revocationArgs(r)...)
 		if _, err := stmt.ExecContext(ctx, append(args, now[i].ID)...); err != nil {
 			return nil, err
 		}
@@ -249,7 +246,7 @@ func revokeSessions(ctx context.Context, tx *sql.Tx, f store.SessionFilter,
 
 // revokedBy returns the sessions revoked by the action with that id, or
 // none when the id is empty.
-func revokedBy(ctx context.Context, db querier,
+func revokedBy(ctx context.Context, db Querier,
 	actionID string) ([]store.Session, error) {
 	if actionID == "" {
 		return nil, nil

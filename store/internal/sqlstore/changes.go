@@ -1,13 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
-	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // changePage is the default page of ChangedSince and RevocationLog.
@@ -18,9 +16,9 @@ const revocationLogCols = "seq, type, target_id, principal_id, provider, " +
 	"lock_target, expires_at"
 
 // ChangedSince returns the records changed after cursor, read in one
-// snapshot. The triggers of migration 0002 keep registry_changes; the
-// write lock makes its numbers commit in order, so a cursor never skips
-// a change that commits later.
+// snapshot. The triggers of the migrations keep registry_changes; the
+// single writer (SQLite) or the write lock (PostgreSQL) makes its numbers
+// commit in order, so a cursor never skips a change that commits later.
 func (s *Store) ChangedSince(ctx context.Context, cursor int64,
 	limit int) (store.ChangeSet, error) {
 	if limit < 0 {
@@ -30,12 +28,12 @@ func (s *Store) ChangedSince(ctx context.Context, cursor int64,
 	if limit == 0 {
 		limit = changePage
 	}
-	t, err := s.db.beginRead(ctx, sql.LevelRepeatableRead)
+	tx, done, err := s.Snapshot(ctx)
 	if err != nil {
 		return store.ChangeSet{}, fmt.Errorf("changed since %d: %w", cursor, err)
 	}
-	defer t.Rollback()
-	cs, err := changedSince(ctx, &txn{t}, cursor, limit)
+	defer done()
+	cs, err := s.changedSince(ctx, tx, cursor, limit)
 	if err != nil {
 		return store.ChangeSet{}, fmt.Errorf("changed since %d: %w", cursor, err)
 	}
@@ -43,7 +41,7 @@ func (s *Store) ChangedSince(ctx context.Context, cursor int64,
 }
 
 // changedSince reads one page of changes and the records they name.
-func changedSince(ctx context.Context, tx *txn, cursor int64,
+func (d Dialect) changedSince(ctx context.Context, tx Querier, cursor int64,
 	limit int) (store.ChangeSet, error) {
 	cs := store.ChangeSet{Cursor: cursor}
 	ids, n, err := changedIDs(ctx, tx, &cs.Cursor, limit)
@@ -51,25 +49,25 @@ func changedSince(ctx context.Context, tx *txn, cursor int64,
 		return cs, err
 	}
 	cs.More = n == limit
-	if cs.Sessions, err = byIDs(ctx, tx, "sessions", sessionCols,
+	if cs.Sessions, err = byIDs(ctx, d, tx, "sessions", sessionCols,
 		ids["session"], scanSession); err != nil {
 		return cs, err
 	}
-	if cs.Credentials, err = byIDs(ctx, tx, "credentials", credentialCols,
+	if cs.Credentials, err = byIDs(ctx, d, tx, "credentials", credentialCols,
 		ids["credential"], scanCredential); err != nil {
 		return cs, err
 	}
-	if cs.Principals, err = byIDs(ctx, tx, "principals", principalCols,
+	if cs.Principals, err = byIDs(ctx, d, tx, "principals", principalCols,
 		ids["principal"], scanPrincipal); err != nil {
 		return cs, err
 	}
-	cs.Locks, err = byIDs(ctx, tx, "locks", sqlstore.LockCols, ids["lock"], scanLock)
+	cs.Locks, err = byIDs(ctx, d, tx, "locks", LockCols, ids["lock"], ScanLock)
 	return cs, err
 }
 
 // changedIDs reads up to limit changes after *cursor, moves *cursor to
 // the last, and returns the changed ids by entity and how many there were.
-func changedIDs(ctx context.Context, tx *txn, cursor *int64,
+func changedIDs(ctx context.Context, tx Querier, cursor *int64,
 	limit int) (map[string][]string, int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, entity, id FROM
 		registry_changes WHERE seq > ? ORDER BY seq LIMIT ?`, *cursor, limit)
@@ -91,14 +89,18 @@ func changedIDs(ctx context.Context, tx *txn, cursor *int64,
 }
 
 // byIDs reads the rows of table with those ids; the ids go in as one
-// array, so that a page of any size is one query.
-func byIDs[T any](ctx context.Context, tx *txn, table, cols string,
-	ids []string, scan func(rowScanner) (T, error)) ([]T, error) {
+// argument, so that a page of any size is one query.
+func byIDs[T any](ctx context.Context, d Dialect, tx Querier, table,
+	cols string, ids []string, scan func(RowScanner) (T, error)) ([]T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, tx, `SELECT `+cols+` FROM `+table+
-		` WHERE id = ANY(?)`, []any{ids}, scan)
+	in, arg, err := d.idIn(ids)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, tx, `SELECT `+cols+` FROM `+table+` WHERE `+in,
+		[]any{arg}, scan)
 }
 
 // RevocationLog returns the log entries after seq after, in order.
@@ -111,7 +113,7 @@ func (s *Store) RevocationLog(ctx context.Context, after int64,
 	if limit == 0 {
 		limit = changePage
 	}
-	es, err := queryAll(ctx, s.db, `SELECT `+revocationLogCols+
+	es, err := queryAll(ctx, s.Read, `SELECT `+revocationLogCols+
 		` FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?`,
 		[]any{after, limit}, scanRevocationEntry)
 	if err != nil {
@@ -123,7 +125,7 @@ func (s *Store) RevocationLog(ctx context.Context, after int64,
 // LastRevocationSeq returns the newest log entry's seq, or 0.
 func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
 	var seq int64
-	err := s.db.QueryRowContext(ctx,
+	err := s.Read.QueryRowContext(ctx,
 		`SELECT coalesce(max(seq), 0) FROM revocation_log`).Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("last revocation seq: %w", err)
@@ -132,7 +134,7 @@ func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
 }
 
 // scanRevocationEntry scans revocationLogCols.
-func scanRevocationEntry(r rowScanner) (store.RevocationEntry, error) {
+func scanRevocationEntry(r RowScanner) (store.RevocationEntry, error) {
 	var e store.RevocationEntry
 	err := r.Scan(&e.Seq, &e.Type, &e.TargetID, &e.PrincipalID,
 		&e.Provider, &e.ExternalID, timeCol{&e.At}, &e.By, &e.Reason,
@@ -151,14 +153,14 @@ func (s *Store) PruneRevocationLog(ctx context.Context,
 	}
 	var deleted int
 	var through int64
-	err := s.inWrite(ctx, "prune revocation log", func(tx *txn) error {
+	err := s.Write(ctx, "prune revocation log", func(tx Tx) error {
 		// The head ends before the first entry to keep: one as new as
 		// before, or the newest entry, whichever comes first.
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT coalesce(
 			(SELECT min(seq) FROM revocation_log WHERE at >= ?),
 			(SELECT max(seq) FROM revocation_log), 0)`,
-			timeArg(before)).Scan(&last)
+			s.TimeArg(before)).Scan(&last)
 		if err != nil {
 			return err
 		}
@@ -175,7 +177,7 @@ func (s *Store) PruneRevocationLog(ctx context.Context,
 		if deleted > 0 {
 			_, err = tx.ExecContext(ctx, `INSERT INTO revocation_log_pruned
 				(id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE
-				SET through = GREATEST(revocation_log_pruned.through,
+				SET through = `+s.greatest()+`(revocation_log_pruned.through,
 				excluded.through)`, last-1)
 			if err != nil {
 				return err
@@ -190,7 +192,7 @@ func (s *Store) PruneRevocationLog(ctx context.Context,
 // RevocationLogPruned returns the seq of the newest entry ever pruned.
 func (s *Store) RevocationLogPruned(ctx context.Context) (int64, error) {
 	var seq int64
-	err := s.db.QueryRowContext(ctx, `SELECT coalesce(
+	err := s.Read.QueryRowContext(ctx, `SELECT coalesce(
 		(SELECT through FROM revocation_log_pruned), 0)`).Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("revocation log pruned: %w", err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -26,7 +26,7 @@ var credentialStatuses = []string{store.StatusActive, store.StatusRevoked,
 // id) become its own, and its Exposure is the earliest of its ledger's.
 func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 	if c.ID == "" {
-		c.ID = newID("cred_")
+		c.ID = NewID("cred_")
 	}
 	op := fmt.Sprintf("put credential %q", c.ID)
 	if c.Status == "" {
@@ -39,28 +39,27 @@ func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 	if err := checkEffect(c.Effect); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	args := credentialArgs(c)
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	args := s.credentialArgs(c)
+	return s.Write(ctx, op, func(tx Tx) error {
 		err := principalRef(ctx, tx, "principal_id", c.PrincipalID)
 		if err != nil {
 			return err
 		}
-		if err := refuseNewCredential(ctx, tx, c); err != nil {
+		if err := s.refuseNewCredential(ctx, tx, c); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO credentials (`+
-			credentialCols+`) VALUES (`+placeholders(len(args))+`)`,
-			args...)
+		_, err = tx.ExecContext(ctx, s.replaceRow("credentials",
+			credentialCols), args...)
 		if err != nil {
 			return err
 		}
-		return matchExposures(ctx, tx, c)
+		return s.MatchExposures(ctx, tx, c)
 	})
 }
 
 // refuseNewCredential refuses to make c live when a lock in force on its
 // principal or its id covers it and it was not live already.
-func refuseNewCredential(ctx context.Context, tx *sql.Tx, c store.Credential) error {
+func (d Dialect) refuseNewCredential(ctx context.Context, tx Tx, c store.Credential) error {
 	if c.Status != store.StatusActive {
 		return nil
 	}
@@ -68,28 +67,28 @@ func refuseNewCredential(ctx context.Context, tx *sql.Tx, c store.Credential) er
 	if err != nil || live {
 		return err
 	}
-	return refuseLocked(ctx, tx, "credential "+c.ID,
+	return d.RefuseLocked(ctx, tx, "credential "+c.ID,
 		store.LockQuery{PrincipalID: c.PrincipalID, CredentialID: c.ID})
 }
 
 // credentialArgs are the values of credentialCols for c.
-func credentialArgs(c store.Credential) []any {
+func (d Dialect) credentialArgs(c store.Credential) []any {
 	exposure := []any{nil, nil, nil}
 	if e := c.Exposure; e != nil {
-		exposure = []any{timeArg(e.At), e.Source, e.Where}
+		exposure = []any{d.TimeArg(e.At), e.Source, e.Where}
 	}
 	args := []any{c.ID, c.PrincipalID, c.Kind, c.Store, c.ExternalID,
-		c.Fingerprint, timeArg(c.CreatedAt), timeArg(c.RotatedAt),
-		timeArg(c.LastUsedAt), timeArg(c.ExpiresAt)}
+		c.Fingerprint, d.TimeArg(c.CreatedAt), d.TimeArg(c.RotatedAt),
+		d.TimeArg(c.LastUsedAt), d.TimeArg(c.ExpiresAt)}
 	args = append(append(args, exposure...), c.Status)
-	args = append(args, revocationArgs(c.Revocation)...)
+	args = append(args, d.revocationArgs(c.Revocation)...)
 	return append(args, string(c.Effect))
 }
 
 // GetCredential returns the credential with that id, or
 // store.ErrNotFound.
 func (s *Store) GetCredential(ctx context.Context, id string) (store.Credential, error) {
-	c, err := getCredential(ctx, s.read, id)
+	c, err := getCredential(ctx, s.Read, id)
 	if err != nil {
 		return store.Credential{}, fmt.Errorf("get credential: %w", err)
 	}
@@ -97,7 +96,7 @@ func (s *Store) GetCredential(ctx context.Context, id string) (store.Credential,
 }
 
 // getCredential reads one credential through db.
-func getCredential(ctx context.Context, db querier, id string) (store.Credential, error) {
+func getCredential(ctx context.Context, db Querier, id string) (store.Credential, error) {
 	row := db.QueryRowContext(ctx, `SELECT `+credentialCols+
 		` FROM credentials WHERE id = ?`, id)
 	c, err := scanCredential(row)
@@ -114,15 +113,15 @@ func (s *Store) ListCredentials(ctx context.Context,
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
-	w := credentialWhere(f)
-	order, err := w.keyset(f.Order, f.After, "created_at", "last_used_at",
+	w := s.credentialWhere(f)
+	order, err := w.keyset(s.Dialect, f.Order, f.After, "created_at", "last_used_at",
 		"expires_at")
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
 	q := `SELECT ` + credentialCols + ` FROM credentials` + w.String() +
 		order + limit
-	cs, err := queryAll(ctx, s.read, q, w.args, scanCredential)
+	cs, err := queryAll(ctx, s.Read, q, w.args, scanCredential)
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
@@ -130,7 +129,7 @@ func (s *Store) ListCredentials(ctx context.Context,
 }
 
 // credentialWhere is the WHERE clause for f.
-func credentialWhere(f store.CredentialFilter) *where {
+func (d Dialect) credentialWhere(f store.CredentialFilter) *where {
 	w := &where{}
 	w.eq("principal_id", f.PrincipalID)
 	w.eq("status", f.Status)
@@ -144,26 +143,20 @@ func credentialWhere(f store.CredentialFilter) *where {
 			kinds.String()+")", kinds.args...)
 	}
 	if f.Exposed || f.StillValid || !f.ExposedBefore.IsZero() {
-		w.add(firstSeenOf + " IS NOT NULL")
+		w.add(FirstSeenOf + " IS NOT NULL")
 	}
 	if !f.ExposedBefore.IsZero() {
-		w.add(firstSeenOf+" < ?", timeArg(f.ExposedBefore))
+		w.add(FirstSeenOf+" < ?", d.TimeArg(f.ExposedBefore))
 	}
 	if f.StillValid {
 		w.add(latestValidity+" = ?", string(store.ValidityValid))
 	}
-	w.timeRange("created_at", f.Created)
+	w.timeRange(d, "created_at", f.Created)
 	return w
 }
 
-// latestValidity is the SQL for the newest validity check of the
-// exposures of the credential in the current row.
-const latestValidity = `(SELECT e.validity FROM exposures e
-	WHERE e.credential_id = credentials.id AND e.validity != ''
-	ORDER BY e.checked_at DESC LIMIT 1)`
-
 // scanCredential scans credentialCols.
-func scanCredential(r rowScanner) (store.Credential, error) {
+func scanCredential(r RowScanner) (store.Credential, error) {
 	var c store.Credential
 	var rev revocationScan
 	var exposedAt time.Time
@@ -196,7 +189,7 @@ func (s *Store) RevokeCredential(ctx context.Context, id string,
 	var c store.Credential
 	var changed bool
 	op := fmt.Sprintf("revoke credential %q", id)
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		var err error
 		c, err = getCredential(ctx, tx, id)
 		if err != nil || c.Status == store.StatusRevoked {
@@ -206,7 +199,7 @@ func (s *Store) RevokeCredential(ctx context.Context, id string,
 		c.Status, c.Revocation = store.StatusRevoked, normalizedRevocation(rev)
 		_, err = tx.ExecContext(ctx, `UPDATE credentials SET status = ?, (`+
 			revocationCols+`) = (?, ?, ?, ?, ?) WHERE id = ?`,
-			append(append([]any{c.Status}, revocationArgs(c.Revocation)...),
+			append(append([]any{c.Status}, s.revocationArgs(c.Revocation)...),
 				id)...)
 		return err
 	})
@@ -221,7 +214,7 @@ func (s *Store) MarkExposed(ctx context.Context, credentialID string,
 	if e.At.IsZero() {
 		return fmt.Errorf("%s: at: required: %w", op, store.ErrInvalid)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		c, err := getCredential(ctx, tx, credentialID)
 		if err != nil {
 			return err
@@ -231,7 +224,7 @@ func (s *Store) MarkExposed(ctx context.Context, credentialID string,
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE credentials SET exposed_at = ?,
 			exposure_source = ?, exposure_where = ? WHERE id = ?`,
-			timeArg(e.At), e.Source, e.Where, credentialID)
+			s.TimeArg(e.At), e.Source, e.Where, credentialID)
 		return err
 	})
 }

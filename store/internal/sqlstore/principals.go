@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func (s *Store) PutPrincipal(ctx context.Context, p store.Principal) error {
 	if err != nil {
 		return fmt.Errorf("%s: labels: %w", op, err)
 	}
-	return s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	return s.Write(ctx, op, func(tx Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO principals (`+
 			principalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
@@ -36,7 +36,7 @@ func (s *Store) PutPrincipal(ctx context.Context, p store.Principal) error {
 			break_glass = excluded.break_glass,
 			created_at = excluded.created_at`,
 			p.ID, p.Kind, p.DisplayName, p.Owner, p.Status, labels,
-			p.BreakGlass, timeArg(p.CreatedAt))
+			p.BreakGlass, s.TimeArg(p.CreatedAt))
 		return err
 	})
 }
@@ -64,7 +64,7 @@ func checkPrincipalStatus(status string) error {
 
 // GetPrincipal returns the principal with that id, or store.ErrNotFound.
 func (s *Store) GetPrincipal(ctx context.Context, id string) (store.Principal, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+principalCols+
+	row := s.Read.QueryRowContext(ctx, `SELECT `+principalCols+
 		` FROM principals WHERE id = ?`, id)
 	p, err := scanPrincipal(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -95,13 +95,13 @@ func (s *Store) ListPrincipals(ctx context.Context,
 			") OR id IN (SELECT principal_id FROM credentials"+
 			creds.String()+"))", append(ses.args, creds.args...)...)
 	}
-	w.timeRange("created_at", f.Created)
+	w.timeRange(s.Dialect, "created_at", f.Created)
 	if f.AfterID != "" {
 		w.add("id > ?", f.AfterID)
 	}
 	q := `SELECT ` + principalCols + ` FROM principals` + w.String() +
 		` ORDER BY id` + limit
-	ps, err := queryAll(ctx, s.read, q, w.args, scanPrincipal)
+	ps, err := queryAll(ctx, s.Read, q, w.args, scanPrincipal)
 	if err != nil {
 		return nil, fmt.Errorf("list principals: %w", err)
 	}
@@ -109,7 +109,7 @@ func (s *Store) ListPrincipals(ctx context.Context,
 }
 
 // scanPrincipal scans principalCols.
-func scanPrincipal(r rowScanner) (store.Principal, error) {
+func scanPrincipal(r RowScanner) (store.Principal, error) {
 	var p store.Principal
 	err := r.Scan(&p.ID, &p.Kind, &p.DisplayName, &p.Owner, &p.Status,
 		jsonCol{&p.Labels}, &p.BreakGlass, timeCol{&p.CreatedAt})
@@ -124,7 +124,7 @@ func (s *Store) SetPrincipalStatus(ctx context.Context, id, status string) (bool
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	var changed bool
-	err := s.inWrite(ctx, op, func(tx *sql.Tx) error {
+	err := s.Write(ctx, op, func(tx Tx) error {
 		if err := principalExists(ctx, tx, id); err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func (s *Store) SetPrincipalStatus(ctx context.Context, id, status string) (bool
 }
 
 // principalExists returns store.ErrNotFound for an unknown principal.
-func principalExists(ctx context.Context, tx *sql.Tx, id string) error {
+func principalExists(ctx context.Context, tx Tx, id string) error {
 	var one int
 	err := tx.QueryRowContext(ctx,
 		`SELECT 1 FROM principals WHERE id = ?`, id).Scan(&one)
@@ -153,7 +153,7 @@ func principalExists(ctx context.Context, tx *sql.Tx, id string) error {
 
 // principalRef checks that the principal a record names exists, and
 // returns an error wrapping store.ErrInvalid that names field if not.
-func principalRef(ctx context.Context, tx *sql.Tx, field, id string) error {
+func principalRef(ctx context.Context, tx Tx, field, id string) error {
 	err := principalExists(ctx, tx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%s: no principal %q: %w",
