@@ -174,11 +174,23 @@ func localPath(p string) string {
 type loginView struct {
 	Next  string
 	Error string
+	// OIDC names the OpenID Connect provider to sign in with; empty
+	// when none is configured.
+	OIDC string
+}
+
+// loginView is the sign-in page returning to next, showing msg.
+func (c *Console) loginView(next, msg string) loginView {
+	v := loginView{Next: next, Error: msg}
+	if c.oidc != nil {
+		v.OIDC = c.oidc.cfg.Name
+	}
+	return v
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, nil, http.StatusOK, "login", "Sign in",
-		loginView{Next: localPath(r.URL.Query().Get("next"))})
+		c.loginView(localPath(r.URL.Query().Get("next")), ""))
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +199,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		c.render(w, r, nil, http.StatusBadRequest, "login", "Sign in",
-			loginView{Next: next, Error: "Token: paste an API token."})
+			c.loginView(next, "Token: paste an API token."))
 		return
 	}
 	// A valid token signs in even from an address past its limit of
@@ -196,38 +208,54 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil && !c.guard.allow(ip) {
 		w.Header().Set("Retry-After", "60")
 		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
-			loginView{Next: next, Error: "Too many sign-in attempts from " +
-				"your address. Wait a minute and try again."})
+			c.loginView(next, "Too many sign-in attempts from "+
+				"your address. Wait a minute and try again."))
 		return
 	}
 	if err != nil {
 		c.guard.failed(ip)
-		c.signInFailed(r, ip, err)
+		c.signInFailed(r, ip, err, nil)
 		c.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in",
-			loginView{Next: next, Error: "Token: not accepted (unknown, " +
-				"revoked or expired). Check it, or ask an admin for a new one."})
+			c.loginView(next, "Token: not accepted (unknown, "+
+				"revoked or expired). Check it, or ask an admin for a new one."))
 		return
 	}
-	c.signIn(w, r, who)
+	c.signIn(w, r, who, nil)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (c *Console) signIn(w http.ResponseWriter, r *http.Request, who Caller) {
+// signIn signs who in and audits it with details (and the address and
+// expiry).
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request, who Caller,
+	details map[string]any) {
 	id, expires := c.logins.add(who, c.cfg.SignInFor)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/",
 		Expires: expires, MaxAge: int(c.cfg.SignInFor / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode})
 	c.log.Info("signed in", "caller", who.Name(), "remote", clientIP(r))
-	c.auditEvent(r.Context(), who, EventSignedIn, "console",
-		map[string]any{"remote": clientIP(r), "expires_at": expires})
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["remote"], details["expires_at"] = clientIP(r), expires
+	c.auditEvent(r.Context(), who, EventSignedIn, "console", details)
 }
 
-func (c *Console) signInFailed(r *http.Request, ip string, err error) {
+// signInFailed logs and audits a refused sign-in from ip, with details;
+// err (never holding a secret) is logged, and audited as the reason with
+// details.
+func (c *Console) signInFailed(r *http.Request, ip string, err error,
+	details map[string]any) {
 	c.log.Info("sign-in refused", "remote", ip, "err", err)
+	if details == nil {
+		details = map[string]any{}
+	} else {
+		details["reason"] = err.Error()
+	}
+	details["remote"] = ip
 	e := store.AuditEntry{Time: c.cfg.Clock(), Actor: "anonymous",
 		Event: EventSignInFailed, Subject: "console",
-		Details: mustJSON(map[string]any{"remote": ip})}
+		Details: mustJSON(details)}
 	if err := c.st.AppendAudit(r.Context(), e); err != nil {
 		c.log.Warn("audit refused sign-in", "err", err)
 	}

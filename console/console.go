@@ -91,6 +91,9 @@ type Config struct {
 	// certificate, as the API does under mTLS (run --tls-client-ca):
 	// a token pasted at sign-in must not get around it.
 	RequireClientCert bool
+	// OIDC, when set, offers sign-in through an OpenID Connect provider
+	// beside the API token; New refuses it when it does not validate.
+	OIDC *OIDCConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -123,6 +126,7 @@ type Console struct {
 	logins *logins
 	pages  *pages
 	guard  *loginGuard
+	oidc   *oidcLogin // nil without Config.OIDC
 	log    *slog.Logger
 }
 
@@ -141,8 +145,26 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Console{cfg: cfg, st: cfg.Store, pages: p, log: cfg.Log,
-		logins: newLogins(cfg.Clock), guard: newLoginGuard(cfg.Clock)}, nil
+	c := &Console{cfg: cfg, st: cfg.Store, pages: p, log: cfg.Log,
+		logins: newLogins(cfg.Clock), guard: newLoginGuard(cfg.Clock)}
+	if cfg.OIDC != nil {
+		if err := cfg.OIDC.Validate(); err != nil {
+			return nil, err
+		}
+		c.oidc = newOIDCLogin(*cfg.OIDC, cfg.Clock, cfg.Log)
+	}
+	return c, nil
+}
+
+// DiscoverOIDC fetches the OpenID Connect provider's discovery document,
+// when one is configured. An error leaves the console serving: sign-in
+// with the provider tries discovery again, and tokens still sign in.
+func (c *Console) DiscoverOIDC(ctx context.Context) error {
+	if c.oidc == nil {
+		return nil
+	}
+	_, err := c.oidc.discover(ctx)
+	return err
 }
 
 // Handler serves every page of the console, the sign-in and the
@@ -156,6 +178,10 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET /login", c.loginPage)
 	mux.HandleFunc("POST /login", c.login)
 	mux.HandleFunc("POST /logout", c.logout)
+	if c.oidc != nil {
+		mux.HandleFunc("GET /oidc/login", c.oidcStart)
+		mux.HandleFunc("GET "+OIDCCallbackPath, c.oidcCallback)
+	}
 	c.route(mux, "GET /{$}", RoleViewer, c.overview)
 	c.route(mux, "GET /sessions", RoleViewer, c.search)
 	c.route(mux, "GET /sessions/terminate", RoleResponder, c.confirmTerminate)

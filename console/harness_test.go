@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -39,6 +40,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, nil, edit)
+}
+
+// newFixtureOn serves the console on l (nil: a new listener), for a test
+// whose configuration names the console's address before it serves.
+func newFixtureOn(t *testing.T, l net.Listener, edit func(*Config)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ks.db")
 	st, err := sqlite.Open(ctx, path)
@@ -69,7 +77,12 @@ func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	if f.con, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = httptest.NewServer(f.con.Handler())
+	f.srv = httptest.NewUnstartedServer(f.con.Handler())
+	if l != nil {
+		f.srv.Listener.Close()
+		f.srv.Listener = l
+	}
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -22,8 +22,7 @@ type Hydra struct {
 }
 
 // hydraConfig is the configuration: in-memory SQLite, opaque access
-// tokens, and login and consent pages at an address nothing serves (the
-// tests accept the requests through the admin API instead).
+// tokens, and the login and consent app at %[4]s and %[5]s.
 const hydraConfig = `dsn: memory
 log:
   level: warn
@@ -33,28 +32,58 @@ serve:
 urls:
   self:
     issuer: "%[3]s/"
-  login: http://127.0.0.1:9/login
-  consent: http://127.0.0.1:9/consent
+  login: "%[4]s"
+  consent: "%[5]s"
 secrets:
   system: [killswitch-test-system-secret-0123456789]
 strategies:
   access_token: opaque
 `
 
+// HydraOptions change how StartHydraWith runs Hydra.
+type HydraOptions struct {
+	// PublicPort is the port of the public API and so of the issuer,
+	// http://127.0.0.1:PORT/; 0 picks a free one. A test that knows it
+	// before the start can point a client at Hydra while it is down.
+	PublicPort int
+	// LoginURL and ConsentURL are the login and consent app Hydra sends
+	// the browser to; by default an address nothing serves, for tests
+	// that accept the requests through the admin API instead.
+	LoginURL, ConsentURL string
+}
+
 // StartHydra runs Hydra for the test and waits until it is ready.
 func StartHydra(t testing.TB) *Hydra {
 	t.Helper()
+	return StartHydraWith(t, HydraOptions{})
+}
+
+// StartHydraWith runs Hydra as o says and waits until it is ready.
+func StartHydraWith(t testing.TB, o HydraOptions) *Hydra {
+	t.Helper()
 	bin := Binary(t, "hydra", HydraVersion)
 	dir := t.TempDir()
-	pub, adm := FreePort(t), FreePort(t)
+	pub, adm := o.PublicPort, FreePort(t)
+	if pub == 0 {
+		pub = FreePort(t)
+	}
+	if o.LoginURL == "" {
+		o.LoginURL = "http://127.0.0.1:9/login"
+	}
+	if o.ConsentURL == "" {
+		o.ConsentURL = "http://127.0.0.1:9/consent"
+	}
 	h := &Hydra{PublicURL: baseURL(pub), AdminURL: baseURL(adm)}
-	writeFile(t, filepath.Join(dir, "hydra.yaml"),
-		fmt.Sprintf(hydraConfig, pub, adm, h.PublicURL))
+	writeFile(t, filepath.Join(dir, "hydra.yaml"), fmt.Sprintf(hydraConfig,
+		pub, adm, h.PublicURL, o.LoginURL, o.ConsentURL))
 	p := start(t, "hydra", bin, dir, "serve", "all", "--dev",
 		"--config", "hydra.yaml")
 	p.waitReady(t, h.AdminURL+"/health/ready")
 	return h
 }
+
+// Issuer is Hydra's issuer URL, as its ID tokens write it.
+func (h *Hydra) Issuer() string { return h.PublicURL + "/" }
 
 // Client is an OAuth 2.0 client registered at Hydra.
 type Client struct {
@@ -79,6 +108,21 @@ func (h *Hydra) CreateClient(t testing.TB, name string) Client {
 		http.StatusCreated, &out)
 	c.ID, c.Secret = out.ID, out.Secret
 	return c
+}
+
+// RegisterClient registers c, its ID and Secret chosen by the test, as
+// a confidential client of the authorization code flow (with PKCE, as
+// any client may) that may ask for scope and be sent back to
+// c.RedirectURI.
+func (h *Hydra) RegisterClient(t testing.TB, c Client, scope string) {
+	t.Helper()
+	body := map[string]any{"client_id": c.ID, "client_secret": c.Secret,
+		"client_name": c.ID, "grant_types": []string{"authorization_code"},
+		"response_types": []string{"code"}, "scope": scope,
+		"redirect_uris":              []string{c.RedirectURI},
+		"token_endpoint_auth_method": "client_secret_basic"}
+	call(t, http.MethodPost, h.AdminURL+"/admin/clients", nil, body,
+		http.StatusCreated, nil)
 }
 
 // Tokens are what the token endpoint issued.

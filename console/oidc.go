@@ -1,0 +1,262 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/killswitch-dev/killswitch/api"
+	"github.com/killswitch-dev/killswitch/store"
+)
+
+// flowFor bounds how long a browser may take at the provider between
+// leaving for it and coming back.
+const flowFor = 10 * time.Minute
+
+// maxFlows bounds the sign-ins in progress the console remembers.
+const maxFlows = 10000
+
+// stateCookie binds a sign-in in progress to the browser that started
+// it: a callback whose state this browser did not start is refused.
+const stateCookie = "killswitch_oidc_state"
+
+// discoverFor bounds one attempt at the provider's discovery document.
+const discoverFor = 10 * time.Second
+
+// oidcLogin signs in through an OpenID Connect provider. The provider is
+// discovered when first needed, and again on each sign-in until it
+// answers: a provider down at start-up does not keep the console down.
+type oidcLogin struct {
+	cfg   OIDCConfig
+	clock func() time.Time
+	log   *slog.Logger
+
+	discovering sync.Mutex // one discovery at a time
+	mu          sync.Mutex
+	provider    *oidc.Provider // nil until discovered
+	lastErr     string         // the last discovery error warned of
+	flows       map[string]flow
+}
+
+// flow is a sign-in in progress, named by its state.
+type flow struct {
+	nonce, verifier, next string
+	expires               time.Time
+}
+
+func newOIDCLogin(cfg OIDCConfig, clock func() time.Time,
+	log *slog.Logger) *oidcLogin {
+	if cfg.Name == "" {
+		cfg.Name = "single sign-on"
+	}
+	if cfg.Claim == "" {
+		cfg.Claim = "groups"
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &oidcLogin{cfg: cfg, clock: clock, flows: map[string]flow{},
+		log: log.With("issuer", cfg.Issuer)}
+}
+
+// discover returns the provider, fetching its discovery document when
+// it has not answered yet. A failure is warned of once per changed
+// error and tried again on the next call.
+func (o *oidcLogin) discover(ctx context.Context) (*oidc.Provider, error) {
+	o.discovering.Lock()
+	defer o.discovering.Unlock()
+	o.mu.Lock()
+	p := o.provider
+	o.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, discoverFor)
+	defer cancel()
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.cfg.HTTPClient),
+		o.cfg.Issuer)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err != nil {
+		if err.Error() != o.lastErr {
+			o.lastErr = err.Error()
+			o.log.Warn("OIDC discovery failed; sign-in with the provider "+
+				"is unavailable until it answers, tried again on the "+
+				"next sign-in", "err", err)
+		}
+		return nil, fmt.Errorf("discover %s: %w", o.cfg.Issuer, err)
+	}
+	o.provider, o.lastErr = p, ""
+	o.log.Info("OIDC provider discovered")
+	return p, nil
+}
+
+// oauth2Config is the client's configuration at provider p.
+func (o *oidcLogin) oauth2Config(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{ClientID: o.cfg.ClientID,
+		ClientSecret: o.cfg.ClientSecret.Reveal(), Endpoint: p.Endpoint(),
+		RedirectURL: o.cfg.RedirectURL,
+		Scopes: append([]string{oidc.ScopeOpenID, "email", "profile"},
+			o.cfg.Scopes...)}
+}
+
+// start remembers a new flow returning to next and returns its state,
+// or an error when too many are in progress.
+func (o *oidcLogin) start(next string) (string, flow, error) {
+	f := flow{nonce: random(), verifier: oauth2.GenerateVerifier(),
+		next: next, expires: o.clock().Add(flowFor)}
+	state := random()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.clock()
+	for k, v := range o.flows {
+		if !now.Before(v.expires) {
+			delete(o.flows, k)
+		}
+	}
+	if len(o.flows) >= maxFlows {
+		return "", flow{}, errors.New("too many sign-ins in progress")
+	}
+	o.flows[state] = f
+	return state, f, nil
+}
+
+// finish takes the flow of state, once: a second callback with the same
+// state finds nothing.
+func (o *oidcLogin) finish(state string) (flow, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, ok := o.flows[state]
+	delete(o.flows, state)
+	if !ok || !o.clock().Before(f.expires) {
+		return flow{}, false
+	}
+	return f, true
+}
+
+// random is 32 random bytes, base64url.
+func random() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// identity is who the provider vouched for in a verified ID token.
+type identity struct {
+	Issuer, Subject, Email string
+	// Values are the values of the mapped claim.
+	Values []string
+}
+
+// exchange redeems code for tokens, verifies the ID token (signature,
+// issuer, audience, expiry and nonce) and returns who it names.
+func (o *oidcLogin) exchange(ctx context.Context, p *oidc.Provider,
+	code string, f flow) (identity, error) {
+	ctx = oidc.ClientContext(ctx, o.cfg.HTTPClient)
+	tok, err := o.oauth2Config(p).Exchange(ctx, code,
+		oauth2.VerifierOption(f.verifier))
+	if err != nil {
+		return identity{}, fmt.Errorf("redeem the code: %w", err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return identity{}, errors.New("the token answer holds no ID token")
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID,
+		Now: o.clock}).Verify(ctx, raw)
+	if err != nil {
+		return identity{}, fmt.Errorf("ID token: %w", err)
+	}
+	if idt.Nonce != f.nonce {
+		return identity{}, errors.New("ID token: nonce is not the one " +
+			"this sign-in sent")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return identity{}, fmt.Errorf("ID token: claims: %w", err)
+	}
+	id := identity{Issuer: idt.Issuer, Subject: idt.Subject}
+	id.Email, _ = claims["email"].(string)
+	id.Values, err = claimValues(claims, o.cfg.Claim)
+	return id, err
+}
+
+// claimValues are the values of claim: a string or a list of strings;
+// none when it is absent.
+func claimValues(claims map[string]any, claim string) ([]string, error) {
+	switch v := claims[claim].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("ID token: claim %s: a list "+
+					"holding a %T, not only strings", claim, e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("ID token: claim %s: a %T, not a string "+
+			"or a list of strings", claim, v)
+	}
+}
+
+// grant is the first grant whose value id holds, or false.
+func (o *oidcLogin) grant(id identity) (OIDCGrant, bool) {
+	for _, g := range o.cfg.Grants {
+		if slices.Contains(id.Values, g.Value) {
+			return g, true
+		}
+	}
+	return OIDCGrant{}, false
+}
+
+// oidcCaller is a user signed in through the provider, with the role
+// and scopes of the grant that matched.
+type oidcCaller struct {
+	c  api.Caller
+	id identity
+}
+
+func newOIDCCaller(id identity, g OIDCGrant) oidcCaller {
+	return oidcCaller{id: id, c: api.Caller{Name: id.Email,
+		Role: api.Role(g.Role), Scopes: store.TokenScopes{
+			PrincipalKinds: g.PrincipalKinds, Providers: g.Providers}}}
+}
+
+// Name is the user's e-mail (or subject), the issuer and the subject:
+// the operator in the audit trail.
+func (x oidcCaller) Name() string {
+	who := x.id.Email
+	if who == "" {
+		who = x.id.Subject
+	}
+	return who + "(oidc iss=" + x.id.Issuer + " sub=" + x.id.Subject + ")"
+}
+
+func (x oidcCaller) Can(role string) bool { return x.c.Can(api.Role(role)) }
+
+func (x oidcCaller) InScope(kind, provider string) bool {
+	return x.c.InScope(store.PrincipalKind(kind), provider)
+}
+
+func (x oidcCaller) Scope(st store.Store) *api.Scope { return api.NewScope(st, x.c) }
+
+// Recheck keeps the sign-in: it lasts its time (Config.SignInFor), and a
+// change of the user's groups at the provider applies from the next.
+func (x oidcCaller) Recheck(context.Context) (Caller, error) { return x, nil }

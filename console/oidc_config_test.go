@@ -1,0 +1,98 @@
+package console
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const goodOIDC = `
+console:
+  oidc:
+    issuer: https://id.example.com/
+    client_id: killswitch-console
+    client_secret_env: KS_TEST_OIDC_SECRET
+    redirect_url: https://ks.example.com/oidc/callback
+    grants:
+      - {value: ks-admins, role: admin}
+`
+
+func getenv(name string) string {
+	if name == "KS_TEST_OIDC_SECRET" {
+		return "s3cret-from-env"
+	}
+	return ""
+}
+
+func TestTheOIDCSectionIsReadWithItsSecret(t *testing.T) {
+	cfg, err := ParseOIDCConfig([]byte(goodOIDC), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientSecret.Reveal() != "s3cret-from-env" {
+		t.Fatalf("client secret %q, want the variable's", cfg.ClientSecret.Reveal())
+	}
+	file := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(file, []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(goodOIDC, "client_secret_env: KS_TEST_OIDC_SECRET",
+		"client_secret_file: "+file, 1)
+	if cfg, err = ParseOIDCConfig([]byte(doc), getenv); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientSecret.Reveal() != "s3cret-from-file" {
+		t.Fatalf("client secret %q, want the file's less its newline",
+			cfg.ClientSecret.Reveal())
+	}
+	if cfg, err = ParseOIDCConfig([]byte("sweeps: {}\n"), getenv); err != nil || cfg != nil {
+		t.Fatalf("a file without the section: %v, %v; want nothing", cfg, err)
+	}
+}
+
+func TestABadOIDCSectionIsRefusedNamingTheKey(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"no client id", "client_id: killswitch-console", "",
+			"console.oidc.client_id: required"},
+		{"an issuer that is no URL", "https://id.example.com/", "id.example.com",
+			`console.oidc.issuer: "id.example.com" is not an http(s) URL`},
+		{"no issuer", "issuer: https://id.example.com/", "",
+			"console.oidc.issuer: required"},
+		{"a role that is none", "role: admin", "role: root",
+			`console.oidc.grants[0].role: "root" is not a role`},
+		{"a principal kind that is none", "role: admin}",
+			"role: admin, principal_kinds: [robot]}",
+			`console.oidc.grants[0].principal_kinds: "robot"`},
+		{"a redirect elsewhere than the callback", "ks.example.com/oidc/callback",
+			"ks.example.com/callback", "console.oidc.redirect_url: " +
+				`"https://ks.example.com/callback": the path must be /oidc/callback`},
+		{"no grants", "    grants:\n      - {value: ks-admins, role: admin}\n", "",
+			"console.oidc.grants: at least one is required"},
+		{"a misspelt key", "client_id:", "clientid:", `unknown field "clientid"`},
+		{"an unset secret variable", "KS_TEST_OIDC_SECRET", "KS_UNSET",
+			"console.oidc.client_secret_env: $KS_UNSET is not set or empty"},
+		{"a secret file that is not there", "client_secret_env: KS_TEST_OIDC_SECRET",
+			"client_secret_file: /nonexistent/secret",
+			"console.oidc.client_secret_file: open /nonexistent/secret"},
+	} {
+		doc := strings.Replace(goodOIDC, tc.from, tc.to, 1)
+		_, err := ParseOIDCConfig([]byte(doc), getenv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one holding %q", tc.name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the error shows the secret: %v", tc.name, err)
+		}
+	}
+}
+
+// A console given a bad OIDC configuration does not start.
+func TestNewRefusesABadOIDCConfig(t *testing.T) {
+	cfg := newFixture(t, nil).con.cfg
+	cfg.OIDC = &OIDCConfig{Issuer: "https://id.example.com/"}
+	_, err := New(cfg)
+	if err == nil || err.Error() != "console.oidc.client_id: required" {
+		t.Fatalf("error %v, want the client id required", err)
+	}
+}
