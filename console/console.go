@@ -157,8 +157,9 @@ func New(cfg Config) (*Console, error) {
 }
 
 // DiscoverOIDC fetches the OpenID Connect provider's discovery document,
-// when one is configured. An error leaves the console serving: sign-in
-// with the provider tries discovery again, and tokens still sign in.
+// when one is configured. An error, which the console warns of, leaves
+// it serving: sign-in with the provider tries discovery again, and
+// tokens still sign in.
 func (c *Console) DiscoverOIDC(ctx context.Context) error {
 	if c.oidc == nil {
 		return nil

@@ -96,3 +96,21 @@ func TestNewRefusesABadOIDCConfig(t *testing.T) {
 		t.Fatalf("error %v, want the client id required", err)
 	}
 }
+
+// The README's console.oidc example is a section run accepts.
+func TestTheREADMEsOIDCExampleIsValid(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(b), "```yaml\nconsole:\n  oidc:")
+	if start < 0 {
+		t.Fatal("the README has no console.oidc example")
+	}
+	doc := string(b[start+len("```yaml\n"):])
+	doc = doc[:strings.Index(doc, "```")]
+	cfg, err := ParseOIDCConfig([]byte(doc), func(string) string { return "x" })
+	if err != nil || cfg == nil || len(cfg.Grants) != 4 {
+		t.Fatalf("the README's example: %+v, %v", cfg, err)
+	}
+}

@@ -104,16 +104,26 @@ func TestConsoleInABrowser(t *testing.T) {
 // count needed to terminate more than two sessions.
 func startConsoleRun(t *testing.T) *monitoredRun {
 	t.Helper()
+	return startConsoleRunWith(t, "127.0.0.1:0", "", nil)
+}
+
+// startConsoleRunWith is startConsoleRun listening on listen, with more
+// of the config file and more environment variables.
+func startConsoleRunWith(t *testing.T, listen, config string,
+	env []string) *monitoredRun {
+	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
 		logs: &lockedBuffer{}, db: importedStore(t)}
-	config := writeConfig(t, "guardrails:\n  budgets:\n"+
-		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n")
+	path := writeConfig(t, "guardrails:\n  budgets:\n"+
+		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n"+
+		config)
 	port := freeTestPort(t)
 	r.broker = "127.0.0.1:" + strconv.Itoa(port)
 	r.cmd = exec.Command(binary, "--store", r.db, "run", "--listen",
-		"127.0.0.1:0", "--policies", r.dir, "--config", config,
+		listen, "--policies", r.dir, "--config", path,
 		"--sync-interval", "0", "--embedded-broker-port", strconv.Itoa(port),
 		"--console-confirm-above", "2")
+	r.cmd.Env = append(os.Environ(), env...)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)

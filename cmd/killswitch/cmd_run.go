@@ -66,8 +66,8 @@ func newRunCmd(g *globals) *cobra.Command {
 		"how long one policy evaluation may run; past it the alert is "+
 			"dead-lettered as a policy error naming the decision")
 	fl.StringVar(&f.configPath, "config", "",
-		"config file (YAML): its connectors, guardrails and sweeps "+
-			"sections; without connectors, revocations take effect in the "+
+		"config file (YAML): its connectors, guardrails, sweeps and "+
+			"console sections; without connectors, revocations take effect in the "+
 			"registry only")
 	fl.DurationVar(&f.syncInterval, "sync-interval", 5*time.Minute,
 		"how often to sync sessions and credentials from the connectors "+
@@ -137,6 +137,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if err := loadGuardrails(f.configPath, &f.cfg.Guardrails); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	oidc, err := loadConsoleOIDC(f.configPath)
+	if err != nil {
+		return err
 	}
 	if f.mappings != "" {
 		live, err := newLiveMappings(f.mappings, log)
@@ -216,9 +220,9 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 			return err
 		}
 		views.start(ctx)
-		if err := mountConsole(l, f.console, st, apiSrv.Authenticator(),
-			svc, pol, f.policiesDir, f.tls.clientCA != "", reg,
-			log); err != nil {
+		if err := mountConsole(ctx, l, f.console, oidc, st,
+			apiSrv.Authenticator(), svc, pol, f.policiesDir,
+			f.tls.clientCA != "", reg, log); err != nil {
 			return err
 		}
 		if err := serveHTTP(ctx, l, reg, svc, pol, log); err != nil {
