@@ -31,7 +31,7 @@ func night(t *testing.T, specs map[string]string, from, to time.Time) map[string
 				return nil
 			}})
 	}
-	s, err := NewScheduler(clock, log, nil, jobs...)
+	s, err := NewScheduler(clock, log, nil, nil, jobs...)
 	if err != nil {
 		t.Fatal(err)
 	}

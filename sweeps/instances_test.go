@@ -27,11 +27,13 @@ func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
 		must(t, err)
 		t.Cleanup(func() { st.Close() })
 		r := newRigOn(t, st, clock, owner)
-		job, err := r.runner.Job(JobConfig{Sweep: "lock-hygiene",
-			Schedule: "* * * * *"})
-		must(t, err)
-		s, err := NewScheduler(clock, r.runner.deps.Log, nil, job)
-		must(t, err)
+		// On SQLite each instance is its own leader: the sweep's lease
+		// alone keeps them from running it twice.
+		lead := NewLeadership(st, 0, r.runner.deps.Log, nil)
+		if !lead.Leading() {
+			t.Fatal("an instance on SQLite does not lead")
+		}
+		s := r.scheduler(t, clock, lead)
 		rigs, scheds = append(rigs, r), append(scheds, s)
 		startScheduler(t, s)
 	}
@@ -89,6 +91,18 @@ func TestTwoInstancesOnOneStoreRunEachScheduledTimeOnce(t *testing.T) {
 		t.Errorf("the lock's expiry was audited %d times, want once: %v",
 			expired, events)
 	}
+}
+
+// scheduler schedules the rig's lock-hygiene every minute while lead
+// leads.
+func (r *rig) scheduler(t *testing.T, clock *fakeClock, lead *Leadership) *Scheduler {
+	t.Helper()
+	job, err := r.runner.Job(JobConfig{Sweep: "lock-hygiene",
+		Schedule: "* * * * *"})
+	must(t, err)
+	s, err := NewScheduler(clock, r.runner.deps.Log, nil, lead, job)
+	must(t, err)
+	return s
 }
 
 func TestASweepAnotherInstanceIsRunningIsLeftToIt(t *testing.T) {

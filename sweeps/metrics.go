@@ -24,12 +24,13 @@ const (
 type Metrics struct {
 	runs     *prometheus.CounterVec
 	overlaps *prometheus.CounterVec
+	leading  prometheus.Gauge
 }
 
 // NewMetrics creates the scheduler's collectors and registers them with
-// reg: killswitch_sweep_runs_total{sweep, outcome} and
-// killswitch_sweep_overlaps_total{sweep}. A nil reg gives a nil
-// *Metrics.
+// reg: killswitch_sweep_runs_total{sweep, outcome},
+// killswitch_sweep_overlaps_total{sweep} and killswitch_sweep_leader. A
+// nil reg gives a nil *Metrics.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
 		return nil, nil
@@ -46,8 +47,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Scheduled sweep firings skipped because the sweep's " +
 				"previous run was still going, by sweep."},
 			[]string{"sweep"}),
+		leading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "killswitch_sweep_leader",
+			Help: "1 while this instance leads and runs the scheduled " +
+				"sweeps, 0 while another instance sharing the PostgreSQL " +
+				"registry does."}),
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.overlaps} {
+	for _, c := range []prometheus.Collector{m.runs, m.overlaps,
+		m.leading} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register sweep metrics: %w", err)
 		}
@@ -77,5 +84,16 @@ func (m *Metrics) ran(sweep, outcome string) {
 func (m *Metrics) overlapped(sweep string) {
 	if m != nil {
 		m.overlaps.WithLabelValues(sweep).Inc()
+	}
+}
+
+func (m *Metrics) leader(leading bool) {
+	if m == nil {
+		return
+	}
+	if leading {
+		m.leading.Set(1)
+	} else {
+		m.leading.Set(0)
 	}
 }

@@ -70,6 +70,16 @@ func (r *Runner) Run(ctx context.Context, name string, scheduledAt time.Time,
 	}
 	st := r.deps.Store
 	now := r.deps.Clock.Now()
+	// The lease guards the run whoever asked for it: a run by hand,
+	// which no leadership holds back, and a leader's that outlives its
+	// lead. A leader whose connection to PostgreSQL was ended (a
+	// failover, pg_terminate_backend) or died silently may not know it
+	// yet, or may have learnt it with a run going on; meanwhile another
+	// instance may take the lead and fire the same sweep. Its run finds
+	// the lease, held in the registry's tables through the pool, not on
+	// the lost connection, and is ErrBusy; and the old run is cut off
+	// before its lease lapses (below), so the lease never lapses under a
+	// run that goes on.
 	got, err := st.AcquireSweepLease(ctx, name, r.owner, now, lease)
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", name, err)

@@ -37,6 +37,9 @@ type JobStats struct {
 	// Overlapped counts the firings skipped because the job's previous
 	// run was still going.
 	Overlapped int64
+	// Followed counts the firings skipped because another instance
+	// leads.
+	Followed int64
 }
 
 // Scheduler fires jobs on their schedules. Each job has its own loop and
@@ -44,10 +47,15 @@ type JobStats struct {
 // goes on is skipped (and counted), never queued, and a slow job never
 // delays another. A run that panics is recovered, logged with its stack
 // and counted, and its guard released, so the next firing runs.
+//
+// Of several instances sharing a PostgreSQL registry only the leader
+// fires its jobs (Leadership); the others skip every firing. A run
+// asked for by hand (Runner.Run) is no firing, and runs on any instance.
 type Scheduler struct {
 	clock   Clock
 	log     *slog.Logger
 	metrics *Metrics
+	lead    *Leadership
 	jobs    []*job
 	wg      sync.WaitGroup
 	jitter  func(max time.Duration) time.Duration
@@ -57,15 +65,16 @@ type job struct {
 	Job
 	running                               atomic.Bool
 	started, failed, panicked, overlapped atomic.Int64
-	elsewhere                             atomic.Int64
+	elsewhere, followed                   atomic.Int64
 }
 
-// NewScheduler builds a scheduler of jobs, counting their runs in m (nil
-// counts nothing); job names must be unique.
+// NewScheduler builds a scheduler of jobs that fires them while lead
+// leads (nil: always), counting their runs in m (nil counts nothing);
+// job names must be unique.
 func NewScheduler(clock Clock, log *slog.Logger, m *Metrics,
-	jobs ...Job) (*Scheduler, error) {
+	lead *Leadership, jobs ...Job) (*Scheduler, error) {
 	s := &Scheduler{clock: clock, log: log.With("component", "sweeps"),
-		metrics: m, jitter: randomJitter}
+		metrics: m, lead: lead, jitter: randomJitter}
 	seen := map[string]bool{}
 	for _, j := range jobs {
 		if seen[j.Name] {
@@ -145,8 +154,18 @@ func (s *Scheduler) skipMissed(j *job, scheduledAt time.Time) time.Time {
 	return after
 }
 
-// fire starts a run of j for scheduledAt unless one is going on.
+// fire starts a run of j for scheduledAt unless another instance leads
+// or a run of j is going on. Leading is read once, here: a leader that
+// loses the lead while its run goes on is not stopped, and the sweep's
+// lease keeps the new leader from running the sweep beside it (see
+// Runner.Run).
 func (s *Scheduler) fire(ctx context.Context, j *job, scheduledAt time.Time) {
+	if !s.lead.Leading() {
+		j.followed.Add(1)
+		s.log.Debug("sweep firing left to the leader", "sweep", j.Name,
+			"scheduled_at", scheduledAt)
+		return
+	}
 	if !j.running.CompareAndSwap(false, true) {
 		j.overlapped.Add(1)
 		s.metrics.overlapped(j.Name)
@@ -209,7 +228,8 @@ func (s *Scheduler) Stats(name string) (JobStats, bool) {
 		if j.Name == name {
 			return JobStats{Started: j.started.Load(), Failed: j.failed.Load(),
 				Panicked: j.panicked.Load(), Elsewhere: j.elsewhere.Load(),
-				Overlapped: j.overlapped.Load()}, true
+				Overlapped: j.overlapped.Load(),
+				Followed:   j.followed.Load()}, true
 		}
 	}
 	return JobStats{}, false

@@ -74,7 +74,7 @@ func TestAPanickingJobIsRecoveredLoggedCountedAndRunsAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewScheduler(clock, log, m, job)
+	s, err := NewScheduler(clock, log, m, nil, job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewScheduler(clock, log, m, jobs...)
+	s, err := NewScheduler(clock, log, m, nil, jobs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestASlowJobSkipsItsOwnOverlappingFiringAndNeverBlocksAnother(t *testing.T)
 
 func TestTwoJobsWithOneNameAreRefused(t *testing.T) {
 	j := Job{Name: "a", Schedule: everyMinute(t)}
-	_, err := NewScheduler(newFakeClock(t0), slog.Default(), nil, j, j)
+	_, err := NewScheduler(newFakeClock(t0), slog.Default(), nil, nil, j, j)
 	if err == nil {
 		t.Fatal("NewScheduler accepted two jobs named a")
 	}
@@ -178,7 +178,7 @@ func TestAJitteredFiringWaitsItsJitterAndKeepsItsScheduledTime(t *testing.T) {
 	clock := newFakeClock(t0)
 	log, _ := connectortest.Logger()
 	var runs firingLog
-	s, err := NewScheduler(clock, log, nil, Job{Name: "jittered",
+	s, err := NewScheduler(clock, log, nil, nil, Job{Name: "jittered",
 		Schedule: everyMinute(t), Jitter: time.Minute,
 		Run: func(_ context.Context, at time.Time) error {
 			runs.add(at)
@@ -208,7 +208,7 @@ func TestARunPastItsTimeoutIsCutOffAndTheNextFiringRuns(t *testing.T) {
 	clock := newFakeClock(t0)
 	log, _ := connectortest.Logger()
 	var runs firingLog
-	s, err := NewScheduler(clock, log, nil, Job{Name: "stuck",
+	s, err := NewScheduler(clock, log, nil, nil, Job{Name: "stuck",
 		Schedule: everyMinute(t), Timeout: 20 * time.Millisecond,
 		Run: func(ctx context.Context, at time.Time) error {
 			runs.add(at)
@@ -241,7 +241,7 @@ func TestFiringsMissedWhileTheClockJumpedAreSkippedNotReplayed(t *testing.T) {
 	clock := newFakeClock(t0)
 	log, logs := connectortest.Logger()
 	var runs firingLog
-	s, err := NewScheduler(clock, log, nil, Job{Name: "sweep",
+	s, err := NewScheduler(clock, log, nil, nil, Job{Name: "sweep",
 		Schedule: everyMinute(t),
 		Run: func(_ context.Context, at time.Time) error {
 			runs.add(at)

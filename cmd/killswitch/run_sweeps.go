@@ -50,7 +50,7 @@ func startSweeps(ctx context.Context, path string, st store.Store,
 	if err != nil {
 		return nil, err
 	}
-	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, m, jobs...)
+	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, m, nil, jobs...)
 	if err != nil {
 		return nil, err
 	}

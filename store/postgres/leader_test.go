@@ -13,7 +13,7 @@ import (
 )
 
 // leaderRetry is how often a candidate tries for the lead in tests.
-const leaderRetry = 100 * time.Millisecond
+const leaderRetry = 200 * time.Millisecond
 
 // candidate is one instance campaigning for the lead on its own store.
 type candidate struct {
