@@ -6,10 +6,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 	"github.com/pressly/goose/v3/lock"
 )
 
@@ -36,44 +36,13 @@ func migrate(ctx context.Context, db *sql.DB, lockID int64) error {
 	return nil
 }
 
-// refuseNewer refuses a registry that holds a migration this binary does
-// not know: a newer killswitch migrated it, and this one would read and
-// write it as if its schema were its own, whatever that migration
-// changed. A new registry holds none.
+// refuseNewer is sqlstore.RefuseNewer on the migrations db holds.
 func refuseNewer(ctx context.Context, db *sql.DB, p *goose.Provider) error {
-	known := map[int64]bool{}
-	var newest int64
-	for _, src := range p.ListSources() {
-		known[src.Version] = true
-		newest = max(newest, src.Version)
-	}
 	applied, err := appliedVersions(ctx, db)
 	if err != nil {
 		return err
 	}
-	var unknown []string
-	for _, v := range applied {
-		if !known[v] {
-			unknown = append(unknown, strconv.FormatInt(v, 10))
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return &newerError{unknown: unknown, newest: newest}
-}
-
-// newerError: the registry holds migrations this binary does not know.
-type newerError struct {
-	unknown []string
-	newest  int64
-}
-
-func (e *newerError) Error() string {
-	return fmt.Sprintf("the registry was migrated by a newer killswitch: "+
-		"migration %s is not known to this one, which knows up to %d; "+
-		"run that version or a later one", strings.Join(e.unknown, ", "),
-		e.newest)
+	return sqlstore.RefuseNewer(p, applied)
 }
 
 // appliedVersions lists the migrations goose recorded in the registry's

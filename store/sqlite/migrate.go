@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -41,7 +41,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		// The first read of a new file can find it locked while another
 		// process sets it up (WAL mode), so it is inside the retries.
 		err = refuseNewer(ctx, db, p)
-		var newer *newerError
+		var newer *sqlstore.NewerError
 		if errors.As(err, &newer) {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -65,44 +65,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// refuseNewer refuses a registry that holds a migration this binary does
-// not know: a newer killswitch migrated it, and this one would read and
-// write it as if its schema were its own, whatever that migration
-// changed. A new file holds none.
+// refuseNewer is sqlstore.RefuseNewer on the migrations db holds.
 func refuseNewer(ctx context.Context, db *sql.DB, p *goose.Provider) error {
-	known := map[int64]bool{}
-	var newest int64
-	for _, src := range p.ListSources() {
-		known[src.Version] = true
-		newest = max(newest, src.Version)
-	}
 	applied, err := appliedVersions(ctx, db)
 	if err != nil {
 		return err
 	}
-	var unknown []string
-	for _, v := range applied {
-		if !known[v] {
-			unknown = append(unknown, strconv.FormatInt(v, 10))
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return &newerError{unknown: unknown, newest: newest}
-}
-
-// newerError: the registry holds migrations this binary does not know.
-type newerError struct {
-	unknown []string
-	newest  int64
-}
-
-func (e *newerError) Error() string {
-	return fmt.Sprintf("the registry was migrated by a newer killswitch: "+
-		"migration %s is not known to this one, which knows up to %d; "+
-		"run that version or a later one", strings.Join(e.unknown, ", "),
-		e.newest)
+	return sqlstore.RefuseNewer(p, applied)
 }
 
 // appliedVersions lists the migrations goose recorded, none for a new
