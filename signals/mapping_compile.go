@@ -47,6 +47,9 @@ func (l *mappingLoader) mapping(i int, n *yaml.Node) (compiled, bool) {
 	c.texts(fields, m)
 	if f := fields["subjects"]; f != nil {
 		m.subjects = c.subjects(f)
+	} else {
+		c.fail(n, "subjects", "missing: an alert this mapping decodes "+
+			"would name no one, and no policy acts on no one")
 	}
 	if f := fields["attributes"]; f != nil {
 		m.attributes = c.attributes(f)
@@ -328,6 +331,10 @@ func (c *mappingCtx) wordMap(n *yaml.Node, name string,
 // subjects reads [{path, type, role}].
 func (c *mappingCtx) subjects(n *yaml.Node) []subjectField {
 	items := c.list(n, "subjects")
+	if n.Kind == yaml.SequenceNode && len(items) == 0 {
+		c.fail(n, "subjects", "empty: an alert this mapping decodes "+
+			"would name no one, and no policy acts on no one")
+	}
 	var out []subjectField
 	for i, item := range items {
 		field := fmt.Sprintf("subjects[%d]", i)

@@ -165,6 +165,7 @@ func TestUnixMillisAndDefaults(t *testing.T) {
     time: {path: ts, layout: unix_millis}
     severity: {path: level, map: {"1": low}, default: medium}
     category: other
+    subjects: [{path: user, type: login, role: actor}]
 `))
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,14 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, want string
 	}{{
+		"no subjects: every alert would name no one",
+		strings.Replace(soarMapping, "    subjects:\n      - {path: user, type: email, role: target}\n", "", 1),
+		`m.yaml:2: mapping "soar": subjects: missing: an alert this mapping decodes would name no one`,
+	}, {
+		"an empty list of subjects",
+		strings.Replace(soarMapping, "    subjects:\n      - {path: user, type: email, role: target}\n", "    subjects: []\n", 1),
+		`m.yaml:8: mapping "soar": subjects: empty: an alert this mapping decodes would name no one`,
+	}, {
 		"an unknown subject type",
 		withLine(9, "      - {path: user, type: mail, role: target}"),
 		`m.yaml:9: mapping "soar": subjects[0].type: unknown subject type "mail" (known: access_key_id, arn, `,
@@ -246,7 +254,8 @@ func TestAJSONMappingFileLoads(t *testing.T) {
   "match": {"kind": {"equals": "soar_alert"}, "n": {"equals": 5}},
   "time": {"path": "at", "layout": "unix_seconds"},
   "severity": {"path": "sev", "map": {"1": "low", "2": "high"}},
-  "category": "threat"
+  "category": "threat",
+  "subjects": [{"path": "user", "type": "login", "role": "actor"}]
 }]}`
 	m, err := signals.ParseMappings("m.json", []byte(file))
 	if err != nil {

@@ -208,11 +208,13 @@ mappings:
     time: at
     severity: low
     category: other
+    subjects: [{path: user, type: login, role: actor}]
   - name: second
     match: {kind: {one_of: [x, y]}}
     time: at
     severity: low
     category: other
+    subjects: [{path: user, type: login, role: actor}]
 `))
 	if err != nil {
 		t.Fatal(err)

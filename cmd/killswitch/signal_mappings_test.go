@@ -22,7 +22,8 @@ func brokenMappings(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "broken.yaml")
 	err := os.WriteFile(path, []byte("mappings:\n  - name: soar\n"+
 		"    match: {}\n    time: at\n    severity: loud\n"+
-		"    category: threat\n"), 0o600)
+		"    category: threat\n"+
+		"    subjects: [{path: user, type: email, role: actor}]\n"), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}

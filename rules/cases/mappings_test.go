@@ -92,7 +92,8 @@ func TestACaseFilesMappingsAreReadBesideItAndBeatTheRunners(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "other.yaml")
 	os.WriteFile(other, []byte("mappings:\n  - name: other\n"+
 		"    match: {kind: {equals: x}}\n    time: {path: t, layout: rfc3339}\n"+
-		"    severity: high\n    category: threat\n    type: x\n    summary: x\n"), 0o600)
+		"    severity: high\n    category: threat\n    type: x\n    summary: x\n"+
+		"    subjects: [{path: user, type: login, role: actor}]\n"), 0o600)
 	r := runner(t, false)
 	if r.Mappings, err = signals.LoadMappings(other); err != nil {
 		t.Fatal(err)
