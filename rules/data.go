@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -39,7 +40,7 @@ func buildData(files []policyFile) (map[string]any, error) {
 			return nil, err
 		}
 		at := dataPath(f.name)
-		if err := mergeAt(doc, at, v, f.name, owner); err != nil {
+		if err := mergeAt(doc, at, v, f, owner); err != nil {
 			return nil, err
 		}
 	}
@@ -50,16 +51,25 @@ func buildData(files []policyFile) (map[string]any, error) {
 // are json.Number, as OPA's own loader does.
 func parseData(f policyFile) (map[string]any, error) {
 	src := f.src
-	if !strings.HasSuffix(f.name, ".json") {
+	isJSON := strings.HasSuffix(f.name, ".json")
+	if !isJSON {
 		j, err := yaml.YAMLToJSON(src)
 		if err != nil {
-			return nil, dataError(f.name, "not valid YAML: %v", err)
+			e := dataError(f.name, "not valid YAML: %v", err)
+			e.Row = yamlRow(err)
+			return nil, e
 		}
 		src = j
 	}
 	var v any
-	if err := util.UnmarshalJSON(bytes.TrimSpace(src), &v); err != nil {
-		return nil, dataError(f.name, "not valid JSON: %v", err)
+	trimmed := bytes.TrimSpace(src)
+	if err := util.UnmarshalJSON(trimmed, &v); err != nil {
+		e := dataError(f.name, "not valid JSON: %v", err)
+		if isJSON {
+			lead := len(src) - len(bytes.TrimLeft(src, " \t\r\n"))
+			e.Row = jsonRow(src, lead, err)
+		}
+		return nil, e
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -81,7 +91,7 @@ func dataPath(name string) []string {
 // mergeAt merges v into doc at the keys at. owner remembers which file set
 // each leaf, by its dotted path, to name both files of a conflict.
 func mergeAt(doc map[string]any, at []string, v map[string]any,
-	file string, owner map[string]string) error {
+	f policyFile, owner map[string]string) error {
 	for _, k := range at {
 		next, ok := doc[k].(map[string]any)
 		if !ok {
@@ -90,7 +100,21 @@ func mergeAt(doc map[string]any, at []string, v map[string]any,
 		}
 		doc = next
 	}
-	return mergeObject(doc, v, strings.Join(at, "."), file, owner)
+	err := mergeObject(doc, v, strings.Join(at, "."), f.name, owner)
+	var conflict *conflictError
+	if !errors.As(err, &conflict) {
+		return err
+	}
+	pe := conflict.PolicyError
+	pe.Row = keyRow(f.src, strings.Split(conflict.path, ".")[len(at):])
+	return pe
+}
+
+// conflictError is a data leaf two files set, at its dotted path below
+// data: mergeAt makes it the *PolicyError, with the line.
+type conflictError struct {
+	*PolicyError
+	path string
 }
 
 func mergeObject(dst, src map[string]any, prefix, file string,
@@ -106,8 +130,8 @@ func mergeObject(dst, src map[string]any, prefix, file string,
 				return err
 			}
 		case exists:
-			return dataError(file, "data.%s is set by %s too", p,
-				ownerOf(owner, p))
+			return &conflictError{path: p, PolicyError: dataError(file,
+				"data.%s is set by %s too", p, ownerOf(owner, p))}
 		default:
 			dst[k] = src[k]
 			owner[p] = file
@@ -146,16 +170,20 @@ func readModes(doc map[string]any, files []policyFile) (map[string]string, error
 	file := modesFile(files)
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, dataError(file, "data.killswitch.modes: want an object "+
+		e := dataError(file.name, "data.killswitch.modes: want an object "+
 			"of rule name to mode, got %s", jsonType(v))
+		e.Row = rowIn(file, modesPath)
+		return nil, e
 	}
 	modes := make(map[string]string, len(obj))
 	for _, rule := range slices.Sorted(maps.Keys(obj)) {
 		m, _ := obj[rule].(string)
 		if m != ModeEnforce && m != ModeMonitor {
-			return nil, dataError(file, "data.killswitch.modes.%s: %s is not "+
-				"a mode (want %q or %q)", rule, describe(obj[rule]),
+			e := dataError(file.name, "data.killswitch.modes.%s: %s is "+
+				"not a mode (want %q or %q)", rule, describe(obj[rule]),
 				ModeEnforce, ModeMonitor)
+			e.Row = rowIn(file, append(slices.Clone(modesPath), rule))
+			return nil, e
 		}
 		modes[rule] = m
 	}
@@ -185,11 +213,21 @@ func lookupData(doc map[string]any, keys []string) (any, bool) {
 
 // modesFile guesses the data file that declares the modes: the first
 // that mentions them.
-func modesFile(files []policyFile) string {
+func modesFile(files []policyFile) policyFile {
 	for _, f := range files {
 		if bytes.Contains(f.src, []byte("modes")) {
-			return f.name
+			return f
 		}
 	}
-	return ""
+	return policyFile{}
+}
+
+// rowIn is the line of f that sets the data at keys (from data's top),
+// 0 when f does not.
+func rowIn(f policyFile, keys []string) int {
+	at := dataPath(f.name)
+	if len(at) > len(keys) || !slices.Equal(at, keys[:len(at)]) {
+		return 0
+	}
+	return keyRow(f.src, keys[len(at):])
 }

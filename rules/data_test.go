@@ -54,27 +54,41 @@ func TestDataDocumentsReachThePolicies(t *testing.T) {
 	}
 }
 
+// A data file's fault names its line, as a policy's does: a broken
+// data.json dropped into a watched directory named the file only.
 func TestLoadRejectsBadDataDocuments(t *testing.T) {
 	tests := []struct {
-		name, file, data, message string
+		name, file, data string
+		row              int
+		message          string
 	}{
-		{"A data file that is not JSON", "data.json", `{"killswitch": `,
-			"not valid JSON: unexpected EOF"},
+		{"A data file cut short", "data.json", "{\"killswitch\": {\n  \"a\": 1,\n",
+			2, "not valid JSON: unexpected EOF"},
+		{"A data file with a stray comma", "data.json",
+			"\n{\"killswitch\": {\n  \"a\": 1,\n}}\n", 4,
+			"not valid JSON: invalid character '}' looking for beginning of object key string"},
+		{"A YAML data file that does not parse", "killswitch/data.yaml",
+			"lists:\n  severe: [high\nmodes: {}\n", 2,
+			"not valid YAML: yaml: line 2: did not find expected ',' or ']'"},
 		{"A data file that is not an object", "killswitch/data.json", `[1]`,
-			"want an object at the top, got array"},
+			0, "want an object at the top, got array"},
 		{"A mode that is neither enforce nor monitor", "data.json",
-			`{"killswitch": {"modes": {"severe": "audit"}}}`,
-			`data.killswitch.modes.severe: "audit" is not a mode ` +
+			"{\"killswitch\": {\n  \"modes\": {\n    \"severe\": \"audit\"}}}",
+			3, `data.killswitch.modes.severe: "audit" is not a mode ` +
 				`(want "enforce" or "monitor")`},
 		{"Modes that are not an object", "data.yaml",
-			"killswitch:\n  modes: [severe]\n",
+			"killswitch:\n  modes: [severe]\n", 2,
 			"data.killswitch.modes: want an object of rule name to mode, got array"},
+		{"Modes in a data file below the root", "killswitch/data.yaml",
+			"lists: {}\nmodes:\n  severe: audit\n", 3,
+			`data.killswitch.modes.severe: "audit" is not a mode ` +
+				`(want "enforce" or "monitor")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := rules.Load(t.Context(), mapFS(map[string]string{
 				"main.rego": thresholdPolicy, tt.file: tt.data}))
-			assertPolicyError(t, err, rules.CodeCompile, tt.file, 0, tt.message)
+			assertPolicyError(t, err, rules.CodeCompile, tt.file, tt.row, tt.message)
 		})
 	}
 }
@@ -83,9 +97,9 @@ func TestLoadRejectsConflictingDataDocuments(t *testing.T) {
 	_, err := rules.Load(t.Context(), mapFS(map[string]string{
 		"main.rego":                  thresholdPolicy,
 		"data.json":                  `{"killswitch": {"lists": {"severe": ["low"]}}}`,
-		"killswitch/lists/data.yaml": "severe: [high]\n",
+		"killswitch/lists/data.yaml": "# the severe list\nsevere: [high]\n",
 	}))
-	assertPolicyError(t, err, rules.CodeCompile, "killswitch/lists/data.yaml", 0,
+	assertPolicyError(t, err, rules.CodeCompile, "killswitch/lists/data.yaml", 2,
 		"data.killswitch.lists.severe is set by data.json too")
 }
 
