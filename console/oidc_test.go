@@ -3,13 +3,11 @@ package console
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -26,126 +24,33 @@ import (
 // show in a log, a page or the audit trail.
 const clientSecret = "console-client-secret-4f1d7c2a9e"
 
-// idp is Ory Hydra with the test's own login and consent app: the app
-// signs in whoever the test names and puts their e-mail and groups in
-// the ID token, accepting each challenge through Hydra's admin API.
+// idp is Ory Hydra with the test's login and consent app, which puts
+// the subject's e-mail and groups in the ID token.
 type idp struct {
-	t      *testing.T
-	app    *httptest.Server
-	groups map[string][]string // by subject
-	mu     sync.Mutex
-	hydra  *peertest.Hydra // nil until started
-	user   string          // who the next login signs in
+	*peertest.LoginApp
+	t *testing.T
 }
 
-// newIDP serves the login and consent app; Hydra is started by start.
 func newIDP(t *testing.T, groups map[string][]string) *idp {
-	p := &idp{t: t, groups: groups}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login", p.login)
-	mux.HandleFunc("GET /consent", p.consent)
-	p.app = httptest.NewServer(mux)
-	t.Cleanup(p.app.Close)
-	return p
+	return &idp{t: t, LoginApp: peertest.NewLoginApp(t,
+		func(sub string) map[string]any {
+			return map[string]any{"email": sub + "@example.com",
+				"groups": groups[sub]}
+		})}
 }
 
 // start runs Hydra with its public API (the issuer) on port, 0 for any,
 // and registers the console's client, sent back to redirect.
 func (p *idp) start(port int, redirect string) *peertest.Hydra {
-	h := peertest.StartHydraWith(p.t, peertest.HydraOptions{
-		PublicPort: port, LoginURL: p.app.URL + "/login",
-		ConsentURL: p.app.URL + "/consent"})
+	h := p.StartHydra(p.t, port)
 	h.RegisterClient(p.t, peertest.Client{ID: "killswitch-console",
 		Secret: clientSecret, RedirectURI: redirect},
 		"openid email profile")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hydra = h
 	return h
 }
 
 // as makes the next login sign in subject.
-func (p *idp) as(subject string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.user = subject
-}
-
-func (p *idp) login(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	user := p.user
-	p.mu.Unlock()
-	to, err := p.accept("login", r.URL.Query().Get("login_challenge"),
-		map[string]any{"subject": user})
-	p.answer(w, r, to, err)
-}
-
-func (p *idp) consent(w http.ResponseWriter, r *http.Request) {
-	ch := r.URL.Query().Get("consent_challenge")
-	var req struct {
-		Subject string   `json:"subject"`
-		Scope   []string `json:"requested_scope"`
-	}
-	err := p.admin(http.MethodGet, "consent?consent_challenge="+
-		url.QueryEscape(ch), nil, &req)
-	var to string
-	if err == nil {
-		to, err = p.accept("consent", ch, map[string]any{
-			"grant_scope": req.Scope, "session": map[string]any{
-				"id_token": map[string]any{
-					"email":  req.Subject + "@example.com",
-					"groups": p.groups[req.Subject]}}})
-	}
-	p.answer(w, r, to, err)
-}
-
-func (p *idp) answer(w http.ResponseWriter, r *http.Request, to string,
-	err error) {
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusFound)
-}
-
-// accept accepts a login or consent challenge and returns where Hydra
-// sends the browser next.
-func (p *idp) accept(kind, challenge string, body any) (string, error) {
-	var out struct {
-		RedirectTo string `json:"redirect_to"`
-	}
-	err := p.admin(http.MethodPut, kind+"/accept?"+kind+"_challenge="+
-		url.QueryEscape(challenge), body, &out)
-	return out.RedirectTo, err
-}
-
-// admin calls Hydra's admin API at /admin/oauth2/auth/requests/path.
-func (p *idp) admin(method, path string, body, out any) error {
-	p.mu.Lock()
-	h := p.hydra
-	p.mu.Unlock()
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest(method, h.AdminURL+
-		"/admin/oauth2/auth/requests/"+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: status %d: %s", method, path,
-			res.StatusCode, data)
-	}
-	return json.Unmarshal(data, out)
-}
+func (p *idp) as(subject string) { p.SignInAs(subject) }
 
 // oidcConsole is a console that signs in through the issuer, serving on
 // its own address (the redirect URL names it), logging to a buffer.
