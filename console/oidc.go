@@ -23,8 +23,15 @@ import (
 // leaving for it and coming back.
 const flowFor = 10 * time.Minute
 
-// maxFlows bounds the sign-ins in progress the console remembers.
-const maxFlows = 10000
+// maxFlows bounds the sign-ins in progress the console remembers, and
+// flowsPerAddress those of one client address: past either, a new one
+// forgets the oldest (of that address first), so that an address
+// starting sign-ins it never finishes cannot keep others from signing
+// in.
+const (
+	maxFlows        = 10000
+	flowsPerAddress = 20
+)
 
 // stateCookie binds a sign-in in progress to the browser that started
 // it: a callback whose state this browser did not start is refused.
@@ -46,12 +53,17 @@ type oidcLogin struct {
 	provider    *oidc.Provider // nil until discovered
 	lastErr     string         // the last discovery error warned of
 	flows       map[string]flow
+	seq         uint64 // of the last flow started
 }
 
 // flow is a sign-in in progress, named by its state.
 type flow struct {
 	nonce, verifier, next string
-	expires               time.Time
+	// ip is the client address that started it; seq orders the flows
+	// by their start.
+	ip      string
+	seq     uint64
+	expires time.Time
 }
 
 func newOIDCLogin(cfg OIDCConfig, clock func() time.Time,
@@ -110,25 +122,40 @@ func (o *oidcLogin) oauth2Config(p *oidc.Provider) *oauth2.Config {
 			o.cfg.Scopes...)}
 }
 
-// start remembers a new flow returning to next and returns its state,
-// or an error when too many are in progress.
-func (o *oidcLogin) start(next string) (string, flow, error) {
+// start remembers a new flow of the client at ip, returning to next,
+// and returns its state.
+func (o *oidcLogin) start(ip, next string) (string, flow) {
 	f := flow{nonce: random(), verifier: oauth2.GenerateVerifier(),
-		next: next, expires: o.clock().Add(flowFor)}
+		next: next, ip: ip, expires: o.clock().Add(flowFor)}
 	state := random()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.seq++
+	f.seq = o.seq
 	now := o.clock()
+	mine, oldestMine, oldest := 0, "", ""
 	for k, v := range o.flows {
-		if !now.Before(v.expires) {
+		switch {
+		case !now.Before(v.expires):
 			delete(o.flows, k)
+			continue
+		case v.ip == ip:
+			mine++
+			if oldestMine == "" || v.seq < o.flows[oldestMine].seq {
+				oldestMine = k
+			}
+		}
+		if oldest == "" || v.seq < o.flows[oldest].seq {
+			oldest = k
 		}
 	}
-	if len(o.flows) >= maxFlows {
-		return "", flow{}, errors.New("too many sign-ins in progress")
+	if mine >= flowsPerAddress {
+		delete(o.flows, oldestMine)
+	} else if len(o.flows) >= maxFlows {
+		delete(o.flows, oldest)
 	}
 	o.flows[state] = f
-	return state, f, nil
+	return state, f
 }
 
 // finish takes the flow of state, once: a second callback with the same

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodOIDC = `
@@ -112,5 +114,25 @@ func TestTheREADMEsOIDCExampleIsValid(t *testing.T) {
 	cfg, err := ParseOIDCConfig([]byte(doc), func(string) string { return "x" })
 	if err != nil || cfg == nil || len(cfg.Grants) != 4 {
 		t.Fatalf("the README's example: %+v, %v", cfg, err)
+	}
+}
+
+// An address that starts sign-ins and never finishes them forgets its
+// own oldest, never another address's.
+func TestSignInsInProgressAreBoundedPerAddress(t *testing.T) {
+	o := newOIDCLogin(OIDCConfig{}, time.Now, slog.New(slog.DiscardHandler))
+	other, _ := o.start("192.0.2.2", "/")
+	var states []string
+	for range flowsPerAddress + 5 {
+		s, _ := o.start("192.0.2.1", "/")
+		states = append(states, s)
+	}
+	for i, s := range states {
+		if _, ok := o.finish(s); ok != (i >= 5) {
+			t.Errorf("sign-in %d of the address: kept %v", i, ok)
+		}
+	}
+	if _, ok := o.finish(other); !ok {
+		t.Error("another address's sign-in was forgotten")
 	}
 }

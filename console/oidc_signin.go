@@ -23,13 +23,7 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 				"API token."))
 		return
 	}
-	state, f, err := o.start(next)
-	if err != nil {
-		c.render(w, r, nil, http.StatusServiceUnavailable, "login",
-			"Sign in", c.loginView(next, "Too many sign-ins are in "+
-				"progress. Try again in a few minutes."))
-		return
-	}
+	state, f := o.start(clientIP(r), next)
 	// Lax, not Strict: the provider's redirect back is a navigation
 	// from another site, which must carry it.
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state,

@@ -1,7 +1,7 @@
 // Package peertest runs real identity services (Ory Kratos, Ory Hydra)
-// for connector tests: each on 127.0.0.1 on free ports, with an in-memory
-// database, its configuration in the test's temporary directory, and
-// stopped by its PID when the test ends.
+// for connector and console tests: each on 127.0.0.1 on free ports, with
+// an in-memory database, its configuration in the test's temporary
+// directory, and stopped by its PID when the test ends.
 //
 // The binaries come from scripts/build-peers, which builds them into
 // $KILLSWITCH_PEERS_DIR (default ~/.cache/killswitch-peers). A test whose
