@@ -115,11 +115,32 @@ func (o *oidcLogin) discover(ctx context.Context) (*oidc.Provider, error) {
 
 // oauth2Config is the client's configuration at provider p.
 func (o *oidcLogin) oauth2Config(p *oidc.Provider) *oauth2.Config {
+	ep := p.Endpoint()
+	ep.AuthStyle = o.authStyle(p)
 	return &oauth2.Config{ClientID: o.cfg.ClientID,
-		ClientSecret: o.cfg.ClientSecret.Reveal(), Endpoint: p.Endpoint(),
+		ClientSecret: o.cfg.ClientSecret.Reveal(), Endpoint: ep,
 		RedirectURL: o.cfg.RedirectURL,
 		Scopes: append([]string{oidc.ScopeOpenID, "email", "profile"},
 			o.cfg.Scopes...)}
+}
+
+// authStyle is how the client proves itself at the token endpoint:
+// HTTP Basic (client_secret_basic), the default of OpenID Connect
+// Discovery, unless the provider lists only client_secret_post; a public
+// client sends its id in the form. Left to guess, golang.org/x/oauth2
+// tries the other style after any refusal, and the refusal reported
+// (invalid_client) hid the first (a code used twice: invalid_grant).
+func (o *oidcLogin) authStyle(p *oidc.Provider) oauth2.AuthStyle {
+	var doc struct {
+		Methods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	_ = p.Claims(&doc) // the document decoded once already
+	if o.cfg.ClientSecret == "" || (len(doc.Methods) > 0 &&
+		!slices.Contains(doc.Methods, "client_secret_basic") &&
+		slices.Contains(doc.Methods, "client_secret_post")) {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
 }
 
 // start remembers a new flow of the client at ip, returning to next,

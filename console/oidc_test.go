@@ -302,7 +302,7 @@ func TestOIDCSignInWithHydra(t *testing.T) {
 		res, body = b.callback(fresh.String())
 		wantStatus(t, res, body, http.StatusUnauthorized)
 		wantIn(t, body, "was not accepted")
-		wantRefusal(t, c.fixture, "redeem the code")
+		wantRefusal(t, c.fixture, "redeem the code", "invalid_grant")
 	}
 }
 
