@@ -93,13 +93,18 @@ func (o *oidcLogin) discover(ctx context.Context) (*oidc.Provider, error) {
 	if p != nil {
 		return p, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, discoverFor)
+	tctx, cancel := context.WithTimeout(ctx, discoverFor)
 	defer cancel()
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.cfg.HTTPClient),
+	p, err := oidc.NewProvider(oidc.ClientContext(tctx, o.cfg.HTTPClient),
 		o.cfg.Issuer)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The browser left, or run is stopping: nothing to warn of.
+		o.log.Debug("OIDC discovery cancelled", "err", err)
+		return nil, fmt.Errorf("discover %s: %w", o.cfg.Issuer, err)
+	case err != nil:
 		if err.Error() != o.lastErr {
 			o.lastErr = err.Error()
 			o.log.Warn("OIDC discovery failed; sign-in with the provider "+

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -134,5 +135,21 @@ func TestSignInsInProgressAreBoundedPerAddress(t *testing.T) {
 	}
 	if _, ok := o.finish(other); !ok {
 		t.Error("another address's sign-in was forgotten")
+	}
+}
+
+// A discovery cut short by its caller (a browser that left, run
+// stopping) is not warned of: the provider may be fine.
+func TestACancelledDiscoveryIsNotWarnedOf(t *testing.T) {
+	var logs strings.Builder
+	o := newOIDCLogin(OIDCConfig{Issuer: "http://192.0.2.1/"}, time.Now,
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := o.discover(ctx); err == nil {
+		t.Fatal("a cancelled discovery: no error")
+	}
+	if strings.Contains(logs.String(), "WARN") {
+		t.Fatalf("a cancelled discovery was warned of:\n%s", logs.String())
 	}
 }
