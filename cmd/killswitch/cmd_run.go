@@ -225,7 +225,8 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 			f.tls.clientCA != "", reg, log); err != nil {
 			return err
 		}
-		if err := serveHTTP(ctx, l, reg, svc, pol, log); err != nil {
+		if err := serveHTTP(ctx, l, reg, svc, pol, f.cfg.Decoder,
+			log); err != nil {
 			return err
 		}
 	}

@@ -15,22 +15,36 @@ import (
 )
 
 // readiness is what /healthz checks: the engine's parts and, when the
-// policies reload, whether the set on disk is the one in force.
+// policies or the signal mappings reload, whether what is on disk is
+// what is in force.
 type readiness struct {
 	svc *engine.Service
 	// reloads is the policy reloader, nil for the shipped library,
 	// which never changes.
-	reloads interface{ ReloadErr() error }
+	reloads reloadable
+	// mappings are --signal-mappings, nil without them.
+	mappings reloadable
 }
 
-// checks are the engine's checks and the policy set's.
+// reloadable is a part run reloads from files: ReloadErr is why the last
+// reload failed, nil when what is on disk is in force.
+type reloadable interface{ ReloadErr() error }
+
+// checks are the engine's checks, the policy set's and, with
+// --signal-mappings, the mapping file's: a file that broke while run
+// ran left the mappings before it deciding, and /healthz said ready.
 func (r readiness) checks(ctx context.Context) []engine.Check {
 	cs := r.svc.Ready(ctx)
 	var err error
 	if r.reloads != nil {
 		err = r.reloads.ReloadErr()
 	}
-	return append(cs, engine.Check{Part: "policy", Err: err})
+	cs = append(cs, engine.Check{Part: "policy", Err: err})
+	if r.mappings != nil {
+		cs = append(cs, engine.Check{Part: "signal_mappings",
+			Err: r.mappings.ReloadErr()})
+	}
+	return cs
 }
 
 // healthReport is the body of /healthz.
@@ -61,10 +75,14 @@ func (r readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // serveHTTP mounts the monitoring endpoints on l and serves it.
 func serveHTTP(ctx context.Context, l *httpListener, reg *prometheus.Registry,
-	svc *engine.Service, pol engine.Evaluator, log *slog.Logger) error {
+	svc *engine.Service, pol engine.Evaluator, dec engine.PayloadDecoder,
+	log *slog.Logger) error {
 	ready := readiness{svc: svc}
 	if r, ok := pol.(*rules.Reloader); ok {
 		ready.reloads = r
+	}
+	if m, ok := dec.(*liveMappings); ok {
+		ready.mappings = m
 	}
 	if err := mountMonitoring(l, reg, ready, log); err != nil {
 		return err

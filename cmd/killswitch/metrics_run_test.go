@@ -37,8 +37,8 @@ type monitoredRun struct {
 const monitoredOktaToken = "00okta-monitored-run-token"
 
 // startMonitoredRun starts run on the brokers, or on its embedded broker
-// when brokers is empty.
-func startMonitoredRun(t *testing.T, brokers string) *monitoredRun {
+// when brokers is empty, with the extra flags of run.
+func startMonitoredRun(t *testing.T, brokers string, extra ...string) *monitoredRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
 		logs: &lockedBuffer{}, db: importedStore(t), broker: brokers}
@@ -57,7 +57,7 @@ func startMonitoredRun(t *testing.T, brokers string) *monitoredRun {
 	} else {
 		args = append(args, "--kafka-brokers", brokers)
 	}
-	r.cmd = exec.Command(binary, args...)
+	r.cmd = exec.Command(binary, append(args, extra...)...)
 	r.cmd.Env = append(os.Environ(), "OKTA_TOKEN="+monitoredOktaToken)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
@@ -327,6 +327,41 @@ func TestRunHealthNamesABrokenPolicySet(t *testing.T) {
 		t.Errorf("/livez = %d while not ready, want 200", live)
 	}
 	writeFile(t, broken, "package killswitch.response\n\nfixed := true\n")
+	r.waitFor("/healthz is ready again", func() bool {
+		code, _ := r.health()
+		return code == http.StatusOK
+	})
+	stopRun(t, r.reloadRun)
+}
+
+// TestRunHealthNamesABrokenSignalMappingFile: a mapping file that broke
+// while run ran left the mappings before it deciding, as a broken policy
+// set does, and /healthz said ready all the same.
+func TestRunHealthNamesABrokenSignalMappingFile(t *testing.T) {
+	mappings := filepath.Join(t.TempDir(), "mappings.yaml")
+	good, err := os.ReadFile(exampleMappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, mappings, string(good))
+	r := startMonitoredRun(t, "", "--signal-mappings", mappings)
+	r.waitFor("/healthz is ready", func() bool {
+		code, rep := r.health()
+		return code == http.StatusOK && rep.Checks["signal_mappings"] == "ok"
+	})
+	broken, err := os.ReadFile(brokenMappings(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, mappings, string(broken))
+	r.waitLog("the broken file is refused", "signal mappings reload failed")
+	code, rep := r.health()
+	if code != http.StatusServiceUnavailable ||
+		!strings.Contains(rep.Checks["signal_mappings"], "mappings.yaml:3: mapping") {
+		t.Fatalf("with a broken mapping file: %d %+v, want 503 naming "+
+			"its file and line", code, rep)
+	}
+	writeFile(t, mappings, string(good))
 	r.waitFor("/healthz is ready again", func() bool {
 		code, _ := r.health()
 		return code == http.StatusOK

@@ -58,6 +58,17 @@ type liveMappings struct {
 	// not: a change seen in the directory that left it as it was is no
 	// reason to reload.
 	read [sha256.Size]byte
+	// failed is why the last reload failed, nil once one succeeds.
+	failed atomic.Pointer[error]
+}
+
+// ReloadErr is why the last reload failed, nil when the file on disk is
+// the one in force.
+func (l *liveMappings) ReloadErr() error {
+	if err := l.failed.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // newLiveMappings loads path; a file that does not load is an error,
@@ -111,9 +122,11 @@ func (l *liveMappings) reload(force bool) error {
 		l.log.Error("signal mappings reload failed; the mappings in "+
 			"force stay", "path", l.path, "mappings_in_force",
 			strings.Join(l.current.Load().Names(), ","), "err", err)
+		l.failed.Store(&err)
 		return err
 	}
 	l.current.Store(m)
+	l.failed.Store(nil)
 	l.log.Info("signal mappings reloaded", "path", l.path,
 		"mappings", strings.Join(m.Names(), ","))
 	return nil

@@ -116,6 +116,10 @@ func TestABrokenMappingFileKeepsTheMappingsInForce(t *testing.T) {
 		!strings.Contains(logged.String(), "mappings.yaml:3: mapping") {
 		t.Errorf("the log does not say what stays and why:\n%s", logged.String())
 	}
+	if err := live.ReloadErr(); err == nil ||
+		!strings.Contains(err.Error(), "mappings.yaml:3: mapping") {
+		t.Errorf("ReloadErr of a broken file: %v, want its fault", err)
+	}
 	renamed := strings.Replace(string(good), "name: chronicle", "name: secops", 1)
 	if err := os.WriteFile(path, []byte(renamed), 0o600); err != nil {
 		t.Fatal(err)
@@ -124,6 +128,9 @@ func TestABrokenMappingFileKeepsTheMappingsInForce(t *testing.T) {
 		s, err := live.Decode(alert)
 		return err == nil && s.Format == "generic:secops"
 	})
+	if err := live.ReloadErr(); err != nil {
+		t.Errorf("readiness after a good reload: %v", err)
+	}
 }
 
 func waitFor(t *testing.T, ok func() bool) {
