@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -63,7 +64,11 @@ func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	accepted, rejected := sortAlerts(alerts)
 	if len(rejected) > 0 {
-		writeProblem(w, r, rejectedProblem(alerts, many, accepted, rejected))
+		p := rejectedProblem(alerts, many, accepted, rejected)
+		if !many {
+			p.Detail += bodyHint(body)
+		}
+		writeProblem(w, r, p)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -234,4 +239,37 @@ func rejectedProblem(alerts []ingest.Alert, many bool,
 	p.Parameter, p.Value, p.Line = first.Field, first.Value, first.Line
 	p.Rejected, p.Accepted = rej, acc
 	return p
+}
+
+// bodyHint says, for a lone alert that is no JSON object, what the body
+// looks like when the sender meant something else by it: many alerts
+// (a JSON array, or JSON values one after another, sent without the
+// NDJSON media type: curl's --data-binary sends a form's), or a gzipped
+// body without its Content-Encoding. The detail said only "trailing
+// data after the object at byte 300" or "invalid character '\x1f'".
+func bodyHint(body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case bytes.HasPrefix(body, []byte{0x1f, 0x8b}):
+		return " (the body is gzipped: say so with Content-Encoding: gzip)"
+	case bytes.HasPrefix(trimmed, []byte("[")) && json.Valid(trimmed):
+		return " (the body is a JSON array: send many alerts one per " +
+			"line, as Content-Type: " + ndjson + ")"
+	case manyValues(trimmed):
+		return " (the body holds JSON values one after another: send " +
+			"them as Content-Type: " + ndjson + ")"
+	}
+	return ""
+}
+
+// manyValues reports whether b is more than one JSON value in a row.
+func manyValues(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	n := 0
+	for ; ; n++ {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return errors.Is(err, io.EOF) && n > 1
+		}
+	}
 }

@@ -260,6 +260,49 @@ func TestALoneAlertThatIsNotJSONIsABadRequest(t *testing.T) {
 		problem(t, http.StatusBadRequest, api.ProblemCodeInvalidBody)
 }
 
+// A body of many alerts sent without the NDJSON media type (a JSON array,
+// or lines of JSON sent as curl sends a form), or gzipped without its
+// Content-Encoding, was refused saying only "trailing data after the
+// object at byte 300" or "invalid character '\x1f'".
+func TestABodyOfAnotherShapeThanItsTypeSaysWhatToSend(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	lines := ndjsonOf(compact(t, aliceAlert), compact(t, daveAlert))
+	array := append(append([]byte("[\n"), compact(t, aliceAlert)...),
+		[]byte(",\n"+string(compact(t, daveAlert))+"\n]\n")...)
+	for _, c := range []struct {
+		name, ctype string
+		body        []byte
+		says        string
+	}{
+		{"lines of JSON as application/json", "application/json", lines,
+			"JSON values one after another: send them as Content-Type: " +
+				"application/x-ndjson"},
+		{"lines of JSON as curl's form type",
+			"application/x-www-form-urlencoded", lines,
+			"Content-Type: application/x-ndjson"},
+		{"a JSON array", "application/json", array,
+			"the body is a JSON array: send many alerts one per line"},
+		{"a gzipped body without its encoding", "application/json",
+			gzipped(t, compact(t, aliceAlert)),
+			"say so with Content-Encoding: gzip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := e.post("/v1/alerts", secret, c.ctype, c.body).
+				problem(t, http.StatusBadRequest, api.ProblemCodeInvalidBody)
+			if !strings.Contains(p.Detail, c.says) {
+				t.Errorf("detail %q does not say %q", p.Detail, c.says)
+			}
+		})
+	}
+	p := e.post("/v1/alerts", secret, "application/json",
+		readFile(t, "../testdata/alerts-bad/not-json.json")).
+		problem(t, http.StatusBadRequest, api.ProblemCodeInvalidBody)
+	if strings.Contains(p.Detail, "Content-") {
+		t.Errorf("a body that is just not JSON: %q names a header", p.Detail)
+	}
+}
+
 func TestOnlyIngestAndAdminTokensPostAlertsAndIngestDoesNothingElse(t *testing.T) {
 	e := newIngestEnv(t, func(*ingestSetup) {})
 	alert := readFile(t, aliceAlert)
