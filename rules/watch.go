@@ -56,7 +56,10 @@ func (r *Reloader) Watch(ctx context.Context) error {
 
 // addWatches watches a bundle's directory, and its link target's when
 // the bundle is a link elsewhere (edited where it is), or a policy
-// directory and every directory below it that the loader reads.
+// directory, every directory below it that the loader reads, and the
+// directory that holds it: a deploy that swaps in a new directory
+// (mv new policies, a link re-pointed) left the watch on the old one,
+// and the new set was never loaded but by SIGHUP.
 func (r *Reloader) addWatches(w *fsnotify.Watcher) error {
 	if IsBundle(r.cfg.Path) {
 		if target, err := filepath.EvalSymlinks(r.cfg.Path); err == nil &&
@@ -65,28 +68,65 @@ func (r *Reloader) addWatches(w *fsnotify.Watcher) error {
 		}
 		return w.Add(filepath.Dir(r.cfg.Path))
 	}
-	return filepath.WalkDir(r.cfg.Path, func(p string, d fs.DirEntry, err error) error {
+	if err := addTree(w, r.cfg.Path); err != nil {
+		return err
+	}
+	return w.Add(filepath.Dir(filepath.Clean(r.cfg.Path)))
+}
+
+// addTree watches root and every directory below it that the loader
+// reads (it skips hidden ones, a ConfigMap's ..2026_... among them). A
+// root that is a link is walked where it leads: walked as a link, it
+// was no directory, and nothing below it was watched.
+func addTree(w *fsnotify.Watcher, root string) error {
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
-		if p != r.cfg.Path && strings.HasPrefix(d.Name(), ".") {
+		if p != root && strings.HasPrefix(d.Name(), ".") {
 			return fs.SkipDir
 		}
 		return w.Add(p)
 	})
 }
 
-// watchCreated watches a directory created under a policy directory,
-// unless hidden (the loader skips those, a ConfigMap's ..2026_... ones
-// among them).
+// watchCreated watches what a creation brings into a policy directory:
+// the directory itself swapped in anew, with all below it, or a
+// directory (moved in with its own, perhaps) below it, unless hidden.
+// What is created beside the policy directory is none of its business.
 func (r *Reloader) watchCreated(w *fsnotify.Watcher, ev fsnotify.Event) {
-	if IsBundle(r.cfg.Path) || !ev.Has(fsnotify.Create) ||
-		strings.HasPrefix(filepath.Base(ev.Name), ".") {
+	if IsBundle(r.cfg.Path) || !ev.Has(fsnotify.Create) {
 		return
 	}
-	if info, err := os.Stat(ev.Name); err == nil && info.IsDir() {
-		_ = w.Add(ev.Name)
+	root, name := filepath.Clean(r.cfg.Path), filepath.Clean(ev.Name)
+	if name != root && (!r.inside(name) ||
+		strings.HasPrefix(filepath.Base(name), ".")) {
+		return
 	}
+	if info, err := os.Stat(name); err == nil && info.IsDir() {
+		if err := addTree(w, name); err != nil {
+			r.cfg.Log.Warn("watch policies", "path", name, "err", err)
+		}
+	}
+}
+
+// inside reports whether name is below the policy directory, as named
+// or where its link leads (where addTree watches).
+func (r *Reloader) inside(name string) bool {
+	roots := []string{filepath.Clean(r.cfg.Path)}
+	if real, err := filepath.EvalSymlinks(r.cfg.Path); err == nil {
+		roots = append(roots, real)
+	}
+	for _, root := range roots {
+		if strings.HasPrefix(name, root+string(filepath.Separator)) ||
+			root == "." && filepath.IsLocal(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceDigest identifies what the loader would read at the path now:

@@ -115,3 +115,62 @@ func TestWatchReloadsPoliciesMountedFromAConfigMap(t *testing.T) {
 		})
 	}
 }
+
+// A deploy that swaps in a whole new policy directory (a new directory
+// moved over the old name, or a link to the release re-pointed) left
+// the watch on the old directory: the new set was never loaded but by
+// SIGHUP, and a directory moved away and back left run not ready.
+func TestWatchReloadsAPolicyDirectorySwappedIn(t *testing.T) {
+	for _, how := range []string{"moved over", "a link re-pointed"} {
+		t.Run(how, func(t *testing.T) {
+			base := t.TempDir()
+			path := filepath.Join(base, "policies")
+			release := func(name, src string) string {
+				dir := filepath.Join(base, name)
+				must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+				must(t, os.WriteFile(filepath.Join(dir, "main.rego"),
+					[]byte(src), 0o644))
+				return dir
+			}
+			v1 := release("v1", goodPolicy)
+			if how == "moved over" {
+				must(t, os.Rename(v1, path))
+			} else {
+				must(t, os.Symlink("v1", path))
+			}
+			reg := prometheus.NewRegistry()
+			log := &syncBuffer{}
+			r, err := rules.NewReloader(t.Context(), rules.ReloaderConfig{
+				Path: path, Registerer: reg, Debounce: 50 * time.Millisecond,
+				Log: slog.New(slog.NewTextHandler(log, nil))})
+			must(t, err)
+			rig := &reloadRig{r: r, reg: reg, log: log}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error)
+			go func() { done <- r.Watch(ctx) }()
+			defer func() { cancel(); <-done }()
+			waitUntil(t, "the watch starts", func() bool {
+				return strings.Contains(log.String(), "watching policies")
+			})
+
+			release("v2", otherPolicy)
+			if how == "moved over" {
+				must(t, os.Rename(path, filepath.Join(base, "old")))
+				must(t, os.Rename(filepath.Join(base, "v2"), path))
+			} else {
+				must(t, os.Symlink("v2", filepath.Join(base, "next")))
+				must(t, os.Rename(filepath.Join(base, "next"), path))
+			}
+
+			waitUntil(t, "the new directory is in force", func() bool {
+				return rig.severity(t) == "high"
+			})
+			// And the new directory is watched, down to its subdirectories.
+			must(t, os.WriteFile(filepath.Join(path, "sub", "zz.rego"),
+				[]byte("package killswitch.zz\n\nbroken := {\n"), 0o644))
+			waitUntil(t, "a fault in the new directory is seen", func() bool {
+				return r.ReloadErr() != nil
+			})
+		})
+	}
+}

@@ -167,13 +167,17 @@ func (l *liveMappings) serve(ctx context.Context, hup <-chan os.Signal,
 // watch reports changes in the file's directory, and in its target's
 // when it is a link: a Kubernetes ConfigMap's file is a link that never
 // changes, through a ..data link swapped for a new directory on each
-// update, and a link's target may be edited where it is. When the file
-// cannot be watched it says so and only SIGHUP reloads.
+// update, and a link's target may be edited where it is. It watches the
+// directory above the file's too, and the file's directory anew when
+// one is swapped in under its name: a deploy that moved a new directory
+// over the old left the watch on the old one. When the file cannot be
+// watched it says so and only SIGHUP reloads.
 func (l *liveMappings) watch() (<-chan struct{}, func()) {
 	changed := make(chan struct{}, 1)
+	dir := filepath.Dir(filepath.Clean(l.path))
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
-		err = w.Add(filepath.Dir(l.path))
+		err = w.Add(dir)
 	}
 	if err != nil {
 		l.log.Error("signal mapping changes will not reload; SIGHUP "+
@@ -187,8 +191,12 @@ func (l *liveMappings) watch() (<-chan struct{}, func()) {
 		filepath.Dir(target) != filepath.Dir(l.path) {
 		_ = w.Add(filepath.Dir(target))
 	}
+	_ = w.Add(filepath.Dir(dir))
 	go func() {
-		for range w.Events {
+		for ev := range w.Events {
+			if ev.Has(fsnotify.Create) && filepath.Clean(ev.Name) == dir {
+				_ = w.Add(dir)
+			}
 			select {
 			case changed <- struct{}{}:
 			default:

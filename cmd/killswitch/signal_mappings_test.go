@@ -191,6 +191,47 @@ func TestAMappingFileUpdatedAsAConfigMapIsReloaded(t *testing.T) {
 	}
 }
 
+// A deploy that moves a new directory over the mapping file's left the
+// watch on the old directory: the new file was loaded only on SIGHUP,
+// and edits to it after were not seen either.
+func TestAMappingFileWhoseDirectoryIsSwappedIsReloaded(t *testing.T) {
+	good, err := os.ReadFile(exampleMappings)
+	must(t, err)
+	base := t.TempDir()
+	release := func(name string, content []byte) string {
+		t.Helper()
+		dir := filepath.Join(base, name)
+		must(t, os.Mkdir(dir, 0o700))
+		must(t, os.WriteFile(filepath.Join(dir, "mappings.yaml"), content, 0o600))
+		return dir
+	}
+	dir := filepath.Join(base, "mappings")
+	must(t, os.Rename(release("v1", good), dir))
+	path := filepath.Join(dir, "mappings.yaml")
+	var logged syncBuffer
+	live, err := newLiveMappings(path, slog.New(slog.NewTextHandler(&logged, nil)))
+	must(t, err)
+	alert, err := os.ReadFile(chronicleAlert)
+	must(t, err)
+	live.start(t.Context())
+
+	v2 := release("v2", []byte(strings.Replace(string(good),
+		"name: chronicle", "name: secops", 1)))
+	must(t, os.Rename(dir, filepath.Join(base, "old")))
+	must(t, os.Rename(v2, dir))
+	waitFor(t, func() bool {
+		s, err := live.Decode(alert)
+		return err == nil && s.Format == "generic:secops"
+	})
+
+	must(t, os.WriteFile(path, []byte(strings.Replace(string(good),
+		"name: chronicle", "name: siem", 1)), 0o600))
+	waitFor(t, func() bool {
+		s, err := live.Decode(alert)
+		return err == nil && s.Format == "generic:siem"
+	})
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
