@@ -458,6 +458,24 @@ func (e VerdictVerdict) Valid() bool {
 	}
 }
 
+// Defines values for ListSweeps200JSONResponseBodyScheduler.
+const (
+	ListSweeps200JSONResponseBodySchedulerFollower ListSweeps200JSONResponseBodyScheduler = "follower"
+	ListSweeps200JSONResponseBodySchedulerLeader   ListSweeps200JSONResponseBodyScheduler = "leader"
+)
+
+// Valid indicates whether the value is a known member of the ListSweeps200JSONResponseBodyScheduler enum.
+func (e ListSweeps200JSONResponseBodyScheduler) Valid() bool {
+	switch e {
+	case ListSweeps200JSONResponseBodySchedulerFollower:
+		return true
+	case ListSweeps200JSONResponseBodySchedulerLeader:
+		return true
+	default:
+		return false
+	}
+}
+
 // AcceptedAlert defines model for AcceptedAlert.
 type AcceptedAlert struct {
 	// DedupKey the same for every delivery of the same alert; the engine acts on one
@@ -1238,6 +1256,9 @@ type ListSignalsParams struct {
 	// Cursor the `next_cursor` of the page before
 	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
 }
+
+// ListSweeps200JSONResponseBodyScheduler defines parameters for ListSweeps.
+type ListSweeps200JSONResponseBodyScheduler string
 
 // ListSweepRunsParams defines parameters for ListSweepRuns.
 type ListSweepRunsParams struct {
@@ -4489,6 +4510,9 @@ type ListSweepsResponseObject interface {
 
 type ListSweeps200JSONResponse struct {
 	Items []Sweep `json:"items"`
+
+	// Scheduler leader while this instance runs the scheduled sweeps (it holds the leader's lock of the PostgreSQL registry, or its registry is SQLite); follower while another instance does. Absent when this instance schedules no sweep.
+	Scheduler ListSweeps200JSONResponseBodyScheduler `json:"scheduler,omitempty,omitzero"`
 }
 
 func (response ListSweeps200JSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {

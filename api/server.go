@@ -55,6 +55,9 @@ type Config struct {
 	// Sweeps are the scheduled sweeps, for /v1/sweeps; it lists every
 	// shipped sweep, those not here as unscheduled.
 	Sweeps []SweepSchedule
+	// SweepLeader says whether this instance runs the sweeps it
+	// schedules, for /v1/sweeps; nil when it schedules none.
+	SweepLeader SweepLeader
 	// RequireClientCert refuses every request that did not come over
 	// TLS with a client certificate the listener verified (mTLS), before
 	// its token is looked at.
@@ -90,6 +93,7 @@ type Server struct {
 	st       store.Store
 	policies Policies
 	sweeps   []SweepSchedule
+	leader   SweepLeader
 	log      *slog.Logger
 	now      func() time.Time
 	auth     *Authenticator
@@ -109,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	log := cfg.Log.With("component", "api")
 	s := &Server{st: cfg.Store, policies: cfg.Policies, sweeps: cfg.Sweeps,
-		log: log, now: cfg.Now,
+		leader: cfg.SweepLeader, log: log, now: cfg.Now,
 		auth: NewAuthenticator(cfg.Store, cfg.Now, log),
 		ops:  newOps(cfg.Store, cfg.Ops, cfg.Now)}
 	router := http.NewServeMux()

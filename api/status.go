@@ -33,6 +33,13 @@ type SweepSchedule struct {
 	Next func(after time.Time) time.Time
 }
 
+// SweepLeader says whether this instance leads the instances sharing
+// its registry, and so runs the scheduled sweeps; *sweeps.Leadership
+// implements it.
+type SweepLeader interface {
+	Leading() bool
+}
+
 // GetPolicies reports the policy set in force and its last reload.
 func (s *Server) GetPolicies(ctx context.Context,
 	_ GetPoliciesRequestObject) (GetPoliciesResponseObject, error) {
@@ -53,6 +60,7 @@ func (s *Server) GetPolicies(ctx context.Context,
 // ListSweeps lists every shipped sweep with its schedule and next run
 // when run schedules it, and its last run: a sweep run's --config leaves
 // unscheduled still runs by hand, and shows as `sweep list` shows it.
+// When this instance schedules sweeps, it says whether it leads.
 func (s *Server) ListSweeps(ctx context.Context,
 	_ ListSweepsRequestObject) (ListSweepsResponseObject, error) {
 	if err := unscoped(ctx); err != nil {
@@ -69,6 +77,12 @@ func (s *Server) ListSweeps(ctx context.Context,
 	slices.SortFunc(out.Items, func(a, b Sweep) int {
 		return strings.Compare(a.Name, b.Name)
 	})
+	if s.leader != nil {
+		out.Scheduler = ListSweeps200JSONResponseBodySchedulerFollower
+		if s.leader.Leading() {
+			out.Scheduler = ListSweeps200JSONResponseBodySchedulerLeader
+		}
+	}
 	return out, nil
 }
 

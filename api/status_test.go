@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
+	"github.com/killswitch-dev/killswitch/store/postgres"
+	"github.com/killswitch-dev/killswitch/store/postgres/pgtest"
 	"github.com/killswitch-dev/killswitch/sweeps"
 )
 
@@ -196,6 +200,68 @@ func TestNoEndpointShowsATokenSecretOrItsHash(t *testing.T) {
 			if strings.Contains(body, s) {
 				t.Errorf("GET %s shows a secret or its hash", path)
 			}
+		}
+	}
+}
+
+// /v1/sweeps says whether this instance runs the sweeps it schedules:
+// of two instances on one PostgreSQL registry, one leads and the other
+// follows; on SQLite an instance leads; one that schedules no sweep
+// says nothing.
+func TestSweepsSayWhetherThisInstanceLeads(t *testing.T) {
+	url := pgtest.Schema(t)
+	var leads []*sweeps.Leadership
+	for range 2 {
+		st, err := postgres.Open(t.Context(), url)
+		must(t, err)
+		l := sweeps.NewLeadership(st, 100*time.Millisecond,
+			slog.New(slog.DiscardHandler), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			l.Run(ctx)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+			st.Close()
+		})
+		leads = append(leads, l)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for leads[0].Leading() == leads[1].Leading() {
+		if time.Now().After(deadline) {
+			t.Fatal("after 10s, not exactly one of two instances leads")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	leader, follower := leads[0], leads[1]
+	if follower.Leading() {
+		leader, follower = follower, leader
+	}
+	onSQLite := newEnv(t)
+	solo := sweeps.NewLeadership(onSQLite.st, 0, slog.Default(), nil)
+	for _, c := range []struct {
+		name   string
+		leader api.SweepLeader
+		want   string
+	}{
+		{"the leader", leader, "leader"},
+		{"the follower", follower, "follower"},
+		{"an instance on SQLite", solo, "leader"},
+		{"an instance scheduling no sweep", nil, ""},
+	} {
+		e := newEnvWith(t, func(cfg *api.Config) { cfg.SweepLeader = c.leader })
+		var list struct{ Scheduler *string }
+		e.get("/v1/sweeps", e.token(api.Viewer, store.TokenScopes{}),
+			http.StatusOK, &list)
+		got := ""
+		if list.Scheduler != nil {
+			got = *list.Scheduler
+		}
+		if got != c.want {
+			t.Errorf("%s: scheduler %q, want %q", c.name, got, c.want)
 		}
 	}
 }

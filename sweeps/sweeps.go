@@ -8,6 +8,9 @@
 // Runner runs one sweep: it takes the sweep's lease in the store, so
 // that of several instances sharing a store one runs it at a time,
 // records the run once per scheduled time, and keeps the run's Report.
+// Of several instances sharing a PostgreSQL registry one leads, chosen
+// by an advisory lock (Leadership, Elector), and only the leader's
+// Scheduler fires its jobs; the lease still guards each run.
 //
 // Sweeps decide nothing themselves. They put together the same policy
 // input an alert gets, ask the policies' sweep decision

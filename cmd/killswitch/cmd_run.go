@@ -207,6 +207,10 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	scheduled, err := planSweeps(f.configPath, st, pol, svc, conns, reg, log)
+	if err != nil {
+		return err
+	}
 	if l != nil {
 		ops := views.ops(svc, f.confirmOver)
 		closeIngest, err := f.ingest.start(ctx, &ops, f.cfg, st, reg)
@@ -214,8 +218,8 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 			return err
 		}
 		defer closeIngest()
-		apiSrv, err := mountAPI(l, st, pol, f.configPath, f.tls.clientCA != "",
-			ops, log)
+		apiSrv, err := mountAPI(l, st, pol, f.configPath,
+			scheduled.leader(), f.tls.clientCA != "", ops, log)
 		if err != nil {
 			return err
 		}
@@ -231,10 +235,7 @@ func runEngine(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	startSync(ctx, st, conns, f.syncInterval, log)
-	stopSweeps, err := startSweeps(ctx, f.configPath, st, pol, svc, conns, reg, log)
-	if err != nil {
-		return err
-	}
+	stopSweeps := scheduled.start(ctx)
 	defer stopSweeps()
 	heads := logAuditHeads(ctx, st, f.auditHeads, log)
 	log.Info("killswitch running", "store", g.storeName(),

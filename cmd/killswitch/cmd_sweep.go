@@ -53,8 +53,8 @@ func newSweepRunCmd(g *globals, f *sweepFlags) *cobra.Command {
 		Use:   "run NAME",
 		Short: "Run one sweep now and print its report",
 		Long: "run runs the sweep now, under its lease (it waits for no " +
-			"other instance: while one runs the sweep, this fails), " +
-			"carries out what the sweep policy decided through the " +
+			"other instance: while one runs the sweep, this fails, " +
+			"whichever instance leads the scheduled sweeps), carries out what the sweep policy decided through the " +
 			"guardrails and the outbox, and prints the report. It exits 1 " +
 			"when the sweep failed or an action failed.",
 		Example: "  killswitch sweep run exposed-still-valid --config killswitch.yaml",

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/connectors/connectortest"
 	"github.com/killswitch-dev/killswitch/store/postgres/pgtest"
 )
 
@@ -111,5 +112,66 @@ func TestAKeywordConnectionStringIsRefusedUnshown(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("a file was made of the connection string: %v", entries)
+	}
+}
+
+// TestTwoRunsOnOnePostgresRegistryLetOneLeadTheSweeps: of two `killswitch
+// run` processes scheduling sweeps on one PostgreSQL registry, one says
+// it leads and the other that it follows, once; when the leader stops,
+// the follower takes over (at its next try, within 15s).
+func TestTwoRunsOnOnePostgresRegistryLetOneLeadTheSweeps(t *testing.T) {
+	db, _ := pgRegistry(t)
+	b := newBurstIn(t, db)
+	config := b.file("killswitch.yaml")
+	if err := os.WriteFile(config, []byte("sweeps:\n  jobs:\n"+
+		"    - {sweep: lock-hygiene, schedule: \"@hourly\"}\n"),
+		0o600); err != nil {
+		t.Fatal(err)
+	}
+	const leads, follows = "this instance leads", "this one follows"
+	var runs [2]*exec.Cmd
+	var logs [2]*connectortest.LogBuffer
+	for i := range runs {
+		logs[i] = &connectortest.LogBuffer{}
+		runs[i] = exec.Command(binary, "--store", db, "run", "--listen",
+			"127.0.0.1:0", "--kafka-brokers", b.broker, "--config", config)
+		runs[i].Stderr = logs[i]
+		if err := runs[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { runs[i].Process.Kill() })
+	}
+	said := func(i int, what string) int {
+		return strings.Count(logs[i].String(), what)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after a minute, not %s:\n%s\n\n%s", what,
+					logs[0], logs[1])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("one run leading and the other following", func() bool {
+		return said(0, leads)+said(1, leads) == 1 &&
+			said(0, follows)+said(1, follows) == 1
+	})
+	leader, follower := 0, 1
+	if said(1, leads) == 1 {
+		leader, follower = 1, 0
+	}
+	runs[leader].Process.Signal(syscall.SIGTERM)
+	if err := waitExit(runs[leader], 30*time.Second); err != nil {
+		t.Fatalf("the leader did not stop on SIGTERM: %v", err)
+	}
+	waitFor("the follower taking over", func() bool {
+		return said(follower, leads) == 1
+	})
+	if n := said(follower, follows); n != 1 {
+		t.Errorf("the follower said %d times that it follows, want once:\n%s",
+			n, logs[follower])
 	}
 }

@@ -15,20 +15,24 @@ import (
 )
 
 // mountAPI mounts the HTTP API under /v1/ on the listener, reporting
-// the policies in force and the sweeps of the config file at path, and
-// requiring a verified client certificate when clientCert is set. The
+// the policies in force, the sweeps of the config file at path and
+// whether this instance leads them (leader, nil when none are
+// scheduled), and requiring a verified client certificate when
+// clientCert is set. The
 // Shared Signals paths under /v1/ssf/ and /v1/webhooks are more
 // specific patterns and stay with the transmitter and its own
 // authentication.
 func mountAPI(l *httpListener, st store.Store, pol engine.Evaluator,
-	path string, clientCert bool, ops api.Ops, log *slog.Logger) (*api.Server, error) {
+	path string, leader api.SweepLeader, clientCert bool, ops api.Ops,
+	log *slog.Logger) (*api.Server, error) {
 	scheds, err := sweepSchedules(path)
 	if err != nil {
 		return nil, err
 	}
 	srv, err := api.New(api.Config{Store: st, Log: log, Now: systemClock,
-		Policies: pol, Sweeps: scheds, RequireClientCert: clientCert,
-		Ops: ops})
+		Policies: pol, Sweeps: scheds, SweepLeader: leader,
+		RequireClientCert: clientCert,
+		Ops:               ops})
 	if err != nil {
 		return nil, err
 	}

@@ -4,31 +4,38 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/connectors"
 	"github.com/killswitch-dev/killswitch/engine"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/sweeps"
 )
 
-// startSweeps schedules the sweeps of the sweeps section of the config
-// file at path, until ctx is done or stop is called; stop ends the
-// schedule and waits for the runs in progress, which see their context
-// cancelled, to return. Nothing is scheduled without jobs. The
-// scheduler's metrics go to reg.
-func startSweeps(ctx context.Context, path string, st store.Store,
-	pol engine.Evaluator, svc *engine.Service, conns connectors.Set,
-	reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+// scheduledSweeps are the sweeps run schedules, and whether this
+// instance leads the instances sharing its registry and so runs them.
+type scheduledSweeps struct {
+	sched *sweeps.Scheduler
+	lead  *sweeps.Leadership
+}
+
+// planSweeps schedules the sweeps of the sweeps section of the config
+// file at path; nil without jobs. The scheduler's metrics go to reg.
+func planSweeps(path string, st store.Store, pol engine.Evaluator,
+	svc *engine.Service, conns connectors.Set, reg prometheus.Registerer,
+	log *slog.Logger) (*scheduledSweeps, error) {
 	cfg := sweeps.Config{}
 	if path != "" {
+		var err error
 		if cfg, err = sweeps.LoadConfig(path); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
 	}
 	if len(cfg.Jobs) == 0 {
-		return func() {}, nil
+		return nil, nil
 	}
 	ev, ok := pol.(sweeps.SweepEvaluator)
 	if !ok {
@@ -50,18 +57,38 @@ func startSweeps(ctx context.Context, path string, st store.Store,
 	if err != nil {
 		return nil, err
 	}
-	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, m, nil, jobs...)
+	lead := sweeps.NewLeadership(st, 0, log, m)
+	sched, err := sweeps.NewScheduler(sweeps.SystemClock(), log, m, lead,
+		jobs...)
 	if err != nil {
 		return nil, err
 	}
+	return &scheduledSweeps{sched: sched, lead: lead}, nil
+}
+
+// leader is what the API reports of the lead: nil when nothing is
+// scheduled.
+func (s *scheduledSweeps) leader() api.SweepLeader {
+	if s == nil {
+		return nil
+	}
+	return s.lead
+}
+
+// start campaigns for the lead and runs the schedule until ctx is done
+// or stop is called; stop ends both and waits for the runs in progress,
+// which see their context cancelled, to return, and for the lead to be
+// let go.
+func (s *scheduledSweeps) start(ctx context.Context) (stop func()) {
+	if s == nil {
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sched.Run(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.lead.Run(ctx) })
+	wg.Go(func() { s.sched.Run(ctx) })
 	return func() {
 		cancel()
-		<-done
-	}, nil
+		wg.Wait()
+	}
 }
