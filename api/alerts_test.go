@@ -346,6 +346,28 @@ func TestABodyOverTheLimitIsTooLargeNamingTheLimit(t *testing.T) {
 	}
 }
 
+// A mebibyte of "{}" lines made 349,334 dead letters and as many audit
+// entries from one request; a body of more alerts than MaxAlertsPerBody
+// is refused whole, and nothing of it is dead-lettered or published.
+func TestABodyOfMoreAlertsThanTheLimitIsTooLarge(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	body := bytes.Repeat([]byte("{}\n\n"), api.MaxAlertsPerBody+1)
+
+	p := e.post("/v1/alerts", secret, "application/x-ndjson", body).
+		problem(t, http.StatusRequestEntityTooLarge, api.ProblemCodeTooLarge)
+
+	if !strings.Contains(p.Detail, "10001 alerts, more than the 10000") {
+		t.Errorf("detail %q does not name the count and the limit", p.Detail)
+	}
+	if got := len(e.readAll(engine.DefaultDLQTopic)); got != 0 {
+		t.Errorf("%d dead letters from a refused body", got)
+	}
+	if got := len(e.audit(engine.EventSignalDeadLetter)); got != 0 {
+		t.Errorf("%d dead letters audited from a refused body", got)
+	}
+}
+
 func TestATokenPastItsAllowanceIsRateLimited(t *testing.T) {
 	e := newIngestEnv(t, func(s *ingestSetup) {
 		s.ops.IngestRate, s.ops.IngestBurst = 0.01, 2
