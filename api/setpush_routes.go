@@ -173,6 +173,10 @@ func keysWait(err error) (string, string) {
 			"now; send the SET again"
 	}
 	secs := strconv.Itoa(int(math.Ceil(wait.Wait.Seconds())))
+	if wait.Kid == "" {
+		return secs, "the issuer's JWKS could not be fetched; it is " +
+			"fetched again in " + secs + "s: send the SET again then"
+	}
 	return secs, "the SET's kid is not in its issuer's JWKS, fetched " +
 		"moments ago; it is fetched again in " + secs + "s: send the " +
 		"SET again then (it is refused if the key is still not there)"

@@ -66,6 +66,9 @@ type WaitError struct {
 	URL string
 	// Wait is how long until it may be fetched again.
 	Wait time.Duration
+	// Kid is the kid the JWKS lacked; empty when there is no JWKS yet
+	// (its first fetches failed).
+	Kid string
 }
 
 func (e *WaitError) Error() string {
@@ -152,6 +155,10 @@ func (r *Receiver) verifySignature(ctx context.Context, set []byte,
 	if len(cands) == 0 && r.cache != nil && !fresh {
 		if _, isFile := r.files[iss]; !isFile {
 			again, err := r.refetch(ctx, r.cfg.Issuers[iss])
+			var wait *WaitError
+			if errors.As(err, &wait) {
+				wait.Kid = h.kid
+			}
 			if err != nil {
 				return fmt.Errorf("kid %q is not in the JWKS of %s as "+
 					"last fetched: %w", h.kid, iss, err)

@@ -238,7 +238,7 @@ func TestAKidNotYetFetchedWaitsForTheNextFetchRatherThanBeingRefused(t *testing.
 	err := verify(k3)
 	var wait *WaitError
 	if !errors.As(err, &wait) || !errors.Is(err, ErrKeysUnavailable) ||
-		wait.Wait != 50*time.Second {
+		wait.Wait != 50*time.Second || wait.Kid != "k3" {
 		t.Fatalf("k3 rotated in 10s after a fetch: %v, want to wait 50s", err)
 	}
 	if fetches.Load() != before {
