@@ -244,9 +244,16 @@ func setSubjects(doc, event map[string]any, f Format,
 }
 
 // identifierFormat reads an identifier's format, from format (RFC 9493)
-// or subject_type (earlier drafts, which wrote iss-sub for iss_sub).
+// or subject_type (earlier drafts, which wrote iss-sub for iss_sub). An
+// identifier with neither that has members of a complex subject (user,
+// session, device...) is one: SSF drafts before 1.0 wrote them so.
 func identifierFormat(id map[string]any) string {
 	f := firstText(id, "format", "subject_type")
+	if f == "" && slices.ContainsFunc(complexMembers, func(m string) bool {
+		return id[m] != nil
+	}) {
+		return "complex"
+	}
 	return strings.ReplaceAll(strings.ToLower(f), "-", "_")
 }
 
