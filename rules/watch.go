@@ -15,7 +15,10 @@ import (
 )
 
 // Watch reloads the set whenever what the loader reads at the path
-// changes, once per burst of changes: after Debounce without another.
+// changes, once per burst of changes: after Debounce without another,
+// or 10 Debounces after the burst began, whichever is first, so that a
+// directory that never falls quiet (a registry's WAL beside a bundle)
+// does not put reloads off for good.
 // Any change in a watched directory is looked at, since a file mounted
 // from a Kubernetes ConfigMap is a link that never changes, through a
 // ..data link each update swaps, so no event names the file itself; a
@@ -36,16 +39,25 @@ func (r *Reloader) Watch(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	read := r.sourceDigest()
+	var began time.Time // of the burst; zero when none is pending
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case ev := <-w.Events:
+			if !r.concerns(ev) {
+				continue
+			}
 			r.watchCreated(w, ev)
-			timer.Reset(r.cfg.Debounce)
+			if began.IsZero() {
+				began = time.Now()
+			}
+			timer.Reset(min(r.cfg.Debounce,
+				time.Until(began.Add(10*r.cfg.Debounce))))
 		case err := <-w.Errors:
 			r.cfg.Log.Warn("watch policies", "err", err)
 		case <-timer.C:
+			began = time.Time{}
 			if d := r.sourceDigest(); d != read {
 				read = d
 				_ = r.Reload(ctx)
@@ -111,6 +123,20 @@ func (r *Reloader) watchCreated(w *fsnotify.Watcher, ev fsnotify.Event) {
 			r.cfg.Log.Warn("watch policies", "path", name, "err", err)
 		}
 	}
+}
+
+// concerns reports whether ev may change what the loader reads: any
+// event in a bundle's directory (a ConfigMap update names no file of
+// it), and in a policy directory's tree or of the directory itself, but
+// not one of the directory's siblings, seen by the watch of the
+// directory above it: a registry's WAL written beside ./policies kept
+// the debounce from ever ending.
+func (r *Reloader) concerns(ev fsnotify.Event) bool {
+	if IsBundle(r.cfg.Path) {
+		return true
+	}
+	name := filepath.Clean(ev.Name)
+	return name == filepath.Clean(r.cfg.Path) || r.inside(name)
 }
 
 // inside reports whether name is below the policy directory, as named

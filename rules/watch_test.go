@@ -174,3 +174,60 @@ func TestWatchReloadsAPolicyDirectorySwappedIn(t *testing.T) {
 		})
 	}
 }
+
+// A file written over and over beside the policies (a registry's WAL
+// next to a bundle, or next to ./policies) restarted the debounce on
+// every write, so an update was put off for as long as the writes went
+// on: under a steady stream of alerts, for good.
+func TestWatchReloadsThoughTheDirectoryBesideNeverFallsQuiet(t *testing.T) {
+	for _, kind := range []string{"bundle", "directory"} {
+		t.Run(kind, func(t *testing.T) {
+			base := t.TempDir()
+			path := filepath.Join(base, "policies")
+			update := func(src string) {
+				if kind == "bundle" {
+					must(t, os.WriteFile(path+".tmp", bundleOf(t, src), 0o644))
+					must(t, os.Rename(path+".tmp", path))
+					return
+				}
+				must(t, os.WriteFile(filepath.Join(path, "main.rego"),
+					[]byte(src), 0o644))
+			}
+			if kind == "bundle" {
+				path += ".tar.gz"
+			} else {
+				must(t, os.Mkdir(path, 0o755))
+			}
+			update(goodPolicy)
+			reg := prometheus.NewRegistry()
+			log := &syncBuffer{}
+			r, err := rules.NewReloader(t.Context(), rules.ReloaderConfig{
+				Path: path, Registerer: reg, Debounce: 100 * time.Millisecond,
+				Log: slog.New(slog.NewTextHandler(log, nil))})
+			must(t, err)
+			rig := &reloadRig{r: r, reg: reg, log: log}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error)
+			go func() { done <- r.Watch(ctx) }()
+			churned := make(chan struct{})
+			go func() {
+				defer close(churned)
+				wal := filepath.Join(base, "killswitch.db-wal")
+				for ctx.Err() == nil {
+					os.WriteFile(wal, []byte(time.Now().String()), 0o644)
+					time.Sleep(10 * time.Millisecond)
+				}
+			}()
+			defer func() { cancel(); <-done; <-churned }()
+			waitUntil(t, "the watch starts", func() bool {
+				return strings.Contains(log.String(), "watching policies")
+			})
+
+			update(otherPolicy)
+
+			waitUntil(t, "the update is in force", func() bool {
+				return rig.severity(t) == "high"
+			})
+		})
+	}
+}

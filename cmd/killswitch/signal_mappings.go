@@ -132,6 +132,19 @@ func (l *liveMappings) reload(force bool) error {
 	return nil
 }
 
+// mappingsDebounce is how long a burst of changes in the file's
+// directory must be quiet before the file is read again; a burst is cut
+// short at ten of them, as a directory that never falls quiet (the
+// registry's WAL beside the file) put the reload off for good.
+const mappingsDebounce = 300 * time.Millisecond
+
+// inTarget reports whether name is in the directory the file's link
+// leads to, which is watched too.
+func (l *liveMappings) inTarget(name string) bool {
+	target, err := filepath.EvalSymlinks(l.path)
+	return err == nil && filepath.Dir(name) == filepath.Dir(target)
+}
+
 // start reloads on SIGHUP and on a change of the file (watched through
 // its directory, since editors and deploys replace files), once per
 // burst of changes, until ctx is done. Both are watched when it returns.
@@ -150,6 +163,7 @@ func (l *liveMappings) serve(ctx context.Context, hup <-chan os.Signal,
 	changed <-chan struct{}) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var began time.Time // of the burst; zero when none is pending
 	for {
 		select {
 		case <-ctx.Done():
@@ -157,8 +171,13 @@ func (l *liveMappings) serve(ctx context.Context, hup <-chan os.Signal,
 		case <-hup:
 			_ = l.reload(true)
 		case <-changed:
-			timer.Reset(300 * time.Millisecond)
+			if began.IsZero() {
+				began = time.Now()
+			}
+			timer.Reset(min(mappingsDebounce,
+				time.Until(began.Add(10*mappingsDebounce))))
 		case <-timer.C:
+			began = time.Time{}
 			_ = l.reload(false)
 		}
 	}
@@ -194,7 +213,11 @@ func (l *liveMappings) watch() (<-chan struct{}, func()) {
 	_ = w.Add(filepath.Dir(dir))
 	go func() {
 		for ev := range w.Events {
-			if ev.Has(fsnotify.Create) && filepath.Clean(ev.Name) == dir {
+			name := filepath.Clean(ev.Name)
+			if name != dir && filepath.Dir(name) != dir && !l.inTarget(name) {
+				continue // a sibling of the file's directory
+			}
+			if ev.Has(fsnotify.Create) && name == dir {
 				_ = w.Add(dir)
 			}
 			select {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -229,6 +230,41 @@ func TestAMappingFileWhoseDirectoryIsSwappedIsReloaded(t *testing.T) {
 	waitFor(t, func() bool {
 		s, err := live.Decode(alert)
 		return err == nil && s.Format == "generic:siem"
+	})
+}
+
+// The registry's WAL written beside the mapping file, as under a steady
+// stream of alerts, restarted the debounce on every write: an edit of
+// the file was put off for as long as the writes went on.
+func TestAMappingFileIsReloadedThoughItsDirectoryNeverFallsQuiet(t *testing.T) {
+	good, err := os.ReadFile(exampleMappings)
+	must(t, err)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mappings.yaml")
+	must(t, os.WriteFile(path, good, 0o600))
+	live, err := newLiveMappings(path, slog.New(slog.DiscardHandler))
+	must(t, err)
+	alert, err := os.ReadFile(chronicleAlert)
+	must(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	live.start(ctx)
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		for ctx.Err() == nil {
+			os.WriteFile(filepath.Join(dir, "killswitch.db-wal"),
+				[]byte(time.Now().String()), 0o600)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	defer func() { cancel(); <-churned }()
+
+	must(t, os.WriteFile(path, []byte(strings.Replace(string(good),
+		"name: chronicle", "name: secops", 1)), 0o600))
+
+	waitFor(t, func() bool {
+		s, err := live.Decode(alert)
+		return err == nil && s.Format == "generic:secops"
 	})
 }
 
