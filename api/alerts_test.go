@@ -346,6 +346,34 @@ func TestABodyOverTheLimitIsTooLargeNamingTheLimit(t *testing.T) {
 	}
 }
 
+// A single alert of exactly the body limit passes it, and Kafka then
+// refuses it with its key and framing: the answer said only that the
+// topic does not take it, not how large an alert may be.
+func TestAnAlertTheTopicDoesNotTakeIsTooLargeSayingWhatItTakes(t *testing.T) {
+	e := newIngestEnv(t, func(*ingestSetup) {})
+	secret := e.token(api.Ingest, store.TokenScopes{})
+	line := compact(t, aliceAlert)
+	pad := api.MaxAlertsBody - len(line) - len(`,"padding":""`)
+	alert := append(line[:len(line)-1:len(line)-1], []byte(
+		`,"padding":"`+strings.Repeat("x", pad)+`"}`)...)
+	if len(alert) != api.MaxAlertsBody {
+		t.Fatalf("the test's alert is %d bytes", len(alert))
+	}
+
+	p := e.post("/v1/alerts", secret, "application/json", alert).
+		problem(t, http.StatusRequestEntityTooLarge, api.ProblemCodeTooLarge)
+
+	for _, want := range []string{"line 1 (1048576 bytes)",
+		"max.message.bytes (1 MiB", "with its key"} {
+		if !strings.Contains(p.Detail, want) {
+			t.Errorf("detail %q does not say %q", p.Detail, want)
+		}
+	}
+	if got := len(e.readAll(engine.DefaultAlertsTopic)); got != 0 {
+		t.Fatalf("%d alerts published", got)
+	}
+}
+
 // A mebibyte of "{}" lines made 349,334 dead letters and as many audit
 // entries from one request; a body of more alerts than MaxAlertsPerBody
 // is refused whole, and nothing of it is dead-lettered or published.

@@ -79,7 +79,10 @@ type TooLargeError struct {
 
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("the alert on line %d (%d bytes) is larger than "+
-		"topic %s takes", e.Line, e.Bytes, e.Topic)
+		"topic %s takes: its max.message.bytes (1 MiB unless the cluster "+
+		"sets another) counts the alert with its key and about 100 bytes "+
+		"of framing; trim the alert or raise the topic's limit",
+		e.Line, e.Bytes, e.Topic)
 }
 
 // Source is where a request's alerts came from, for the dead-letter
