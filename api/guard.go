@@ -41,7 +41,7 @@ type guard struct {
 // ServeHTTP runs the checks in order: authentication (rate limited),
 // route, role; then the route, audited when it writes.
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	addr := clientAddr(r)
+	addr := ClientAddr(r)
 	caller, ok := g.authenticate(w, r, addr)
 	if !ok {
 		return
@@ -264,11 +264,11 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// clientAddr is the address r came from, as the rate limit counts it:
+// ClientAddr is the address r came from, as the rate limit counts it:
 // an IPv4 address, or the /64 of an IPv6 one (a client holds a whole
 // /64 and could rotate through it). Forwarding headers are not trusted:
 // a client could choose them to dodge the limit.
-func clientAddr(r *http.Request) string {
+func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

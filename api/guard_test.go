@@ -16,8 +16,8 @@ func TestClientAddressesAreCountedByIPv4AddressOrIPv6Slash64(t *testing.T) {
 	for _, c := range cases {
 		r := httptest.NewRequest("GET", "/v1/principals", nil)
 		r.RemoteAddr = c.remote
-		if got := clientAddr(r); got != c.want {
-			t.Errorf("clientAddr(%q) = %q, want %q", c.remote, got, c.want)
+		if got := ClientAddr(r); got != c.want {
+			t.Errorf("ClientAddr(%q) = %q, want %q", c.remote, got, c.want)
 		}
 	}
 }

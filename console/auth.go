@@ -195,7 +195,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
-	ip := clientIP(r)
+	ip, block := clientIP(r), api.ClientAddr(r)
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		c.render(w, r, nil, http.StatusBadRequest, "login", "Sign in",
@@ -205,7 +205,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	// A valid token signs in even from an address past its limit of
 	// failures: a guesser must not lock out whoever shares its address.
 	who, err := c.cfg.Auth.Authenticate(r.Context(), token)
-	if err != nil && !c.guard.allow(ip) {
+	if err != nil && !c.guard.allow(block) {
 		w.Header().Set("Retry-After", "60")
 		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
 			c.loginView(next, "Too many sign-in attempts from "+
@@ -213,7 +213,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		c.guard.failed(ip)
+		c.guard.failed(block)
 		c.signInFailed(r, ip, err, nil)
 		c.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in",
 			c.loginView(next, "Token: not accepted (unknown, "+
@@ -297,7 +297,8 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// loginGuard limits failed sign-ins per client address: after 5 in a
+// loginGuard limits failed sign-ins per client address, as
+// api.ClientAddr counts them (an IPv6 client by its /64): after 5 in a
 // row, one every 10 seconds. A sign-in that works costs nothing.
 type loginGuard struct {
 	mu    sync.Mutex
@@ -305,33 +306,50 @@ type loginGuard struct {
 	by    map[string]*rate.Limiter
 }
 
-// maxGuarded bounds how many addresses the guard remembers; past it the
-// guard starts afresh rather than grow without bound.
+// maxGuarded bounds how many addresses the guard remembers; past it,
+// those whose allowance is full again are forgotten, never one still
+// held back.
 const maxGuarded = 10000
+
+// guardBurst is how many failures in a row an address has before it
+// is held back.
+const guardBurst = 5
 
 func newLoginGuard(clock func() time.Time) *loginGuard {
 	return &loginGuard{clock: clock, by: map[string]*rate.Limiter{}}
 }
 
-// allow reports whether ip may try to sign in now.
-func (g *loginGuard) allow(ip string) bool {
+// allow reports whether addr may try to sign in now.
+func (g *loginGuard) allow(addr string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	l, ok := g.by[ip]
+	l, ok := g.by[addr]
 	return !ok || l.TokensAt(g.clock()) >= 1
 }
 
-// failed counts a failed sign-in from ip.
-func (g *loginGuard) failed(ip string) {
+// failed counts a failed sign-in from addr.
+func (g *loginGuard) failed(addr string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	l, ok := g.by[ip]
+	now := g.clock()
+	l, ok := g.by[addr]
 	if !ok {
-		if len(g.by) >= maxGuarded {
-			g.by = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Every(10*time.Second), 5)
-		g.by[ip] = l
+		g.prune(now)
+		l = rate.NewLimiter(rate.Every(10*time.Second), guardBurst)
+		g.by[addr] = l
 	}
-	l.AllowN(g.clock(), 1)
+	l.AllowN(now, 1)
+}
+
+// prune forgets the addresses whose allowance is full again, once
+// maxGuarded are remembered. The caller holds mu.
+func (g *loginGuard) prune(now time.Time) {
+	if len(g.by) < maxGuarded {
+		return
+	}
+	for addr, l := range g.by {
+		if l.TokensAt(now) >= guardBurst {
+			delete(g.by, addr)
+		}
+	}
 }

@@ -24,7 +24,8 @@ import (
 const flowFor = 10 * time.Minute
 
 // maxFlows bounds the sign-ins in progress the console remembers, and
-// flowsPerAddress those of one client address: past either, a new one
+// flowsPerAddress those of one client address (an IPv6 client is its
+// /64, as api.ClientAddr counts it): past either, a new one
 // forgets the oldest (of that address first), so that an address
 // starting sign-ins it never finishes cannot keep others from signing
 // in.
@@ -59,9 +60,9 @@ type oidcLogin struct {
 // flow is a sign-in in progress, named by its state.
 type flow struct {
 	nonce, verifier, next string
-	// ip is the client address that started it; seq orders the flows
+	// addr is the client address that started it; seq orders the flows
 	// by their start.
-	ip      string
+	addr    string
 	seq     uint64
 	expires time.Time
 }
@@ -148,11 +149,11 @@ func (o *oidcLogin) authStyle(p *oidc.Provider) oauth2.AuthStyle {
 	return oauth2.AuthStyleInHeader
 }
 
-// start remembers a new flow of the client at ip, returning to next,
-// and returns its state.
-func (o *oidcLogin) start(ip, next string) (string, flow) {
+// start remembers a new flow of the client at addr (api.ClientAddr),
+// returning to next, and returns its state.
+func (o *oidcLogin) start(addr, next string) (string, flow) {
 	f := flow{nonce: random(), verifier: oauth2.GenerateVerifier(),
-		next: next, ip: ip, expires: o.clock().Add(flowFor)}
+		next: next, addr: addr, expires: o.clock().Add(flowFor)}
 	state := random()
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -165,7 +166,7 @@ func (o *oidcLogin) start(ip, next string) (string, flow) {
 		case !now.Before(v.expires):
 			delete(o.flows, k)
 			continue
-		case v.ip == ip:
+		case v.addr == addr:
 			mine++
 			if oldestMine == "" || v.seq < o.flows[oldestMine].seq {
 				oldestMine = k

@@ -8,6 +8,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/killswitch-dev/killswitch/api"
 )
 
 // oidcStart sends the browser to the provider to sign in, and back to
@@ -23,7 +25,7 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 				"API token."))
 		return
 	}
-	state, f := o.start(clientIP(r), next)
+	state, f := o.start(api.ClientAddr(r), next)
 	// Lax, not Strict: the provider's redirect back is a navigation
 	// from another site, which must carry it.
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state,
@@ -110,15 +112,15 @@ func (c *Console) oidcGrant(w http.ResponseWriter, r *http.Request, f flow,
 // named, when it got that far; err is logged and audited, msg shown.
 func (c *Console) oidcRefused(w http.ResponseWriter, r *http.Request,
 	next string, status int, id identity, err error, msg string) {
-	ip := clientIP(r)
-	if !c.guard.allow(ip) {
+	ip, block := clientIP(r), api.ClientAddr(r)
+	if !c.guard.allow(block) {
 		w.Header().Set("Retry-After", "60")
 		c.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in",
 			c.loginView(next, "Too many sign-in attempts from your "+
 				"address. Wait a minute and try again."))
 		return
 	}
-	c.guard.failed(ip)
+	c.guard.failed(block)
 	details := map[string]any{"method": "oidc", "issuer": c.oidc.cfg.Issuer}
 	if id.Subject != "" {
 		details["subject"], details["email"] = id.Subject, id.Email
