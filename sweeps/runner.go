@@ -87,7 +87,7 @@ func (r *Runner) Run(ctx context.Context, name string, scheduledAt time.Time,
 	if !got {
 		return nil, fmt.Errorf("sweep %s: %w", name, ErrBusy)
 	}
-	defer st.ReleaseSweepLease(context.WithoutCancel(ctx), name, r.owner)
+	defer r.release(ctx, name, now.Add(lease))
 	// A run never outlives its lease: it is cut off a margin before the
 	// lease lapses, so that no other instance takes the sweep up while
 	// this one still runs it.
@@ -159,6 +159,46 @@ func (r *Runner) finish(ctx context.Context, run store.SweepRun,
 	return r.deps.Store.AppendAudit(ctx, store.AuditEntry{
 		Time: rep.FinishedAt, Actor: "sweep:" + run.Sweep,
 		Event: EventSweepFinished, Subject: run.ID, Details: details})
+}
+
+// releaseRetry is the first wait, doubling up to releaseRetryMax, before
+// asking the registry again to let a lease go.
+const (
+	releaseRetry    = time.Second
+	releaseRetryMax = 30 * time.Second
+)
+
+// release lets this instance's lease on the sweep name go, asking the
+// registry again while it fails (down for a moment, a failover) until
+// the lease lapses at expires or ctx (the caller's: run stopping) is
+// done. A lease left behind by a run that has ended holds every other
+// instance off the sweep until it lapses, an hour by default: the
+// instance that leads next, where a failover has moved the lead, finds
+// the sweep busy and skips it.
+func (r *Runner) release(ctx context.Context, name string, expires time.Time) {
+	wait, log := releaseRetry, r.deps.Log
+	for {
+		err := r.deps.Store.ReleaseSweepLease(context.WithoutCancel(ctx),
+			name, r.owner)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !r.deps.Clock.Now().Add(wait).Before(expires) {
+			log.Error("sweep lease not released; other instances run "+
+				"the sweep once it lapses", "sweep", name, "err", err,
+				"expires_at", expires)
+			return
+		}
+		if wait == releaseRetry {
+			log.Warn("sweep lease not released; trying again", "sweep",
+				name, "err", err, "retry", wait)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, releaseRetryMax)
+	}
 }
 
 // leaseMargin is how long before its lease lapses a run is cut off.
