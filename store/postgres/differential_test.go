@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -198,5 +199,58 @@ func TestAliasesAgreeWithSQLite(t *testing.T) {
 		same(t, d, "aliases of "+id, func(s store.Store) ([]store.Alias, error) {
 			return s.ListAliases(ctx, id)
 		})
+	}
+}
+
+// TestTextPostgreSQLCannotHoldMatchesNothing: a look-up by text with a
+// NUL character or that is not UTF-8 (an alert's "user": "alice\u0000",
+// an id in a URL as %00 or %FF) finds nothing, as in SQLite: PostgreSQL
+// refused the whole query (SQLSTATE 22021), so the alert's subject
+// failed to resolve where SQLite found no one.
+func TestTextPostgreSQLCannotHoldMatchesNothing(t *testing.T) {
+	d := newDifferential(t)
+	ctx := t.Context()
+	d.both(t, "put alice", func(s store.Store) error {
+		if err := s.PutPrincipal(ctx, store.Principal{ID: "alice",
+			Kind: store.KindHuman}); err != nil {
+			return err
+		}
+		if err := s.PutSession(ctx, store.Session{ID: "s1",
+			PrincipalID: "alice"}); err != nil {
+			return err
+		}
+		return s.PutAlias(ctx, store.Alias{Type: "email",
+			Value: "alice@example.com", PrincipalID: "alice"})
+	})
+	for _, v := range []string{"alice\x00", "alice@example.com\x00",
+		"\x00", "alice\xff", "s1\x00"} {
+		same(t, d, "resolve "+v, func(s store.Store) ([]store.Alias, error) {
+			return s.ResolveAlias(ctx, "email", v)
+		})
+		same(t, d, "find "+v, func(s store.Store) ([]store.Alias, error) {
+			return s.FindAliases(ctx, v)
+		})
+		same(t, d, "sessions of "+v, func(s store.Store) (int, error) {
+			ss, err := s.ListSessions(ctx, store.SessionFilter{
+				PrincipalID: v})
+			return len(ss), err
+		})
+		same(t, d, "sessions "+v, func(s store.Store) (int, error) {
+			ss, err := s.ListSessions(ctx, store.SessionFilter{
+				IDs: []string{"s1", v}})
+			return len(ss), err
+		})
+		for name, st := range map[string]store.Store{"postgres": d.pg,
+			"sqlite": d.lite} {
+			if _, err := st.GetPrincipal(ctx, v); !errors.Is(err,
+				store.ErrNotFound) {
+				t.Errorf("%s: principal %q: %v, want ErrNotFound",
+					name, v, err)
+			}
+			if _, err := st.GetSession(ctx, v); !errors.Is(err,
+				store.ErrNotFound) {
+				t.Errorf("%s: session %q: %v, want ErrNotFound", name, v, err)
+			}
+		}
 	}
 }

@@ -313,12 +313,15 @@ func invalidData(err error) error {
 // placeholders.
 type pool struct{ *sql.DB }
 
-// QueryContext runs q, its placeholders rebound. A pooled connection the
+// QueryContext runs q, its placeholders rebound, answering no row when
+// an argument is text PostgreSQL cannot hold (matchNothing). A pooled
+// connection the
 // server ended while it was idle fails the query before it returns a row
 // (the driver reads the first row before it answers); nothing was read,
 // so the query runs again on the next, up to one more than the pool
 // holds, as a write begins again (see begin).
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q, args = matchNothing(q, args)
 	q = rebind(q)
 	for attempt := 0; ; attempt++ {
 		rows, err := p.DB.QueryContext(ctx, q, args...)
@@ -329,9 +332,10 @@ func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Ro
 }
 
 // QueryRowContext runs q, its placeholders rebound, again on the next
-// connection while the one it got was ended by the server, as
-// QueryContext.
+// connection while the one it got was ended by the server, and with no
+// row for text PostgreSQL cannot hold, as QueryContext.
 func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	q, args = matchNothing(q, args)
 	q = rebind(q)
 	for attempt := 0; ; attempt++ {
 		row := p.DB.QueryRowContext(ctx, q, args...)
@@ -362,13 +366,16 @@ func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 	return t.Tx.ExecContext(ctx, rebind(q), args...)
 }
 
-// QueryContext runs q, its placeholders rebound.
+// QueryContext runs q, its placeholders rebound, answering no row when
+// an argument is text PostgreSQL cannot hold (matchNothing).
 func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q, args = matchNothing(q, args)
 	return t.Tx.QueryContext(ctx, rebind(q), args...)
 }
 
-// QueryRowContext runs q, its placeholders rebound.
+// QueryRowContext runs q as QueryContext does.
 func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	q, args = matchNothing(q, args)
 	return t.Tx.QueryRowContext(ctx, rebind(q), args...)
 }
 

@@ -222,7 +222,7 @@ func (s *Store) ListActions(ctx context.Context,
 	w.eq("kind", f.Kind)
 	w.eq("target_type", f.TargetType)
 	w.eq("target_id", f.TargetID)
-	in(&w, "principal_kind", f.PrincipalKinds)
+	in(s.Dialect, &w, "principal_kind", f.PrincipalKinds)
 	w.timeRange(s.Dialect, "created_at", f.Created)
 	if f.AfterID != "" {
 		w.add(`(created_at, seq) > (SELECT created_at, seq FROM actions

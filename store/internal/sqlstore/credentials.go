@@ -135,10 +135,10 @@ func (d Dialect) credentialWhere(f store.CredentialFilter) *where {
 	w.eq("status", f.Status)
 	w.eq("kind", f.Kind)
 	w.eq("revocation_effect", string(f.Effect))
-	in(w, "store", f.Stores)
+	in(d, w, "store", f.Stores)
 	if len(f.PrincipalKinds) > 0 {
 		kinds := &where{}
-		in(kinds, "kind", f.PrincipalKinds)
+		in(d, kinds, "kind", f.PrincipalKinds)
 		w.add("principal_id IN (SELECT id FROM principals"+
 			kinds.String()+")", kinds.args...)
 	}

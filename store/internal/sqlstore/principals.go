@@ -86,11 +86,11 @@ func (s *Store) ListPrincipals(ctx context.Context,
 	var w where
 	w.eq("kind", string(f.Kind))
 	w.eq("status", f.Status)
-	in(&w, "kind", f.Kinds)
+	in(s.Dialect, &w, "kind", f.Kinds)
 	if len(f.Providers) > 0 {
 		var ses, creds where
-		in(&ses, "provider", f.Providers)
-		in(&creds, "store", f.Providers)
+		in(s.Dialect, &ses, "provider", f.Providers)
+		in(s.Dialect, &creds, "store", f.Providers)
 		w.add("(id IN (SELECT principal_id FROM sessions"+ses.String()+
 			") OR id IN (SELECT principal_id FROM credentials"+
 			creds.String()+"))", append(ses.args, creds.args...)...)

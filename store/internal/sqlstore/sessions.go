@@ -132,17 +132,17 @@ func (d Dialect) listSessions(ctx context.Context, db Querier,
 // sessionWhere is the WHERE clause for f.
 func (d Dialect) sessionWhere(f store.SessionFilter) *where {
 	w := &where{}
-	in(w, "id", f.IDs)
+	in(d, w, "id", f.IDs)
 	w.eq("principal_id", f.PrincipalID)
 	w.eq("credential_id", f.CredentialID)
 	w.eq("external_id", f.ExternalID)
 	w.eq("kind", f.Kind)
 	w.eq("provider", f.Provider)
 	w.eq("status", f.Status)
-	in(w, "provider", f.Providers)
+	in(d, w, "provider", f.Providers)
 	if len(f.PrincipalKinds) > 0 {
 		kinds := &where{}
-		in(kinds, "kind", f.PrincipalKinds)
+		in(d, kinds, "kind", f.PrincipalKinds)
 		w.add("principal_id IN (SELECT id FROM principals"+
 			kinds.String()+")", kinds.args...)
 	}

@@ -34,16 +34,26 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// in adds "col IN (vs...)" unless vs is empty.
-func in[T ~string](w *where, col string, vs []T) {
+// in adds "col IN (vs...)" unless vs is empty; in PostgreSQL "col =
+// ANY(vs)", one argument, whose elements it cannot hold as text (a NUL
+// character, not UTF-8) store/postgres leaves out: they match nothing.
+func in[T ~string](d Dialect, w *where, col string, vs []T) {
 	if len(vs) == 0 {
 		return
 	}
-	args := make([]any, len(vs))
+	args := make([]string, len(vs))
 	for i, v := range vs {
 		args[i] = string(v)
 	}
-	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+	if d == PostgreSQL {
+		w.add(col+" = ANY(?)", args)
+		return
+	}
+	list := make([]any, len(args))
+	for i, v := range args {
+		list[i] = v
+	}
+	w.add(col+" IN ("+placeholders(len(list))+")", list...)
 }
 
 // timeRange adds "col >= from" and "col < to" for the ends that are set,
