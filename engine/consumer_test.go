@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 func TestConsumerConfigNamesWhatIsWrongWithTheBrokers(t *testing.T) {
@@ -36,7 +38,7 @@ func TestConsumerConfigNamesWhatIsWrongWithTheBrokers(t *testing.T) {
 // A broker that stays down makes every commit tick fail the same way; it
 // is reported once, and again only when the error changes.
 func TestAFailingCommitIsReportedOncePerError(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	c := &Consumer{log: slog.New(slog.NewTextHandler(logs, nil))}
 	down := errors.New("dial tcp 127.0.0.1:9092: connect: connection refused")
 	for range 3 {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 // holdFetches makes the broker late with every fetch, as a loaded one
@@ -32,7 +34,7 @@ func holdFetches(c *kfake.Cluster, d time.Duration) *atomic.Int64 {
 // timed the connection out on every poll.
 func TestAnIdleConsumerOnASlowBrokerLogsNoKafkaWarning(t *testing.T) {
 	r := newRig(t, "../testdata/inventory.yaml", nil)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	r.logs = logs
 	r.svc = r.service(shippedPolicies(t))
 	held := holdFetches(r.cluster, 150*time.Millisecond)
@@ -53,7 +55,7 @@ func TestAnIdleConsumerOnASlowBrokerLogsNoKafkaWarning(t *testing.T) {
 // the reader says so at Warn, naming the timeout.
 func TestABrokerLaterThanTheFetchWaitIsAKafkaWarning(t *testing.T) {
 	r := newRig(t, "../testdata/inventory.yaml", nil)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	r.logs = logs
 	r.svc = r.service(shippedPolicies(t))
 	// Held 2.5s, past the reader's 1.5s (the broker then answers at
@@ -88,7 +90,7 @@ func kafkaWarnings(logs string) []string {
 // During an outage the Kafka client reports every retry of every
 // partition; a responder must see the error, not a screenful of it.
 func TestKafkaClientErrorsOfOneKindAreLoggedOncePerWindow(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	now := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
 	logf := kafkaLoggerAt(slog.New(slog.NewTextHandler(logs, nil)),
 		func() time.Time { return now })

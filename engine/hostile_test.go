@@ -6,31 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 )
-
-// syncBuffer is a bytes.Buffer that many goroutines may write logs to.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // hostileCase is one payload that must go to the dead-letter topic with
 // a reason that contains reason.
@@ -178,7 +160,7 @@ func secretPayloads(t *testing.T) [][2][]byte {
 
 func TestNoSecretReachesHeadersAuditOrLogs(t *testing.T) {
 	r := newRig(t, "../testdata/inventory.yaml", nil)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	r.logs = logs
 	r.svc = r.service(shippedPolicies(t))
 	r.start()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 // holdWriteLock takes the registry's write lock from a connection of its
@@ -51,7 +53,7 @@ func (r *rig) signalCount() int {
 // committed past what is stored. Once the lock goes, every message is
 // stored, and committed.
 func TestConsumingPausesWhileTheStoreIsLockedAndResumes(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	r := newRig(t, "../testdata/inventory.yaml", nil)
 	r.logs = logs
 	r.svc = r.service(shippedPolicies(t))

@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
@@ -52,7 +53,7 @@ type rig struct {
 	tx     *Transmitter
 	pusher *Pusher
 	clock  *clock
-	logs   *lockedBuffer
+	logs   *logbuf.Buffer
 }
 
 func newRig(t testing.TB, cfg Config, push PushConfig) *rig {
@@ -67,7 +68,7 @@ func newRig(t testing.TB, cfg Config, push PushConfig) *rig {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	r := &rig{t: t, store: st, dbPath: dbPath, srv: srv, logs: &lockedBuffer{},
+	r := &rig{t: t, store: st, dbPath: dbPath, srv: srv, logs: &logbuf.Buffer{},
 		clock: &clock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}}
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Issuer = srv.URL
@@ -331,22 +332,4 @@ func event(t *testing.T, c map[string]any) (string, map[string]any) {
 		return k, m
 	}
 	return "", nil
-}
-
-// lockedBuffer is a bytes.Buffer safe for the pusher's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

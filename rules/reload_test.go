@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/rules"
 	"github.com/killswitch-dev/killswitch/store"
 )
@@ -41,24 +41,6 @@ func (a *auditLog) events() []string {
 	return out
 }
 
-// syncBuffer is a log sink safe for the watcher's goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 const (
 	goodPolicy  = header + `decision := {"actions": [], "severity": "low"}` + "\n"
 	otherPolicy = header + `decision := {"actions": [], "severity": "high"}` + "\n"
@@ -71,13 +53,13 @@ type reloadRig struct {
 	r     *rules.Reloader
 	audit *auditLog
 	reg   *prometheus.Registry
-	log   *syncBuffer
+	log   *logbuf.Buffer
 }
 
 func newReloadRig(t *testing.T) *reloadRig {
 	t.Helper()
 	rig := &reloadRig{dir: t.TempDir(), audit: &auditLog{},
-		reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+		reg: prometheus.NewRegistry(), log: &logbuf.Buffer{}}
 	rig.write(t, goodPolicy)
 	var err error
 	rig.r, err = rules.NewReloader(t.Context(), rules.ReloaderConfig{

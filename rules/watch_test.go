@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/rules"
 )
 
@@ -84,7 +85,7 @@ func TestWatchReloadsPoliciesMountedFromAConfigMap(t *testing.T) {
 				path = filepath.Join(cm.dir, name)
 			}
 			reg := prometheus.NewRegistry()
-			log := &syncBuffer{}
+			log := &logbuf.Buffer{}
 			r, err := rules.NewReloader(t.Context(), rules.ReloaderConfig{
 				Path: path, Registerer: reg, Debounce: 50 * time.Millisecond,
 				Log: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{
@@ -139,7 +140,7 @@ func TestWatchReloadsAPolicyDirectorySwappedIn(t *testing.T) {
 				must(t, os.Symlink("v1", path))
 			}
 			reg := prometheus.NewRegistry()
-			log := &syncBuffer{}
+			log := &logbuf.Buffer{}
 			r, err := rules.NewReloader(t.Context(), rules.ReloaderConfig{
 				Path: path, Registerer: reg, Debounce: 50 * time.Millisecond,
 				Log: slog.New(slog.NewTextHandler(log, nil))})
@@ -200,7 +201,7 @@ func TestWatchReloadsThoughTheDirectoryBesideNeverFallsQuiet(t *testing.T) {
 			}
 			update(goodPolicy)
 			reg := prometheus.NewRegistry()
-			log := &syncBuffer{}
+			log := &logbuf.Buffer{}
 			r, err := rules.NewReloader(t.Context(), rules.ReloaderConfig{
 				Path: path, Registerer: reg, Debounce: 100 * time.Millisecond,
 				Log: slog.New(slog.NewTextHandler(log, nil))})

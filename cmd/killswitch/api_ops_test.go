@@ -12,11 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -229,14 +229,14 @@ func TestAResponderCutsAPrincipalOffThroughTheAPI(t *testing.T) {
 
 // startRun starts run with the API, the transmitter and the Ory
 // connectors, and returns its log.
-func startRun(t *testing.T, s *oryStack, port int, base, ssfToken string) *syncBuffer {
+func startRun(t *testing.T, s *oryStack, port int, base, ssfToken string) *logbuf.Buffer {
 	t.Helper()
 	run := exec.Command(binary, "--store", s.db, "run", "--listen",
 		fmt.Sprintf("127.0.0.1:%d", port), "--ssf-issuer", base,
 		"--config", s.cfg, "--sync-interval", "0",
 		"--embedded-broker-port", fmt.Sprint(freeTestPort(t)))
 	run.Env = append(os.Environ(), "KILLSWITCH_SSF_TOKEN="+ssfToken)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	run.Stderr = logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func waitStream(t *testing.T, events <-chan sseEvent, live map[string]string,
 // waitSETs waits for a verified session-revoked SET per Kratos and
 // Hydra session of live.
 func waitSETs(t *testing.T, rc *setReceiver, live map[string]string,
-	logs *syncBuffer) {
+	logs *logbuf.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -370,23 +370,4 @@ func wantAudit(t *testing.T, c apiClient, secret string) {
 	if strings.Contains(string(raw), secret) {
 		t.Fatal("the token's secret is in the audit trail")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a process to write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 // A responder reads "broken after N good entries" as "the first N
@@ -49,7 +51,7 @@ func TestAuditVerifyWithALoggedHeadFindsADeletedTail(t *testing.T) {
 	run := exec.Command(binary, "--store", db, "run", "--listen", "",
 		"--sync-interval", "0", "--audit-head-every", "1h",
 		"--embedded-broker-port", fmt.Sprint(freeTestPort(t)))
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	run.Stderr = logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)

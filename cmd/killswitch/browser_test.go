@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -113,7 +114,7 @@ func startConsoleRunWith(t *testing.T, listen, config string,
 	env []string) *monitoredRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
-		logs: &lockedBuffer{}, db: importedStore(t)}
+		logs: &logbuf.Buffer{}, db: importedStore(t)}
 	path := writeConfig(t, "guardrails:\n  budgets:\n"+
 		"    - {name: no-revocations, limit: 0, window: 1h, kind: revoke_sessions}\n"+
 		config)

@@ -1,39 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
 )
-
-// lockedBuffer collects a child process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // reloadRun is `killswitch run` with --policies on a copy of the shipped
 // library, its embedded broker on a free port.
@@ -42,14 +23,14 @@ type reloadRun struct {
 	dir    string
 	db     string
 	broker string
-	logs   *lockedBuffer
+	logs   *logbuf.Buffer
 	cmd    *exec.Cmd
 }
 
 func startReloadRun(t *testing.T) *reloadRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
-		logs: &lockedBuffer{}}
+		logs: &logbuf.Buffer{}}
 	r.db = filepath.Join(t.TempDir(), "ks.db")
 	if out, code := ks(t, "--store", r.db, "import",
 		repoRoot+"/testdata/inventory.yaml"); code != 0 {

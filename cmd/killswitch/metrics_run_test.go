@@ -22,6 +22,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 // monitoredRun is `killswitch run` with reloading policies, a budget of
@@ -41,7 +43,7 @@ const monitoredOktaToken = "00okta-monitored-run-token"
 func startMonitoredRun(t *testing.T, brokers string, extra ...string) *monitoredRun {
 	t.Helper()
 	r := &reloadRun{t: t, dir: copyPolicies(t, func(map[string]any) {}),
-		logs: &lockedBuffer{}, db: importedStore(t), broker: brokers}
+		logs: &logbuf.Buffer{}, db: importedStore(t), broker: brokers}
 	okta := startThrottledOkta(t, monitoredOktaToken,
 		"okta-sess-dave-laptop")
 	config := writeConfig(t, "guardrails:\n  budgets:\n"+

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -47,7 +48,7 @@ func TestRunHandsBackWhatOutlastsTheShutdownGraceAndExitsZero(t *testing.T) {
 		"--config", config, "--sync-interval", "0",
 		"--embedded-broker-port", port, "--shutdown-grace", "300ms")
 	run.Env = append(os.Environ(), "OKTA_TOKEN=00okta-shutdown-test-token")
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	run.Stderr = logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestRunAnswersAnOperatorsTerminationInFlightOnSIGTERM(t *testing.T) {
 		"--config", config, "--sync-interval", "0", "--embedded-broker-port",
 		strconv.Itoa(freeTestPort(t)), "--shutdown-grace", "300ms")
 	run.Env = append(os.Environ(), "OKTA_TOKEN=00okta-shutdown-test-token")
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	run.Stderr = logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestRunAnswersAnOperatorsTerminationInFlightOnSIGTERM(t *testing.T) {
 }
 
 // waitLog waits for run to log want.
-func waitLog(t *testing.T, logs *lockedBuffer, want string) {
+func waitLog(t *testing.T, logs *logbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(logs.String(), want) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 const (
@@ -88,7 +90,7 @@ func TestABrokenMappingFileKeepsTheMappingsInForce(t *testing.T) {
 	if err := os.WriteFile(path, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logged, nil))
 	live, err := newLiveMappings(path, log)
 	if err != nil {
@@ -168,7 +170,7 @@ func TestAMappingFileUpdatedAsAConfigMapIsReloaded(t *testing.T) {
 	version("..2026_01_01", good)
 	path := filepath.Join(dir, "mappings.yaml")
 	must(t, os.Symlink("..data/mappings.yaml", path))
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	live, err := newLiveMappings(path,
 		slog.New(slog.NewTextHandler(&logged, nil)))
 	must(t, err)
@@ -209,7 +211,7 @@ func TestAMappingFileWhoseDirectoryIsSwappedIsReloaded(t *testing.T) {
 	dir := filepath.Join(base, "mappings")
 	must(t, os.Rename(release("v1", good), dir))
 	path := filepath.Join(dir, "mappings.yaml")
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	live, err := newLiveMappings(path, slog.New(slog.NewTextHandler(&logged, nil)))
 	must(t, err)
 	alert, err := os.ReadFile(chronicleAlert)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 )
 
 // Fault is an answer the Server gives instead of the vendor's.
@@ -180,24 +182,8 @@ func writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	w.Write([]byte(body))
 }
 
-// LogBuffer is a concurrency-safe buffer that captures a logger's output.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything logged so far.
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// LogBuffer captures a logger's output while a test reads it.
+type LogBuffer = logbuf.Buffer
 
 // Logger returns a Debug-level text logger writing to a LogBuffer.
 func Logger() (*slog.Logger, *LogBuffer) {
