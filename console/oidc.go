@@ -14,6 +14,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/killswitch-dev/killswitch/api"
 	"github.com/killswitch-dev/killswitch/store"
@@ -49,12 +50,12 @@ type oidcLogin struct {
 	clock func() time.Time
 	log   *slog.Logger
 
-	discovering sync.Mutex // one discovery at a time
-	mu          sync.Mutex
-	provider    *oidc.Provider // nil until discovered
-	lastErr     string         // the last discovery error warned of
-	flows       map[string]flow
-	seq         uint64 // of the last flow started
+	discovery singleflight.Group // one fetch at a time, shared
+	mu        sync.Mutex
+	provider  *oidc.Provider // nil until discovered
+	lastErr   string         // the last discovery error warned of
+	flows     map[string]flow
+	seq       uint64 // of the last flow started
 }
 
 // flow is a sign-in in progress, named by its state.
@@ -83,17 +84,41 @@ func newOIDCLogin(cfg OIDCConfig, clock func() time.Time,
 }
 
 // discover returns the provider, fetching its discovery document when
-// it has not answered yet. A failure is warned of once per changed
-// error and tried again on the next call.
+// it has not answered yet. Callers who ask while a fetch is going on
+// wait for it, each no longer than its context, rather than fetch in
+// turn: a provider that does not answer held the n-th of n sign-ins
+// begun together for n attempts of up to discoverFor each. A failure is
+// warned of once per changed error and tried again on the next call.
 func (o *oidcLogin) discover(ctx context.Context) (*oidc.Provider, error) {
-	o.discovering.Lock()
-	defer o.discovering.Unlock()
-	o.mu.Lock()
-	p := o.provider
-	o.mu.Unlock()
-	if p != nil {
-		return p, nil
+	for {
+		o.mu.Lock()
+		p := o.provider
+		o.mu.Unlock()
+		if p != nil {
+			return p, nil
+		}
+		ch := o.discovery.DoChan("", func() (any, error) {
+			return o.fetch(ctx)
+		})
+		select {
+		case r := <-ch:
+			// A fetch its own caller left is not this caller's answer.
+			if r.Err != nil && errors.Is(r.Err, context.Canceled) &&
+				ctx.Err() == nil {
+				continue
+			}
+			p, _ = r.Val.(*oidc.Provider)
+			return p, r.Err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("discover %s: %w", o.cfg.Issuer,
+				ctx.Err())
+		}
 	}
+}
+
+// fetch fetches the provider's discovery document and keeps the
+// provider it describes.
+func (o *oidcLogin) fetch(ctx context.Context) (*oidc.Provider, error) {
 	tctx, cancel := context.WithTimeout(ctx, discoverFor)
 	defer cancel()
 	p, err := oidc.NewProvider(oidc.ClientContext(tctx, o.cfg.HTTPClient),

@@ -3,9 +3,13 @@ package console
 import (
 	"context"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -151,5 +155,50 @@ func TestACancelledDiscoveryIsNotWarnedOf(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "WARN") {
 		t.Fatalf("a cancelled discovery was warned of:\n%s", logs.String())
+	}
+}
+
+// Sign-ins begun together while the provider does not answer wait for
+// one fetch of its discovery document, not one each in turn: the last
+// of n waited n times as long, each attempt up to ten seconds.
+func TestSignInsBegunTogetherShareOneDiscovery(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	conns := make(chan net.Conn, 16)
+	defer func() {
+		l.Close()
+		for len(conns) > 0 {
+			(<-conns).Close()
+		}
+	}()
+	go func() { // a provider that takes connections and never answers
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conns <- conn
+		}
+	}()
+	o := newOIDCLogin(OIDCConfig{Issuer: "http://" + l.Addr().String(),
+		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}},
+		time.Now, slog.New(slog.DiscardHandler))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := o.discover(t.Context()); err == nil {
+				t.Error("discovery of a provider that does not answer: " +
+					"no error")
+			}
+		})
+	}
+	wg.Wait()
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("4 sign-ins begun together fetched the discovery "+
+			"document %d times, want once", n)
 	}
 }
