@@ -7,7 +7,7 @@ import (
 	"os"
 	"sort"
 
-	"sigs.k8s.io/yaml"
+	"github.com/killswitch-dev/killswitch/internal/configdoc"
 )
 
 // Config is the connectors section of the killswitch config file:
@@ -87,7 +87,7 @@ func LoadConfig(path string) (Config, error) {
 
 // ParseConfig reads YAML or JSON, sets defaults and validates.
 func ParseConfig(data []byte) (Config, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := configdoc.ToJSON(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("not YAML: %w", err)
 	}

@@ -11,8 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/killswitch-dev/killswitch/internal/configdoc"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -96,7 +95,7 @@ type OIDCGrant struct {
 // variable (through getenv) or the file the section names. An error
 // names the key, as console.oidc.KEY.
 func ParseOIDCConfig(data []byte, getenv func(string) string) (*OIDCConfig, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := configdoc.ToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("not YAML: %w", err)
 	}

@@ -77,6 +77,10 @@ func TestABadOIDCSectionIsRefusedNamingTheKey(t *testing.T) {
 		{"no grants", "    grants:\n      - {value: ks-admins, role: admin}\n", "",
 			"console.oidc.grants: at least one is required"},
 		{"a misspelt key", "client_id:", "clientid:", `unknown field "clientid"`},
+		{"grants given twice, the second replacing the first",
+			"    grants:\n", "    grants:\n      - {value: ks-viewers, " +
+				"role: viewer}\n    grants:\n",
+			`line 11: key "grants" already set in map`},
 		{"an unset secret variable", "KS_TEST_OIDC_SECRET", "KS_UNSET",
 			"console.oidc.client_secret_env: $KS_UNSET is not set or empty"},
 		{"a secret file that is not there", "client_secret_env: KS_TEST_OIDC_SECRET",

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/killswitch-dev/killswitch/duration"
+	"github.com/killswitch-dev/killswitch/internal/configdoc"
 )
 
 // Config is the sweeps section of the config file of `killswitch run`:
@@ -104,7 +103,7 @@ func LoadConfig(path string) (Config, error) {
 // misspelt time_zone would run a job in UTC, a misspelt jobs would
 // schedule nothing, and neither may pass unnoticed.
 func ParseConfig(data []byte) (Config, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := configdoc.ToJSON(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("not YAML: %w", err)
 	}

@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"os"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/internal/configdoc"
 	"github.com/killswitch-dev/killswitch/rules"
 )
 
@@ -40,7 +39,7 @@ func loadGuardrails(path string, g *engine.Guardrails) error {
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
-	js, err := yaml.YAMLToJSON(b)
+	js, err := configdoc.ToJSON(b)
 	if err != nil {
 		return fmt.Errorf("config %s: not YAML: %w", path, err)
 	}
