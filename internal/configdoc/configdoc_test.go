@@ -27,6 +27,18 @@ func TestAKeyGivenTwiceIsRefusedNamingItsLine(t *testing.T) {
 	}
 }
 
+// Two keys that differ only in case are refused: the sections' decoders
+// (encoding/json) read both into one field, the last replacing the
+// first.
+func TestKeysThatDifferOnlyInCaseAreRefused(t *testing.T) {
+	_, err := ToJSON([]byte("console:\n  oidc:\n    grants: [a]\n" +
+		"    Grants: [b]\n"))
+	want := `line 4: key "Grants": it and "grants" of line 3 differ only in case`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("%v, want an error holding %q", err, want)
+	}
+}
+
 func TestADocumentWithEachKeyOnceIsRead(t *testing.T) {
 	js, err := ToJSON([]byte("console:\n  oidc: {grants: [a]}\n" +
 		"sweeps: {jobs: []}\n"))
