@@ -15,13 +15,33 @@ import (
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // NormalizeTime is how the registry keeps times: UTC, microsecond
-// precision (what every backend can store exactly).
+// precision (what every backend can store exactly), within the years 1
+// to 9999, which every backend can store, read back and order: a time
+// outside them (an expiry given in milliseconds read as seconds, a
+// provider's "never" as the largest number it has) is kept as the
+// nearest time within them. SQLite keeps a time as RFC 3339 text, whose
+// year has four digits: a time of the year 10000 sorted before every
+// other, so a range kept it out where PostgreSQL kept it in, and one
+// before the year 1 was written but never read back, failing every list
+// that held it; PostgreSQL refused a time past the year 294276.
 func NormalizeTime(t time.Time) time.Time {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return t
+	case t.Before(minTime):
+		return minTime
+	case t.After(maxTime):
+		return maxTime
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// minTime and maxTime are the first and last times NormalizeTime keeps;
+// the zero time, before minTime, is no time.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
 
 // ChainHash is the hash of an entry: SHA-256 over the previous hash and
 // the entry's fields, each on its own line. Details are hashed as the

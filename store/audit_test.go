@@ -119,3 +119,23 @@ func TestPrincipalKindValid(t *testing.T) {
 		}
 	}
 }
+
+// A time outside the years 1 to 9999 is kept as the nearest within
+// them; the zero time stays no time, apart from the first kept.
+func TestNormalizeTimeKeepsTheYears1To9999(t *testing.T) {
+	minTime := time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
+	maxTime := time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	for _, c := range []struct{ in, want time.Time }{
+		{time.Time{}, time.Time{}},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), maxTime},
+		{time.Unix(1<<62, 0), maxTime},
+		{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), minTime},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), minTime},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), maxTime},
+	} {
+		got := store.NormalizeTime(c.in)
+		if !got.Equal(c.want) || got.IsZero() != c.in.IsZero() {
+			t.Errorf("NormalizeTime(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/killswitch-dev/killswitch/store"
 	"github.com/killswitch-dev/killswitch/store/sqlite"
@@ -252,5 +253,46 @@ func TestTextPostgreSQLCannotHoldMatchesNothing(t *testing.T) {
 				t.Errorf("%s: session %q: %v, want ErrNotFound", name, v, err)
 			}
 		}
+	}
+}
+
+// TestTimesPastTheYear9999AgreeWithSQLite: a time outside the years 1
+// to 9999 is kept as the nearest within them by both stores: SQLite's
+// text of the year 10000 sorted before 2026, so a range from 2000 kept
+// it out where PostgreSQL kept it in; one before the year 1 was written
+// to SQLite and never read back, failing every list that held it; and
+// PostgreSQL refused the year 300000.
+func TestTimesPastTheYear9999AgreeWithSQLite(t *testing.T) {
+	d := newDifferential(t)
+	ctx := t.Context()
+	d.both(t, "put alice", func(s store.Store) error {
+		return s.PutPrincipal(ctx, store.Principal{ID: "alice",
+			Kind: store.KindHuman})
+	})
+	for i, tm := range []time.Time{
+		time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(1<<62, 0),
+	} {
+		ses := store.Session{ID: fmt.Sprintf("s%d", i), PrincipalID: "alice",
+			CreatedAt: tm, LastSeenAt: tm, ExpiresAt: tm}
+		d.both(t, "put a session of "+tm.String(), func(s store.Store) error {
+			return s.PutSession(ctx, ses)
+		})
+	}
+	for _, f := range []store.SessionFilter{{}, {Created: store.TimeRange{
+		From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{Order: store.Order{By: "expires_at", Desc: true}}} {
+		same(t, d, fmt.Sprintf("sessions %+v", f),
+			func(s store.Store) ([]string, error) {
+				ss, err := s.ListSessions(ctx, f)
+				var out []string
+				for _, x := range ss {
+					out = append(out, x.ID+"@"+x.CreatedAt.String())
+				}
+				return out, err
+			})
 	}
 }
