@@ -37,7 +37,23 @@ const (
 
 // stateCookie binds a sign-in in progress to the browser that started
 // it: a callback whose state this browser did not start is refused.
-const stateCookie = "killswitch_oidc_state"
+// Each sign-in has a cookie of its own, named stateCookie, "_" and the
+// first stateNameLen characters of its state (stateCookieName), so that
+// sign-ins begun in two tabs of one browser both come back: with one
+// cookie, the second replaced the first's.
+const (
+	stateCookie  = "killswitch_oidc_state"
+	stateNameLen = 16
+)
+
+// stateCookieName is the name of the cookie of the sign-in of state,
+// "" when state is too short to be one the console made.
+func stateCookieName(state string) string {
+	if len(state) < stateNameLen {
+		return ""
+	}
+	return stateCookie + "_" + state[:stateNameLen]
+}
 
 // discoverFor bounds one attempt at the provider's discovery document.
 const discoverFor = 10 * time.Second

@@ -28,7 +28,7 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 	state, f := o.start(api.ClientAddr(r), next)
 	// Lax, not Strict: the provider's redirect back is a navigation
 	// from another site, which must carry it.
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state,
+	http.SetCookie(w, &http.Cookie{Name: stateCookieName(state), Value: state,
 		Path: "/oidc/", MaxAge: int(flowFor / time.Second), HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, o.oauth2Config(p).AuthCodeURL(state,
@@ -41,9 +41,11 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 // verifier and the ID token verified; the claim must map to a role.
 func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	o, q := c.oidc, r.URL.Query()
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "",
-		Path: "/oidc/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteLaxMode})
+	if name := stateCookieName(q.Get("state")); name != "" {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "",
+			Path: "/oidc/", MaxAge: -1, HttpOnly: true,
+			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
 	f, ok := c.oidcFlow(r, q.Get("state"))
 	if !ok {
 		c.oidcRefused(w, r, "/", http.StatusBadRequest, identity{},
@@ -73,11 +75,15 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 			"twice, an ID token that does not verify). Start again.")
 }
 
-// oidcFlow is the flow of state when this browser's state cookie holds
+// oidcFlow is the flow of state when this browser's cookie of it holds
 // it, taken once.
 func (c *Console) oidcFlow(r *http.Request, state string) (flow, bool) {
-	ck, err := r.Cookie(stateCookie)
-	if err != nil || state == "" ||
+	name := stateCookieName(state)
+	if name == "" {
+		return flow{}, false
+	}
+	ck, err := r.Cookie(name)
+	if err != nil ||
 		subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) != 1 {
 		return flow{}, false
 	}

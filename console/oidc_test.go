@@ -353,3 +353,25 @@ func TestOIDCSignInWaitsForAnIssuerDownAtStart(t *testing.T) {
 		t.Error("the discovery that worked is not logged")
 	}
 }
+
+// Sign-ins begun in two tabs of one browser (a sign-in that lapsed in
+// both) each come back signed in, whichever returns first: the state
+// cookie of the second replaced the first's, whose return was refused
+// as not started in this browser, audited and counted against the
+// address.
+func TestOIDCSignInsInTwoTabsOfOneBrowserBothWork(t *testing.T) {
+	p := newIDP(t, map[string][]string{"alice": {"ks-viewers"}})
+	l, redirect := listenConsole(t)
+	h := p.start(0, redirect)
+	c := newOIDCConsole(t, l, h.Issuer())
+	p.as("alice")
+	b := c.oidcBrowser()
+	first, second := b.toCallback("/locks"), b.toCallback("/audit")
+	for _, u := range []string{first, second} {
+		res, body := b.callback(u)
+		wantStatus(t, res, body, http.StatusOK)
+	}
+	if n := len(c.audit(EventSignInFailed)); n != 0 {
+		t.Errorf("%d refused sign-ins audited, want none", n)
+	}
+}
