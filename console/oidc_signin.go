@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -26,6 +27,7 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state, f := o.start(api.ClientAddr(r), next)
+	forgetOldStates(w, r)
 	// Lax, not Strict: the provider's redirect back is a navigation
 	// from another site, which must carry it.
 	http.SetCookie(w, &http.Cookie{Name: stateCookieName(state), Value: state,
@@ -34,6 +36,30 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, o.oauth2Config(p).AuthCodeURL(state,
 		oidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier)),
 		http.StatusFound)
+}
+
+// statesPerBrowser bounds the state cookies of sign-ins in progress a
+// browser keeps: past it, starting another forgets the oldest.
+const statesPerBrowser = 5
+
+// forgetOldStates expires the oldest state cookies r carries, browsers
+// sending them oldest first, so that with the one about to be set the
+// browser holds statesPerBrowser at most: a page sending a browser to
+// sign in over and over would otherwise fill its jar for the console's
+// host, whose browser then drops the oldest cookie, the sign-in's own
+// among them.
+func forgetOldStates(w http.ResponseWriter, r *http.Request) {
+	var names []string
+	for _, ck := range r.Cookies() {
+		if strings.HasPrefix(ck.Name, stateCookie+"_") {
+			names = append(names, ck.Name)
+		}
+	}
+	for _, name := range names[:max(0, len(names)-statesPerBrowser+1)] {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "",
+			Path: "/oidc/", MaxAge: -1, HttpOnly: true,
+			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // oidcCallback takes the provider's answer: the state must be the one

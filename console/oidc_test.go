@@ -375,3 +375,33 @@ func TestOIDCSignInsInTwoTabsOfOneBrowserBothWork(t *testing.T) {
 		t.Errorf("%d refused sign-ins audited, want none", n)
 	}
 }
+
+// A browser sent to sign in over and over (a page opening the sign-in
+// again and again) keeps a bounded number of state cookies, the newest:
+// they filled its jar for the console's host, and the browser dropped
+// its oldest cookies, the console's sign-in among them.
+func TestABrowserKeepsABoundedNumberOfStateCookies(t *testing.T) {
+	p := newIDP(t, map[string][]string{"alice": {"ks-viewers"}})
+	l, redirect := listenConsole(t)
+	h := p.start(0, redirect)
+	c := newOIDCConsole(t, l, h.Issuer())
+	p.as("alice")
+	b := c.oidcBrowser()
+	var last string
+	for range 3 * statesPerBrowser {
+		last = b.toCallback("/")
+	}
+	u, _ := url.Parse(c.srv.URL + "/oidc/")
+	n := 0
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if strings.HasPrefix(ck.Name, stateCookie) {
+			n++
+		}
+	}
+	if n != statesPerBrowser {
+		t.Errorf("%d state cookies kept after %d sign-ins, want %d", n,
+			3*statesPerBrowser, statesPerBrowser)
+	}
+	res, body := b.callback(last)
+	wantStatus(t, res, body, http.StatusOK)
+}
