@@ -25,6 +25,8 @@ var actionTests = []test{
 		actionRetry},
 	{"Retrying an unknown action is not found", actionRetryNotFound},
 	{"Retrying an action that is done is invalid", actionRetryDone},
+	{"An action's error that is not UTF-8 or holds a NUL is kept with " +
+		"U+FFFD in their place", actionErrorNotUTF8},
 }
 
 // lease is how long the claims of the tests last.
@@ -161,6 +163,23 @@ func actionRetry(t *testing.T, s store.Store) {
 	got = getAction(t, s, "a1")
 	equal(t, "attempts and last error", [2]any{got.Attempts, got.LastError},
 		[2]any{2, "okta: timeout"})
+}
+
+// A connector's error cut inside a character, or a body that is no
+// UTF-8, fails or retries the action all the same: PostgreSQL refused
+// the write, and the action ran again at each lease's end.
+func actionErrorNotUTF8(t *testing.T, s store.Store) {
+	addActions(t, s, action("a1", "k1"))
+	claimed(t, s, "exec-1", base, 1)
+	must(t, s.RetryAction(t.Context(), "a1", "okta: 400 caf\xc3", base))
+	equal(t, "retried", getAction(t, s, "a1").LastError,
+		"okta: 400 caf\uFFFD")
+	claimed(t, s, "exec-1", base, 1)
+	must(t, s.FinishAction(t.Context(), "a1", store.ActionFailed, nil,
+		"okta: 500 \x00\xff", nil))
+	got := getAction(t, s, "a1")
+	equal(t, "failed", [2]any{got.State, got.LastError},
+		[2]any{store.ActionFailed, "okta: 500 \uFFFD\uFFFD"})
 }
 
 func actionRetryNotFound(t *testing.T, s store.Store) {

@@ -47,7 +47,7 @@ func (s *Store) insertActions(ctx context.Context, tx Tx, actions []store.Action
 func (s *Store) actionArgs(a store.Action) []any {
 	args := []any{a.ID, a.IdempotencyKey, a.SignalID, a.Kind, a.TargetType,
 		a.TargetID, a.Scope, a.Reason, a.Policy, a.PolicyRevision,
-		rawArg(a.Params), a.State, a.Attempts, a.LastError,
+		rawArg(a.Params), a.State, a.Attempts, diagnostic(a.LastError),
 		rawArg(a.Result), s.TimeArg(a.CreatedAt), s.TimeArg(a.UpdatedAt),
 		s.TimeArg(a.LeaseUntil), string(a.PrincipalKind),
 		s.TimeArg(a.ApprovalDeadline), a.OnTimeout}
@@ -156,7 +156,7 @@ func (s *Store) FinishAction(ctx context.Context, id, state string,
 		res, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 			result = ?, last_error = ?, lease_until = NULL,
 			lease_owner = '', updated_at = ? WHERE id = ?`, state,
-			rawArg(result), lastErr, s.TimeArg(time.Now()), id)
+			rawArg(result), diagnostic(lastErr), s.TimeArg(time.Now()), id)
 		if err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (s *Store) RetryAction(ctx context.Context, id, lastErr string,
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 			last_error = ?, lease_until = ?, lease_owner = '',
-			updated_at = ? WHERE id = ?`, store.ActionPending, lastErr,
+			updated_at = ? WHERE id = ?`, store.ActionPending, diagnostic(lastErr),
 			s.TimeArg(notBefore), s.TimeArg(time.Now()), id)
 		return err
 	})

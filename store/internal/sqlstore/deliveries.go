@@ -159,7 +159,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, streamID string,
 		}
 		defer stmt.Close()
 		for _, id := range ids {
-			res, err := stmt.ExecContext(ctx, state, lastErr, s.TimeArg(at),
+			res, err := stmt.ExecContext(ctx, state, diagnostic(lastErr), s.TimeArg(at),
 				streamID, id, store.DeliveryPending, store.DeliveryRunning)
 			if err != nil {
 				return err
@@ -180,7 +180,8 @@ func (s *Store) RetryDelivery(ctx context.Context, streamID, id,
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?,
 			last_error = ?, not_before = ?, lease_until = NULL,
 			lease_owner = '' WHERE stream_id = ? AND id = ? AND state = ?`,
-			store.DeliveryPending, lastErr, s.TimeArg(notBefore), streamID,
+			store.DeliveryPending, diagnostic(lastErr), s.TimeArg(notBefore),
+			streamID,
 			id, store.DeliveryRunning)
 		if err != nil {
 			return err
@@ -218,8 +219,8 @@ func (s *Store) ExpireDeliveries(ctx context.Context, cutoff time.Time,
 			last_error = ?, finished_at = ?, lease_until = NULL,
 			lease_owner = '' WHERE created_at < ? AND (state = ?
 			OR (state = ? AND lease_until < ?))`, store.DeliveryFailed,
-			lastErr, s.TimeArg(at), s.TimeArg(cutoff), store.DeliveryPending,
-			store.DeliveryRunning, s.TimeArg(at))
+			diagnostic(lastErr), s.TimeArg(at), s.TimeArg(cutoff),
+			store.DeliveryPending, store.DeliveryRunning, s.TimeArg(at))
 		if err != nil {
 			return err
 		}

@@ -307,7 +307,8 @@ func (s *Store) setVerdict(ctx context.Context, tx Tx, a store.Action,
 		a.LastError = fmt.Sprintf("%s by %s: %s", v.Verdict, v.By, v.Reason)
 	}
 	a.UpdatedAt = store.NormalizeTime(time.Now())
-	args := append([]any{a.State, a.LastError, s.TimeArg(a.UpdatedAt)},
+	args := append([]any{a.State, diagnostic(a.LastError),
+		s.TimeArg(a.UpdatedAt)},
 		s.verdictArgs(a.Verdict)...)
 	_, err := tx.ExecContext(ctx, `UPDATE actions SET state = ?,
 		last_error = ?, updated_at = ?, lease_until = NULL,

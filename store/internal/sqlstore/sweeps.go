@@ -115,7 +115,7 @@ func (s *Store) ListSweepRuns(ctx context.Context, sweep string,
 func (s *Store) sweepRunArgs(r store.SweepRun) []any {
 	return []any{r.ID, r.Sweep, s.TimeArg(r.ScheduledAt), r.Owner,
 		s.TimeArg(r.StartedAt), s.TimeArg(r.FinishedAt), r.Outcome,
-		r.Error, rawArg(r.Report)}
+		diagnostic(r.Error), rawArg(r.Report)}
 }
 
 // scanSweepRun scans sweepRunCols.
