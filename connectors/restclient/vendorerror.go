@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxMessage caps a vendor message kept in an error.
@@ -147,9 +148,15 @@ func requestID(h http.Header, d Dialect) string {
 	return ""
 }
 
+// truncate is s cut to at most n bytes, at the start of a character,
+// and marked "...": cut inside one, the message was not UTF-8, which
+// PostgreSQL refused as an action's error.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }
