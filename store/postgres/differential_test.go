@@ -296,3 +296,24 @@ func TestTimesPastTheYear9999AgreeWithSQLite(t *testing.T) {
 			})
 	}
 }
+
+// TestAWriteOfTextPostgreSQLCannotHoldIsInvalid: a write of text with a
+// NUL character, through an INSERT that returns a value too, is refused
+// as store.ErrInvalid, as it was before look-ups of such text matched
+// nothing.
+func TestAWriteOfTextPostgreSQLCannotHoldIsInvalid(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	must(t, s.PutPrincipal(ctx, store.Principal{ID: "alice",
+		Kind: store.KindHuman}))
+	_, err := s.RecordSignal(ctx, store.SignalRecord{ID: "sig\x00",
+		DedupKey: "d1"}, nil, nil)
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a signal whose id holds a NUL: %v, want ErrInvalid", err)
+	}
+	err = s.PutAlias(ctx, store.Alias{Type: "email", Value: "a\x00b",
+		PrincipalID: "alice"})
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("an alias holding a NUL: %v, want ErrInvalid", err)
+	}
+}

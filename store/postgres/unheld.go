@@ -20,6 +20,11 @@ import (
 // it still runs, the argument replaced by empty text, inside one that
 // keeps none of its rows, so that it answers with its columns.
 func matchNothing(q string, args []any) (string, []any) {
+	if !isSelect(q) {
+		// A write's text PostgreSQL cannot hold is refused, as
+		// store.ErrInvalid (inWrite).
+		return q, args
+	}
 	var out []any
 	wrap := false
 	for i, a := range args {
@@ -65,6 +70,13 @@ func heldArg(a any) (held any, ok, list bool) {
 		return kept, len(kept) == v.Len(), true
 	}
 	return a, true, false
+}
+
+// isSelect reports whether q is a SELECT, which writes nothing: one
+// with RETURNING or a common table expression may write.
+func isSelect(q string) bool {
+	q = strings.TrimSpace(q)
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
 }
 
 // canHold reports whether PostgreSQL can hold s as text.
