@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -82,10 +83,11 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
+		e = providerText(e, 64)
 		c.oidcRefused(w, r, f.next, http.StatusUnauthorized, identity{},
 			errors.New("provider answered "+e+": "+
-				q.Get("error_description")), "The identity provider "+
-				"did not sign you in ("+e+").")
+				providerText(q.Get("error_description"), 256)),
+			"The identity provider did not sign you in ("+e+").")
 		return
 	}
 	p, err := o.discover(r.Context())
@@ -99,6 +101,21 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	c.oidcRefused(w, r, f.next, http.StatusUnauthorized, identity{}, err,
 		"The identity provider's answer was not accepted (a code used "+
 			"twice, an ID token that does not verify). Start again.")
+}
+
+// providerText is s, a value of the provider's answer as the browser
+// brought it back, cut to at most n bytes between characters and marked
+// "...": whoever holds a sign-in in progress can write it, and it is
+// logged and audited, as long as the URL could be (up to a mebibyte)
+// before.
+func providerText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // oidcFlow is the flow of state when this browser's cookie of it holds

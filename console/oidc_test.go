@@ -405,3 +405,34 @@ func TestABrowserKeepsABoundedNumberOfStateCookies(t *testing.T) {
 	res, body := b.callback(last)
 	wantStatus(t, res, body, http.StatusOK)
 }
+
+// The provider answering with an error (the user refused consent) is a
+// refused sign-in: a page saying what the provider said, audited with
+// its description, which is cut short: whoever holds a sign-in in
+// progress writes it, and a mebibyte of it was logged and audited.
+func TestOIDCAProvidersRefusalIsShownAndAudited(t *testing.T) {
+	p := newIDP(t, map[string][]string{"alice": {"ks-viewers"}})
+	l, redirect := listenConsole(t)
+	h := p.start(0, redirect)
+	c := newOIDCConsole(t, l, h.Issuer())
+	p.as("alice")
+	b := c.oidcBrowser()
+	u, _ := url.Parse(b.toCallback("/"))
+	q := u.Query()
+	q.Del("code")
+	q.Set("error", "access_denied")
+	q.Set("error_description", "The resource owner denied the request. "+
+		strings.Repeat("x", 100000))
+	u.RawQuery = q.Encode()
+	res, body := b.callback(u.String())
+	wantStatus(t, res, body, http.StatusUnauthorized)
+	wantIn(t, body, "did not sign you in (access_denied)")
+	wantRefusal(t, c.fixture, "provider answered access_denied: The "+
+		"resource owner denied the request.")
+	for _, e := range c.audit(EventSignInFailed) {
+		if len(e.Details) > 1000 {
+			t.Errorf("a refusal audited with %d bytes of details",
+				len(e.Details))
+		}
+	}
+}
