@@ -23,8 +23,9 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusServiceUnavailable, "login",
 			"Sign in", c.loginView(next, "Sign in with "+o.cfg.Name+
 				" is unavailable: the identity provider at "+o.cfg.Issuer+
-				" does not answer. Try again later, or sign in with an "+
-				"API token."))
+				" could not be discovered (it does not answer, or "+
+				"answers as another issuer: run's log says which). Try "+
+				"again later, or sign in with an API token."))
 		return
 	}
 	state, f := o.start(api.ClientAddr(r), next)

@@ -436,3 +436,22 @@ func TestOIDCAProvidersRefusalIsShownAndAudited(t *testing.T) {
 		}
 	}
 }
+
+// An issuer configured without the trailing slash the provider writes
+// answers, but as another issuer: sign-in with it is unavailable, the
+// page no longer says only that the provider does not answer, and the
+// log says what differs.
+func TestOIDCAnIssuerDifferingByItsTrailingSlashIsNamedAsSuch(t *testing.T) {
+	p := newIDP(t, nil)
+	l, redirect := listenConsole(t)
+	h := p.start(0, redirect)
+	issuer := strings.TrimSuffix(h.Issuer(), "/")
+	c := newOIDCConsole(t, l, issuer)
+	res, body := c.oidcBrowser().get("/oidc/login?next=/")
+	wantStatus(t, res, body, http.StatusServiceUnavailable)
+	wantIn(t, body, "Sign in with Hydra is unavailable",
+		"could not be discovered", "answers as another issuer")
+	if !strings.Contains(c.logs.String(), "did not match") {
+		t.Errorf("the log does not say the issuers differ:\n%s", c.logs)
+	}
+}
