@@ -286,6 +286,11 @@ func (o *oidcLogin) exchange(ctx context.Context, p *oidc.Provider,
 	return id, err
 }
 
+// errClaimShape is the fault of an ID token whose mapped claim is not a
+// string or a list of strings: the provider's claim mapping, not the
+// sign-in, is wrong.
+var errClaimShape = errors.New("not a string or a list of strings")
+
 // claimValues are the values of claim: a string or a list of strings;
 // none when it is absent.
 func claimValues(claims map[string]any, claim string) ([]string, error) {
@@ -300,14 +305,14 @@ func claimValues(claims map[string]any, claim string) ([]string, error) {
 			s, ok := e.(string)
 			if !ok {
 				return nil, fmt.Errorf("ID token: claim %s: a list "+
-					"holding a %T, not only strings", claim, e)
+					"holding a %T: %w", claim, e, errClaimShape)
 			}
 			out = append(out, s)
 		}
 		return out, nil
 	default:
-		return nil, fmt.Errorf("ID token: claim %s: a %T, not a string "+
-			"or a list of strings", claim, v)
+		return nil, fmt.Errorf("ID token: claim %s: a %T: %w", claim, v,
+			errClaimShape)
 	}
 }
 

@@ -99,9 +99,15 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	msg := "The identity provider's answer was not accepted (a code " +
+		"used twice, an ID token that does not verify). Start again."
+	if errors.Is(err, errClaimShape) {
+		msg = "Your ID token's " + o.cfg.Claim + " claim is not a name " +
+			"or a list of names, so no role can be found for you. Ask " +
+			"an admin to check the claim the provider sends."
+	}
 	c.oidcRefused(w, r, f.next, http.StatusUnauthorized, identity{}, err,
-		"The identity provider's answer was not accepted (a code used "+
-			"twice, an ID token that does not verify). Start again.")
+		msg)
 }
 
 // providerText is s, a value of the provider's answer as the browser

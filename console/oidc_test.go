@@ -455,3 +455,23 @@ func TestOIDCAnIssuerDifferingByItsTrailingSlashIsNamedAsSuch(t *testing.T) {
 		t.Errorf("the log does not say the issuers differ:\n%s", c.logs)
 	}
 }
+
+// An ID token whose groups claim is a number is refused saying so: the
+// page said the code was used twice or the token did not verify, which
+// sent the user to start again, as many times as they liked.
+func TestOIDCAGroupsClaimThatIsANumberIsRefusedSayingSo(t *testing.T) {
+	p := &idp{t: t, LoginApp: peertest.NewLoginApp(t,
+		func(sub string) map[string]any {
+			return map[string]any{"email": sub + "@example.com",
+				"groups": 5}
+		})}
+	l, redirect := listenConsole(t)
+	h := p.start(0, redirect)
+	c := newOIDCConsole(t, l, h.Issuer())
+	p.as("alice")
+	b := c.oidcBrowser()
+	res, body := b.callback(b.toCallback("/"))
+	wantStatus(t, res, body, http.StatusUnauthorized)
+	wantIn(t, body, "groups claim is not a name or a list of names")
+	wantRefusal(t, c.fixture, "claim groups: a float64")
+}
