@@ -298,22 +298,34 @@ func TestTimesPastTheYear9999AgreeWithSQLite(t *testing.T) {
 }
 
 // TestAWriteOfTextPostgreSQLCannotHoldIsInvalid: a write of text with a
-// NUL character, through an INSERT that returns a value too, is refused
-// as store.ErrInvalid, as it was before look-ups of such text matched
-// nothing.
+// NUL character or that is not UTF-8 is refused as store.ErrInvalid by
+// both stores: SQLite kept it, so a test on SQLite never met what
+// PostgreSQL refuses (an action's error cut inside a character). A
+// write whose INSERT returns a value too is refused alike.
 func TestAWriteOfTextPostgreSQLCannotHoldIsInvalid(t *testing.T) {
-	s := open(t)
+	d := newDifferential(t)
 	ctx := t.Context()
-	must(t, s.PutPrincipal(ctx, store.Principal{ID: "alice",
-		Kind: store.KindHuman}))
-	_, err := s.RecordSignal(ctx, store.SignalRecord{ID: "sig\x00",
-		DedupKey: "d1"}, nil, nil)
-	if !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("a signal whose id holds a NUL: %v, want ErrInvalid", err)
-	}
-	err = s.PutAlias(ctx, store.Alias{Type: "email", Value: "a\x00b",
-		PrincipalID: "alice"})
-	if !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("an alias holding a NUL: %v, want ErrInvalid", err)
+	d.both(t, "put alice", func(s store.Store) error {
+		return s.PutPrincipal(ctx, store.Principal{ID: "alice",
+			Kind: store.KindHuman})
+	})
+	for name, st := range map[string]store.Store{"postgres": d.pg,
+		"sqlite": d.lite} {
+		for what, err := range map[string]error{
+			"a signal whose id holds a NUL": func() error {
+				_, err := st.RecordSignal(ctx, store.SignalRecord{
+					ID: "sig\x00", DedupKey: "d1"}, nil, nil)
+				return err
+			}(),
+			"an alias holding a NUL": st.PutAlias(ctx, store.Alias{
+				Type: "email", Value: "a\x00b", PrincipalID: "alice"}),
+			"a principal named in bytes that are not UTF-8": st.PutPrincipal(
+				ctx, store.Principal{ID: "bob", Kind: store.KindHuman,
+					DisplayName: "caf\xc3"}),
+		} {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("%s: %s: %v, want ErrInvalid", name, what, err)
+			}
+		}
 	}
 }

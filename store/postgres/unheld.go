@@ -3,7 +3,8 @@ package postgres
 import (
 	"reflect"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/killswitch-dev/killswitch/store/internal/sqlstore"
 )
 
 // matchNothing is q asked with args, made to match nothing by the text
@@ -56,14 +57,14 @@ func heldArg(a any) (held any, ok, list bool) {
 	case !v.IsValid():
 		return a, true, false
 	case v.Kind() == reflect.String:
-		if canHold(v.String()) {
+		if sqlstore.HoldsText(v.String()) {
 			return a, true, false
 		}
 		return "", false, false
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		kept := make([]string, 0, v.Len())
 		for i := range v.Len() {
-			if s := v.Index(i).String(); canHold(s) {
+			if s := v.Index(i).String(); sqlstore.HoldsText(s) {
 				kept = append(kept, s)
 			}
 		}
@@ -77,9 +78,4 @@ func heldArg(a any) (held any, ok, list bool) {
 func isSelect(q string) bool {
 	q = strings.TrimSpace(q)
 	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
-}
-
-// canHold reports whether PostgreSQL can hold s as text.
-func canHold(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

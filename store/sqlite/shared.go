@@ -33,8 +33,18 @@ func (s *Store) snapshot(ctx context.Context) (sqlstore.Querier, func(), error) 
 	return tx, func() { tx.Rollback() }, nil
 }
 
-// batchTx is a transaction that prepares a batch's statement once.
+// batchTx is a transaction that prepares a batch's statement once. Its
+// writes refuse text PostgreSQL cannot hold (sqlstore.CheckText).
 type batchTx struct{ *sql.Tx }
+
+// ExecContext runs q with args unless they hold text PostgreSQL cannot.
+func (t batchTx) ExecContext(ctx context.Context, q string,
+	args ...any) (sql.Result, error) {
+	if err := sqlstore.CheckText(args); err != nil {
+		return nil, err
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
 
 // Prepare prepares q within the transaction.
 func (t batchTx) Prepare(ctx context.Context, q string) (sqlstore.Stmt, error) {
@@ -42,5 +52,21 @@ func (t batchTx) Prepare(ctx context.Context, q string) (sqlstore.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return stmt, nil
+	return checkedStmt{stmt}, nil
+}
+
+// checkedStmt is a prepared write that refuses text PostgreSQL cannot
+// hold, as batchTx. Its QueryRowContext, an update returning the row,
+// is given states, owners and times, never text from outside, and is
+// not checked: a *sql.Row cannot carry the refusal.
+type checkedStmt struct{ *sql.Stmt }
+
+// ExecContext runs the statement with args unless they hold text
+// PostgreSQL cannot.
+func (s checkedStmt) ExecContext(ctx context.Context,
+	args ...any) (sql.Result, error) {
+	if err := sqlstore.CheckText(args); err != nil {
+		return nil, err
+	}
+	return s.Stmt.ExecContext(ctx, args...)
 }
