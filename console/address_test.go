@@ -97,3 +97,24 @@ func TestSignInsInProgressAreBoundedPerSlash64(t *testing.T) {
 		t.Error("the first client's sign-in was forgotten")
 	}
 }
+
+// The page a sign-in returns to is kept with each OIDC sign-in in
+// progress, so its length is bounded: one as long as a request's
+// header may be (a mebibyte) was kept whole, and the 10,000 sign-ins
+// the console remembers could hold ten gibibytes.
+func TestASignInsReturnPathIsBounded(t *testing.T) {
+	long := "/sessions?q=" + strings.Repeat("a", 1<<20)
+	if got := localPath(long); got != "/" {
+		t.Errorf("a return path of %d bytes kept as %d bytes", len(long),
+			len(got))
+	}
+	ok := "/sessions?q=" + strings.Repeat("a", 1000)
+	if got := localPath(ok); got != ok {
+		t.Errorf("a return path of %d bytes not kept", len(ok))
+	}
+	// Re-encoded, a path may grow past the bound: ü is 6 bytes encoded.
+	grows := "/principals/" + strings.Repeat("ü", maxReturnPath/3)
+	if got := localPath(grows); len(got) > maxReturnPath {
+		t.Errorf("a return path re-encoded to %d bytes kept", len(got))
+	}
+}

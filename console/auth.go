@@ -146,13 +146,21 @@ func (c *Console) needSignIn(w http.ResponseWriter, r *http.Request) {
 		"You are not signed in (or your sign-in expired). Sign in and try again.")
 }
 
+// maxReturnPath bounds the page a sign-in returns to: each OIDC
+// sign-in in progress keeps it, and one as long as a request's header
+// may be (a mebibyte) made the 10,000 sign-ins the console remembers
+// ten gibibytes.
+const maxReturnPath = 4096
+
 // localPath is p when it is a path on this server, else "/": a sign-in
 // never redirects elsewhere. Browsers drop tabs and newlines inside a URL
 // and read a backslash as a slash, so a path holding any control
 // character, space or backslash is refused whole, as is one that starts
-// with two slashes (another host). What is kept is re-encoded.
+// with two slashes (another host), or one longer than maxReturnPath.
+// What is kept is re-encoded.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+	if len(p) > maxReturnPath ||
+		!strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
 		strings.ContainsFunc(p, func(r rune) bool {
 			return r <= ' ' || r == 0x7f || r == '\\' ||
 				unicode.IsControl(r) || unicode.IsSpace(r)
@@ -165,7 +173,8 @@ func localPath(p string) string {
 		return "/"
 	}
 	out := u.RequestURI()
-	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+	if len(out) > maxReturnPath || !strings.HasPrefix(out, "/") ||
+		strings.HasPrefix(out, "//") {
 		return "/"
 	}
 	return out
