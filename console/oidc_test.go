@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,12 +10,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/killswitch-dev/killswitch/connectors/peertest"
 	"github.com/killswitch-dev/killswitch/engine"
+	"github.com/killswitch-dev/killswitch/internal/logbuf"
 	"github.com/killswitch-dev/killswitch/store"
 )
 
@@ -57,7 +56,7 @@ func (p *idp) as(subject string) { p.SignInAs(subject) }
 type oidcConsole struct {
 	*fixture
 	redirect string
-	logs     *syncBuffer
+	logs     *logbuf.Buffer
 }
 
 // listenConsole is the console's listener and its redirect URL.
@@ -70,7 +69,7 @@ func listenConsole(t *testing.T) (net.Listener, string) {
 }
 
 func newOIDCConsole(t *testing.T, l net.Listener, issuer string) *oidcConsole {
-	c := &oidcConsole{logs: &syncBuffer{},
+	c := &oidcConsole{logs: &logbuf.Buffer{},
 		redirect: "http://" + l.Addr().String() + OIDCCallbackPath}
 	c.fixture = newFixtureOn(t, l, func(cfg *Config) {
 		cfg.Log = slog.New(slog.NewTextHandler(c.logs, nil))
@@ -102,24 +101,6 @@ func (c *oidcConsole) noSecret(t *testing.T) {
 			t.Errorf("the client secret is in audit entry %s", e.Event)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // oidcBrowser is a browser for sign-ins with the provider.
