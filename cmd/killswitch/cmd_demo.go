@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -192,9 +193,18 @@ func (d *demoRun) record(r engine.Report) {
 }
 
 func (d *demoRun) send(ctx context.Context, files []string) ([][]byte, error) {
-	msgs, err := readPayloads(d.g, files, nil)
+	bad := filepath.Join(d.flags.testdata, "alerts-bad")
+	malformed := func(f string) bool { return filepath.Dir(f) == bad }
+	msgs, err := readPayloads(d.g, files, nil, malformed)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(files), func(f string) bool {
+		return !malformed(f)
+	})); n > 0 {
+		fmt.Fprintf(d.g.out, "sending %d sample alerts, the first again (a "+
+			"redelivery), and %d malformed ones from %s on purpose: they "+
+			"go to the dead-letter topic\n\n", len(files)-n-1, n, bad)
 	}
 	payloads := make([][]byte, len(msgs))
 	for i, m := range msgs {

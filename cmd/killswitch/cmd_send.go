@@ -35,7 +35,7 @@ func newSendCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			msgs, err := readPayloads(g, args, mappings)
+			msgs, err := readPayloads(g, args, mappings, nil)
 			if err != nil {
 				return err
 			}
@@ -55,9 +55,11 @@ func newSendCmd(g *globals) *cobra.Command {
 }
 
 // readPayloads reads each file as one message, keyed by what it decodes
-// to with the mappings m (nil: the built-in decoders only).
-func readPayloads(g *globals, files []string,
-	m *signals.Mappings) ([]kafka.Message, error) {
+// to with the mappings m (nil: the built-in decoders only). A file that
+// does not decode is sent with a warning, unless malformed says it is
+// meant not to (nil: none is).
+func readPayloads(g *globals, files []string, m *signals.Mappings,
+	malformed func(file string) bool) ([]kafka.Message, error) {
 	msgs := make([]kafka.Message, 0, len(files))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -65,7 +67,7 @@ func readPayloads(g *globals, files []string,
 			return nil, err
 		}
 		sig, err := m.Decode(b)
-		if err != nil {
+		if err != nil && (malformed == nil || !malformed(f)) {
 			fmt.Fprintf(g.errOut, "warning: %s: %v (sending anyway)\n", f, err)
 		}
 		msgs = append(msgs, kafka.Message{Key: []byte(engine.PartitionKey(sig)), Value: b})
