@@ -460,8 +460,9 @@ func (e VerdictVerdict) Valid() bool {
 
 // Defines values for ListSweeps200JSONResponseBodyScheduler.
 const (
-	ListSweeps200JSONResponseBodySchedulerFollower ListSweeps200JSONResponseBodyScheduler = "follower"
-	ListSweeps200JSONResponseBodySchedulerLeader   ListSweeps200JSONResponseBodyScheduler = "leader"
+	ListSweeps200JSONResponseBodySchedulerFollower    ListSweeps200JSONResponseBodyScheduler = "follower"
+	ListSweeps200JSONResponseBodySchedulerLeader      ListSweeps200JSONResponseBodyScheduler = "leader"
+	ListSweeps200JSONResponseBodySchedulerUnreachable ListSweeps200JSONResponseBodyScheduler = "unreachable"
 )
 
 // Valid indicates whether the value is a known member of the ListSweeps200JSONResponseBodyScheduler enum.
@@ -470,6 +471,8 @@ func (e ListSweeps200JSONResponseBodyScheduler) Valid() bool {
 	case ListSweeps200JSONResponseBodySchedulerFollower:
 		return true
 	case ListSweeps200JSONResponseBodySchedulerLeader:
+		return true
+	case ListSweeps200JSONResponseBodySchedulerUnreachable:
 		return true
 	default:
 		return false
@@ -4511,7 +4514,7 @@ type ListSweepsResponseObject interface {
 type ListSweeps200JSONResponse struct {
 	Items []Sweep `json:"items"`
 
-	// Scheduler leader while this instance runs the scheduled sweeps (it holds the leader's lock of the PostgreSQL registry, or its registry is SQLite); follower while another instance does. Absent when this instance schedules no sweep.
+	// Scheduler leader while this instance runs the scheduled sweeps (it holds the leader's lock of the PostgreSQL registry, or its registry is SQLite); follower while another instance does; unreachable while this instance does not lead and could not reach the registry to ask whether another does, so that maybe none runs them (its log says why). Absent when this instance schedules no sweep.
 	Scheduler ListSweeps200JSONResponseBodyScheduler `json:"scheduler,omitempty,omitzero"`
 }
 

@@ -38,6 +38,9 @@ type SweepSchedule struct {
 // implements it.
 type SweepLeader interface {
 	Leading() bool
+	// Unreachable reports that this instance does not lead and could not
+	// reach the registry to learn whether another instance does.
+	Unreachable() bool
 }
 
 // GetPolicies reports the policy set in force and its last reload.
@@ -77,11 +80,14 @@ func (s *Server) ListSweeps(ctx context.Context,
 	slices.SortFunc(out.Items, func(a, b Sweep) int {
 		return strings.Compare(a.Name, b.Name)
 	})
-	if s.leader != nil {
+	switch {
+	case s.leader == nil:
+	case s.leader.Leading():
+		out.Scheduler = ListSweeps200JSONResponseBodySchedulerLeader
+	case s.leader.Unreachable():
+		out.Scheduler = ListSweeps200JSONResponseBodySchedulerUnreachable
+	default:
 		out.Scheduler = ListSweeps200JSONResponseBodySchedulerFollower
-		if s.leader.Leading() {
-			out.Scheduler = ListSweeps200JSONResponseBodySchedulerLeader
-		}
 	}
 	return out, nil
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,4 +268,107 @@ func TestSweepsSayWhetherThisInstanceLeads(t *testing.T) {
 			t.Errorf("%s: scheduler %q, want %q", c.name, got, c.want)
 		}
 	}
+}
+
+// An instance whose registry went out of reach said "follower", as if
+// another instance ran the scheduled sweeps, when maybe none did: it
+// says "unreachable" until it reaches the registry again.
+func TestSweepsSayWhenThisInstanceCannotReachTheRegistry(t *testing.T) {
+	u, err := url.Parse(pgtest.Schema(t))
+	must(t, err)
+	cut := tcpProxy(t, u.Host)
+	u.Host = cut.addr
+	st, err := postgres.Open(t.Context(), u.String())
+	must(t, err)
+	l := sweeps.NewLeadership(st, 50*time.Millisecond,
+		slog.New(slog.DiscardHandler), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		st.Close()
+	})
+	e := newEnvWith(t, func(cfg *api.Config) { cfg.SweepLeader = l })
+	scheduler := func() string {
+		var list struct{ Scheduler string }
+		e.get("/v1/sweeps", e.token(api.Viewer, store.TokenScopes{}),
+			http.StatusOK, &list)
+		return list.Scheduler
+	}
+	waitUntil(t, "the instance leads", func() bool {
+		return scheduler() == "leader"
+	})
+
+	cut.close()
+
+	waitUntil(t, "the instance says it cannot reach the registry", func() bool {
+		return scheduler() == "unreachable"
+	})
+	if l.Leading() {
+		t.Error("an instance cut off from its registry still leads")
+	}
+}
+
+// waitUntil polls cond for up to 10s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, not yet: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// proxy forwards TCP connections from addr to a server until closed,
+// when it stops listening and cuts every connection: the server as a
+// network partition leaves it.
+type proxy struct {
+	addr  string
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func tcpProxy(t *testing.T, upstream string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	p := &proxy{addr: ln.Addr().String(), ln: ln}
+	t.Cleanup(p.close)
+	go func() {
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, down, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, down); up.Close() }()
+			go func() { io.Copy(down, up); down.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }

@@ -37,6 +37,10 @@ type Leadership struct {
 	log     *slog.Logger
 	metrics *Metrics
 	leading atomic.Bool
+	// adrift is set while the last attempt could not reach the registry
+	// to ask, and this instance did not lead: it cannot tell whether
+	// another instance leads.
+	adrift atomic.Bool
 
 	mu   sync.Mutex // guards what was last said
 	said bool
@@ -71,6 +75,7 @@ func (l *Leadership) Run(ctx context.Context) {
 	}
 	l.elector.ElectLeader(ctx, l.retry, l.report)
 	l.leading.Store(false)
+	l.adrift.Store(false)
 	l.metrics.leader(false)
 }
 
@@ -80,10 +85,19 @@ func (l *Leadership) Leading() bool {
 	return l == nil || l.leading.Load()
 }
 
+// Unreachable reports whether this instance neither leads nor could
+// reach the registry at its last attempt to ask whether another does:
+// then maybe no instance runs the scheduled sweeps. A nil *Leadership
+// never is.
+func (l *Leadership) Unreachable() bool {
+	return l != nil && l.adrift.Load()
+}
+
 // report takes an attempt's answer and logs it when it differs from the
 // last: a follower says once that it follows, not at every attempt.
 func (l *Leadership) report(leading bool, err error) {
 	l.leading.Store(leading)
+	l.adrift.Store(!leading && err != nil)
 	l.metrics.leader(leading)
 	why := ""
 	if err != nil {
