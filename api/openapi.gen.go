@@ -465,7 +465,8 @@ const (
 	ListSweeps200JSONResponseBodySchedulerUnreachable ListSweeps200JSONResponseBodyScheduler = "unreachable"
 )
 
-// Valid indicates whether the value is a known member of the ListSweeps200JSONResponseBodyScheduler enum.
+// Valid indicates whether the value is a known member of the ListSweeps200JSONResponseBodyScheduler
+// enum.
 func (e ListSweeps200JSONResponseBodyScheduler) Valid() bool {
 	switch e {
 	case ListSweeps200JSONResponseBodySchedulerFollower:
@@ -775,7 +776,8 @@ type Problem struct {
 	// Line for alerts, the line of the first alert rejected (1 for a lone alert)
 	Line int `json:"line,omitempty,omitzero"`
 
-	// Matched for a termination that needs confirming, the number of live sessions its filter matches
+	// Matched for a termination that needs confirming, the number of live sessions its filter
+	// matches
 	Matched int `json:"matched,omitempty,omitzero"`
 
 	// Parameter the query parameter or body field at fault
@@ -879,7 +881,8 @@ type Session struct {
 	Status           SessionStatus    `json:"status"`
 }
 
-// SessionFilter the filters of `GET /sessions`; the live sessions that match all of them, within the token's scopes
+// SessionFilter the filters of `GET /sessions`; the live sessions that match all of them, within
+// the token's scopes
 type SessionFilter struct {
 	// Country origin country code (US)
 	Country string `json:"country,omitempty,omitzero"`
@@ -960,7 +963,8 @@ type Sweep struct {
 	// NextRun absent when unscheduled
 	NextRun time.Time `json:"next_run,omitempty,omitzero"`
 
-	// Schedule cron spec or descriptor, with its time zone; absent when run's --config does not schedule the sweep
+	// Schedule cron spec or descriptor, with its time zone; absent when run's --config does not
+	// schedule the sweep
 	Schedule string `json:"schedule,omitempty,omitzero"`
 }
 
@@ -994,7 +998,8 @@ type TerminateRequest struct {
 	Confirm      int    `json:"confirm,omitempty,omitzero"`
 	CredentialID string `json:"credential_id,omitempty,omitzero"`
 
-	// Filter the filters of `GET /sessions`; the live sessions that match all of them, within the token's scopes
+	// Filter the filters of `GET /sessions`; the live sessions that match all of them, within the
+	// token's scopes
 	Filter      SessionFilter `json:"filter,omitempty,omitzero"`
 	PrincipalID string        `json:"principal_id,omitempty,omitzero"`
 
@@ -1094,14 +1099,14 @@ type Limit = int
 // ListActionsParams defines parameters for ListActions.
 type ListActionsParams struct {
 	State ActionState `form:"state,omitempty" json:"state,omitempty,omitzero"`
-	Kind  ActionKind  `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
+	Kind  ActionKind  `form:"kind,omitempty"  json:"kind,omitempty,omitzero"`
 
 	// Signal id of the signal that asked for it
 	Signal string `form:"signal,omitempty" json:"signal,omitempty,omitzero"`
 
 	// TargetType principal, session, credential, device or origin
 	TargetType string `form:"target_type,omitempty" json:"target_type,omitempty,omitzero"`
-	Target     string `form:"target,omitempty" json:"target,omitempty,omitzero"`
+	Target     string `form:"target,omitempty"      json:"target,omitempty,omitzero"`
 
 	// CreatedAfter created at or after this RFC 3339 time
 	CreatedAfter CreatedAfter `form:"created_after,omitempty" json:"created_after,omitempty,omitzero"`
@@ -1120,8 +1125,8 @@ type ListActionsParams struct {
 type ListAuditParams struct {
 	// AfterSeq entries after this sequence number
 	AfterSeq int64  `form:"after_seq,omitempty" json:"after_seq,omitempty,omitzero"`
-	Subject  string `form:"subject,omitempty" json:"subject,omitempty,omitzero"`
-	Event    string `form:"event,omitempty" json:"event,omitempty,omitzero"`
+	Subject  string `form:"subject,omitempty"   json:"subject,omitempty,omitzero"`
+	Event    string `form:"event,omitempty"     json:"event,omitempty,omitzero"`
 
 	// Limit most items in one page, 1 to 1000 (default 100)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1138,13 +1143,13 @@ type ListCredentialsParams struct {
 	Kind string `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
 
 	// Provider the store that issued it
-	Provider   string        `form:"provider,omitempty" json:"provider,omitempty,omitzero"`
-	Status     SessionStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
-	Exposed    bool          `form:"exposed,omitempty" json:"exposed,omitempty,omitzero"`
+	Provider   string        `form:"provider,omitempty"    json:"provider,omitempty,omitzero"`
+	Status     SessionStatus `form:"status,omitempty"      json:"status,omitempty,omitzero"`
+	Exposed    bool          `form:"exposed,omitempty"     json:"exposed,omitempty,omitzero"`
 	StillValid bool          `form:"still_valid,omitempty" json:"still_valid,omitempty,omitzero"`
 
 	// OlderThan first exposed longer ago than this age: 5d, 36h
-	OlderThan        string           `form:"older_than,omitempty" json:"older_than,omitempty,omitzero"`
+	OlderThan        string           `form:"older_than,omitempty"        json:"older_than,omitempty,omitzero"`
 	RevocationEffect RevocationEffect `form:"revocation_effect,omitempty" json:"revocation_effect,omitempty,omitzero"`
 
 	// CreatedAfter created at or after this RFC 3339 time
@@ -1152,7 +1157,7 @@ type ListCredentialsParams struct {
 
 	// CreatedBefore created before this RFC 3339 time
 	CreatedBefore CreatedBefore  `form:"created_before,omitempty" json:"created_before,omitempty,omitzero"`
-	Sort          CredentialSort `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Sort          CredentialSort `form:"sort,omitempty"           json:"sort,omitempty,omitzero"`
 
 	// Limit most items in one page, 1 to 1000 (default 100)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1164,7 +1169,7 @@ type ListCredentialsParams struct {
 // ListLocksParams defines parameters for ListLocks.
 type ListLocksParams struct {
 	TargetType LockTargetType `form:"target_type,omitempty" json:"target_type,omitempty,omitzero"`
-	Target     string         `form:"target,omitempty" json:"target,omitempty,omitzero"`
+	Target     string         `form:"target,omitempty"      json:"target,omitempty,omitzero"`
 
 	// All also the lifted and expired locks
 	All bool `form:"all,omitempty" json:"all,omitempty,omitzero"`
@@ -1184,7 +1189,7 @@ type LiftLockParams struct {
 
 // ListPrincipalsParams defines parameters for ListPrincipals.
 type ListPrincipalsParams struct {
-	Kind   PrincipalKind   `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
+	Kind   PrincipalKind   `form:"kind,omitempty"   json:"kind,omitempty,omitzero"`
 	Status PrincipalStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
 
 	// AliasType type of the alias to find (email, okta_user_id, aws_access_key_id, ...)
@@ -1213,15 +1218,15 @@ type ListPrincipalsParams struct {
 type ListSessionsParams struct {
 	// Principal id of the principal
 	Principal string        `form:"principal,omitempty" json:"principal,omitempty,omitzero"`
-	Kind      SessionKind   `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
-	Provider  string        `form:"provider,omitempty" json:"provider,omitempty,omitzero"`
-	Status    SessionStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
+	Kind      SessionKind   `form:"kind,omitempty"      json:"kind,omitempty,omitzero"`
+	Provider  string        `form:"provider,omitempty"  json:"provider,omitempty,omitzero"`
+	Status    SessionStatus `form:"status,omitempty"    json:"status,omitempty,omitzero"`
 
 	// Country origin country code (US)
 	Country string `form:"country,omitempty" json:"country,omitempty,omitzero"`
 
 	// Network origin IP within this CIDR prefix (203.0.113.0/24) or equal to this address
-	Network          string           `form:"network,omitempty" json:"network,omitempty,omitzero"`
+	Network          string           `form:"network,omitempty"           json:"network,omitempty,omitzero"`
 	RevocationEffect RevocationEffect `form:"revocation_effect,omitempty" json:"revocation_effect,omitempty,omitzero"`
 
 	// CreatedAfter created at or after this RFC 3339 time
@@ -1235,7 +1240,7 @@ type ListSessionsParams struct {
 
 	// LastSeenBefore last seen before
 	LastSeenBefore time.Time   `form:"last_seen_before,omitempty" json:"last_seen_before,omitempty,omitzero"`
-	Sort           SessionSort `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Sort           SessionSort `form:"sort,omitempty"             json:"sort,omitempty,omitzero"`
 
 	// Limit most items in one page, 1 to 1000 (default 100)
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1247,10 +1252,10 @@ type ListSessionsParams struct {
 // ListSignalsParams defines parameters for ListSignals.
 type ListSignalsParams struct {
 	// Format okta, guardduty, ocsf, ...
-	Format         string    `form:"format,omitempty" json:"format,omitempty,omitzero"`
-	Category       string    `form:"category,omitempty" json:"category,omitempty,omitzero"`
-	Severity       string    `form:"severity,omitempty" json:"severity,omitempty,omitzero"`
-	ReceivedAfter  time.Time `form:"received_after,omitempty" json:"received_after,omitempty,omitzero"`
+	Format         string    `form:"format,omitempty"          json:"format,omitempty,omitzero"`
+	Category       string    `form:"category,omitempty"        json:"category,omitempty,omitzero"`
+	Severity       string    `form:"severity,omitempty"        json:"severity,omitempty,omitzero"`
+	ReceivedAfter  time.Time `form:"received_after,omitempty"  json:"received_after,omitempty,omitzero"`
 	ReceivedBefore time.Time `form:"received_before,omitempty" json:"received_before,omitempty,omitzero"`
 
 	// Limit most items in one page, 1 to 1000 (default 100)
@@ -1281,7 +1286,8 @@ type RejectActionJSONRequestBody = VerdictRequest
 // PlaceLockJSONRequestBody defines body for PlaceLock for application/json ContentType.
 type PlaceLockJSONRequestBody = LockRequest
 
-// TerminateSessionsJSONRequestBody defines body for TerminateSessions for application/json ContentType.
+// TerminateSessionsJSONRequestBody defines body for TerminateSessions for application/json
+// ContentType.
 type TerminateSessionsJSONRequestBody = TerminateRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
@@ -1383,7 +1389,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "state" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"state",
+		r.URL.Query(),
+		&params.State,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1396,7 +1410,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "kind" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"kind",
+		r.URL.Query(),
+		&params.Kind,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1409,7 +1431,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "signal" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "signal", r.URL.Query(), &params.Signal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"signal",
+		r.URL.Query(),
+		&params.Signal,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1422,7 +1452,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "target_type" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_type", r.URL.Query(), &params.TargetType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"target_type",
+		r.URL.Query(),
+		&params.TargetType,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1435,7 +1473,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "target" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "target", r.URL.Query(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"target",
+		r.URL.Query(),
+		&params.Target,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1448,7 +1494,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "created_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_after",
+		r.URL.Query(),
+		&params.CreatedAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1461,7 +1515,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "created_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_before",
+		r.URL.Query(),
+		&params.CreatedBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1474,7 +1536,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1487,7 +1557,15 @@ func (siw *ServerInterfaceWrapper) ListActions(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1518,7 +1596,20 @@ func (siw *ServerInterfaceWrapper) GetAction(w http.ResponseWriter, r *http.Requ
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -1544,7 +1635,20 @@ func (siw *ServerInterfaceWrapper) ApproveAction(w http.ResponseWriter, r *http.
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -1570,7 +1674,20 @@ func (siw *ServerInterfaceWrapper) RejectAction(w http.ResponseWriter, r *http.R
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -1598,7 +1715,15 @@ func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "after_seq" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "after_seq", r.URL.Query(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"after_seq",
+		r.URL.Query(),
+		&params.AfterSeq,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1611,7 +1736,15 @@ func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "subject" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject", r.URL.Query(), &params.Subject, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"subject",
+		r.URL.Query(),
+		&params.Subject,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1624,7 +1757,15 @@ func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "event" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "event", r.URL.Query(), &params.Event, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"event",
+		r.URL.Query(),
+		&params.Event,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1637,7 +1778,15 @@ func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1650,7 +1799,15 @@ func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1697,7 +1854,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "principal" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "principal", r.URL.Query(), &params.Principal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"principal",
+		r.URL.Query(),
+		&params.Principal,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1710,7 +1875,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "kind" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"kind",
+		r.URL.Query(),
+		&params.Kind,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1723,7 +1896,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "provider" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"provider",
+		r.URL.Query(),
+		&params.Provider,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1736,7 +1917,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "status" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"status",
+		r.URL.Query(),
+		&params.Status,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1749,7 +1938,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "exposed" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "exposed", r.URL.Query(), &params.Exposed, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"exposed",
+		r.URL.Query(),
+		&params.Exposed,
+		runtime.BindQueryParameterOptions{Type: "boolean", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1762,7 +1959,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "still_valid" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "still_valid", r.URL.Query(), &params.StillValid, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"still_valid",
+		r.URL.Query(),
+		&params.StillValid,
+		runtime.BindQueryParameterOptions{Type: "boolean", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1775,7 +1980,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "older_than" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "older_than", r.URL.Query(), &params.OlderThan, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"older_than",
+		r.URL.Query(),
+		&params.OlderThan,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1788,7 +2001,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "revocation_effect" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "revocation_effect", r.URL.Query(), &params.RevocationEffect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"revocation_effect",
+		r.URL.Query(),
+		&params.RevocationEffect,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1801,7 +2022,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "created_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_after",
+		r.URL.Query(),
+		&params.CreatedAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1814,7 +2043,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "created_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_before",
+		r.URL.Query(),
+		&params.CreatedBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1827,7 +2064,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "sort" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"sort",
+		r.URL.Query(),
+		&params.Sort,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1840,7 +2085,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1853,7 +2106,15 @@ func (siw *ServerInterfaceWrapper) ListCredentials(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1884,7 +2145,20 @@ func (siw *ServerInterfaceWrapper) GetCredential(w http.ResponseWriter, r *http.
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -1912,7 +2186,15 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "target_type" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_type", r.URL.Query(), &params.TargetType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"target_type",
+		r.URL.Query(),
+		&params.TargetType,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1925,7 +2207,15 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "target" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "target", r.URL.Query(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"target",
+		r.URL.Query(),
+		&params.Target,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1938,7 +2228,15 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "all" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "all", r.URL.Query(), &params.All, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"all",
+		r.URL.Query(),
+		&params.All,
+		runtime.BindQueryParameterOptions{Type: "boolean", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1951,7 +2249,15 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1964,7 +2270,15 @@ func (siw *ServerInterfaceWrapper) ListLocks(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2009,7 +2323,20 @@ func (siw *ServerInterfaceWrapper) LiftLock(w http.ResponseWriter, r *http.Reque
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -2020,7 +2347,15 @@ func (siw *ServerInterfaceWrapper) LiftLock(w http.ResponseWriter, r *http.Reque
 
 	// ------------- Required query parameter "reason" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "reason", r.URL.Query(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		true,
+		"reason",
+		r.URL.Query(),
+		&params.Reason,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2067,7 +2402,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "kind" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"kind",
+		r.URL.Query(),
+		&params.Kind,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2080,7 +2423,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "status" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"status",
+		r.URL.Query(),
+		&params.Status,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2093,7 +2444,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "alias_type" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "alias_type", r.URL.Query(), &params.AliasType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"alias_type",
+		r.URL.Query(),
+		&params.AliasType,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2106,7 +2465,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "alias" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "alias", r.URL.Query(), &params.Alias, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"alias",
+		r.URL.Query(),
+		&params.Alias,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2119,7 +2486,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "provider" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"provider",
+		r.URL.Query(),
+		&params.Provider,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2132,7 +2507,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "created_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_after",
+		r.URL.Query(),
+		&params.CreatedAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2145,7 +2528,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "created_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_before",
+		r.URL.Query(),
+		&params.CreatedBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2158,7 +2549,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2171,7 +2570,15 @@ func (siw *ServerInterfaceWrapper) ListPrincipals(w http.ResponseWriter, r *http
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2202,7 +2609,20 @@ func (siw *ServerInterfaceWrapper) GetPrincipal(w http.ResponseWriter, r *http.R
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -2230,7 +2650,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "principal" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "principal", r.URL.Query(), &params.Principal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"principal",
+		r.URL.Query(),
+		&params.Principal,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2243,7 +2671,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "kind" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", r.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"kind",
+		r.URL.Query(),
+		&params.Kind,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2256,7 +2692,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "provider" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"provider",
+		r.URL.Query(),
+		&params.Provider,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2269,7 +2713,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "status" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"status",
+		r.URL.Query(),
+		&params.Status,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2282,7 +2734,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "country" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "country", r.URL.Query(), &params.Country, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"country",
+		r.URL.Query(),
+		&params.Country,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2295,7 +2755,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "network" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "network", r.URL.Query(), &params.Network, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"network",
+		r.URL.Query(),
+		&params.Network,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2308,7 +2776,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "revocation_effect" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "revocation_effect", r.URL.Query(), &params.RevocationEffect, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"revocation_effect",
+		r.URL.Query(),
+		&params.RevocationEffect,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2321,7 +2797,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "created_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", r.URL.Query(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_after",
+		r.URL.Query(),
+		&params.CreatedAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2334,7 +2818,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "created_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", r.URL.Query(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"created_before",
+		r.URL.Query(),
+		&params.CreatedBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2347,7 +2839,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "last_seen_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_seen_after", r.URL.Query(), &params.LastSeenAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"last_seen_after",
+		r.URL.Query(),
+		&params.LastSeenAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2360,7 +2860,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "last_seen_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_seen_before", r.URL.Query(), &params.LastSeenBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"last_seen_before",
+		r.URL.Query(),
+		&params.LastSeenBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2373,7 +2881,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "sort" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"sort",
+		r.URL.Query(),
+		&params.Sort,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2386,7 +2902,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2399,7 +2923,15 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2446,7 +2978,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "format" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"format",
+		r.URL.Query(),
+		&params.Format,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2459,7 +2999,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "category" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"category",
+		r.URL.Query(),
+		&params.Category,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2472,7 +3020,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "severity" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "severity", r.URL.Query(), &params.Severity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"severity",
+		r.URL.Query(),
+		&params.Severity,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2485,7 +3041,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "received_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "received_after", r.URL.Query(), &params.ReceivedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"received_after",
+		r.URL.Query(),
+		&params.ReceivedAfter,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2498,7 +3062,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "received_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "received_before", r.URL.Query(), &params.ReceivedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"received_before",
+		r.URL.Query(),
+		&params.ReceivedBefore,
+		runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2511,7 +3083,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2524,7 +3104,15 @@ func (siw *ServerInterfaceWrapper) ListSignals(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2555,7 +3143,20 @@ func (siw *ServerInterfaceWrapper) GetSignal(w http.ResponseWriter, r *http.Requ
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -2581,7 +3182,20 @@ func (siw *ServerInterfaceWrapper) GetSweepRun(w http.ResponseWriter, r *http.Re
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -2621,7 +3235,20 @@ func (siw *ServerInterfaceWrapper) ListSweepRuns(w http.ResponseWriter, r *http.
 	// ------------- Path parameter "name" -------------
 	var name string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"name",
+		r.PathValue("name"),
+		&name,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
 		return
@@ -2632,7 +3259,15 @@ func (siw *ServerInterfaceWrapper) ListSweepRuns(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"limit",
+		r.URL.Query(),
+		&params.Limit,
+		runtime.BindQueryParameterOptions{Type: "integer", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2645,7 +3280,15 @@ func (siw *ServerInterfaceWrapper) ListSweepRuns(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions(
+		"form",
+		true,
+		false,
+		"cursor",
+		r.URL.Query(),
+		&params.Cursor,
+		runtime.BindQueryParameterOptions{Type: "string", Format: ""},
+	)
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2704,7 +3347,20 @@ func (siw *ServerInterfaceWrapper) RevokeToken(w http.ResponseWriter, r *http.Re
 	// ------------- Path parameter "id" -------------
 	var id string
 
-	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	err = runtime.BindStyledParameterWithOptions(
+		"simple",
+		"id",
+		r.PathValue("id"),
+		&id,
+		runtime.BindStyledParameterOptions{
+			ParamLocation:    runtime.ParamLocationPath,
+			Explode:          false,
+			Required:         true,
+			Type:             "string",
+			Format:           "",
+			ValueIsUnescaped: true,
+		},
+	)
 	if err != nil {
 		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
 		return
@@ -2861,7 +3517,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/tokens", wrapper.ListTokens)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens", wrapper.CreateToken)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/tokens/{id}/revoke", wrapper.RevokeToken)
-	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sessions/terminate", wrapper.TerminateSessions)
+	m.HandleFunc(
+		http.MethodPost+" "+options.BaseURL+"/sessions/terminate",
+		wrapper.TerminateSessions,
+	)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/locks/{id}", wrapper.LiftLock)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/actions/{id}/approve", wrapper.ApproveAction)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/actions/{id}/reject", wrapper.RejectAction)
@@ -2897,7 +3556,9 @@ type ListActions400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListActions400ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+func (response ListActions400ApplicationProblemPlusJSONResponse) VisitListActionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2911,7 +3572,9 @@ func (response ListActions400ApplicationProblemPlusJSONResponse) VisitListAction
 
 type ListActions401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListActions401ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+func (response ListActions401ApplicationProblemPlusJSONResponse) VisitListActionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2925,7 +3588,9 @@ func (response ListActions401ApplicationProblemPlusJSONResponse) VisitListAction
 
 type ListActions403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListActions403ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+func (response ListActions403ApplicationProblemPlusJSONResponse) VisitListActionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2939,7 +3604,9 @@ func (response ListActions403ApplicationProblemPlusJSONResponse) VisitListAction
 
 type ListActions429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListActions429ApplicationProblemPlusJSONResponse) VisitListActionsResponse(w http.ResponseWriter) error {
+func (response ListActions429ApplicationProblemPlusJSONResponse) VisitListActionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2977,7 +3644,9 @@ type GetAction401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetAction401ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+func (response GetAction401ApplicationProblemPlusJSONResponse) VisitGetActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2991,7 +3660,9 @@ func (response GetAction401ApplicationProblemPlusJSONResponse) VisitGetActionRes
 
 type GetAction403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetAction403ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+func (response GetAction403ApplicationProblemPlusJSONResponse) VisitGetActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3005,7 +3676,9 @@ func (response GetAction403ApplicationProblemPlusJSONResponse) VisitGetActionRes
 
 type GetAction404ApplicationProblemPlusJSONResponse Problem
 
-func (response GetAction404ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+func (response GetAction404ApplicationProblemPlusJSONResponse) VisitGetActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3019,7 +3692,9 @@ func (response GetAction404ApplicationProblemPlusJSONResponse) VisitGetActionRes
 
 type GetAction429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetAction429ApplicationProblemPlusJSONResponse) VisitGetActionResponse(w http.ResponseWriter) error {
+func (response GetAction429ApplicationProblemPlusJSONResponse) VisitGetActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3042,7 +3717,9 @@ type ApproveActionResponseObject interface {
 
 type ApproveAction200JSONResponse Action
 
-func (response ApproveAction200JSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction200JSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3058,7 +3735,9 @@ type ApproveAction400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ApproveAction400ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction400ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3072,7 +3751,9 @@ func (response ApproveAction400ApplicationProblemPlusJSONResponse) VisitApproveA
 
 type ApproveAction401ApplicationProblemPlusJSONResponse Problem
 
-func (response ApproveAction401ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction401ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3086,7 +3767,9 @@ func (response ApproveAction401ApplicationProblemPlusJSONResponse) VisitApproveA
 
 type ApproveAction403ApplicationProblemPlusJSONResponse Problem
 
-func (response ApproveAction403ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction403ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3100,7 +3783,9 @@ func (response ApproveAction403ApplicationProblemPlusJSONResponse) VisitApproveA
 
 type ApproveAction404ApplicationProblemPlusJSONResponse Problem
 
-func (response ApproveAction404ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction404ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3114,7 +3799,9 @@ func (response ApproveAction404ApplicationProblemPlusJSONResponse) VisitApproveA
 
 type ApproveAction409ApplicationProblemPlusJSONResponse Problem
 
-func (response ApproveAction409ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction409ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3128,7 +3815,9 @@ func (response ApproveAction409ApplicationProblemPlusJSONResponse) VisitApproveA
 
 type ApproveAction429ApplicationProblemPlusJSONResponse Problem
 
-func (response ApproveAction429ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(w http.ResponseWriter) error {
+func (response ApproveAction429ApplicationProblemPlusJSONResponse) VisitApproveActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3167,7 +3856,9 @@ type RejectAction400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response RejectAction400ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction400ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3181,7 +3872,9 @@ func (response RejectAction400ApplicationProblemPlusJSONResponse) VisitRejectAct
 
 type RejectAction401ApplicationProblemPlusJSONResponse Problem
 
-func (response RejectAction401ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction401ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3195,7 +3888,9 @@ func (response RejectAction401ApplicationProblemPlusJSONResponse) VisitRejectAct
 
 type RejectAction403ApplicationProblemPlusJSONResponse Problem
 
-func (response RejectAction403ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction403ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3209,7 +3904,9 @@ func (response RejectAction403ApplicationProblemPlusJSONResponse) VisitRejectAct
 
 type RejectAction404ApplicationProblemPlusJSONResponse Problem
 
-func (response RejectAction404ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction404ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3223,7 +3920,9 @@ func (response RejectAction404ApplicationProblemPlusJSONResponse) VisitRejectAct
 
 type RejectAction409ApplicationProblemPlusJSONResponse Problem
 
-func (response RejectAction409ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction409ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3237,7 +3936,9 @@ func (response RejectAction409ApplicationProblemPlusJSONResponse) VisitRejectAct
 
 type RejectAction429ApplicationProblemPlusJSONResponse Problem
 
-func (response RejectAction429ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(w http.ResponseWriter) error {
+func (response RejectAction429ApplicationProblemPlusJSONResponse) VisitRejectActionResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3275,7 +3976,9 @@ type ListAudit400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListAudit400ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+func (response ListAudit400ApplicationProblemPlusJSONResponse) VisitListAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3289,7 +3992,9 @@ func (response ListAudit400ApplicationProblemPlusJSONResponse) VisitListAuditRes
 
 type ListAudit401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListAudit401ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+func (response ListAudit401ApplicationProblemPlusJSONResponse) VisitListAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3303,7 +4008,9 @@ func (response ListAudit401ApplicationProblemPlusJSONResponse) VisitListAuditRes
 
 type ListAudit403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListAudit403ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+func (response ListAudit403ApplicationProblemPlusJSONResponse) VisitListAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3317,7 +4024,9 @@ func (response ListAudit403ApplicationProblemPlusJSONResponse) VisitListAuditRes
 
 type ListAudit429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListAudit429ApplicationProblemPlusJSONResponse) VisitListAuditResponse(w http.ResponseWriter) error {
+func (response ListAudit429ApplicationProblemPlusJSONResponse) VisitListAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3354,7 +4063,9 @@ type VerifyAudit401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response VerifyAudit401ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+func (response VerifyAudit401ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3368,7 +4079,9 @@ func (response VerifyAudit401ApplicationProblemPlusJSONResponse) VisitVerifyAudi
 
 type VerifyAudit403ApplicationProblemPlusJSONResponse Problem
 
-func (response VerifyAudit403ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+func (response VerifyAudit403ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3382,7 +4095,9 @@ func (response VerifyAudit403ApplicationProblemPlusJSONResponse) VisitVerifyAudi
 
 type VerifyAudit429ApplicationProblemPlusJSONResponse Problem
 
-func (response VerifyAudit429ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(w http.ResponseWriter) error {
+func (response VerifyAudit429ApplicationProblemPlusJSONResponse) VisitVerifyAuditResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3404,7 +4119,9 @@ type ListCredentialsResponseObject interface {
 
 type ListCredentials200JSONResponse CredentialPage
 
-func (response ListCredentials200JSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+func (response ListCredentials200JSONResponse) VisitListCredentialsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3420,7 +4137,9 @@ type ListCredentials400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListCredentials400ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+func (response ListCredentials400ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3434,7 +4153,9 @@ func (response ListCredentials400ApplicationProblemPlusJSONResponse) VisitListCr
 
 type ListCredentials401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListCredentials401ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+func (response ListCredentials401ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3448,7 +4169,9 @@ func (response ListCredentials401ApplicationProblemPlusJSONResponse) VisitListCr
 
 type ListCredentials403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListCredentials403ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+func (response ListCredentials403ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3462,7 +4185,9 @@ func (response ListCredentials403ApplicationProblemPlusJSONResponse) VisitListCr
 
 type ListCredentials429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListCredentials429ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(w http.ResponseWriter) error {
+func (response ListCredentials429ApplicationProblemPlusJSONResponse) VisitListCredentialsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3484,7 +4209,9 @@ type GetCredentialResponseObject interface {
 
 type GetCredential200JSONResponse Credential
 
-func (response GetCredential200JSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+func (response GetCredential200JSONResponse) VisitGetCredentialResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3500,7 +4227,9 @@ type GetCredential401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetCredential401ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+func (response GetCredential401ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3514,7 +4243,9 @@ func (response GetCredential401ApplicationProblemPlusJSONResponse) VisitGetCrede
 
 type GetCredential403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetCredential403ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+func (response GetCredential403ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3528,7 +4259,9 @@ func (response GetCredential403ApplicationProblemPlusJSONResponse) VisitGetCrede
 
 type GetCredential404ApplicationProblemPlusJSONResponse Problem
 
-func (response GetCredential404ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+func (response GetCredential404ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3542,7 +4275,9 @@ func (response GetCredential404ApplicationProblemPlusJSONResponse) VisitGetCrede
 
 type GetCredential429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetCredential429ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(w http.ResponseWriter) error {
+func (response GetCredential429ApplicationProblemPlusJSONResponse) VisitGetCredentialResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3580,7 +4315,9 @@ type ListLocks400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListLocks400ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+func (response ListLocks400ApplicationProblemPlusJSONResponse) VisitListLocksResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3594,7 +4331,9 @@ func (response ListLocks400ApplicationProblemPlusJSONResponse) VisitListLocksRes
 
 type ListLocks401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListLocks401ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+func (response ListLocks401ApplicationProblemPlusJSONResponse) VisitListLocksResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3608,7 +4347,9 @@ func (response ListLocks401ApplicationProblemPlusJSONResponse) VisitListLocksRes
 
 type ListLocks403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListLocks403ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+func (response ListLocks403ApplicationProblemPlusJSONResponse) VisitListLocksResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3622,7 +4363,9 @@ func (response ListLocks403ApplicationProblemPlusJSONResponse) VisitListLocksRes
 
 type ListLocks429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListLocks429ApplicationProblemPlusJSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+func (response ListLocks429ApplicationProblemPlusJSONResponse) VisitListLocksResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3660,7 +4403,9 @@ type PlaceLock400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response PlaceLock400ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+func (response PlaceLock400ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3674,7 +4419,9 @@ func (response PlaceLock400ApplicationProblemPlusJSONResponse) VisitPlaceLockRes
 
 type PlaceLock401ApplicationProblemPlusJSONResponse Problem
 
-func (response PlaceLock401ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+func (response PlaceLock401ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3688,7 +4435,9 @@ func (response PlaceLock401ApplicationProblemPlusJSONResponse) VisitPlaceLockRes
 
 type PlaceLock403ApplicationProblemPlusJSONResponse Problem
 
-func (response PlaceLock403ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+func (response PlaceLock403ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3702,7 +4451,9 @@ func (response PlaceLock403ApplicationProblemPlusJSONResponse) VisitPlaceLockRes
 
 type PlaceLock404ApplicationProblemPlusJSONResponse Problem
 
-func (response PlaceLock404ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+func (response PlaceLock404ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3716,7 +4467,9 @@ func (response PlaceLock404ApplicationProblemPlusJSONResponse) VisitPlaceLockRes
 
 type PlaceLock429ApplicationProblemPlusJSONResponse Problem
 
-func (response PlaceLock429ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(w http.ResponseWriter) error {
+func (response PlaceLock429ApplicationProblemPlusJSONResponse) VisitPlaceLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3755,7 +4508,9 @@ type LiftLock400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response LiftLock400ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock400ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3769,7 +4524,9 @@ func (response LiftLock400ApplicationProblemPlusJSONResponse) VisitLiftLockRespo
 
 type LiftLock401ApplicationProblemPlusJSONResponse Problem
 
-func (response LiftLock401ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock401ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3783,7 +4540,9 @@ func (response LiftLock401ApplicationProblemPlusJSONResponse) VisitLiftLockRespo
 
 type LiftLock403ApplicationProblemPlusJSONResponse Problem
 
-func (response LiftLock403ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock403ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3797,7 +4556,9 @@ func (response LiftLock403ApplicationProblemPlusJSONResponse) VisitLiftLockRespo
 
 type LiftLock404ApplicationProblemPlusJSONResponse Problem
 
-func (response LiftLock404ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock404ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3811,7 +4572,9 @@ func (response LiftLock404ApplicationProblemPlusJSONResponse) VisitLiftLockRespo
 
 type LiftLock409ApplicationProblemPlusJSONResponse Problem
 
-func (response LiftLock409ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock409ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3825,7 +4588,9 @@ func (response LiftLock409ApplicationProblemPlusJSONResponse) VisitLiftLockRespo
 
 type LiftLock429ApplicationProblemPlusJSONResponse Problem
 
-func (response LiftLock429ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(w http.ResponseWriter) error {
+func (response LiftLock429ApplicationProblemPlusJSONResponse) VisitLiftLockResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3862,7 +4627,9 @@ type GetPolicies401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetPolicies401ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+func (response GetPolicies401ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3876,7 +4643,9 @@ func (response GetPolicies401ApplicationProblemPlusJSONResponse) VisitGetPolicie
 
 type GetPolicies403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetPolicies403ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+func (response GetPolicies403ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3890,7 +4659,9 @@ func (response GetPolicies403ApplicationProblemPlusJSONResponse) VisitGetPolicie
 
 type GetPolicies429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetPolicies429ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(w http.ResponseWriter) error {
+func (response GetPolicies429ApplicationProblemPlusJSONResponse) VisitGetPoliciesResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3912,7 +4683,9 @@ type ListPrincipalsResponseObject interface {
 
 type ListPrincipals200JSONResponse PrincipalPage
 
-func (response ListPrincipals200JSONResponse) VisitListPrincipalsResponse(w http.ResponseWriter) error {
+func (response ListPrincipals200JSONResponse) VisitListPrincipalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3928,7 +4701,9 @@ type ListPrincipals400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListPrincipals400ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(w http.ResponseWriter) error {
+func (response ListPrincipals400ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3942,7 +4717,9 @@ func (response ListPrincipals400ApplicationProblemPlusJSONResponse) VisitListPri
 
 type ListPrincipals401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListPrincipals401ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(w http.ResponseWriter) error {
+func (response ListPrincipals401ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3956,7 +4733,9 @@ func (response ListPrincipals401ApplicationProblemPlusJSONResponse) VisitListPri
 
 type ListPrincipals403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListPrincipals403ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(w http.ResponseWriter) error {
+func (response ListPrincipals403ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3970,7 +4749,9 @@ func (response ListPrincipals403ApplicationProblemPlusJSONResponse) VisitListPri
 
 type ListPrincipals429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListPrincipals429ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(w http.ResponseWriter) error {
+func (response ListPrincipals429ApplicationProblemPlusJSONResponse) VisitListPrincipalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4008,7 +4789,9 @@ type GetPrincipal401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetPrincipal401ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(w http.ResponseWriter) error {
+func (response GetPrincipal401ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4022,7 +4805,9 @@ func (response GetPrincipal401ApplicationProblemPlusJSONResponse) VisitGetPrinci
 
 type GetPrincipal403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetPrincipal403ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(w http.ResponseWriter) error {
+func (response GetPrincipal403ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4036,7 +4821,9 @@ func (response GetPrincipal403ApplicationProblemPlusJSONResponse) VisitGetPrinci
 
 type GetPrincipal404ApplicationProblemPlusJSONResponse Problem
 
-func (response GetPrincipal404ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(w http.ResponseWriter) error {
+func (response GetPrincipal404ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4050,7 +4837,9 @@ func (response GetPrincipal404ApplicationProblemPlusJSONResponse) VisitGetPrinci
 
 type GetPrincipal429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetPrincipal429ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(w http.ResponseWriter) error {
+func (response GetPrincipal429ApplicationProblemPlusJSONResponse) VisitGetPrincipalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4088,7 +4877,9 @@ type ListSessions400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListSessions400ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+func (response ListSessions400ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4102,7 +4893,9 @@ func (response ListSessions400ApplicationProblemPlusJSONResponse) VisitListSessi
 
 type ListSessions401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4116,7 +4909,9 @@ func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessi
 
 type ListSessions403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSessions403ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+func (response ListSessions403ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4130,7 +4925,9 @@ func (response ListSessions403ApplicationProblemPlusJSONResponse) VisitListSessi
 
 type ListSessions429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4152,7 +4949,9 @@ type TerminateSessionsResponseObject interface {
 
 type TerminateSessions200JSONResponse Termination
 
-func (response TerminateSessions200JSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions200JSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4168,7 +4967,9 @@ type TerminateSessions400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response TerminateSessions400ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions400ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4182,7 +4983,9 @@ func (response TerminateSessions400ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions401ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions401ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions401ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4196,7 +4999,9 @@ func (response TerminateSessions401ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions403ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions403ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions403ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4210,7 +5015,9 @@ func (response TerminateSessions403ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions404ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions404ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions404ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4224,7 +5031,9 @@ func (response TerminateSessions404ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions409ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions409ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions409ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4238,7 +5047,9 @@ func (response TerminateSessions409ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions429ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions429ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions429ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4252,7 +5063,9 @@ func (response TerminateSessions429ApplicationProblemPlusJSONResponse) VisitTerm
 
 type TerminateSessions503ApplicationProblemPlusJSONResponse Problem
 
-func (response TerminateSessions503ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(w http.ResponseWriter) error {
+func (response TerminateSessions503ApplicationProblemPlusJSONResponse) VisitTerminateSessionsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4290,7 +5103,9 @@ type ListSignals400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListSignals400ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+func (response ListSignals400ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4304,7 +5119,9 @@ func (response ListSignals400ApplicationProblemPlusJSONResponse) VisitListSignal
 
 type ListSignals401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSignals401ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+func (response ListSignals401ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4318,7 +5135,9 @@ func (response ListSignals401ApplicationProblemPlusJSONResponse) VisitListSignal
 
 type ListSignals403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSignals403ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+func (response ListSignals403ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4332,7 +5151,9 @@ func (response ListSignals403ApplicationProblemPlusJSONResponse) VisitListSignal
 
 type ListSignals429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSignals429ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(w http.ResponseWriter) error {
+func (response ListSignals429ApplicationProblemPlusJSONResponse) VisitListSignalsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4370,7 +5191,9 @@ type GetSignal401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetSignal401ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+func (response GetSignal401ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4384,7 +5207,9 @@ func (response GetSignal401ApplicationProblemPlusJSONResponse) VisitGetSignalRes
 
 type GetSignal403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSignal403ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+func (response GetSignal403ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4398,7 +5223,9 @@ func (response GetSignal403ApplicationProblemPlusJSONResponse) VisitGetSignalRes
 
 type GetSignal404ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSignal404ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+func (response GetSignal404ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4412,7 +5239,9 @@ func (response GetSignal404ApplicationProblemPlusJSONResponse) VisitGetSignalRes
 
 type GetSignal429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSignal429ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(w http.ResponseWriter) error {
+func (response GetSignal429ApplicationProblemPlusJSONResponse) VisitGetSignalResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4450,7 +5279,9 @@ type GetSweepRun401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response GetSweepRun401ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+func (response GetSweepRun401ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4464,7 +5295,9 @@ func (response GetSweepRun401ApplicationProblemPlusJSONResponse) VisitGetSweepRu
 
 type GetSweepRun403ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSweepRun403ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+func (response GetSweepRun403ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4478,7 +5311,9 @@ func (response GetSweepRun403ApplicationProblemPlusJSONResponse) VisitGetSweepRu
 
 type GetSweepRun404ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSweepRun404ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+func (response GetSweepRun404ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4492,7 +5327,9 @@ func (response GetSweepRun404ApplicationProblemPlusJSONResponse) VisitGetSweepRu
 
 type GetSweepRun429ApplicationProblemPlusJSONResponse Problem
 
-func (response GetSweepRun429ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(w http.ResponseWriter) error {
+func (response GetSweepRun429ApplicationProblemPlusJSONResponse) VisitGetSweepRunResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4514,7 +5351,11 @@ type ListSweepsResponseObject interface {
 type ListSweeps200JSONResponse struct {
 	Items []Sweep `json:"items"`
 
-	// Scheduler leader while this instance runs the scheduled sweeps (it holds the leader's lock of the PostgreSQL registry, or its registry is SQLite); follower while another instance does; unreachable while this instance does not lead and could not reach the registry to ask whether another does, so that maybe none runs them (its log says why). Absent when this instance schedules no sweep.
+	// Scheduler leader while this instance runs the scheduled sweeps (it holds the leader's lock of
+	// the PostgreSQL registry, or its registry is SQLite); follower while another instance does;
+	// unreachable while this instance does not lead and could not reach the registry to ask whether
+	// another does, so that maybe none runs them (its log says why). Absent when this instance
+	// schedules no sweep.
 	Scheduler ListSweeps200JSONResponseBodyScheduler `json:"scheduler,omitempty,omitzero"`
 }
 
@@ -4534,7 +5375,9 @@ type ListSweeps401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListSweeps401ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+func (response ListSweeps401ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4548,7 +5391,9 @@ func (response ListSweeps401ApplicationProblemPlusJSONResponse) VisitListSweepsR
 
 type ListSweeps403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSweeps403ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+func (response ListSweeps403ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4562,7 +5407,9 @@ func (response ListSweeps403ApplicationProblemPlusJSONResponse) VisitListSweepsR
 
 type ListSweeps429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSweeps429ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(w http.ResponseWriter) error {
+func (response ListSweeps429ApplicationProblemPlusJSONResponse) VisitListSweepsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4585,7 +5432,9 @@ type ListSweepRunsResponseObject interface {
 
 type ListSweepRuns200JSONResponse SweepRunPage
 
-func (response ListSweepRuns200JSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+func (response ListSweepRuns200JSONResponse) VisitListSweepRunsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4601,7 +5450,9 @@ type ListSweepRuns400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListSweepRuns400ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+func (response ListSweepRuns400ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4615,7 +5466,9 @@ func (response ListSweepRuns400ApplicationProblemPlusJSONResponse) VisitListSwee
 
 type ListSweepRuns401ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSweepRuns401ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+func (response ListSweepRuns401ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4629,7 +5482,9 @@ func (response ListSweepRuns401ApplicationProblemPlusJSONResponse) VisitListSwee
 
 type ListSweepRuns403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSweepRuns403ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+func (response ListSweepRuns403ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4643,7 +5498,9 @@ func (response ListSweepRuns403ApplicationProblemPlusJSONResponse) VisitListSwee
 
 type ListSweepRuns429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListSweepRuns429ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(w http.ResponseWriter) error {
+func (response ListSweepRuns429ApplicationProblemPlusJSONResponse) VisitListSweepRunsResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4682,7 +5539,9 @@ type ListTokens401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response ListTokens401ApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+func (response ListTokens401ApplicationProblemPlusJSONResponse) VisitListTokensResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4696,7 +5555,9 @@ func (response ListTokens401ApplicationProblemPlusJSONResponse) VisitListTokensR
 
 type ListTokens403ApplicationProblemPlusJSONResponse Problem
 
-func (response ListTokens403ApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+func (response ListTokens403ApplicationProblemPlusJSONResponse) VisitListTokensResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4710,7 +5571,9 @@ func (response ListTokens403ApplicationProblemPlusJSONResponse) VisitListTokensR
 
 type ListTokens429ApplicationProblemPlusJSONResponse Problem
 
-func (response ListTokens429ApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+func (response ListTokens429ApplicationProblemPlusJSONResponse) VisitListTokensResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4748,7 +5611,9 @@ type CreateToken400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4762,7 +5627,9 @@ func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateToke
 
 type CreateToken401ApplicationProblemPlusJSONResponse Problem
 
-func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4776,7 +5643,9 @@ func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateToke
 
 type CreateToken403ApplicationProblemPlusJSONResponse Problem
 
-func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4790,7 +5659,9 @@ func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateToke
 
 type CreateToken429ApplicationProblemPlusJSONResponse Problem
 
-func (response CreateToken429ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+func (response CreateToken429ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4828,7 +5699,9 @@ type RevokeToken401ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
 
-func (response RevokeToken401ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken401ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4842,7 +5715,9 @@ func (response RevokeToken401ApplicationProblemPlusJSONResponse) VisitRevokeToke
 
 type RevokeToken403ApplicationProblemPlusJSONResponse Problem
 
-func (response RevokeToken403ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken403ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4856,7 +5731,9 @@ func (response RevokeToken403ApplicationProblemPlusJSONResponse) VisitRevokeToke
 
 type RevokeToken404ApplicationProblemPlusJSONResponse Problem
 
-func (response RevokeToken404ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken404ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4870,7 +5747,9 @@ func (response RevokeToken404ApplicationProblemPlusJSONResponse) VisitRevokeToke
 
 type RevokeToken429ApplicationProblemPlusJSONResponse Problem
 
-func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(
+	w http.ResponseWriter,
+) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4886,28 +5765,46 @@ func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeToke
 type StrictServerInterface interface {
 	// ListActions List actions of the outbox with their approval state
 	// (GET /actions)
-	ListActions(ctx context.Context, request ListActionsRequestObject) (ListActionsResponseObject, error)
+	ListActions(
+		ctx context.Context,
+		request ListActionsRequestObject,
+	) (ListActionsResponseObject, error)
 	// GetAction One action
 	// (GET /actions/{id})
 	GetAction(ctx context.Context, request GetActionRequestObject) (GetActionResponseObject, error)
 	// ApproveAction Let an action a guardrail held run
 	// (POST /actions/{id}/approve)
-	ApproveAction(ctx context.Context, request ApproveActionRequestObject) (ApproveActionResponseObject, error)
+	ApproveAction(
+		ctx context.Context,
+		request ApproveActionRequestObject,
+	) (ApproveActionResponseObject, error)
 	// RejectAction Skip an action a guardrail held
 	// (POST /actions/{id}/reject)
-	RejectAction(ctx context.Context, request RejectActionRequestObject) (RejectActionResponseObject, error)
+	RejectAction(
+		ctx context.Context,
+		request RejectActionRequestObject,
+	) (RejectActionResponseObject, error)
 	// ListAudit Read the audit trail
 	// (GET /audit)
 	ListAudit(ctx context.Context, request ListAuditRequestObject) (ListAuditResponseObject, error)
 	// VerifyAudit Verify the audit chain
 	// (GET /audit/verify)
-	VerifyAudit(ctx context.Context, request VerifyAuditRequestObject) (VerifyAuditResponseObject, error)
+	VerifyAudit(
+		ctx context.Context,
+		request VerifyAuditRequestObject,
+	) (VerifyAuditResponseObject, error)
 	// ListCredentials List credentials with their exposures
 	// (GET /credentials)
-	ListCredentials(ctx context.Context, request ListCredentialsRequestObject) (ListCredentialsResponseObject, error)
+	ListCredentials(
+		ctx context.Context,
+		request ListCredentialsRequestObject,
+	) (ListCredentialsResponseObject, error)
 	// GetCredential One credential with its exposures
 	// (GET /credentials/{id})
-	GetCredential(ctx context.Context, request GetCredentialRequestObject) (GetCredentialResponseObject, error)
+	GetCredential(
+		ctx context.Context,
+		request GetCredentialRequestObject,
+	) (GetCredentialResponseObject, error)
 	// ListLocks List locks
 	// (GET /locks)
 	ListLocks(ctx context.Context, request ListLocksRequestObject) (ListLocksResponseObject, error)
@@ -4919,43 +5816,79 @@ type StrictServerInterface interface {
 	LiftLock(ctx context.Context, request LiftLockRequestObject) (LiftLockResponseObject, error)
 	// GetPolicies The policy set in force and how its last reload went
 	// (GET /policies)
-	GetPolicies(ctx context.Context, request GetPoliciesRequestObject) (GetPoliciesResponseObject, error)
+	GetPolicies(
+		ctx context.Context,
+		request GetPoliciesRequestObject,
+	) (GetPoliciesResponseObject, error)
 	// ListPrincipals List principals with their aliases
 	// (GET /principals)
-	ListPrincipals(ctx context.Context, request ListPrincipalsRequestObject) (ListPrincipalsResponseObject, error)
+	ListPrincipals(
+		ctx context.Context,
+		request ListPrincipalsRequestObject,
+	) (ListPrincipalsResponseObject, error)
 	// GetPrincipal One principal with its aliases
 	// (GET /principals/{id})
-	GetPrincipal(ctx context.Context, request GetPrincipalRequestObject) (GetPrincipalResponseObject, error)
+	GetPrincipal(
+		ctx context.Context,
+		request GetPrincipalRequestObject,
+	) (GetPrincipalResponseObject, error)
 	// ListSessions List sessions
 	// (GET /sessions)
-	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	ListSessions(
+		ctx context.Context,
+		request ListSessionsRequestObject,
+	) (ListSessionsResponseObject, error)
 	// TerminateSessions Terminate sessions, with a reason
 	// (POST /sessions/terminate)
-	TerminateSessions(ctx context.Context, request TerminateSessionsRequestObject) (TerminateSessionsResponseObject, error)
+	TerminateSessions(
+		ctx context.Context,
+		request TerminateSessionsRequestObject,
+	) (TerminateSessionsResponseObject, error)
 	// ListSignals List processed signals with their decision
 	// (GET /signals)
-	ListSignals(ctx context.Context, request ListSignalsRequestObject) (ListSignalsResponseObject, error)
+	ListSignals(
+		ctx context.Context,
+		request ListSignalsRequestObject,
+	) (ListSignalsResponseObject, error)
 	// GetSignal One signal with its decision
 	// (GET /signals/{id})
 	GetSignal(ctx context.Context, request GetSignalRequestObject) (GetSignalResponseObject, error)
 	// GetSweepRun One sweep run with its report
 	// (GET /sweep-runs/{id})
-	GetSweepRun(ctx context.Context, request GetSweepRunRequestObject) (GetSweepRunResponseObject, error)
+	GetSweepRun(
+		ctx context.Context,
+		request GetSweepRunRequestObject,
+	) (GetSweepRunResponseObject, error)
 	// ListSweeps Every sweep, with its schedule, next and last run
 	// (GET /sweeps)
-	ListSweeps(ctx context.Context, request ListSweepsRequestObject) (ListSweepsResponseObject, error)
+	ListSweeps(
+		ctx context.Context,
+		request ListSweepsRequestObject,
+	) (ListSweepsResponseObject, error)
 	// ListSweepRuns The runs of one sweep, newest first, with their reports
 	// (GET /sweeps/{name}/runs)
-	ListSweepRuns(ctx context.Context, request ListSweepRunsRequestObject) (ListSweepRunsResponseObject, error)
+	ListSweepRuns(
+		ctx context.Context,
+		request ListSweepRunsRequestObject,
+	) (ListSweepRunsResponseObject, error)
 	// ListTokens List API tokens (never their secrets)
 	// (GET /tokens)
-	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
+	ListTokens(
+		ctx context.Context,
+		request ListTokensRequestObject,
+	) (ListTokensResponseObject, error)
 	// CreateToken Create an API token
 	// (POST /tokens)
-	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	CreateToken(
+		ctx context.Context,
+		request CreateTokenRequestObject,
+	) (CreateTokenResponseObject, error)
 	// RevokeToken Revoke an API token
 	// (POST /tokens/{id}/revoke)
-	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
+	RevokeToken(
+		ctx context.Context,
+		request RevokeTokenRequestObject,
+	) (RevokeTokenResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -4966,7 +5899,10 @@ type StrictHTTPServerOptions struct {
 	ResponseErrorHandlerFunc func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareFunc) ServerInterface {
+func NewStrictHandler(
+	ssi StrictServerInterface,
+	middlewares []StrictMiddlewareFunc,
+) ServerInterface {
 	return &strictHandler{ssi: ssi, middlewares: middlewares, options: StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -4977,7 +5913,11 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 	}}
 }
 
-func NewStrictHandlerWithOptions(ssi StrictServerInterface, middlewares []StrictMiddlewareFunc, options StrictHTTPServerOptions) ServerInterface {
+func NewStrictHandlerWithOptions(
+	ssi StrictServerInterface,
+	middlewares []StrictMiddlewareFunc,
+	options StrictHTTPServerOptions,
+) ServerInterface {
 	if options.RequestErrorHandlerFunc == nil {
 		options.RequestErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -4998,7 +5938,11 @@ type strictHandler struct {
 }
 
 // ListActions operation middleware
-func (sh *strictHandler) ListActions(w http.ResponseWriter, r *http.Request, params ListActionsParams) {
+func (sh *strictHandler) ListActions(
+	w http.ResponseWriter,
+	r *http.Request,
+	params ListActionsParams,
+) {
 	var request ListActionsRequestObject
 
 	request.Params = params
@@ -5166,7 +6110,11 @@ func (sh *strictHandler) VerifyAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 // ListCredentials operation middleware
-func (sh *strictHandler) ListCredentials(w http.ResponseWriter, r *http.Request, params ListCredentialsParams) {
+func (sh *strictHandler) ListCredentials(
+	w http.ResponseWriter,
+	r *http.Request,
+	params ListCredentialsParams,
+) {
 	var request ListCredentialsRequestObject
 
 	request.Params = params
@@ -5275,7 +6223,12 @@ func (sh *strictHandler) PlaceLock(w http.ResponseWriter, r *http.Request) {
 }
 
 // LiftLock operation middleware
-func (sh *strictHandler) LiftLock(w http.ResponseWriter, r *http.Request, id string, params LiftLockParams) {
+func (sh *strictHandler) LiftLock(
+	w http.ResponseWriter,
+	r *http.Request,
+	id string,
+	params LiftLockParams,
+) {
 	var request LiftLockRequestObject
 
 	request.ID = id
@@ -5326,7 +6279,11 @@ func (sh *strictHandler) GetPolicies(w http.ResponseWriter, r *http.Request) {
 }
 
 // ListPrincipals operation middleware
-func (sh *strictHandler) ListPrincipals(w http.ResponseWriter, r *http.Request, params ListPrincipalsParams) {
+func (sh *strictHandler) ListPrincipals(
+	w http.ResponseWriter,
+	r *http.Request,
+	params ListPrincipalsParams,
+) {
 	var request ListPrincipalsRequestObject
 
 	request.Params = params
@@ -5378,7 +6335,11 @@ func (sh *strictHandler) GetPrincipal(w http.ResponseWriter, r *http.Request, id
 }
 
 // ListSessions operation middleware
-func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams) {
+func (sh *strictHandler) ListSessions(
+	w http.ResponseWriter,
+	r *http.Request,
+	params ListSessionsParams,
+) {
 	var request ListSessionsRequestObject
 
 	request.Params = params
@@ -5435,7 +6396,11 @@ func (sh *strictHandler) TerminateSessions(w http.ResponseWriter, r *http.Reques
 }
 
 // ListSignals operation middleware
-func (sh *strictHandler) ListSignals(w http.ResponseWriter, r *http.Request, params ListSignalsParams) {
+func (sh *strictHandler) ListSignals(
+	w http.ResponseWriter,
+	r *http.Request,
+	params ListSignalsParams,
+) {
 	var request ListSignalsRequestObject
 
 	request.Params = params
@@ -5537,7 +6502,12 @@ func (sh *strictHandler) ListSweeps(w http.ResponseWriter, r *http.Request) {
 }
 
 // ListSweepRuns operation middleware
-func (sh *strictHandler) ListSweepRuns(w http.ResponseWriter, r *http.Request, name string, params ListSweepRunsParams) {
+func (sh *strictHandler) ListSweepRuns(
+	w http.ResponseWriter,
+	r *http.Request,
+	name string,
+	params ListSweepRunsParams,
+) {
 	var request ListSweepRunsRequestObject
 
 	request.Name = name
