@@ -216,30 +216,11 @@ func TestSweepsSayWhetherThisInstanceLeads(t *testing.T) {
 	url := pgtest.Schema(t)
 	var leads []*sweeps.Leadership
 	for range 2 {
-		st, err := postgres.Open(t.Context(), url)
-		must(t, err)
-		l := sweeps.NewLeadership(st, 100*time.Millisecond,
-			slog.New(slog.DiscardHandler), nil)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			l.Run(ctx)
-		}()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-			st.Close()
-		})
-		leads = append(leads, l)
+		leads = append(leads, campaign(t, url, 100*time.Millisecond))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for leads[0].Leading() == leads[1].Leading() {
-		if time.Now().After(deadline) {
-			t.Fatal("after 10s, not exactly one of two instances leads")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "exactly one of two instances leads", func() bool {
+		return leads[0].Leading() != leads[1].Leading()
+	})
 	leader, follower := leads[0], leads[1]
 	if follower.Leading() {
 		leader, follower = follower, leader
@@ -278,21 +259,7 @@ func TestSweepsSayWhenThisInstanceCannotReachTheRegistry(t *testing.T) {
 	must(t, err)
 	cut := tcpProxy(t, u.Host)
 	u.Host = cut.addr
-	st, err := postgres.Open(t.Context(), u.String())
-	must(t, err)
-	l := sweeps.NewLeadership(st, 50*time.Millisecond,
-		slog.New(slog.DiscardHandler), nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		st.Close()
-	})
+	l := campaign(t, u.String(), 50*time.Millisecond)
 	e := newEnvWith(t, func(cfg *api.Config) { cfg.SweepLeader = l })
 	scheduler := func() string {
 		var list struct{ Scheduler string }
@@ -312,6 +279,27 @@ func TestSweepsSayWhenThisInstanceCannotReachTheRegistry(t *testing.T) {
 	if l.Leading() {
 		t.Error("an instance cut off from its registry still leads")
 	}
+}
+
+// campaign opens the PostgreSQL registry at dsn and campaigns for its
+// lead, trying every retry, until t ends.
+func campaign(t *testing.T, dsn string, retry time.Duration) *sweeps.Leadership {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), dsn)
+	must(t, err)
+	l := sweeps.NewLeadership(st, retry, slog.New(slog.DiscardHandler), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		st.Close()
+	})
+	return l
 }
 
 // waitUntil polls cond for up to 10s.

@@ -101,7 +101,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, who Caller,
 // it ("gpj.exe"), a zero-width character makes two names look alike, a
 // control character hides in a copied id. Every character that is not
 // graphic, except newline, carriage return and tab, is written as the
-// text \uXXXX, and a byte that is not UTF-8 as \xXX, as the CLI does.
+// text of its \u escape (U+202E as \u202e), and a byte that is not UTF-8
+// as a \x escape (0xff as \xff), as the CLI does.
 // The templates themselves hold no such character, so the whole page
 // can be passed through.
 func shown(page []byte) []byte {

@@ -196,7 +196,8 @@ var goldens = []golden{{
 	time:     "2026-12-02T02:41:17.5521339Z",
 	// The key carries lastUpdatedDateTime: a risk raised again later is
 	// a new signal, the same detection delivered twice is not.
-	dedupKey: "ms_graph_risk:5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e:2026-12-02T02:43:05.0318462Z",
+	dedupKey: "ms_graph_risk:5d4c3b2a19087f6e5d4c3b2a19087f6e" +
+		"5d4c3b2a19087f6e5d4c3b2a19087f6e:2026-12-02T02:43:05.0318462Z",
 	subjects: []signals.Subject{
 		sub(email, "dave@example.com", target),
 		sub(userID, "d4e5f6a7-0000-4000-8000-00000000da7e", target),

@@ -16,7 +16,8 @@ import (
 const falcoBase = `{
   "uuid": "5c1f9a1e-2b7d-4c8e-9f0a-1b2c3d4e5f60",
   "hostname": "node-7",
-  "output": "09:00:00.123456789: Critical Shell in container (user=root container=payments-api cmd=sh -c mysql -phunter2)",
+  "output": "09:00:00.123456789: Critical Shell in container ` +
+	`(user=root container=payments-api cmd=sh -c mysql -phunter2)",
   "priority": "Critical",
   "rule": "Terminal shell in container",
   "source": "syscall",

@@ -39,9 +39,10 @@ import (
 // Subjects: the user, by userPrincipalName (an e-mail address or a
 // username) and userId (a riskyUser's id), or the service principal, by
 // servicePrincipalId (a riskyServicePrincipal's id) as a user_id and
-// appId as a client_id, as the target; ipAddress as the source. ipAddress is kept verbatim in the ip_address attribute and
-// named as a subject only when it is an IP address (Microsoft's own
-// example has "123.456.7.89").
+// appId as a client_id, as the target; ipAddress as the source.
+// ipAddress is kept verbatim in the ip_address attribute and named as a
+// subject only when it is an IP address (Microsoft's own example has
+// "123.456.7.89").
 //
 // additionalInfo is a JSON array of {"Key", "Value"} pairs inside a
 // string; userAgent and riskReasons are read from it. A string that is

@@ -26,7 +26,8 @@ const graphRiskBase = `{
   "lastUpdatedDateTime": "2026-11-30T08:02:00Z",
   "userId": "11111111-aaaa-bbbb-cccc-000000000001",
   "userPrincipalName": "dana@example.com",
-  "additionalInfo": "[{\"Key\":\"userAgent\",\"Value\":\"curl/8.0\"},{\"Key\":\"riskReasons\",\"Value\":[\"suspiciousIP\",\"passwordSpray\"]}]"
+  "additionalInfo": "[{\"Key\":\"userAgent\",\"Value\":\"curl/8.0\"},` +
+	`{\"Key\":\"riskReasons\",\"Value\":[\"suspiciousIP\",\"passwordSpray\"]}]"
 }`
 
 const riskyUserBase = `{

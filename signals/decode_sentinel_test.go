@@ -12,7 +12,9 @@ import (
 )
 
 const sentinelBase = `{
-  "id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w/providers/Microsoft.SecurityInsights/Incidents/inc-0001",
+  "id": "/subscriptions/s1/resourceGroups/rg/providers/` +
+	`Microsoft.OperationalInsights/workspaces/w/providers/` +
+	`Microsoft.SecurityInsights/Incidents/inc-0001",
   "name": "inc-0001",
   "type": "Microsoft.SecurityInsights/Incidents",
   "etag": "\"0a00b1c2-0000-0000-0000-000000000000\"",

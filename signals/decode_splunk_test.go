@@ -16,7 +16,8 @@ const splunkBase = `{
   "search_name": "Excessive failed logins",
   "app": "search",
   "owner": "admin",
-  "results_link": "https://splunk.example.com:8000/app/search/@go?sid=scheduler__admin__search__RMD5a1b2c3d4e5f6_at_1796025600_42",
+  "results_link": "https://splunk.example.com:8000/app/search/@go?` +
+	`sid=scheduler__admin__search__RMD5a1b2c3d4e5f6_at_1796025600_42",
   "result": {
     "_time": "1796025612",
     "user": "carol",

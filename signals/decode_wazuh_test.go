@@ -25,7 +25,8 @@ const wazuhBase = `{
   "agent": {"id": "012", "name": "bastion-1", "ip": "10.0.0.12"},
   "manager": {"name": "wazuh-manager-1"},
   "id": "1796025600.4242",
-  "full_log": "Nov 30 08:00:00 bastion-1 sshd[811]: Failed password for carol from 198.51.100.77 port 52144 ssh2",
+  "full_log": "Nov 30 08:00:00 bastion-1 sshd[811]: Failed password ` +
+	`for carol from 198.51.100.77 port 52144 ssh2",
   "decoder": {"parent": "sshd", "name": "sshd"},
   "data": {"srcip": "198.51.100.77", "srcport": "52144", "dstuser": "carol"},
   "location": "/var/log/auth.log"

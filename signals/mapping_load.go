@@ -181,8 +181,8 @@ func (l *mappingLoader) checkOverlap(list []compiled) {
 			}
 			l.errs = append(l.errs, &MappingError{File: l.file,
 				Line: c.matchLine, Mapping: c.m.name, Field: "match",
-				Problem: fmt.Sprintf("accepts a %s payload (the built-in "+
-					"decoder's reference %s): it would take %s alerts the "+
+				Problem: fmt.Sprintf("accepts the reference payload of "+
+					"format %s (%s): it would take %s alerts the "+
 					"built-in decoder refuses, which are dead-lettered with "+
 					"their reason; add a condition only your payload meets",
 					ref.format, ref.name, ref.format)})

@@ -44,7 +44,8 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 		`m.yaml:2: mapping "soar": subjects: missing: an alert this mapping decodes would name no one`,
 	}, {
 		"an empty list of subjects",
-		strings.Replace(soarMapping, "    subjects:\n      - {path: user, type: email, role: target}\n", "    subjects: []\n", 1),
+		strings.Replace(soarMapping, "    subjects:\n      - {path: user, "+
+			"type: email, role: target}\n", "    subjects: []\n", 1),
 		`m.yaml:8: mapping "soar": subjects: empty: an alert this mapping decodes would name no one`,
 	}, {
 		"an unknown subject type",
@@ -129,7 +130,8 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 	}, {
 		"an unknown time layout",
 		withLine(5, "    time: {path: at, layout: iso8601}"),
-		`m.yaml:5: mapping "soar": time.layout: unknown layout "iso8601" (known: rfc3339, unix_seconds, unix_millis)`,
+		`m.yaml:5: mapping "soar": time.layout: unknown layout "iso8601" ` +
+			`(known: rfc3339, unix_seconds, unix_millis)`,
 	}, {
 		"a bad name",
 		withLine(2, "  - name: Chronicle SecOps"),
@@ -157,7 +159,9 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 		`m.yaml:6: mapping "soar": severity: reads "token", which is declared secret`,
 	}, {
 		"a secret read by the time, whose error would quote it",
-		withLine(5, "    time: {path: token, layout: rfc3339}\n    dedup_key: '{{id}}'") + "      - {path: token, name: token, secret: true}\n",
+		withLine(5, "    time: {path: token, layout: rfc3339}\n"+
+			"    dedup_key: '{{id}}'") +
+			"      - {path: token, name: token, secret: true}\n",
 		`m.yaml:5: mapping "soar": time: reads "token", which is declared secret`,
 	}, {
 		"a secret read as text under its quoted name",
@@ -165,7 +169,9 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 		`m.yaml:12: mapping "soar": summary: reads "[\"token\"]", which is declared secret (as "token")`,
 	}, {
 		"one of many secrets read by its index",
-		withLine(9, "      - {path: \"keys[*]\", type: secret_hash, role: credential, secret: true}\n      - {path: \"keys[1]\", type: username, role: target}"),
+		withLine(9, "      - {path: \"keys[*]\", type: secret_hash, "+
+			"role: credential, secret: true}\n"+
+			"      - {path: \"keys[1]\", type: username, role: target}"),
 		`m.yaml:9: mapping "soar": subjects: reads "keys[1]", which is declared secret (as "keys[*]")`,
 	}, {
 		"an array holding a secret read as a subject, which names each element",
@@ -191,7 +197,8 @@ func TestMappingFileFaultsNameTheFileLineAndMapping(t *testing.T) {
 	}, {
 		"a match that accepts Okta's payloads",
 		withLine(4, "      eventType: {exists: true}\n      uuid: {exists: true}"),
-		`m.yaml:4: mapping "soar": match: accepts a okta payload (the built-in decoder's reference reference/okta.json)`,
+		`m.yaml:4: mapping "soar": match: accepts the reference payload ` +
+			`of format okta (reference/okta.json)`,
 	}, {
 		"a YAML syntax error",
 		withLine(6, "    severity: [high"),

@@ -147,7 +147,8 @@ func ParseAuditHead(s string) (AuditHead, error) {
 		return AuditHead{}, fmt.Errorf("%q: the sequence number %q is not a whole number of at least 1", s, seqText)
 	}
 	if len(hash) != sha256.Size*2 {
-		return AuditHead{}, fmt.Errorf("%q: the hash is %d characters, want %d hex digits", s, len(hash), sha256.Size*2)
+		return AuditHead{}, fmt.Errorf("%q: the hash is %d characters, "+
+			"want %d hex digits", s, len(hash), sha256.Size*2)
 	}
 	if _, err := hex.DecodeString(hash); err != nil {
 		return AuditHead{}, fmt.Errorf("%q: the hash is not hexadecimal", s)

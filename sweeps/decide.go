@@ -150,7 +150,8 @@ func (r *Report) count(state string) {
 
 // policySweep is a sweep that asks the sweep policy about each principal
 // that principals picks, and carries out what it decides.
-func policySweep(principals func(context.Context, *Deps, *Report) ([]string, error)) func(context.Context, *Deps, *Report) error {
+func policySweep(principals func(context.Context, *Deps,
+	*Report) ([]string, error)) func(context.Context, *Deps, *Report) error {
 	return func(ctx context.Context, d *Deps, r *Report) error {
 		ids, err := principals(ctx, d, r)
 		if err != nil {

@@ -69,7 +69,8 @@ func newTokensCreateCmd(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "what the token is for (required)")
-	fl.StringVar(&f.role, "role", "", "viewer, responder, policy-admin, admin, or ingest (may only post alerts) (required)")
+	fl.StringVar(&f.role, "role", "", "viewer, responder, policy-admin, "+
+		"admin, or ingest (may only post alerts) (required)")
 	fl.StringVar(&f.expires, "expires", "",
 		"when it expires: a duration from now (720h, 30d) or an RFC 3339 "+
 			"time; "+

@@ -43,7 +43,9 @@ func mountConsole(ctx context.Context, l *httpListener, f consoleFlags,
 	svc *engine.Service, pol engine.Evaluator, policyPath string,
 	clientCert bool, reg prometheus.Gatherer, log *slog.Logger) error {
 	c, err := console.New(console.Config{Store: st, OIDC: oidc,
-		Auth: console.APIAuth(auth), Revoker: svc.Executor, Connected: svc.Executor.Connected, Gatherer: reg, Clock: systemClock, Log: log,
+		Auth: console.APIAuth(auth), Revoker: svc.Executor,
+		Connected: svc.Executor.Connected, Gatherer: reg,
+		Clock: systemClock, Log: log,
 		SignInFor: f.signInFor, ConfirmAbove: f.confirmAbove,
 		Policies:          policyState(pol, policyPath),
 		RequireClientCert: clientCert})

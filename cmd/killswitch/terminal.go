@@ -16,9 +16,11 @@ import (
 // carriage return overwrites a line; a bidirectional override reverses
 // what follows. Every control character but newline and tab, and every
 // other character that is not graphic (format characters, line and
-// paragraph separators, private use), is written as \uXXXX; a byte that
-// is not UTF-8 as \xXX. Both are also valid in a JSON string, so JSON
-// output stays JSON.
+// paragraph separators, private use), is written as a \u escape of four
+// hex digits (U+202E as \u202e), which is valid in a JSON string too, so
+// JSON output stays JSON; a byte that is not UTF-8 is written as a \x
+// escape of two (0xff as \xff), which JSON output never needs, as
+// encoding/json writes such a byte as \ufffd.
 type safeWriter struct {
 	w io.Writer
 	// pending holds the start of a character that the next write ends.

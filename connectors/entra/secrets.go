@@ -87,7 +87,8 @@ func (c *Connector) hasSecret(ctx context.Context, sp, key string) (bool, connec
 
 // secret reads the service principal's password credential key; nil
 // when it has none such.
-func (c *Connector) secret(ctx context.Context, sp, key string) (*passwordCredential, connectors.Result, bool) {
+func (c *Connector) secret(ctx context.Context, sp,
+	key string) (*passwordCredential, connectors.Result, bool) {
 	var obj servicePrincipal
 	path := "/servicePrincipals/" + seg(sp)
 	resp, err := c.api.GetJSON(ctx, restclient.Request{Method: http.MethodGet,

@@ -17,7 +17,8 @@ import (
 const privateDER = "\x30\x81\x87PRIVATE-KEY-MATERIAL\x00\xff"
 
 var keyTests = []test{
-	{"rotating a signing key retires the active one at the new one's creation", func(t *testing.T, s store.Store) {
+	{"rotating a signing key retires the active one at the new " +
+		"one's creation", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.RotateSigningKey(ctx, store.SigningKey{ID: "k1",
 			Algorithm: "ES256", Private: privateDER, CreatedAt: second(0)}))
@@ -105,7 +106,8 @@ var streamTests = []test{
 		must(t, err)
 		equal(t, "streams", all, []store.Stream{st})
 	}},
-	{"a stream needs a known delivery method and, unless polled, an endpoint", func(t *testing.T, s store.Store) {
+	{"a stream needs a known delivery method and, unless polled, " +
+		"an endpoint", func(t *testing.T, s store.Store) {
 		st := pushStream("s1")
 		st.Method = "urn:example:carrier-pigeon"
 		wantField(t, s.PutStream(t.Context(), st), "method")
@@ -115,7 +117,8 @@ var streamTests = []test{
 		st.Method = store.DeliveryPoll
 		must(t, s.PutStream(t.Context(), st))
 	}},
-	{"concurrent updates of a stream all apply; an unknown one is not found and a failed change writes nothing", func(t *testing.T, s store.Store) {
+	{"concurrent updates of a stream all apply; an unknown one is " +
+		"not found and a failed change writes nothing", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.PutStream(ctx, pushStream("s1")))
 		var wg sync.WaitGroup
@@ -147,7 +150,8 @@ var streamTests = []test{
 		_, err = s.UpdateStream(ctx, "nope", func(*store.Stream) error { return nil })
 		wantErr(t, err, store.ErrNotFound)
 	}},
-	{"deleting a stream deletes its deliveries; an unknown one is not found", func(t *testing.T, s store.Store) {
+	{"deleting a stream deletes its deliveries; an unknown one is " +
+		"not found", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.PutStream(ctx, pushStream("s1")))
 		must(t, s.EnqueueDeliveries(ctx, []store.Delivery{delivery("s1", "j1", 0)}))
@@ -169,7 +173,8 @@ func delivery(stream, id string, at int) store.Delivery {
 }
 
 var deliveryTests = []test{
-	{"the same delivery queued twice is queued once; an unknown stream is refused", func(t *testing.T, s store.Store) {
+	{"the same delivery queued twice is queued once; an unknown " +
+		"stream is refused", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.PutStream(ctx, pushStream("s1")))
 		d := delivery("s1", "j1", 0)
@@ -185,7 +190,8 @@ var deliveryTests = []test{
 		err = s.EnqueueDeliveries(ctx, []store.Delivery{delivery("nope", "j2", 0)})
 		wantField(t, err, "stream_id")
 	}},
-	{"a push claim takes pushed streams' deliveries, never polled or paused ones", func(t *testing.T, s store.Store) {
+	{"a push claim takes pushed streams' deliveries, never polled " +
+		"or paused ones", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		poll, paused := pushStream("poll"), pushStream("paused")
 		poll.Method = store.DeliveryPoll
@@ -281,7 +287,8 @@ var deliveryTests = []test{
 		_, err = s.FinishDeliveries(ctx, "s1", []string{"j2"}, store.DeliveryPending, "", second(7))
 		wantField(t, err, "state")
 	}},
-	{"expiring fails the deliveries queued before the cutoff that nobody holds", func(t *testing.T, s store.Store) {
+	{"expiring fails the deliveries queued before the cutoff that " +
+		"nobody holds", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		must(t, s.PutStream(ctx, pushStream("s1")))
 		must(t, s.EnqueueDeliveries(ctx, []store.Delivery{
